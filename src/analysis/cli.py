@@ -1,0 +1,43 @@
+"""Command line: ``python -m analysis <command>`` (also installed as ``hocbaso``).
+
+Commands are looked up lazily so a broken stage never blocks the others:
+
+- ``sample``: write the synthetic sample data set (``analysis.sample``)
+- ``clean``:  clean one period's raw exports (``analysis.clean``)
+- ``run``:    run the notebooks of one or more periods through papermill (``analysis.batch``)
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "sample": ("analysis.sample", "Sinh bộ dữ liệu mẫu (tổng hợp) vào data/raw/"),
+    "clean": ("analysis.clean", "Làm sạch dữ liệu thô của một kỳ báo cáo"),
+    "run": ("analysis.batch", "Chạy toàn bộ notebook cho một hay nhiều kỳ (papermill)"),
+}
+
+
+def _usage() -> str:
+    lines = ["Cách dùng: python -m analysis <lệnh> [tham số]", "", "Lệnh:"]
+    lines += [f"  {name:<8} {desc}" for name, (_, desc) in COMMANDS.items()]
+    lines += ["", "Xem tham số của một lệnh: python -m analysis <lệnh> --help"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(_usage())
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"Lệnh không rõ: {name}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
