@@ -58,7 +58,9 @@ def parse_period(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise PeriodError(f"Kỳ báo cáo '{text}' không phải một ngày có thật ({exc}).") from exc
+        raise PeriodError(
+            f"Kỳ báo cáo '{text}' không phải một ngày có thật (tháng 01-12, ngày có trong tháng)."
+        ) from exc
 
 
 def list_periods(raw_dir: Path | str = RAW_DIR) -> list[str]:

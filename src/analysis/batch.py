@@ -1,0 +1,767 @@
+"""Batch runs per reporting period: ``python -m analysis run`` (also ``hocbaso run``).
+
+For each period, the notebooks ``notebooks/NN_*.ipynb`` run in name order through papermill
+with the parameters ``period``, ``raw_dir``, ``processed_dir`` and ``output_dir`` (absolute
+paths). A period is built in a temporary folder ``<output_root>/.tmp-<period>-<pid>/<period>``
+and swapped in only when every notebook succeeded; a failure keeps the previous good outputs
+and saves the failed notebook under ``<output_root>/_failed/<period>/``.
+
+Design choices (measured in ``benchmarks/bench_batch.py``):
+
+- Kernels use the IPC transport (Unix sockets named after the connection file) instead of
+  TCP ports, so parallel periods never collide on ZMQ ports (papermill#511).
+- The ``python3`` kernel is always the current interpreter (``sys.executable -m
+  ipykernel_launcher``), whatever kernelspecs a user folder holds.
+- One fresh kernel per notebook (no variables leak from one notebook to the next, as under
+  nbval), but the next notebook's kernel is started while the current one runs, and it
+  imports the modules that notebook imports (found with ``ast``) in a silent request that
+  leaves no name in the user namespace and no execution count. Kernel start and imports
+  (most of a thin notebook's time) then overlap with the previous notebook's work.
+- Executed notebooks are normalised before saving: no papermill/nbclient timestamps, the
+  temporary root rewritten to the final one, deterministic cell ids. Timings go to the
+  manifest's ``timings`` key.
+
+Exit codes: 0 all periods built; 1 a period failed (the others still ran); 2 bad parameters
+(reported before any kernel starts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import os
+import re
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from analysis import manifest as manifest_mod
+from analysis import paths
+
+NOTEBOOK_RE = re.compile(r"^\d{2}_.+\.ipynb$")
+KERNEL_NAME = "python3"
+ENGINE_NAME = "hocbaso"
+FAILED_DIR = "_failed"
+PREPARED_DIR = "_prepared"
+INJECTED_CELL_ID = "injected-parameters"
+#: IPython history in memory, as nbclient does for the kernels it starts itself.
+KERNEL_EXTRA_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
+#: Cell and notebook metadata that papermill / nbclient fill with timestamps.
+_VOLATILE_NB_KEYS = ("start_time", "end_time", "duration", "exception")
+_VOLATILE_CELL_KEYS = ("papermill", "execution", "ExecuteTime")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class BatchError(Exception):
+    """Bad parameters: a Vietnamese message for the user, exit code 2."""
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    """Folders and options shared by every period of one batch."""
+
+    raw_root: Path
+    processed_root: Path
+    output_root: Path
+    notebooks_dir: Path
+    timeout: int = 600
+    quiet: bool = False
+    progress_bar: bool = False
+    prewarm: bool = True
+    hide_code: bool = False
+
+
+@dataclass
+class NotebookRun:
+    name: str
+    seconds: float
+    ok: bool
+
+
+@dataclass
+class PeriodResult:
+    period: str
+    ok: bool
+    notebooks: list[NotebookRun] = field(default_factory=list)
+    message: str | None = None
+    failed_notebook: str | None = None
+    seconds: float = 0.0
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def find_notebooks(notebooks_dir: Path | str) -> list[Path]:
+    """The notebooks a run executes: ``NN_*.ipynb`` in name order."""
+    folder = Path(notebooks_dir)
+    return sorted(
+        (p for p in folder.iterdir() if p.is_file() and NOTEBOOK_RE.match(p.name)),
+        key=lambda p: p.name,
+    )
+
+
+def _resolve_dir(value: str | Path | None, default: Path) -> Path:
+    return Path(value).expanduser().resolve() if value else default.resolve()
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    return child == parent or parent in child.parents
+
+
+def make_config(
+    raw_dir: str | Path | None = None,
+    processed_dir: str | Path | None = None,
+    output_dir: str | Path | None = None,
+    notebooks_dir: str | Path | None = None,
+    **options,
+) -> BatchConfig:
+    """Resolve and check the folders; raises ``BatchError`` with a Vietnamese message."""
+    raw_root = _resolve_dir(raw_dir, paths.RAW_DIR)
+    processed_root = _resolve_dir(processed_dir, paths.PROCESSED_DIR)
+    output_root = _resolve_dir(output_dir, paths.OUTPUTS_DIR)
+    nb_dir = _resolve_dir(notebooks_dir, paths.NOTEBOOKS_DIR)
+    if not raw_root.is_dir():
+        raise BatchError(
+            f"Thư mục dữ liệu thô {raw_root} không tồn tại. Hãy kiểm tra tham số --raw-dir "
+            "(thư mục chứa các thư mục kỳ báo cáo dạng YYYY-MM-DD)."
+        )
+    if not nb_dir.is_dir():
+        raise BatchError(
+            f"Thư mục notebook {nb_dir} không tồn tại. Hãy kiểm tra tham số --notebooks-dir."
+        )
+    if not find_notebooks(nb_dir):
+        raise BatchError(
+            f"Thư mục {nb_dir} không có notebook nào dạng NN_ten.ipynb (ví dụ 10_clean.ipynb)."
+        )
+    for label, option, folder in (
+        ("dữ liệu đã làm sạch", "--processed-dir", processed_root),
+        ("kết quả", "--output-dir", output_root),
+    ):
+        if folder.exists() and not folder.is_dir():
+            raise BatchError(
+                f"Thư mục {label} {folder} là một file, không phải thư mục. "
+                f"Hãy chọn một thư mục khác cho {option}."
+            )
+        if _inside(folder, raw_root) or _inside(raw_root, folder):
+            raise BatchError(
+                f"Thư mục {label} {folder} không được nằm trong (hoặc chứa) thư mục dữ liệu "
+                f"thô {raw_root}: dữ liệu thô chỉ được đọc. Hãy chọn thư mục khác cho {option}."
+            )
+    return BatchConfig(raw_root, processed_root, output_root, nb_dir, **options)
+
+
+def resolve_periods(raw_root: Path, periods: list[str] | None, all_periods: bool) -> list[str]:
+    """The periods to run, sorted and unique; raises ``BatchError`` for a bad one."""
+    available = paths.list_periods(raw_root)
+    if all_periods and periods:
+        raise BatchError("Chỉ dùng một trong hai: --all hoặc --period, không dùng cả hai.")
+    if not available:
+        raise BatchError(
+            f"Không tìm thấy kỳ báo cáo nào trong {raw_root}: cần các thư mục dạng YYYY-MM-DD "
+            "chứa file xuất dữ liệu (.xlsx, .xls, .csv)."
+        )
+    if all_periods:
+        return available
+    if not periods:
+        return [available[-1]]
+    chosen = sorted(set(periods))
+    for period in chosen:
+        try:
+            paths.parse_period(period)
+        except paths.PeriodError as exc:
+            raise BatchError(str(exc)) from None
+        if not (raw_root / period).is_dir():
+            raise BatchError(
+                f"Kỳ báo cáo {period} không có thư mục dữ liệu thô {raw_root / period}. "
+                f"Các kỳ có sẵn: {', '.join(available)}."
+            )
+    return chosen
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+def _light_nbformat() -> None:
+    """Skip ``rfc3987_syntax`` when nbformat/papermill load jsonschema.
+
+    jsonschema imports it (if installed) for the ``iri`` format, which builds a Lark grammar
+    at import: about 3 s of CPU in every batch process and worker, for a format the notebook
+    schema never uses. Blocking the import makes jsonschema skip that one format checker.
+    Only this process is affected (kernels never import it)."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def _kernel_manager_class():
+    """An async kernel manager on IPC transport whose ``python3`` is this interpreter."""
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets import CaselessStrEnum, default
+
+    class ThisPythonKernelSpecs(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            if kernel_name == KERNEL_NAME:
+                return KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
+            return super().get_kernel_spec(kernel_name)
+
+    class IpcKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _default_ip(self):
+            # jupyter_client's default IPC "address" is "kernel-ipc" in the working directory
+            # (socket files kernel-ipc-1..5), so two kernels started at once in one folder
+            # pick the same sockets. A unique prefix per kernel in the runtime folder instead.
+            if self.transport != "ipc":
+                return super()._ip_default()
+            runtime = Path(jupyter_runtime_dir())
+            runtime.mkdir(parents=True, exist_ok=True)
+            return str(runtime / f"hocbaso-{uuid.uuid4().hex[:16]}-ipc")
+
+        @default("kernel_spec_manager")
+        def _default_kernel_spec_manager(self):
+            return ThisPythonKernelSpecs(data_dir=self.data_dir)
+
+    return IpcKernelManager
+
+
+_KM_CLASS = None
+
+
+def kernel_manager_class():
+    global _KM_CLASS
+    if _KM_CLASS is None:
+        _KM_CLASS = _kernel_manager_class()
+    return _KM_CLASS
+
+
+def notebook_imports(nb) -> list[str]:
+    """Absolute module names a notebook imports (``import a.b``, ``from a import b`` gives
+    ``a`` and ``a.b``, since ``b`` may be a submodule), sorted. Cells that do not parse
+    (magics) are skipped."""
+    found: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module)
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return sorted(found)
+
+
+def _preload_code(modules: list[str]) -> str:
+    # A function scope: nothing lands in the notebook's namespace; failures are ignored
+    # (the notebook itself will import, and fail, with a proper traceback).
+    return (
+        "def __hocbaso_preload(names):\n"
+        "    import importlib\n"
+        "    for name in names:\n"
+        "        try:\n"
+        "            importlib.import_module(name)\n"
+        "        except Exception:\n"
+        "            pass\n"
+        f"__hocbaso_preload({modules!r})\n"
+        "del __hocbaso_preload\n"
+    )
+
+
+class WarmKernel:
+    """A kernel started ahead of its notebook, importing the notebook's modules."""
+
+    def __init__(self, modules: list[str], cwd: Path):
+        from jupyter_core.utils import run_sync
+
+        self.km = kernel_manager_class()(kernel_name=KERNEL_NAME)
+        run_sync(self.km.start_kernel)(extra_arguments=list(KERNEL_EXTRA_ARGUMENTS), cwd=str(cwd))
+        self._kc = None
+        if modules:
+            # The request waits in the socket queue until the kernel is up; the notebook's own
+            # requests are queued behind it, so the first cell finds the modules imported.
+            self._kc = self.km.blocking_client()
+            self._kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+            self._kc.execute(_preload_code(modules), silent=True, store_history=False)
+
+    def close_client(self) -> None:
+        if self._kc is not None:
+            with contextlib.suppress(Exception):
+                self._kc.stop_channels()
+            self._kc = None
+
+    def shutdown(self) -> None:
+        """Stop an unused kernel (after a failure earlier in the chain)."""
+        from jupyter_core.utils import run_sync
+
+        self.close_client()
+        with contextlib.suppress(Exception):
+            run_sync(self.km.shutdown_kernel)(now=True)
+        with contextlib.suppress(Exception):
+            run_sync(self.km.cleanup_resources)()
+
+
+_ENGINE_REGISTERED = False
+
+
+def _register_engine() -> None:
+    """A papermill engine that runs a notebook in a given ``WarmKernel`` (or a fresh IPC
+    kernel), then shuts that kernel down."""
+    global _ENGINE_REGISTERED
+    if _ENGINE_REGISTERED:
+        return
+    _light_nbformat()
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            **kwargs,
+        ):
+            warm = kwargs.pop("warm_kernel", None)
+            kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                kwargs,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log=logger,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+                kernel_manager_class=kernel_manager_class(),
+                record_timing=False,
+            )
+            if warm is None:
+                return PapermillNotebookClient(nb_man, **final_kwargs).execute()
+            client = PapermillNotebookClient(nb_man, km=warm.km, **final_kwargs)
+            try:
+                return client.execute()
+            finally:
+                warm.close_client()
+                client._cleanup_kernel()  # we gave the manager, so nbclient leaves it running
+
+    papermill_engines.register(ENGINE_NAME, WarmKernelEngine)
+    _ENGINE_REGISTERED = True
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def _replace_strings(node, old: str, new: str):
+    if isinstance(node, str):
+        return node.replace(old, new)
+    if isinstance(node, list):
+        return [_replace_strings(item, old, new) for item in node]
+    if isinstance(node, dict):
+        return type(node)((key, _replace_strings(value, old, new)) for key, value in node.items())
+    return node
+
+
+def normalise_notebook(nb, *, source_ids: set[str], old_root: str | None, new_root: str):
+    """Make an executed notebook byte-stable across reruns (in place; returns it).
+
+    Drops papermill's start/end/duration and nbclient's per-cell timing metadata, gives the
+    injected parameters cell (and any cell whose id is not the source's) a deterministic id,
+    and rewrites the temporary output root to the final one everywhere (parameters, outputs,
+    metadata)."""
+    meta_pm = nb.metadata.get("papermill")
+    if meta_pm is not None:
+        for key in _VOLATILE_NB_KEYS:
+            meta_pm.pop(key, None)
+    for index, cell in enumerate(nb.cells):
+        for key in _VOLATILE_CELL_KEYS:
+            cell.metadata.pop(key, None)
+        if "id" in cell and cell.id not in source_ids:
+            tags = cell.metadata.get("tags", [])
+            cell.id = INJECTED_CELL_ID if "injected-parameters" in tags else f"cell-{index}"
+    if old_root and old_root != new_root:
+        from nbformat import from_dict
+
+        rewritten = from_dict(_replace_strings(dict(nb), old_root, new_root))
+        nb.clear()
+        nb.update(rewritten)
+    return nb
+
+
+def _finish_notebook(path: Path, source_ids: set[str], old_root: str | None, new_root: str):
+    """Normalise the notebook papermill saved at ``path`` and write it back."""
+    _light_nbformat()
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    normalise_notebook(nb, source_ids=source_ids, old_root=old_root, new_root=new_root)
+    nbformat.write(nb, path)
+    return nb
+
+
+def _source_ids(nb) -> set[str]:
+    return {cell.id for cell in nb.cells if "id" in cell}
+
+
+def _parameters(period: str, cfg: BatchConfig, output_root: Path) -> dict[str, str]:
+    return {
+        "period": period,
+        "raw_dir": str(cfg.raw_root),
+        "processed_dir": str(cfg.processed_root),
+        "output_dir": str(output_root),
+    }
+
+
+def _say(cfg: BatchConfig, text: str) -> None:
+    if not cfg.quiet:
+        print(text, flush=True)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",")
+
+
+# --------------------------------------------------------------------------- one period
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale(output_root: Path, period: str) -> None:
+    """Leftovers of a crashed run of this period (only if their process is gone)."""
+    if not output_root.is_dir():
+        return
+    for child in output_root.iterdir():
+        match = re.fullmatch(rf"\.(tmp|old)-{re.escape(period)}-(\d+)", child.name)
+        if match and not _pid_alive(int(match.group(2))):
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _swap_in(new: Path, final: Path) -> None:
+    """Replace ``final`` by ``new``: rename old aside, rename new in, delete old."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".old-{final.name}-{os.getpid()}")
+        final.rename(old)
+    try:
+        new.rename(final)
+    except OSError:
+        if old is not None:
+            old.rename(final)
+        raise
+    if old is not None:
+        shutil.rmtree(old)
+
+
+def _failure_message(period: str, name: str, exc: BaseException, saved: Path | None) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        where = f"ô In [{exc.exec_count}] (ô thứ {exc.cell_index + 1}, tính cả ô tham số chèn vào)"
+        what = f"{exc.ename}: {exc.evalue}"
+    else:
+        where = "lúc chạy"
+        what = f"{type(exc).__name__}: {exc}"
+    text = f"Kỳ {period}: notebook {name} lỗi ở {where}: {what}."
+    if saved is not None:
+        text += f" Bản đã chạy được lưu tại {saved} để kiểm tra."
+    return text + f" Kết quả cũ của kỳ {period} (nếu có) được giữ nguyên."
+
+
+def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
+    """Run every notebook for one period; swap the outputs in only if all succeeded."""
+    _light_nbformat()
+    import nbformat
+    import papermill as pm
+
+    _register_engine()
+    started = time.perf_counter()
+    output_root = cfg.output_root
+    output_root.mkdir(parents=True, exist_ok=True)
+    _remove_stale(output_root, period)
+    failed_dir = output_root / FAILED_DIR / period
+    shutil.rmtree(failed_dir, ignore_errors=True)
+    tmp_root = output_root / f".tmp-{period}-{os.getpid()}"
+    shutil.rmtree(tmp_root, ignore_errors=True)
+    tmp_period = tmp_root / period
+    nb_out_dir = tmp_period / "notebooks"
+    nb_out_dir.mkdir(parents=True)
+    params = _parameters(period, cfg, tmp_root)
+    notebooks = find_notebooks(cfg.notebooks_dir)
+    sources = [nbformat.read(p, as_version=4) for p in notebooks]
+    result = PeriodResult(period, ok=False)
+    timings: dict[str, float] = {}
+
+    def warm(index: int) -> WarmKernel | None:
+        if not cfg.prewarm or index >= len(notebooks):
+            return None
+        return WarmKernel(notebook_imports(sources[index]), cfg.notebooks_dir)
+
+    next_kernel = warm(0)
+    try:
+        for index, (path, source) in enumerate(zip(notebooks, sources, strict=True)):
+            kernel, next_kernel = next_kernel, None
+            out_path = nb_out_dir / path.name
+            t0 = time.perf_counter()
+            try:
+                next_kernel = warm(index + 1)
+                pm.execute_notebook(
+                    str(path),
+                    str(out_path),
+                    parameters=params,
+                    engine_name=ENGINE_NAME,
+                    kernel_name=KERNEL_NAME,
+                    language="python",
+                    progress_bar=cfg.progress_bar,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                    execution_timeout=cfg.timeout,
+                    report_mode=cfg.hide_code,
+                    cwd=str(cfg.notebooks_dir),
+                    warm_kernel=kernel,
+                )
+            except Exception as exc:  # a failing notebook, a dead kernel, a timeout
+                seconds = time.perf_counter() - t0
+                if kernel is not None:
+                    kernel.shutdown()
+                result.notebooks.append(NotebookRun(path.name, seconds, ok=False))
+                _say(cfg, f"[{period}] {path.name:<36} {_seconds(seconds):>6} s  lỗi")
+                saved = None
+                if out_path.is_file():
+                    failed_dir.mkdir(parents=True, exist_ok=True)
+                    saved = failed_dir / path.name
+                    shutil.copyfile(out_path, saved)
+                    _finish_notebook(saved, _source_ids(source), str(tmp_root), str(output_root))
+                message = _failure_message(period, path.name, exc, saved)
+                message = message.replace(str(tmp_root), str(output_root))
+                result.message, result.failed_notebook = message, str(saved) if saved else None
+                return result
+            seconds = time.perf_counter() - t0
+            timings[path.name] = round(seconds, 3)
+            result.notebooks.append(NotebookRun(path.name, seconds, ok=True))
+            _finish_notebook(out_path, _source_ids(source), str(tmp_root), str(output_root))
+            _say(cfg, f"[{period}] {path.name:<36} {_seconds(seconds):>6} s  ok")
+
+        parameters = {
+            **_parameters(period, cfg, output_root),
+            "notebooks_dir": str(cfg.notebooks_dir),
+            "notebooks": [p.name for p in notebooks],
+            "kernel": KERNEL_NAME,
+            "timeout": cfg.timeout,
+        }
+        result.seconds = time.perf_counter() - started
+        data = manifest_mod.build_manifest(
+            period=period,
+            parameters=parameters,
+            raw_root=cfg.raw_root,
+            processed_root=cfg.processed_root,
+            period_dir=tmp_period,
+            timings={"notebooks": timings, "total_seconds": round(result.seconds, 3)},
+        )
+        manifest_mod.write_manifest(data, tmp_period)
+        _swap_in(tmp_period, output_root / period)
+        result.ok = True
+        return result
+    except Exception as exc:  # our own stage (manifest, swap) failed: same rules
+        result.message = (
+            f"Kỳ {period}: không hoàn tất được kết quả ({type(exc).__name__}: {exc}). "
+            f"Kết quả cũ của kỳ {period} (nếu có) được giữ nguyên."
+        )
+        return result
+    finally:
+        if next_kernel is not None:
+            next_kernel.shutdown()
+        shutil.rmtree(tmp_root, ignore_errors=True)
+        result.seconds = time.perf_counter() - started
+
+
+def prepare_period(period: str, cfg: BatchConfig) -> list[Path]:
+    """Write the parameterised notebooks of a period (not run) to
+    ``<output_root>/_prepared/<period>/``, with the final folders as parameters."""
+    import nbformat
+    import papermill as pm
+
+    _light_nbformat()
+    out_dir = cfg.output_root / PREPARED_DIR / period
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    written = []
+    for path in find_notebooks(cfg.notebooks_dir):
+        out_path = out_dir / path.name
+        pm.execute_notebook(
+            str(path),
+            str(out_path),
+            parameters=_parameters(period, cfg, cfg.output_root),
+            kernel_name=KERNEL_NAME,
+            language="python",
+            prepare_only=True,
+            progress_bar=False,
+            log_output=False,
+        )
+        source_ids = _source_ids(nbformat.read(path, as_version=4))
+        _finish_notebook(out_path, source_ids, None, str(cfg.output_root))
+        written.append(out_path)
+        _say(cfg, f"[{period}] {path.name:<36} đã chuẩn bị: {out_path}")
+    return written
+
+
+# --------------------------------------------------------------------------- many periods
+
+
+def _run_in_worker(period: str, cfg: BatchConfig) -> PeriodResult:
+    try:
+        return run_period(period, cfg)
+    except Exception as exc:  # never let one period take the pool down
+        return PeriodResult(period, ok=False, message=f"Kỳ {period}: {type(exc).__name__}: {exc}")
+
+
+def run_periods(periods: list[str], cfg: BatchConfig, jobs: int = 1) -> list[PeriodResult]:
+    """Run several periods, ``jobs`` at a time (separate processes); results in period order."""
+    jobs = max(1, min(jobs, len(periods)))
+    if jobs == 1:
+        return [_run_in_worker(period, cfg) for period in periods]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    cfg = replace(cfg, progress_bar=False)  # several bars on one terminal would garble
+    context = multiprocessing.get_context("spawn")  # no inherited zmq/asyncio state
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {period: pool.submit(_run_in_worker, period, cfg) for period in periods}
+        results = []
+        for period in periods:
+            try:
+                results.append(futures[period].result())
+            except Exception as exc:  # a worker process died
+                msg = f"Kỳ {period}: tiến trình chạy bị dừng bất thường ({exc})."
+                results.append(PeriodResult(period, ok=False, message=msg))
+    return results
+
+
+# --------------------------------------------------------------------------- command line
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # Vietnamese, exit 2, before anything runs
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"Tham số không hợp lệ: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m analysis run",
+        description=(
+            "Chạy các notebook NN_*.ipynb theo thứ tự cho một hay nhiều kỳ báo cáo (papermill); "
+            "kết quả ở <output-dir>/<kỳ>/ kèm manifest.json."
+        ),
+    )
+    parser.add_argument(
+        "--period",
+        action="append",
+        metavar="YYYY-MM-DD",
+        help="kỳ báo cáo (có thể lặp lại); mặc định: kỳ mới nhất trong thư mục dữ liệu thô",
+    )
+    parser.add_argument("--all", action="store_true", help="chạy mọi kỳ có trong dữ liệu thô")
+    parser.add_argument("--raw-dir", help="thư mục dữ liệu thô (mặc định data/raw)")
+    parser.add_argument("--processed-dir", help="thư mục dữ liệu đã làm sạch (data/processed)")
+    parser.add_argument("--output-dir", help="thư mục kết quả (mặc định outputs)")
+    parser.add_argument("--notebooks-dir", help="thư mục notebook (mặc định notebooks)")
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="chỉ ghi các notebook đã điền tham số vào <output-dir>/_prepared/<kỳ>/, không chạy",
+    )
+    parser.add_argument(
+        "--jobs", type=int, help="số kỳ chạy song song (mặc định: số lõi CPU, tối đa số kỳ)"
+    )
+    parser.add_argument(
+        "--timeout", type=int, default=600, help="giới hạn thời gian mỗi ô, giây (mặc định 600)"
+    )
+    parser.add_argument(
+        "--hide-code", action="store_true", help="ẩn mã trong notebook đã chạy (report mode)"
+    )
+    parser.add_argument(
+        "--no-prewarm",
+        action="store_true",
+        help="không khởi động trước kernel của notebook kế tiếp (chậm hơn, để đo)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="chỉ in lỗi và tóm tắt")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a bad option (2, message already printed)
+        return int(exc.code or 0)
+    try:
+        if args.jobs is not None and args.jobs < 1:
+            raise BatchError(f"--jobs phải là số nguyên dương (đang là {args.jobs}).")
+        if args.timeout < 1:
+            raise BatchError(f"--timeout phải là số giây dương (đang là {args.timeout}).")
+        cfg = make_config(
+            args.raw_dir,
+            args.processed_dir,
+            args.output_dir,
+            args.notebooks_dir,
+            timeout=args.timeout,
+            quiet=args.quiet,
+            progress_bar=sys.stderr.isatty() and not args.quiet,
+            prewarm=not args.no_prewarm,
+            hide_code=args.hide_code,
+        )
+        periods = resolve_periods(cfg.raw_root, args.period, args.all)
+    except BatchError as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    if args.prepare_only:
+        for period in periods:
+            prepare_period(period, cfg)
+        return EXIT_OK
+
+    jobs = args.jobs or os.cpu_count() or 1
+    results = run_periods(periods, cfg, jobs=jobs)
+    failed = [r for r in results if not r.ok]
+    for r in results:
+        if r.ok:
+            _say(
+                cfg,
+                f"[{r.period}] xong trong {_seconds(r.seconds)} s: {cfg.output_root / r.period}",
+            )
+    if failed:
+        print(
+            f"Tóm tắt: {len(results) - len(failed)}/{len(results)} kỳ thành công; "
+            f"{len(failed)} kỳ lỗi:",
+            file=sys.stderr,
+        )
+        for r in failed:
+            print(f"  - {r.message}", file=sys.stderr)
+        return EXIT_FAILED
+    if len(results) > 1:
+        _say(cfg, f"Tóm tắt: {len(results)}/{len(results)} kỳ thành công.")
+    return EXIT_OK
