@@ -1,0 +1,572 @@
+"""The figures: each function takes metric tables and returns a matplotlib Figure.
+
+Bars are drawn with plain matplotlib at numeric positions (no seaborn hue, see seaborn#3893),
+so the order on the page is the order computed here. All labels are Vietnamese (NFC), numbers
+formatted by ``analysis.fmt``. ``render`` builds a figure by name from a dict of tables,
+``publish`` also saves it (PNG + SVG) and returns it for inline display, ``make_all`` saves
+every figure whose tables are present.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Mapping
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis import metrics, style
+from analysis.fmt import fmt_date, fmt_int, fmt_num, fmt_pct
+from analysis.metrics import LEVELS, ROLES, TOTAL
+from analysis.style import nfc
+
+MAX_BARS = 40
+ROW_CM = 0.34  # height of one bar row (33 + 27 schools fit an A4 page)
+NO_DATA = "Chưa có số liệu"
+FOOTNOTE_WIDTH = 90  # characters per footnote line
+
+_PREFIX = re.compile(
+    r"^(trường\s+)?(mầm non|mn|tiểu học|th|thcs|trung học cơ sở)\s+", flags=re.IGNORECASE
+)
+
+
+def short_name(name: str) -> str:
+    """'Trường Tiểu học Ái Mộ A' -> 'Ái Mộ A' (panels are per level, the prefix is noise)."""
+    name = nfc(name)
+    short = _PREFIX.sub("", name).strip()
+    return short or name
+
+
+def _period_text(period: str | None) -> str:
+    if not period:
+        return ""
+    return f"Số liệu đến ngày {fmt_date(date.fromisoformat(str(period)))}"
+
+
+def _title(fig: Figure, title: str, period: str | None, note: str = "") -> None:
+    lines = [title] + [t for t in (_period_text(period), note) if t]
+    fig.suptitle(nfc(lines[0]))
+    if len(lines) > 1:
+        # A second, regular-weight line under the bold title.
+        # Left-aligned and wrapped, so it never runs into the sample mark on the right.
+        text = "\n".join(textwrap.wrap(" · ".join(lines[1:]), FOOTNOTE_WIDTH))
+        fig.supxlabel(nfc(text), fontsize=7.5, color="#444444", x=0.01, ha="left")
+
+
+def _no_data(title: str, period: str | None, message: str = NO_DATA) -> Figure:
+    with style.use_style():
+        fig = style.new_figure(5)
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, nfc(message), ha="center", va="center", fontsize=10, color="#444444")
+        _title(fig, title, period)
+    return fig
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> float:
+    n, d = pd.to_numeric(num).sum(), pd.to_numeric(den).sum()
+    return float(n) / float(d) if d else float("nan")
+
+
+def _present_levels(table: pd.DataFrame, with_total: bool = False) -> list[str]:
+    order = (*LEVELS, TOTAL) if with_total else LEVELS
+    present = set(table["level"].astype("str"))
+    return [lv for lv in order if lv in present]
+
+
+def _pick_rows(df: pd.DataFrame, max_bars: int) -> tuple[pd.DataFrame, str]:
+    """Bottom and top ``max_bars // 2`` rows (df sorted ascending) when there are too many."""
+    if len(df) <= max_bars:
+        return df, ""
+    half = max_bars // 2
+    note = (
+        f"hiển thị {half} trường thấp nhất và {half} trường cao nhất trên {fmt_int(len(df))} trường"
+    )
+    return pd.concat([df.head(half), df.tail(half)]), note
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def coverage_by_school(
+    table: pd.DataFrame,
+    target: float = 1.0,
+    level: str | None = None,
+    period: str | None = None,
+    max_bars: int = MAX_BARS,
+) -> Figure:
+    """Horizontal bars per school, lowest on top, one panel per level with data; the level's
+    average and the target as vertical lines; "signed/staff" on each bar."""
+    title = "Tỷ lệ CBGVNV có chữ ký số cá nhân theo trường"
+    t = table if not level else table[table["level"] == level]
+    levels = _present_levels(t)
+    if not levels:
+        return _no_data(title, period)
+    panels = []
+    for lv in levels:
+        sub = t[t["level"] == lv]
+        known = sub[sub["coverage"].notna()].sort_values(
+            ["coverage", "school_code"], kind="mergesort"
+        )
+        shown, note = _pick_rows(known, max_bars)
+        missing = sub[sub["coverage"].isna()].sort_values("school_code", kind="mergesort")
+        panels.append((lv, sub, shown, missing, note))
+    heights = [len(p[2]) + len(p[3]) + 2.5 for p in panels]
+    with style.use_style():
+        fig = style.new_figure(sum(heights) * ROW_CM + 2.5)
+        axes = fig.subplots(len(panels), 1, height_ratios=heights, squeeze=False)[:, 0]
+        for ax, (lv, sub, shown, missing, note) in zip(axes, panels, strict=True):
+            n_rows = len(shown) + len(missing)
+            y = np.arange(n_rows)
+            cov = shown["coverage"].to_numpy(dtype=float)
+            ax.barh(y[: len(shown)], cov, height=0.7, color=style.level_color(lv))
+            for yi, (c, s, n) in enumerate(
+                zip(cov, shown["n_signed"], shown["n_staff"], strict=True)
+            ):
+                ax.text(c + 0.01, yi, f"{fmt_int(s)}/{fmt_int(n)}", va="center", fontsize=6.5)
+            for yi, n in zip(y[len(shown) :], missing["n_staff"], strict=True):
+                text = "0 CBGVNV" if not pd.isna(n) else "chưa có số liệu"
+                ax.text(0.01, yi, nfc(text), va="center", fontsize=6.5, style="italic")
+            names = [short_name(v) for v in pd.concat([shown, missing])["school_name"]]
+            ax.set_yticks(y, labels=names)
+            ax.set_ylim(n_rows - 0.5, -0.5)  # lowest coverage on top
+            ax.set_xlim(0, max(1.0, target) + 0.16)
+            ax.xaxis.set_major_formatter(style.pct_formatter())
+            ax.grid(axis="x")
+            avg = _ratio(sub["n_signed"], sub["n_staff"])
+            ax.axvline(avg, color=style.AVERAGE_COLOR, linestyle="--", linewidth=1, gid="average")
+            ax.axvline(target, color=style.TARGET_COLOR, linestyle=":", linewidth=1.4, gid="target")
+            head = f"{lv}: {fmt_int(len(sub))} trường, trung bình {fmt_pct(avg)}"
+            ax.set_title(nfc(head + (f" ({note})" if note else "")), loc="left")
+        note = f"nét đứt đen: trung bình cấp học; chấm đỏ: chỉ tiêu {fmt_pct(target, 0)}"
+        _title(fig, title, period, note)
+        axes[-1].set_xlabel(nfc("Tỷ lệ CBGVNV (đang làm việc) đã có chữ ký số"))
+    return fig
+
+
+def coverage_by_level(
+    table: pd.DataFrame, target: float = 1.0, period: str | None = None
+) -> Figure:
+    """One bar per level (and the district), "signed/staff (rate)" at the end of each bar."""
+    title = "Tỷ lệ CBGVNV có chữ ký số cá nhân theo cấp học"
+    t = table.set_index("level")
+    rows = [lv for lv in (*LEVELS, TOTAL) if lv in t.index]
+    if not rows or t["n_staff"].fillna(0).sum() == 0:
+        return _no_data(title, period)
+    with style.use_style():
+        fig = style.new_figure(2.2 + 1.1 * len(rows))
+        ax = fig.add_subplot()
+        y = np.arange(len(rows))
+        for yi, lv in enumerate(rows):
+            cov = t.loc[lv, "coverage"]
+            if pd.isna(cov):
+                ax.text(0.01, yi, nfc("chưa có số liệu"), va="center", style="italic")
+                continue
+            ax.barh(yi, cov, height=0.6, color=style.level_color(lv))
+            label = (
+                f"{fmt_int(t.loc[lv, 'n_signed'])}/{fmt_int(t.loc[lv, 'n_staff'])} ({fmt_pct(cov)})"
+            )
+            ax.text(cov + 0.01, yi, label, va="center", fontsize=7.5)
+        ax.set_yticks(y, labels=[nfc(lv) for lv in rows])
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        ax.set_xlim(0, max(1.0, target) + 0.3)
+        ax.axvline(target, color=style.TARGET_COLOR, linestyle=":", linewidth=1.4, gid="target")
+        ax.xaxis.set_major_formatter(style.pct_formatter())
+        ax.grid(axis="x")
+        _title(fig, title, period, f"đường chấm đỏ: chỉ tiêu {fmt_pct(target, 0)}")
+    return fig
+
+
+def coverage_history(
+    history: pd.DataFrame,
+    projection: pd.DataFrame | None = None,
+    target: float = 1.0,
+    period: str | None = None,
+) -> Figure:
+    """Coverage per level over the periods; the projection line, its band and date."""
+    title = "Tỷ lệ CBGVNV có chữ ký số qua các kỳ báo cáo"
+    levels = _present_levels(history, with_total=True)
+    if not levels:
+        return _no_data(title, period)
+    proj = projection.set_index("level") if projection is not None else pd.DataFrame()
+    notes, n_dates = [], 0
+    with style.use_style():
+        fig = style.new_figure(10)
+        ax = fig.add_subplot()
+        periods = sorted(history["period"].astype("str").unique())
+        last_x = date.fromisoformat(periods[-1])
+        for lv in levels:
+            sub = history[(history["level"] == lv) & history["coverage"].notna()]
+            sub = sub.sort_values("period")
+            xs = [date.fromisoformat(p) for p in sub["period"]]
+            color = style.level_color(lv)
+            ax.plot(
+                xs,
+                sub["coverage"].to_numpy(dtype=float),
+                marker="o",
+                color=color,
+                linewidth=2 if lv == TOTAL else 1.5,
+                label=nfc(lv),
+                gid=f"history:{lv}",
+            )
+            if lv not in proj.index:
+                continue
+            row = proj.loc[lv]
+            if pd.isna(row["date_100"]):
+                notes.append(f"{lv}: {row['note']}")
+                continue
+            fit = metrics.fit_line(history, lv, int(row["n_points"]))
+            end = date.fromisoformat(row["date_100"])
+            last_x = max(last_x, end)
+            x0 = fit.last_date
+            days = np.array([(x0 - fit.origin).days, (end - fit.origin).days], dtype=float)
+            ax.plot(
+                [x0, end],
+                np.clip(fit.intercept + fit.slope * days, 0, 1),
+                color=color,
+                linestyle="--",
+                linewidth=1,
+                gid=f"projection:{lv}",
+            )
+            if np.isfinite(fit.slope_se) and fit.slope_se > 0:
+                grid = np.linspace(days[0], days[1], 30)
+                lo = fit.y_mean + (fit.slope - 2 * fit.slope_se) * (grid - fit.x_mean)
+                hi = fit.y_mean + (fit.slope + 2 * fit.slope_se) * (grid - fit.x_mean)
+                dates = [fit.origin + timedelta(days=float(d)) for d in grid]
+                ax.fill_between(
+                    dates,
+                    np.clip(lo, 0, 1),
+                    np.clip(hi, 0, 1),
+                    color=color,
+                    alpha=0.15,
+                    linewidth=0,
+                )
+            ax.annotate(
+                nfc(f"{lv}: {fmt_date(end)}"),
+                (end, 1.0),
+                xytext=(0, 4 + 9 * n_dates),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7,
+                color=color,
+                arrowprops={"arrowstyle": "-", "color": color, "linewidth": 0.6},
+            )
+            n_dates += 1
+        ax.axhline(target, color=style.TARGET_COLOR, linestyle=":", linewidth=1.4, gid="target")
+        ticks = [date.fromisoformat(p) for p in periods]
+        ax.set_xticks(ticks, labels=[fmt_date(d) for d in ticks], rotation=30, ha="right")
+        ax.set_xlim(ticks[0] - timedelta(days=7), last_x + timedelta(days=14))
+        ax.set_ylim(0, 1.2)
+        ax.yaxis.set_major_formatter(style.pct_formatter())
+        ax.grid(axis="y")
+        ax.set_ylabel(nfc("Tỷ lệ có chữ ký số"))
+        ax.legend(loc="lower right")
+        note = "nét đứt: dự báo tuyến tính, vùng mờ: ± 2 sai số chuẩn của độ dốc"
+        if notes:
+            note += " · " + "; ".join(notes)
+        _title(fig, title, period, note)
+    return fig
+
+
+def coverage_by_role(table: pd.DataFrame, period: str | None = None) -> Figure:
+    """Grouped bars: per level (and the district), one bar per role."""
+    title = "Tỷ lệ có chữ ký số theo nhóm chức vụ"
+    levels = _present_levels(table, with_total=True)
+    if not levels:
+        return _no_data(title, period, "Chưa có danh sách CBGVNV để tính theo chức vụ")
+    roles = [r for r in ROLES if (table["role"] == r).any()]
+    width = 0.8 / max(len(roles), 1)
+    t = table.set_index(["level", "role"])
+    with style.use_style():
+        fig = style.new_figure(9)
+        ax = fig.add_subplot()
+        for i, role in enumerate(roles):
+            xs, ys, labels = [], [], []
+            for g, lv in enumerate(levels):
+                if (lv, role) in t.index and not pd.isna(t.loc[(lv, role), "coverage"]):
+                    xs.append(g + (i - (len(roles) - 1) / 2) * width)
+                    ys.append(float(t.loc[(lv, role), "coverage"]))
+                    labels.append(fmt_pct(ys[-1], 0))
+            bars = ax.bar(
+                xs,
+                ys,
+                width=width * 0.92,
+                color=style.role_color(role),
+                label=nfc(style.ROLE_LABELS.get(role, role)),
+            )
+            ax.bar_label(bars, labels=labels, fontsize=6.5, padding=1)
+        ax.set_xticks(range(len(levels)), labels=[nfc(lv) for lv in levels])
+        ax.set_ylim(0, 1.15)
+        ax.yaxis.set_major_formatter(style.pct_formatter())
+        ax.grid(axis="y")
+        ax.legend(loc="upper center", ncols=len(roles), bbox_to_anchor=(0.5, 1.0))
+        _title(fig, title, period, "CBGVNV đang làm việc, các trường gửi danh sách")
+    return fig
+
+
+def _provider_order(providers) -> list[str]:
+    fixed = [p for p in style.PROVIDER_COLORS if p in set(providers)]
+    others = sorted(p for p in set(providers) if p not in fixed and not p.startswith("Không rõ"))
+    unknown = sorted(p for p in set(providers) if p.startswith("Không rõ"))
+    return fixed + others + unknown
+
+
+def coverage_by_provider(table: pd.DataFrame, period: str | None = None) -> Figure:
+    """100% stacked bars: the share of each provider among the signed staff of a level."""
+    title = "Nhà cung cấp chữ ký số theo cấp học"
+    levels = _present_levels(table, with_total=True)
+    if not levels:
+        return _no_data(title, period, "Chưa có danh sách CBGVNV có chữ ký số")
+    providers = _provider_order(table["provider"].astype("str"))
+    colors = style.provider_colors(providers)
+    t = table.set_index(["level", "provider"])
+    with style.use_style():
+        fig = style.new_figure(2.8 + 1.1 * len(levels))
+        ax = fig.add_subplot()
+        left = np.zeros(len(levels))
+        for prov in providers:
+            share = np.array(
+                [
+                    float(t.loc[(lv, prov), "share"]) if (lv, prov) in t.index else 0.0
+                    for lv in levels
+                ]
+            )
+            bars = ax.barh(
+                range(len(levels)),
+                share,
+                left=left,
+                height=0.6,
+                color=colors[prov],
+                label=nfc(prov),
+            )
+            labels = [fmt_pct(s, 0) if s >= 0.08 else "" for s in share]
+            ax.bar_label(bars, labels=labels, label_type="center", fontsize=7)
+            left += share
+        ax.set_yticks(range(len(levels)), labels=[nfc(lv) for lv in levels])
+        ax.set_ylim(len(levels) - 0.5, -0.5)
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(style.pct_formatter())
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=min(len(providers), 4))
+        _title(fig, title, period, "tỷ trọng trong số CBGVNV đã có chữ ký số")
+    return fig
+
+
+# --------------------------------------------------------------------------- scale etc.
+
+
+def scale_by_level(table: pd.DataFrame, period: str | None = None) -> Figure:
+    """Three panels (schools, classes, pupils), one bar per level, values labelled."""
+    title = "Quy mô trường, lớp, học sinh theo cấp học"
+    t = table.set_index("level")
+    levels = [lv for lv in LEVELS if lv in t.index]
+    if not levels or t.loc[levels, "n_schools"].sum() == 0:
+        return _no_data(title, period)
+    panels = (("n_schools", "Số trường"), ("n_classes", "Số lớp"), ("n_pupils", "Số học sinh"))
+    with style.use_style():
+        fig = style.new_figure(8)
+        axes = fig.subplots(1, 3)
+        for ax, (col, label) in zip(axes, panels, strict=True):
+            values = [int(t.loc[lv, col]) for lv in levels]
+            bars = ax.bar(
+                range(len(levels)),
+                values,
+                color=[style.level_color(lv) for lv in levels],
+                width=0.7,
+            )
+            ax.bar_label(bars, labels=[fmt_int(v) for v in values], fontsize=7.5, padding=1)
+            ax.set_xticks(range(len(levels)), labels=[nfc(lv) for lv in levels], fontsize=7.5)
+            ax.set_title(nfc(label))
+            ax.set_ylim(0, max(values) * 1.15 or 1)
+            ax.yaxis.set_major_formatter(style.int_formatter())
+            ax.grid(axis="y")
+        note = ""
+        if TOTAL in t.index:
+            tot = t.loc[TOTAL]
+            note = (
+                f"Tổng cộng {fmt_int(tot['n_schools'])} trường, {fmt_int(tot['n_classes'])} lớp, "
+                f"{fmt_int(tot['n_pupils'])} học sinh"
+            )
+        _title(fig, title, period, note)
+    return fig
+
+
+def infrastructure_by_school(
+    table: pd.DataFrame, min_speed: float = 70, period: str | None = None
+) -> Figure:
+    """Each school a point: line speed (x) and management computers (y); the speed threshold
+    as a vertical line; schools below the threshold named."""
+    title = "Hạ tầng CNTT theo trường: tốc độ đường truyền và máy tính"
+    if table.empty:
+        return _no_data(title, period, "Chưa có số liệu hạ tầng CNTT trong kỳ này")
+    with style.use_style():
+        fig = style.new_figure(10)
+        ax = fig.add_subplot()
+        for lv in _present_levels(table):
+            sub = table[(table["level"] == lv) & table["speed_mbps"].notna()]
+            if sub.empty:
+                continue
+            ax.scatter(
+                sub["speed_mbps"].to_numpy(dtype=float),
+                pd.to_numeric(sub["n_computers"]).to_numpy(dtype=float, na_value=np.nan),
+                s=18,
+                alpha=0.75,
+                color=style.level_color(lv),
+                label=nfc(lv),
+                edgecolors="white",
+                linewidths=0.4,
+                gid=f"schools:{lv}",
+            )
+        below = table[table["below_threshold"] & table["speed_mbps"].notna()]
+        for row in below.sort_values("school_code").itertuples(index=False):
+            if not pd.isna(row.n_computers):
+                ax.annotate(
+                    short_name(row.school_name),
+                    (row.speed_mbps, row.n_computers),
+                    xytext=(4, 2),
+                    textcoords="offset points",
+                    fontsize=6.5,
+                )
+        ax.axvline(
+            min_speed, color=style.TARGET_COLOR, linestyle=":", linewidth=1.4, gid="threshold"
+        )
+        ax.set_xlabel(nfc("Tốc độ đường truyền (Mbps)"))
+        ax.set_ylabel(nfc("Số máy tính phục vụ quản lý"))
+        ax.xaxis.set_major_formatter(style.int_formatter())
+        ax.yaxis.set_major_formatter(style.int_formatter())
+        ax.set_xlim(0, max(float(table["speed_mbps"].max(skipna=True) or 0), min_speed) * 1.08)
+        ax.set_ylim(0, max(float(pd.to_numeric(table["n_computers"]).max() or 0), 1) * 1.1)
+        ax.grid()
+        ax.legend(loc="lower right")
+        n_below = int(table["below_threshold"].sum())
+        n_unknown = int(table["speed_mbps"].isna().sum())
+        note = f"ngưỡng {fmt_num(min_speed, 0)} Mbps; {fmt_int(n_below)} trường dưới ngưỡng"
+        if n_unknown:
+            note += f"; {fmt_int(n_unknown)} trường chưa báo tốc độ"
+        _title(fig, title, period, note)
+    return fig
+
+
+def records_progress(
+    table: pd.DataFrame, period: str | None = None, max_bars: int = MAX_BARS
+) -> Figure:
+    """Per school (records_by_school): share of records signed by the homeroom teacher (GVCN)
+    and approved by the principal, one panel per level, lowest principal rate on top."""
+    title = "Tiến độ ký số học bạ theo trường"
+    levels = _present_levels(table)
+    if not levels:
+        return _no_data(title, period, "Chưa có số liệu ký số học bạ trong kỳ này")
+    panels = []
+    for lv in levels:
+        sub = table[table["level"] == lv].sort_values(
+            ["rate_principal", "rate_teacher", "school_code"], kind="mergesort"
+        )
+        shown, note = _pick_rows(sub, max_bars)
+        panels.append((lv, sub, shown, note))
+    heights = [len(p[2]) + 2.5 for p in panels]
+    with style.use_style():
+        fig = style.new_figure(sum(heights) * ROW_CM * 1.2 + 2.5)
+        axes = fig.subplots(len(panels), 1, height_ratios=heights, squeeze=False)[:, 0]
+        for ax, (lv, sub, shown, note) in zip(axes, panels, strict=True):
+            y = np.arange(len(shown))
+            color = style.level_color(lv)
+            ax.barh(
+                y - 0.2,
+                shown["rate_teacher"].to_numpy(dtype=float),
+                height=0.4,
+                color=color,
+                alpha=0.45,
+                label=nfc("GVCN đã ký"),
+            )
+            ax.barh(
+                y + 0.2,
+                shown["rate_principal"].to_numpy(dtype=float),
+                height=0.4,
+                color=color,
+                label=nfc("Hiệu trưởng đã ký"),
+            )
+            ax.set_yticks(y, labels=[short_name(v) for v in shown["school_name"]])
+            ax.set_ylim(len(shown) - 0.5, -0.5)
+            ax.set_xlim(0, 1.05)
+            ax.xaxis.set_major_formatter(style.pct_formatter())
+            ax.grid(axis="x")
+            rate = _ratio(sub["n_signed_principal"], sub["n_records"])
+            head = f"{lv}: Hiệu trưởng đã ký {fmt_pct(rate)} số học bạ"
+            ax.set_title(nfc(head + (f" ({note})" if note else "")), loc="left")
+        _title(fig, title, period)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2)
+    return fig
+
+
+# --------------------------------------------------------------------------- registry
+
+#: figure name -> (function, tables it needs, option names it takes)
+FIGURES: dict[str, tuple] = {
+    "coverage_by_school": (
+        coverage_by_school,
+        ("coverage_by_school",),
+        ("target", "level", "max_bars"),
+    ),
+    "coverage_by_level": (coverage_by_level, ("coverage_by_level",), ("target",)),
+    "coverage_history": (coverage_history, ("coverage_history", "projection"), ("target",)),
+    "coverage_by_role": (coverage_by_role, ("coverage_by_role",), ()),
+    "coverage_by_provider": (coverage_by_provider, ("coverage_by_provider",), ()),
+    "scale_by_level": (scale_by_level, ("scale_by_level",), ()),
+    "infrastructure_by_school": (
+        infrastructure_by_school,
+        ("infrastructure_by_school",),
+        ("min_speed",),
+    ),
+    "records_progress": (records_progress, ("records_by_school",), ("max_bars",)),
+}
+COVERAGE_FIGURES = tuple(n for n in FIGURES if n.startswith("coverage"))
+SCALE_FIGURES = tuple(n for n in FIGURES if not n.startswith("coverage"))
+
+
+def render(
+    name: str,
+    tables: Mapping[str, pd.DataFrame],
+    period: str | None = None,
+    sample: bool = False,
+    **options,
+) -> Figure:
+    """Build the figure ``name`` from the metric tables (options it doesn't take are ignored)."""
+    func, needs, takes = FIGURES[name]
+    args = [tables[n] for n in needs]
+    kwargs = {k: v for k, v in options.items() if k in takes and v not in (None, "")}
+    fig = func(*args, period=period, **kwargs)
+    return style.mark_sample(fig, sample)
+
+
+def publish(
+    name: str,
+    tables: Mapping[str, pd.DataFrame],
+    out_dir: Path | str,
+    period: str | None = None,
+    sample: bool = False,
+    **options,
+) -> Figure:
+    """Render, save ``<out_dir>/<name>.png/.svg`` and return the (closed) figure for display."""
+    fig = render(name, tables, period, sample, **options)
+    return style.save(fig, Path(out_dir) / name)
+
+
+def make_all(
+    tables: Mapping[str, pd.DataFrame],
+    period: str | None,
+    out_dir: Path | str,
+    sample: bool,
+    names=None,
+    **options,
+) -> dict[str, Path]:
+    """Save every figure whose tables are present (or the given ``names``) into ``out_dir``
+    (the run's ``figures/`` folder). Returns name -> PNG path."""
+    out = {}
+    for name in names or FIGURES:
+        if all(n in tables for n in FIGURES[name][1]):
+            publish(name, tables, out_dir, period, sample, **options)
+            out[name] = Path(out_dir) / f"{name}.png"
+    return out

@@ -1,0 +1,1154 @@
+"""Metric tables: pure functions of the processed tables (``data/processed/<period>/``).
+
+Every function returns a tidy table whose columns are exactly those of the "Metric tables"
+section of ``docs/ARCHITECTURE.md``. Every rate comes with its counts; rates are ratios in
+[0, 1] (``coverage``, ``share``, ``rate_*``), ``NaN`` where the denominator is 0 or unknown.
+Counts are nullable ``Int64`` (``<NA>`` = no data, which is not the same as 0).
+
+Decisions worth knowing (also in the report of this module):
+
+- Levels are always ordered Mầm non, Tiểu học, THCS, then the district total "Tổng cộng".
+- ``coverage_by_level`` always has the three level rows: a level without signature data has
+  ``n_schools_reporting = 0``, ``n_staff = n_signed = 0`` and ``coverage = NaN`` (explicit, not
+  dropped). ``coverage_by_school`` lists every school of the levels that have signature data.
+- ``coverage_by_role`` / ``coverage_by_provider`` come from the staff *lists* (active staff);
+  schools that only sent per-school counts have no role or provider detail.
+- ``expiring``: the next signing window ends on the first 30 June on or after the period
+  (the end of the school year, when records are signed); certificates that have already expired
+  are counted too (they must be renewed before signing).
+- ``projection``: ordinary least squares of coverage on days; band = slope ± 2 standard errors.
+- Headline numbers: notebook 20 writes ``headline_coverage.json``, notebook 30
+  ``headline_scale.json``; each then (re)writes ``headline.json`` = the merge of the parts
+  present (their keys never overlap), so the order of the runs does not matter.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.fmt import fmt_date, fmt_int, fmt_num, fmt_pct
+
+LEVELS: tuple[str, ...] = ("Mầm non", "Tiểu học", "THCS")
+TOTAL = "Tổng cộng"
+ROLES: tuple[str, ...] = ("CBQL", "GV", "NV")
+NO_PROVIDER = "Không rõ nhà cung cấp"
+MIN_POINTS = 3
+#: Month and day on which the signing window of a school year ends (30 June).
+WINDOW_END = (6, 30)
+
+PROCESSED_KINDS: tuple[str, ...] = (
+    "schools",
+    "staff",
+    "signature_counts",
+    "signature_by_school",
+    "history",
+    "infrastructure",
+    "records",
+)
+
+#: Metric table -> its columns, in order (docs/ARCHITECTURE.md, "Metric tables").
+TABLE_COLUMNS: dict[str, list[str]] = {
+    "scale_by_level": [
+        "level",
+        "n_schools",
+        "n_classes",
+        "n_pupils",
+        "n_pupils_with_id",
+        "n_pupils_verified",
+    ],
+    "coverage_by_school": [
+        "school_code",
+        "school_name",
+        "level",
+        "ward",
+        "n_staff",
+        "n_signed",
+        "n_pending",
+        "coverage",
+        "basis",
+        "rank_in_level",
+    ],
+    "coverage_by_level": [
+        "level",
+        "n_schools",
+        "n_schools_reporting",
+        "n_staff",
+        "n_signed",
+        "coverage",
+    ],
+    "coverage_by_ward": ["ward", "n_staff", "n_signed", "coverage"],
+    "coverage_by_role": ["level", "role", "n_staff", "n_signed", "coverage"],
+    "coverage_by_provider": ["level", "provider", "n_signed", "share"],
+    "coverage_change": [
+        "school_code",
+        "school_name",
+        "level",
+        "prev_period",
+        "n_staff_prev",
+        "n_signed_prev",
+        "coverage_prev",
+        "n_staff",
+        "n_signed",
+        "coverage",
+        "delta_signed",
+        "delta_coverage",
+    ],
+    "coverage_history": ["period", "level", "n_staff", "n_signed", "coverage"],
+    "projection": [
+        "level",
+        "model",
+        "n_points",
+        "date_100",
+        "date_100_low",
+        "date_100_high",
+        "note",
+    ],
+    "expiring": [
+        "school_code",
+        "school_name",
+        "level",
+        "n_signed",
+        "n_expiring_window",
+        "n_expiring_days",
+    ],
+    "infrastructure_by_school": [
+        "school_code",
+        "school_name",
+        "level",
+        "n_fibre",
+        "speed_mbps",
+        "n_computers",
+        "n_pupils",
+        "computers_per_100_pupils",
+        "below_threshold",
+    ],
+    "infrastructure_summary": [
+        "n_schools_reporting",
+        "n_fibre",
+        "speed_min",
+        "speed_median",
+        "n_computers",
+        "n_schools_below",
+    ],
+    "records_by_school": [
+        "school_code",
+        "school_name",
+        "level",
+        "n_records",
+        "n_signed_teacher",
+        "n_signed_principal",
+        "rate_teacher",
+        "rate_principal",
+    ],
+    "records_by_grade": [
+        "level",
+        "grade",
+        "n_records",
+        "n_signed_teacher",
+        "n_signed_principal",
+        "rate_teacher",
+        "rate_principal",
+    ],
+    "records_by_level": [
+        "level",
+        "n_records",
+        "n_signed_teacher",
+        "n_signed_principal",
+        "rate_teacher",
+        "rate_principal",
+    ],
+}
+
+#: Which notebook writes which tables (each writes its own headline part).
+COVERAGE_TABLES: tuple[str, ...] = (
+    "coverage_by_school",
+    "coverage_by_level",
+    "coverage_by_ward",
+    "coverage_by_role",
+    "coverage_by_provider",
+    "coverage_change",
+    "coverage_history",
+    "projection",
+    "expiring",
+)
+SCALE_TABLES: tuple[str, ...] = (
+    "scale_by_level",
+    "infrastructure_by_school",
+    "infrastructure_summary",
+    "records_by_school",
+    "records_by_grade",
+    "records_by_level",
+)
+
+#: Vietnamese column headers for display (notebooks, workbook).
+VN_COLUMNS: dict[str, str] = {
+    "level": "Cấp học",
+    "school_code": "Mã trường",
+    "school_name": "Tên trường",
+    "ward": "Phường",
+    "role": "Nhóm chức vụ",
+    "provider": "Nhà cung cấp",
+    "period": "Kỳ báo cáo",
+    "prev_period": "Kỳ trước",
+    "grade": "Khối",
+    "n_schools": "Số trường",
+    "n_schools_reporting": "Số trường có số liệu",
+    "n_classes": "Số lớp",
+    "n_pupils": "Số học sinh",
+    "n_pupils_with_id": "Số HS có mã định danh",
+    "n_pupils_verified": "Số HS đã xác thực",
+    "n_staff": "Tổng số CBGVNV",
+    "n_signed": "Số đã có chữ ký số",
+    "n_pending": "Số đang chờ cấp",
+    "coverage": "Tỷ lệ có chữ ký số",
+    "basis": "Nguồn số liệu",
+    "rank_in_level": "Thứ hạng trong cấp (1 = thấp nhất)",
+    "share": "Tỷ trọng",
+    "n_staff_prev": "Tổng số CBGVNV kỳ trước",
+    "n_signed_prev": "Số đã có CKS kỳ trước",
+    "coverage_prev": "Tỷ lệ kỳ trước",
+    "delta_signed": "Tăng thêm (người)",
+    "delta_coverage": "Thay đổi tỷ lệ",
+    "model": "Mô hình",
+    "n_points": "Số kỳ dùng",
+    "date_100": "Dự kiến đạt 100%",
+    "date_100_low": "Sớm nhất",
+    "date_100_high": "Muộn nhất",
+    "note": "Ghi chú",
+    "n_expiring_window": "Hết hạn trước cuối đợt ký",
+    "n_expiring_days": "Hết hạn trong số ngày xét",
+    "n_fibre": "Số đường truyền cáp quang",
+    "speed_mbps": "Tốc độ (Mbps)",
+    "n_computers": "Số máy tính phục vụ quản lý",
+    "computers_per_100_pupils": "Máy tính / 100 HS",
+    "below_threshold": "Dưới ngưỡng",
+    "speed_min": "Tốc độ thấp nhất (Mbps)",
+    "speed_median": "Tốc độ trung vị (Mbps)",
+    "n_schools_below": "Số trường dưới ngưỡng",
+    "n_records": "Số học bạ",
+    "n_signed_teacher": "GVCN đã ký",
+    "n_signed_principal": "Hiệu trưởng đã ký",
+    "rate_teacher": "Tỷ lệ GVCN đã ký",
+    "rate_principal": "Tỷ lệ Hiệu trưởng đã ký",
+}
+BASIS_VN = {"list": "Danh sách", "counts": "Bảng tổng hợp"}
+RATE_COLUMNS = frozenset(
+    {"coverage", "share", "coverage_prev", "delta_coverage", "rate_teacher", "rate_principal"}
+)
+
+
+class MetricError(ValueError):
+    """A metric table broke an invariant (the message is Vietnamese and names the rows)."""
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class Processed:
+    """The processed tables of one period (absent kinds are empty frames with their columns)."""
+
+    schools: pd.DataFrame
+    staff: pd.DataFrame
+    signature_counts: pd.DataFrame
+    signature_by_school: pd.DataFrame
+    history: pd.DataFrame
+    infrastructure: pd.DataFrame
+    records: pd.DataFrame
+    quality: dict = field(default_factory=dict)
+
+    @property
+    def sample(self) -> bool:
+        return bool(self.quality.get("sample", False))
+
+
+def _empty_kind(kind: str) -> pd.DataFrame:
+    from analysis import schemas
+
+    return schemas.empty(kind)
+
+
+def load_processed(processed_dir: Path | str) -> Processed:
+    """Read ``<processed_dir>/*.parquet`` and ``quality.json`` of one period.
+
+    A kind whose file is absent becomes an empty frame with its columns; a folder that does
+    not exist at all is an error with a message saying which command makes it.
+    """
+    processed_dir = Path(processed_dir)
+    if not processed_dir.is_dir():
+        raise FileNotFoundError(
+            f"Chưa có dữ liệu đã làm sạch tại {processed_dir}. Hãy chạy bước làm sạch trước: "
+            f"python -m analysis clean --period {processed_dir.name}"
+        )
+    tables = {}
+    for kind in PROCESSED_KINDS:
+        path = processed_dir / f"{kind}.parquet"
+        tables[kind] = pd.read_parquet(path) if path.is_file() else _empty_kind(kind)
+    quality_path = processed_dir / "quality.json"
+    quality = json.loads(quality_path.read_text(encoding="utf-8")) if quality_path.is_file() else {}
+    return Processed(**tables, quality=quality)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _fold(text: str) -> str:
+    """Sort key for Vietnamese text: lower case, no diacritics, đ -> d."""
+    text = unicodedata.normalize("NFD", str(text).lower().replace("đ", "d"))
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def _level_rank(series: pd.Series) -> pd.Series:
+    order = {name: i for i, name in enumerate((*LEVELS, TOTAL))}
+    return series.map(order).fillna(len(order)).astype("int64")
+
+
+def _sort(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Sort by keys; ``level`` in the fixed level order, text Vietnamese-aware, stable."""
+
+    def key(col: pd.Series) -> pd.Series:
+        if col.name == "level":
+            return _level_rank(col)
+        if col.name == "role":
+            order = {name: i for i, name in enumerate((*ROLES, TOTAL))}
+            return col.map(order).fillna(len(order)).astype("int64")
+        if col.dtype == "str" or col.dtype == object:
+            folded = {v: _fold(v) for v in col.dropna().unique()}
+            return col.map(folded)
+        return col
+
+    if df.empty:
+        return df.reset_index(drop=True)
+    return df.sort_values(keys, key=key, kind="mergesort", na_position="last").reset_index(
+        drop=True
+    )
+
+
+def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    """num / den as float64, NaN where den is 0 or missing (never a division error)."""
+    num = pd.to_numeric(num).astype("Float64")
+    den = pd.to_numeric(den).astype("Float64")
+    out = (num / den.where(den > 0)).astype("float64")
+    return out
+
+
+def _int(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series).astype("Int64")
+
+
+def _sum(series: pd.Series):
+    """Sum of a count column; NA when every value is missing."""
+    return series.sum(min_count=1) if len(series) else 0
+
+
+def _frame(name: str, data) -> pd.DataFrame:
+    return pd.DataFrame(data, columns=TABLE_COLUMNS[name])
+
+
+def check_table(
+    name: str, df: pd.DataFrame, key: list[str] | None = None, pairs=(("n_signed", "n_staff"),)
+) -> pd.DataFrame:
+    """Invariants where a table is born: columns, unique key, 0 <= rate <= 1, part <= whole."""
+    if list(df.columns) != TABLE_COLUMNS[name]:
+        raise MetricError(
+            f"Lỗi chương trình: bảng {name} có cột {list(df.columns)}, cần {TABLE_COLUMNS[name]}."
+        )
+    if key:
+        dup = df[df.duplicated(key, keep=False)]
+        if len(dup):
+            shown = dup[key].astype(str).agg(" / ".join, axis=1).head(5).tolist()
+            raise MetricError(
+                f"Bảng {name}: khóa {key} bị trùng ở {len(dup)} dòng (ví dụ {shown}). "
+                "Kiểm tra lại dữ liệu đã làm sạch: mỗi trường chỉ được có một dòng."
+            )
+    label = "school_code" if "school_code" in df.columns else df.columns[0]
+    for col in sorted(RATE_COLUMNS & set(df.columns) - {"delta_coverage"}):
+        values = pd.to_numeric(df[col])
+        bad = df[(values < 0) | (values > 1 + 1e-12)]
+        if len(bad):
+            raise MetricError(
+                f"Bảng {name}: cột {col} phải nằm trong [0, 1] nhưng có {len(bad)} dòng ngoài "
+                f"khoảng ({label}: {bad[label].astype(str).head(5).tolist()}). "
+                "Kiểm tra số đã ký không vượt tổng số trong dữ liệu nguồn."
+            )
+    for part, whole in pairs:
+        if part in df.columns and whole in df.columns:
+            over = (_int(df[part]) > _int(df[whole])).fillna(False)
+            if over.any():
+                bad = df[over.to_numpy(dtype=bool)]
+                raise MetricError(
+                    f"Bảng {name}: {part} lớn hơn {whole} ở {len(bad)} dòng "
+                    f"({label}: {bad[label].astype(str).head(5).tolist()}). "
+                    "Kiểm tra lại số liệu của các trường này trong file nguồn."
+                )
+    return df
+
+
+# --------------------------------------------------------------------------- scale
+
+
+def scale_by_level(schools: pd.DataFrame) -> pd.DataFrame:
+    """Schools, classes, pupils per level (Mầm non, Tiểu học, THCS, Tổng cộng), zeros kept."""
+    rows = []
+    for level in (*LEVELS, TOTAL):
+        part = schools if level == TOTAL else schools[schools["level"] == level]
+        rows.append(
+            {
+                "level": level,
+                "n_schools": len(part),
+                "n_classes": int(part["n_classes"].sum()),
+                "n_pupils": int(part["n_pupils"].sum()),
+                "n_pupils_with_id": _sum(part["n_pupils_with_id"]),
+                "n_pupils_verified": _sum(part["n_pupils_verified"]),
+            }
+        )
+    out = _frame("scale_by_level", rows)
+    out["level"] = out["level"].astype("str")
+    for col in TABLE_COLUMNS["scale_by_level"][1:]:
+        out[col] = _int(out[col])
+    return check_table("scale_by_level", out, ["level"], pairs=())
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def coverage_by_school(schools: pd.DataFrame, signature_by_school: pd.DataFrame) -> pd.DataFrame:
+    """Every school of the levels with signature data, with its coverage and rank in its level.
+
+    A school without data keeps its row (counts and coverage NA); a school with 0 staff has
+    coverage NA. ``rank_in_level`` 1 = the lowest coverage (furthest behind), ties share a rank.
+    """
+    sbs = signature_by_school
+    levels = [lv for lv in LEVELS if (sbs["level"] == lv).any()]
+    base = schools.loc[
+        schools["level"].isin(levels), ["school_code", "school_name", "level", "ward"]
+    ]
+    merged = base.merge(
+        sbs[["school_code", "level", "n_staff", "n_signed", "n_pending", "basis"]],
+        on="school_code",
+        how="outer",
+        suffixes=("", "_sig"),
+        indicator=True,
+    )
+    # A school with signature data but absent from the school list (should not happen after
+    # cleaning) is kept under its code rather than silently lost.
+    merged["level"] = merged["level"].fillna(merged["level_sig"])
+    merged["school_name"] = merged["school_name"].fillna(merged["school_code"])
+    out = pd.DataFrame(
+        {
+            "school_code": merged["school_code"].astype("str"),
+            "school_name": merged["school_name"].astype("str"),
+            "level": merged["level"].astype("str"),
+            "ward": merged["ward"].astype("str"),
+            "n_staff": _int(merged["n_staff"]),
+            "n_signed": _int(merged["n_signed"]),
+            "n_pending": _int(merged["n_pending"]),
+            "coverage": _ratio(merged["n_signed"], merged["n_staff"]),
+            "basis": merged["basis"].astype("str"),
+        }
+    )
+    out["rank_in_level"] = (
+        out.groupby("level")["coverage"].rank(method="min", ascending=True).astype("Int64")
+    )
+    out = _sort(out, ["level", "school_code"])
+    return check_table("coverage_by_school", out, ["school_code"])
+
+
+def _coverage_rows(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Sum n_staff/n_signed by keys (rows with no data ignored) and add coverage."""
+    grouped = (
+        df.dropna(subset=["n_staff"])
+        .groupby(by, sort=False, dropna=False)[["n_staff", "n_signed"]]
+        .sum()
+        .reset_index()
+    )
+    grouped["n_staff"] = _int(grouped["n_staff"])
+    grouped["n_signed"] = _int(grouped["n_signed"])
+    grouped["coverage"] = _ratio(grouped["n_signed"], grouped["n_staff"])
+    return grouped
+
+
+def coverage_by_level(schools: pd.DataFrame, signature_by_school: pd.DataFrame) -> pd.DataFrame:
+    """Per level (all three, explicit zeros/NaN when a level has no data) and the district total."""
+    sbs = signature_by_school
+    rows = []
+    for level in (*LEVELS, TOTAL):
+        sch = schools if level == TOTAL else schools[schools["level"] == level]
+        sig = sbs if level == TOTAL else sbs[sbs["level"] == level]
+        rows.append(
+            {
+                "level": level,
+                "n_schools": len(sch),
+                "n_schools_reporting": int(sig["school_code"].nunique()),
+                "n_staff": int(sig["n_staff"].sum()),
+                "n_signed": int(sig["n_signed"].sum()),
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["level"] = out["level"].astype("str")
+    for col in ("n_schools", "n_schools_reporting", "n_staff", "n_signed"):
+        out[col] = _int(out[col])
+    out["coverage"] = _ratio(out["n_signed"], out["n_staff"])
+    out = out[TABLE_COLUMNS["coverage_by_level"]]
+    return check_table("coverage_by_level", out, ["level"])
+
+
+def coverage_by_ward(schools: pd.DataFrame, signature_by_school: pd.DataFrame) -> pd.DataFrame:
+    """Per ward (schools with signature data), plus the district total."""
+    per_school = coverage_by_school(schools, signature_by_school)
+    per_school = per_school.assign(ward=per_school["ward"].fillna("Không rõ phường"))
+    wards = _coverage_rows(per_school, ["ward"])
+    total = _coverage_rows(per_school.assign(ward=TOTAL), ["ward"])
+    out = pd.concat([_sort(wards, ["ward"]), total], ignore_index=True)
+    out = out[TABLE_COLUMNS["coverage_by_ward"]]
+    out["ward"] = out["ward"].astype("str")
+    return check_table("coverage_by_ward", out, ["ward"])
+
+
+def coverage_by_role(staff: pd.DataFrame) -> pd.DataFrame:
+    """Active staff from the lists: per level and role, plus the district per role (Tổng cộng)."""
+    active = staff.loc[staff["active"].astype(bool), ["level", "role", "signed"]]
+    active = active.assign(n_staff=1, n_signed=active["signed"].astype("int64"))
+    per_level = _coverage_rows(active, ["level", "role"])
+    district = _coverage_rows(active.assign(level=TOTAL), ["level", "role"])
+    out = pd.concat([per_level, district], ignore_index=True)
+    out = _sort(out, ["level", "role"])[TABLE_COLUMNS["coverage_by_role"]]
+    for col in ("level", "role"):
+        out[col] = out[col].astype("str")
+    return check_table("coverage_by_role", out, ["level", "role"])
+
+
+def coverage_by_provider(staff: pd.DataFrame) -> pd.DataFrame:
+    """Signed active staff per level and provider; ``share`` = share of the level's signed."""
+    signed = staff.loc[staff["active"].astype(bool) & staff["signed"].astype(bool)]
+    signed = pd.DataFrame(
+        {
+            "level": signed["level"].astype("str"),
+            "provider": signed["provider"].fillna(NO_PROVIDER).astype("str"),
+        }
+    )
+    both = pd.concat([signed, signed.assign(level=TOTAL)], ignore_index=True)
+    out = both.groupby(["level", "provider"]).size().rename("n_signed").reset_index()
+    out["n_signed"] = _int(out["n_signed"])
+    level_total = out.groupby("level")["n_signed"].transform("sum")
+    out["share"] = _ratio(out["n_signed"], level_total)
+    out["_unknown"] = (out["provider"] == NO_PROVIDER).astype("int64")
+    out["_neg"] = -out["n_signed"].astype("int64")
+    out = _sort(out, ["level", "_unknown", "_neg", "provider"])[
+        TABLE_COLUMNS["coverage_by_provider"]
+    ]
+    for col in ("level", "provider"):
+        out[col] = out[col].astype("str")
+    return check_table("coverage_by_provider", out, ["level", "provider"], pairs=())
+
+
+def _periods(history: pd.DataFrame) -> list[str]:
+    return sorted(history["period"].astype("str").unique().tolist())
+
+
+def coverage_change(
+    history: pd.DataFrame, period: str, schools: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per school of ``period`` vs the latest earlier period present in ``history``.
+
+    ``prev_period`` is that earlier period (NA if there is none); the ``*_prev`` values and the
+    deltas are NA for a school that had no data then.
+    """
+    history = history.assign(period=history["period"].astype("str"))
+    earlier = [p for p in _periods(history) if p < str(period)]
+    prev = earlier[-1] if earlier else None
+    cur = history[history["period"] == str(period)]
+    cols = ["school_code", "level", "n_staff", "n_signed"]
+    if prev is None:
+        old = pd.DataFrame(columns=["school_code", "n_staff", "n_signed"])
+    else:
+        old = history.loc[history["period"] == prev, ["school_code", "n_staff", "n_signed"]]
+    merged = cur[cols].merge(old, on="school_code", how="left", suffixes=("", "_prev"))
+    names = (
+        schools.set_index("school_code")["school_name"]
+        if schools is not None and len(schools)
+        else pd.Series(dtype="str")
+    )
+    out = pd.DataFrame(
+        {
+            "school_code": merged["school_code"].astype("str"),
+            "school_name": merged["school_code"].map(names).fillna(merged["school_code"]),
+            "level": merged["level"].astype("str"),
+            "prev_period": pd.Series(prev, index=merged.index, dtype="str"),
+            "n_staff_prev": _int(merged["n_staff_prev"]),
+            "n_signed_prev": _int(merged["n_signed_prev"]),
+            "coverage_prev": _ratio(merged["n_signed_prev"], merged["n_staff_prev"]),
+            "n_staff": _int(merged["n_staff"]),
+            "n_signed": _int(merged["n_signed"]),
+            "coverage": _ratio(merged["n_signed"], merged["n_staff"]),
+        }
+    )
+    out["school_name"] = out["school_name"].astype("str")
+    out["delta_signed"] = out["n_signed"] - out["n_signed_prev"]
+    out["delta_coverage"] = out["coverage"] - out["coverage_prev"]
+    out = _sort(out, ["level", "school_code"])
+    check_table(
+        "coverage_change",
+        out,
+        ["school_code"],
+        pairs=(("n_signed", "n_staff"), ("n_signed_prev", "n_staff_prev")),
+    )
+    return out
+
+
+def coverage_history(history: pd.DataFrame) -> pd.DataFrame:
+    """Per period and level (levels with data in that period) plus "Tổng cộng" per period."""
+    history = history.assign(period=history["period"].astype("str"))
+    per_level = _coverage_rows(history, ["period", "level"])
+    total = _coverage_rows(history.assign(level=TOTAL), ["period", "level"])
+    out = pd.concat([per_level, total], ignore_index=True)
+    out = _sort(out, ["period", "level"])[TABLE_COLUMNS["coverage_history"]]
+    for col in ("period", "level"):
+        out[col] = out[col].astype("str")
+    return check_table("coverage_history", out, ["period", "level"])
+
+
+# --------------------------------------------------------------------------- projection
+
+
+@dataclass(frozen=True)
+class LineFit:
+    """coverage = intercept + slope * (day - origin), fitted by least squares."""
+
+    origin: date
+    slope: float  # per day
+    intercept: float
+    slope_se: float
+    n_points: int
+    x_mean: float  # days since origin
+    y_mean: float
+    last_date: date
+    last_coverage: float
+
+    def day_reaching(self, value: float, slope: float | None = None) -> float | None:
+        """Days since origin when the line (pivoting on the mean point) reaches ``value``."""
+        slope = self.slope if slope is None else slope
+        if not slope > 0:
+            return None
+        return self.x_mean + (value - self.y_mean) / slope
+
+
+def fit_line(coverage_history: pd.DataFrame, level: str, last_k: int | None = None) -> LineFit:
+    """Least-squares fit of coverage on days for one level (the last ``last_k`` periods)."""
+    pts = coverage_history[
+        (coverage_history["level"] == level) & coverage_history["coverage"].notna()
+    ]
+    pts = pts.sort_values("period")
+    if last_k:
+        pts = pts.tail(last_k)
+    days = [date.fromisoformat(p) for p in pts["period"].astype("str")]
+    y = pts["coverage"].to_numpy(dtype=float)
+    n = len(days)
+    if n == 0:
+        raise MetricError(f"Không có số liệu tỷ lệ nào của cấp {level} để dự báo.")
+    origin = days[0]
+    x = np.array([(d - origin).days for d in days], dtype=float)
+    x_mean, y_mean = float(x.mean()), float(y.mean())
+    sxx = float(((x - x_mean) ** 2).sum())
+    slope = float(((x - x_mean) * (y - y_mean)).sum() / sxx) if sxx > 0 else 0.0
+    intercept = y_mean - slope * x_mean
+    if n > 2 and sxx > 0:
+        resid = y - (intercept + slope * x)
+        se = math.sqrt(float((resid**2).sum()) / (n - 2) / sxx)
+    else:
+        se = math.nan
+    return LineFit(origin, slope, intercept, se, n, x_mean, y_mean, days[-1], float(y[-1]))
+
+
+def _day(origin: date, days: float | None, not_before: date | None = None) -> str | None:
+    """The day (ISO) when ``days`` after origin is reached, rounded up, never before
+    ``not_before``; None past 2099."""
+    if days is None or not math.isfinite(days):
+        return None
+    whole = math.ceil(round(days, 6))
+    if not_before is not None:
+        whole = max(whole, (not_before - origin).days)
+    if whole > (date(2099, 12, 31) - origin).days:
+        return None
+    return (origin + timedelta(days=whole)).isoformat()
+
+
+def _projection_row(coverage_history: pd.DataFrame, level: str, last_k: int | None) -> dict:
+    pts = coverage_history[
+        (coverage_history["level"] == level) & coverage_history["coverage"].notna()
+    ]
+    n = min(len(pts), last_k) if last_k else len(pts)
+    k_text = f"{last_k} kỳ gần nhất" if last_k else "mọi kỳ có số liệu"
+    model = (
+        f"Hồi quy tuyến tính (bình phương nhỏ nhất) tỷ lệ theo ngày, {k_text}; "
+        "khoảng = độ dốc ± 2 sai số chuẩn"
+    )
+    row = {"level": level, "model": model, "n_points": n}
+    row |= {"date_100": None, "date_100_low": None, "date_100_high": None}
+    if n and float(pts.sort_values("period")["coverage"].iloc[-1]) >= 1 - 1e-12:
+        return row | {"note": "Đã đạt 100%, không cần dự báo."}
+    if n < MIN_POINTS:
+        return row | {"note": f"Chưa đủ số liệu để dự báo (cần ít nhất {MIN_POINTS} kỳ)."}
+    fit = fit_line(coverage_history, level, last_k)
+    if not fit.slope > 0:
+        return row | {"note": "Tỷ lệ không tăng qua các kỳ: không dự báo được ngày đạt 100%."}
+    # Coverage is under 100% at the last period, so no date may fall on or before it.
+    after = fit.last_date + timedelta(days=1)
+    date_100 = _day(fit.origin, fit.day_reaching(1.0), after)
+    if date_100 is None:
+        return row | {"note": "Với tốc độ hiện nay, ngày đạt 100% còn quá xa (sau năm 2099)."}
+    spread = 2 * fit.slope_se if math.isfinite(fit.slope_se) else 0.0
+    low = _day(fit.origin, fit.day_reaching(1.0, fit.slope + spread), after)
+    high = _day(fit.origin, fit.day_reaching(1.0, fit.slope - spread), after)
+    per_week = fmt_num(fit.slope * 7 * 100, 2)
+    note = (
+        f"Theo xu hướng của {n} kỳ (tăng trung bình {per_week} điểm % mỗi tuần), dự kiến đạt "
+        f"100% vào khoảng {fmt_date(date.fromisoformat(date_100))}"
+    )
+    if low and high and (low != date_100 or high != date_100):
+        note += (
+            f" (trong khoảng {fmt_date(date.fromisoformat(low))} – "
+            f"{fmt_date(date.fromisoformat(high))})"
+        )
+    elif high is None:
+        note += "; giới hạn muộn nhất không xác định vì xu hướng chưa ổn định"
+    return row | {
+        "date_100": date_100,
+        "date_100_low": low,
+        "date_100_high": high,
+        "note": note + ".",
+    }
+
+
+def projection(
+    coverage_history: pd.DataFrame, level: str | None = None, last_k: int | None = None
+) -> pd.DataFrame:
+    """When will coverage reach 100%? One row for ``level``, or one per level present + total.
+
+    Model: ordinary least squares of coverage on days (all periods, or the last ``last_k``);
+    ``date_100`` = the first day the line reaches 1; the band uses slope ± 2 standard errors,
+    pivoting on the mean point. Fewer than 3 points, a non-positive slope or a level already at
+    100% give no date and a note saying why.
+    """
+    present = coverage_history["level"].astype("str").unique().tolist()
+    levels = [level] if level else [lv for lv in (*LEVELS, TOTAL) if lv in present]
+    rows = [_projection_row(coverage_history, lv, last_k) for lv in levels]
+    out = _frame("projection", rows)
+    for col in ("level", "model", "date_100", "date_100_low", "date_100_high", "note"):
+        out[col] = out[col].astype("str")
+    out["n_points"] = _int(out["n_points"])
+    return check_table("projection", out, ["level"], pairs=())
+
+
+# --------------------------------------------------------------------------- expiring
+
+
+def signing_window_end(period: str | date) -> date:
+    """The end of the next signing window: the first 30 June on or after the period."""
+    day = date.fromisoformat(period) if isinstance(period, str) else period
+    end = date(day.year, *WINDOW_END)
+    return end if end >= day else date(day.year + 1, *WINDOW_END)
+
+
+def expiring(
+    staff: pd.DataFrame,
+    schools: pd.DataFrame,
+    period: str,
+    window_end: date | str | None = None,
+    days: int = 90,
+) -> pd.DataFrame:
+    """Per school with a staff list: signed active staff whose certificate expires soon.
+
+    ``n_expiring_window``: expires on or before ``window_end`` (default: the first 30 June on
+    or after the period, the end of the school year when records are signed);
+    ``n_expiring_days``: expires on or before period + ``days``. Both include certificates
+    that have already expired (they must be renewed before signing).
+    """
+    day = date.fromisoformat(str(period))
+    end = signing_window_end(day) if window_end is None else window_end
+    end = date.fromisoformat(end) if isinstance(end, str) else end
+    signed = staff.loc[
+        staff["active"].astype(bool) & staff["signed"].astype(bool),
+        ["school_code", "level", "expires_on"],
+    ]
+    expires = pd.to_datetime(signed["expires_on"])
+    signed = signed.assign(
+        n_signed=1,
+        n_expiring_window=(expires <= pd.Timestamp(end)).astype("int64"),
+        n_expiring_days=(expires <= pd.Timestamp(day + timedelta(days=days))).astype("int64"),
+    )
+    out = (
+        signed.groupby(["school_code", "level"])[
+            ["n_signed", "n_expiring_window", "n_expiring_days"]
+        ]
+        .sum()
+        .reset_index()
+    )
+    names = schools.set_index("school_code")["school_name"] if len(schools) else pd.Series()
+    out["school_name"] = out["school_code"].map(names).fillna(out["school_code"]).astype("str")
+    out = out[TABLE_COLUMNS["expiring"]]
+    for col in ("school_code", "level"):
+        out[col] = out[col].astype("str")
+    for col in ("n_signed", "n_expiring_window", "n_expiring_days"):
+        out[col] = _int(out[col])
+    out = _sort(out, ["level", "school_code"])
+    return check_table(
+        "expiring",
+        out,
+        ["school_code"],
+        pairs=(("n_expiring_window", "n_signed"), ("n_expiring_days", "n_signed")),
+    )
+
+
+# --------------------------------------------------------------------------- infrastructure
+
+
+def infrastructure_by_school(
+    schools: pd.DataFrame,
+    infrastructure: pd.DataFrame,
+    min_speed: float = 70,
+    min_computers_per_100: float | None = None,
+) -> pd.DataFrame:
+    """Per reporting school; ``below_threshold``: no fibre, a known speed under ``min_speed``, or
+    (when given) fewer than ``min_computers_per_100`` computers per 100 pupils. An unknown speed
+    alone does not flag a school."""
+    merged = infrastructure.merge(
+        schools[["school_code", "school_name", "n_pupils"]], on="school_code", how="left"
+    )
+    out = pd.DataFrame(
+        {
+            "school_code": merged["school_code"].astype("str"),
+            "school_name": merged["school_name"].fillna(merged["school_code"]).astype("str"),
+            "level": merged["level"].astype("str"),
+            "n_fibre": _int(merged["n_fibre"]),
+            "speed_mbps": pd.to_numeric(merged["speed_mbps"]).astype("float64"),
+            "n_computers": _int(merged["n_computers"]),
+            "n_pupils": _int(merged["n_pupils"]),
+        }
+    )
+    out["computers_per_100_pupils"] = _ratio(out["n_computers"], out["n_pupils"]) * 100
+    below = (out["n_fibre"] == 0).fillna(False) | (out["speed_mbps"] < min_speed)
+    if min_computers_per_100 is not None:
+        below |= out["computers_per_100_pupils"] < min_computers_per_100
+    out["below_threshold"] = below.astype(bool)
+    out = _sort(out, ["level", "school_code"])
+    return check_table("infrastructure_by_school", out, ["school_code"], pairs=())
+
+
+def infrastructure_summary(infrastructure_by_school: pd.DataFrame) -> pd.DataFrame:
+    """One row of district totals of the reporting schools."""
+    t = infrastructure_by_school
+    speed = t["speed_mbps"].dropna()
+    out = _frame(
+        "infrastructure_summary",
+        [
+            {
+                "n_schools_reporting": len(t),
+                "n_fibre": _sum(t["n_fibre"]),
+                "speed_min": float(speed.min()) if len(speed) else math.nan,
+                "speed_median": float(speed.median()) if len(speed) else math.nan,
+                "n_computers": _sum(t["n_computers"]),
+                "n_schools_below": int(t["below_threshold"].sum()),
+            }
+        ],
+    )
+    for col in ("n_schools_reporting", "n_fibre", "n_computers", "n_schools_below"):
+        out[col] = _int(out[col])
+    for col in ("speed_min", "speed_median"):
+        out[col] = out[col].astype("float64")
+    return check_table("infrastructure_summary", out, pairs=())
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _records(records: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    cols = ["n_pupils", "n_signed_teacher", "n_signed_principal"]
+    out = records.groupby(by, sort=False, dropna=False)[cols].sum().reset_index()
+    out = out.rename(columns={"n_pupils": "n_records"})
+    for col in ("n_records", "n_signed_teacher", "n_signed_principal"):
+        out[col] = _int(out[col])
+    out["rate_teacher"] = _ratio(out["n_signed_teacher"], out["n_records"])
+    out["rate_principal"] = _ratio(out["n_signed_principal"], out["n_records"])
+    return out
+
+
+_RECORD_PAIRS = (("n_signed_teacher", "n_records"), ("n_signed_principal", "n_signed_teacher"))
+
+
+def records_by_school(schools: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
+    """Records (one per pupil) signed by the homeroom teacher and the principal, per school."""
+    out = _records(records, ["school_code", "level"])
+    names = schools.set_index("school_code")["school_name"] if len(schools) else pd.Series()
+    out["school_name"] = out["school_code"].map(names).fillna(out["school_code"]).astype("str")
+    out = _sort(out[TABLE_COLUMNS["records_by_school"]], ["level", "school_code"])
+    for col in ("school_code", "level"):
+        out[col] = out[col].astype("str")
+    return check_table("records_by_school", out, ["school_code"], pairs=_RECORD_PAIRS)
+
+
+def records_by_grade(records: pd.DataFrame) -> pd.DataFrame:
+    """Per level and grade (khối)."""
+    out = _records(records, ["level", "grade"])
+    out["grade"] = _int(out["grade"])
+    out = _sort(out[TABLE_COLUMNS["records_by_grade"]], ["level", "grade"])
+    out["level"] = out["level"].astype("str")
+    return check_table("records_by_grade", out, ["level", "grade"], pairs=_RECORD_PAIRS)
+
+
+def records_by_level(records: pd.DataFrame) -> pd.DataFrame:
+    """Per level with records, plus the district total (when there are records)."""
+    per_level = _records(records, ["level"])
+    total = _records(records.assign(level=TOTAL), ["level"]) if len(records) else per_level[:0]
+    out = pd.concat([per_level, total], ignore_index=True)
+    out = _sort(out[TABLE_COLUMNS["records_by_level"]], ["level"])
+    out["level"] = out["level"].astype("str")
+    return check_table("records_by_level", out, ["level"], pairs=_RECORD_PAIRS)
+
+
+# --------------------------------------------------------------------------- all tables
+
+
+def compute_coverage(
+    processed: Processed, period: str, *, expiring_days: int = 90, last_k: int | None = None
+) -> dict[str, pd.DataFrame]:
+    """The tables notebook 20 writes (coverage_*, projection, expiring)."""
+    p = processed
+    history = coverage_history(p.history)
+    return {
+        "coverage_by_school": coverage_by_school(p.schools, p.signature_by_school),
+        "coverage_by_level": coverage_by_level(p.schools, p.signature_by_school),
+        "coverage_by_ward": coverage_by_ward(p.schools, p.signature_by_school),
+        "coverage_by_role": coverage_by_role(p.staff),
+        "coverage_by_provider": coverage_by_provider(p.staff),
+        "coverage_change": coverage_change(p.history, period, p.schools),
+        "coverage_history": history,
+        "projection": projection(history, last_k=last_k),
+        "expiring": expiring(p.staff, p.schools, period, days=expiring_days),
+    }
+
+
+def compute_scale(
+    processed: Processed, *, min_speed: float = 70, min_computers_per_100: float | None = None
+) -> dict[str, pd.DataFrame]:
+    """The tables notebook 30 writes (scale_by_level, infrastructure_*, records_*)."""
+    p = processed
+    infra = infrastructure_by_school(p.schools, p.infrastructure, min_speed, min_computers_per_100)
+    return {
+        "scale_by_level": scale_by_level(p.schools),
+        "infrastructure_by_school": infra,
+        "infrastructure_summary": infrastructure_summary(infra),
+        "records_by_school": records_by_school(p.schools, p.records),
+        "records_by_grade": records_by_grade(p.records),
+        "records_by_level": records_by_level(p.records),
+    }
+
+
+def compute_all(processed: Processed, period: str, **options) -> dict[str, pd.DataFrame]:
+    """Every metric table of a period (coverage and scale parts)."""
+    cov = {k: options[k] for k in ("expiring_days", "last_k") if k in options}
+    sca = {k: options[k] for k in ("min_speed", "min_computers_per_100") if k in options}
+    return compute_coverage(processed, period, **cov) | compute_scale(processed, **sca)
+
+
+# --------------------------------------------------------------------------- headline
+
+LEVEL_SLUGS = {"Mầm non": "mn", "Tiểu học": "th", "THCS": "thcs", TOTAL: "total"}
+
+
+def _plain(value):
+    """A JSON-ready plain number: NA/NaN -> None, numpy scalars -> int/float."""
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return str(value)
+
+
+def headline(
+    tables: Mapping[str, pd.DataFrame], period: str | None = None, sample: bool | None = None
+) -> dict:
+    """Plain headline numbers from whichever metric tables are given (flat, sorted keys).
+
+    Keys: ``schools_<lv>``, ``classes_<lv>``, ``pupils_<lv>`` (scale); ``staff_<lv>``,
+    ``signed_<lv>``, ``coverage_<lv>``, ``schools_reporting_<lv>`` (coverage); ``date_100_<lv>``
+    (projection); ``infra_*``; ``records_*``; with ``<lv>`` in mn, th, thcs, total.
+    """
+    out: dict = {}
+    if period is not None:
+        out["period"] = str(period)
+    if sample is not None:
+        out["sample"] = bool(sample)
+    if "scale_by_level" in tables:
+        for row in tables["scale_by_level"].itertuples(index=False):
+            slug = LEVEL_SLUGS[row.level]
+            out |= {
+                f"schools_{slug}": row.n_schools,
+                f"classes_{slug}": row.n_classes,
+                f"pupils_{slug}": row.n_pupils,
+            }
+    if "coverage_by_level" in tables:
+        for row in tables["coverage_by_level"].itertuples(index=False):
+            slug = LEVEL_SLUGS[row.level]
+            out |= {
+                f"schools_reporting_{slug}": row.n_schools_reporting,
+                f"staff_{slug}": row.n_staff,
+                f"signed_{slug}": row.n_signed,
+                f"coverage_{slug}": row.coverage,
+            }
+    if "projection" in tables:
+        for row in tables["projection"].itertuples(index=False):
+            out[f"date_100_{LEVEL_SLUGS[row.level]}"] = row.date_100
+    if "infrastructure_summary" in tables and len(tables["infrastructure_summary"]):
+        summary = tables["infrastructure_summary"]
+        for col in TABLE_COLUMNS["infrastructure_summary"]:
+            out[f"infra_{col}"] = summary[col].iloc[0]
+    if "records_by_level" in tables:
+        for row in tables["records_by_level"].itertuples(index=False):
+            slug = LEVEL_SLUGS[row.level]
+            out |= {
+                f"records_{slug}": row.n_records,
+                f"records_signed_teacher_{slug}": row.n_signed_teacher,
+                f"records_signed_principal_{slug}": row.n_signed_principal,
+            }
+    return {key: _plain(out[key]) for key in sorted(out)}
+
+
+def _write_json(data: dict, path: Path) -> None:
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+    _atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_headline(tables_dir: Path | str) -> dict:
+    """Merge the headline parts (``headline_*.json``) present in ``tables_dir``."""
+    merged: dict = {}
+    for path in sorted(Path(tables_dir).glob("headline_*.json")):
+        merged |= json.loads(path.read_text(encoding="utf-8"))
+    return {key: merged[key] for key in sorted(merged)}
+
+
+def write_headline(part: str, data: dict, tables_dir: Path | str) -> Path:
+    """Write ``headline_<part>.json`` then ``headline.json`` = the merge of every part present."""
+    tables_dir = Path(tables_dir)
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    _write_json(data, tables_dir / f"headline_{part}.json")
+    path = tables_dir / "headline.json"
+    _write_json(read_headline(tables_dir), path)
+    return path
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
+    out_dir: Path | str,
+    headline_part: str | None = None,
+    period: str | None = None,
+    sample: bool | None = None,
+) -> dict[str, Path]:
+    """Write ``<name>.parquet`` and ``<name>.csv`` (UTF-8) per table, in a stable column order.
+
+    With ``headline_part`` also write that headline part and the merged ``headline.json``.
+    Returns name -> parquet path.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name in sorted(tables):
+        df = tables[name]
+        if name in TABLE_COLUMNS:
+            df = df[TABLE_COLUMNS[name]]
+        df = df.reset_index(drop=True)
+        parquet = out_dir / f"{name}.parquet"
+        tmp = parquet.with_name(parquet.name + ".tmp")
+        df.to_parquet(tmp, index=False)
+        tmp.replace(parquet)
+        csv = df.to_csv(index=False, lineterminator="\n")
+        _atomic_write_bytes(out_dir / f"{name}.csv", csv.encode("utf-8"))
+        written[name] = parquet
+    if headline_part:
+        write_headline(headline_part, headline(tables, period, sample), out_dir)
+    return written
+
+
+def read_table(tables_dir: Path | str, name: str) -> pd.DataFrame:
+    """Read one metric table written by ``write_tables`` (for the report stage)."""
+    path = Path(tables_dir) / f"{name}.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Chưa có bảng {name} tại {path}. Hãy chạy notebook "
+            f"{'20_coverage' if name in COVERAGE_TABLES else '30_scale_infrastructure'} "
+            "của kỳ này trước (python -m analysis run)."
+        )
+    return pd.read_parquet(path)
+
+
+def read_tables(tables_dir: Path | str, names: Iterable[str] | None = None) -> dict:
+    """Every metric table present in ``tables_dir`` (or the given names)."""
+    tables_dir = Path(tables_dir)
+    names = sorted(names) if names is not None else sorted(TABLE_COLUMNS)
+    return {n: read_table(tables_dir, n) for n in names if (tables_dir / f"{n}.parquet").is_file()}
+
+
+# --------------------------------------------------------------------------- display
+
+
+def vn_columns(df: pd.DataFrame, percent: bool = True) -> pd.DataFrame:
+    """A copy for display: Vietnamese headers; with ``percent`` rates become percentages
+    (0-100, one decimal, header suffixed "(%)") so the table still sorts by number."""
+    out = df.copy()
+    if "basis" in out.columns:
+        out["basis"] = out["basis"].map(BASIS_VN).fillna(out["basis"])
+    names = {}
+    for col in out.columns:
+        label = VN_COLUMNS.get(col, col)
+        if percent and col in RATE_COLUMNS:
+            out[col] = (pd.to_numeric(out[col]) * 100).round(1)
+            label += " (%)"
+        names[col] = label
+    return out.rename(columns=names)
+
+
+def furthest_behind(coverage_by_school: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The ``n`` schools with the lowest coverage in each level (rank order)."""
+    t = coverage_by_school[coverage_by_school["rank_in_level"].notna()]
+    t = t[t["rank_in_level"] <= n]
+    return _sort(t, ["level", "rank_in_level", "school_code"])
+
+
+def pct_text(table: pd.DataFrame, level: str = "Tiểu học") -> str:
+    """'1.248/1.787 (69,8%)' for a level of ``coverage_by_level``."""
+    row = table[table["level"] == level]
+    if row.empty:
+        return "–"
+    row = row.iloc[0]
+    return f"{fmt_int(row['n_signed'])}/{fmt_int(row['n_staff'])} ({fmt_pct(row['coverage'])})"
+
+
+def select_level(df: pd.DataFrame, level: str | None) -> pd.DataFrame:
+    """Rows of one level ("" or None = every level), for the notebooks' ``level`` parameter."""
+    if not level:
+        return df
+    if level not in LEVELS:
+        raise ValueError(f"Cấp học '{level}' không hợp lệ: dùng \"\", {', '.join(LEVELS)}.")
+    return df[df["level"] == level].reset_index(drop=True)

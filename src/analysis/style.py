@@ -1,0 +1,200 @@
+"""One figure style for every chart of the suite.
+
+- ``use_style()``: a context (``matplotlib.rc_context``) with the house settings: DejaVu Sans
+  (covers Vietnamese), sizes readable when the figure is printed 16 cm wide on A4, the
+  Okabe-Ito colour-blind-safe palette, a fixed SVG hash salt. Figures are built and saved
+  inside it; nothing is set globally, and the backend is never chosen here (a global Agg
+  backend would drop the inline figures of executed notebooks).
+- Fixed colours per level, role and provider (the same level has the same colour everywhere).
+- Vietnamese axis formats (``87.097``, ``69,8%``) from ``analysis.fmt``.
+- ``mark_sample(fig)``: the "Dữ liệu mẫu" stamp on figures made from the sample data.
+- ``save(fig, path)``: PNG (200 dpi) and SVG, byte-identical on a rerun; all text NFC.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+from cycler import cycler
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter
+
+from analysis.fmt import fmt_int, fmt_num, fmt_pct
+from analysis.paths import SAMPLE_LABEL
+
+CM = 1 / 2.54
+#: Width of a figure on an A4 page with the administrative margins (30 mm + 20 mm).
+WIDTH_CM = 16.0
+DPI = 200
+SVG_HASHSALT = "hocbaso"
+
+#: Okabe & Ito (2008), colour-blind safe.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+}
+GREY = "#999999"
+LIGHT_GREY = "#DDDDDD"
+
+LEVEL_COLORS = {
+    "Mầm non": OKABE_ITO["orange"],
+    "Tiểu học": OKABE_ITO["blue"],
+    "THCS": OKABE_ITO["green"],
+    "Tổng cộng": OKABE_ITO["black"],
+}
+ROLE_COLORS = {
+    "CBQL": OKABE_ITO["purple"],
+    "GV": OKABE_ITO["sky_blue"],
+    "NV": OKABE_ITO["vermillion"],
+}
+ROLE_LABELS = {"CBQL": "Cán bộ quản lý", "GV": "Giáo viên", "NV": "Nhân viên"}
+PROVIDER_COLORS = {
+    "Viettel": OKABE_ITO["vermillion"],
+    "VNPT": OKABE_ITO["blue"],
+    "FPT": OKABE_ITO["orange"],
+    "BKAV": OKABE_ITO["green"],
+    "MISA": OKABE_ITO["purple"],
+    "VGCA": OKABE_ITO["sky_blue"],
+}
+#: Extra colours, in order, for providers outside the list above.
+_SPARE = [OKABE_ITO["yellow"], "#882255", "#44AA99", "#117733", "#332288"]
+TARGET_COLOR = OKABE_ITO["vermillion"]
+AVERAGE_COLOR = OKABE_ITO["black"]
+
+RC = {
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 8.5,
+    "axes.titlesize": 9.5,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 8.5,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "figure.titlesize": 11,
+    "figure.titleweight": "bold",
+    "figure.figsize": (WIDTH_CM * CM, 10 * CM),
+    "figure.dpi": 100,
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "axes.prop_cycle": cycler(color=list(OKABE_ITO.values())),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.axisbelow": True,
+    "grid.color": "#E5E5E5",
+    "grid.linewidth": 0.6,
+    "savefig.dpi": DPI,
+    "savefig.facecolor": "white",
+    "svg.hashsalt": SVG_HASHSALT,
+    "svg.fonttype": "path",
+    "axes.formatter.use_locale": False,
+}
+
+
+@contextmanager
+def use_style():
+    """The house style for the duration of a ``with`` block (nothing set globally)."""
+    with mpl.rc_context(RC):
+        yield
+
+
+def nfc(text) -> str:
+    """Labels go to matplotlib in NFC (DejaVu Sans draws precomposed Vietnamese letters)."""
+    return unicodedata.normalize("NFC", str(text))
+
+
+def level_color(level: str) -> str:
+    return LEVEL_COLORS.get(level, GREY)
+
+
+def role_color(role: str) -> str:
+    return ROLE_COLORS.get(role, GREY)
+
+
+def provider_colors(providers) -> dict[str, str]:
+    """A colour per provider: the fixed ones first, then spare colours in sorted name order."""
+    out, spare = {}, iter(_SPARE)
+    for name in sorted(set(providers), key=str):
+        if name in PROVIDER_COLORS:
+            out[name] = PROVIDER_COLORS[name]
+        elif name.startswith("Không rõ"):
+            out[name] = LIGHT_GREY
+        else:
+            out[name] = next(spare, GREY)
+    return out
+
+
+def new_figure(height_cm: float, width_cm: float = WIDTH_CM, **kwargs) -> Figure:
+    """A pyplot figure (so notebooks can display it) with constrained layout."""
+    return plt.figure(figsize=(width_cm * CM, height_cm * CM), layout="constrained", **kwargs)
+
+
+def pct_formatter(decimals: int = 0) -> FuncFormatter:
+    """Axis ticks of a ratio as Vietnamese percentages: 0.5 -> '50%'."""
+    return FuncFormatter(lambda x, _pos: fmt_pct(x, decimals))
+
+
+def int_formatter() -> FuncFormatter:
+    """Axis ticks as Vietnamese integers: 87097 -> '87.097'."""
+    return FuncFormatter(lambda x, _pos: fmt_int(x))
+
+
+def num_formatter(decimals: int = 0) -> FuncFormatter:
+    return FuncFormatter(lambda x, _pos: fmt_num(x, decimals))
+
+
+def mark_sample(fig: Figure, sample: bool = True) -> Figure:
+    """Stamp "Dữ liệu mẫu" in the lower right corner when the figure shows sample data."""
+    if sample:
+        fig.text(
+            0.995,
+            0.005,
+            SAMPLE_LABEL,
+            ha="right",
+            va="bottom",
+            fontsize=8,
+            style="italic",
+            color=OKABE_ITO["vermillion"],
+            gid="sample-mark",
+        )
+    return fig
+
+
+def normalize_text(fig: Figure) -> Figure:
+    """Make every text of the figure NFC (titles, tick labels, annotations, legends)."""
+    for artist in fig.findobj(Text):
+        text = artist.get_text()
+        if text and unicodedata.normalize("NFC", text) != text:
+            artist.set_text(unicodedata.normalize("NFC", text))
+    return fig
+
+
+def save(fig: Figure, path_without_suffix: Path | str) -> Figure:
+    """Write ``<path>.png`` (200 dpi) and ``<path>.svg``, byte-identical on a rerun.
+
+    The figure is closed (no pyplot state is kept) and returned, so a notebook cell can end
+    with it and still show it inline.
+    """
+    base = Path(path_without_suffix)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    normalize_text(fig)
+    with use_style():
+        for suffix, metadata in ((".png", {"Software": None}), (".svg", {"Date": None})):
+            target = base.with_name(base.name + suffix)
+            tmp = base.with_name(base.name + ".tmp" + suffix)
+            fig.savefig(tmp, dpi=DPI, metadata=metadata)
+            tmp.replace(target)
+    plt.close(fig)
+    return fig

@@ -1,0 +1,272 @@
+"""Metric tables on hand-made processed tables (tests/processed_fixtures.py), answers by hand."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+
+import pandas as pd
+import pytest
+from processed_fixtures import PERIOD, PREVIOUS, make_processed, write_processed
+
+from analysis import metrics, paths
+from analysis.fmt import fmt_int, fmt_pct
+
+
+@pytest.fixture(scope="module")
+def proc() -> metrics.Processed:
+    return make_processed()
+
+
+def _row(df: pd.DataFrame, **keys) -> pd.Series:
+    mask = pd.Series(True, index=df.index)
+    for col, value in keys.items():
+        mask &= df[col] == value
+    assert mask.sum() == 1, keys
+    return df[mask].iloc[0]
+
+
+def test_load_processed_absent_kind_is_empty_frame(tmp_path):
+    write_processed(tmp_path, skip=("records", "infrastructure"))
+    p = metrics.load_processed(tmp_path)
+    assert p.records.empty and "n_signed_teacher" in p.records.columns
+    assert len(p.schools) == 7 and p.sample is True
+    assert metrics.records_by_level(p.records).empty
+
+
+def test_load_processed_missing_folder_message(tmp_path):
+    with pytest.raises(FileNotFoundError, match="python -m analysis clean --period 2024-01-01"):
+        metrics.load_processed(tmp_path / "2024-01-01")
+
+
+def test_scale_by_level_with_total_and_empty_level(proc):
+    t = metrics.scale_by_level(proc.schools)
+    assert t["level"].tolist() == ["Mầm non", "Tiểu học", "THCS", "Tổng cộng"]
+    assert t["n_schools"].tolist() == [1, 4, 2, 7]
+    assert t["n_classes"].tolist() == [10, 57, 34, 101]
+    assert t["n_pupils"].tolist() == [300, 1900, 1250, 3450]
+    # Mầm non reported no pupil-ID counts: NA, not 0.
+    assert pd.isna(t.loc[0, "n_pupils_with_id"])
+    empty = metrics.scale_by_level(proc.schools[proc.schools["level"] != "THCS"])
+    assert _row(empty, level="THCS")[["n_schools", "n_classes", "n_pupils"]].tolist() == [0, 0, 0]
+
+
+def test_coverage_by_school_edge_cases(proc):
+    t = metrics.coverage_by_school(proc.schools, proc.signature_by_school)
+    # Mầm non has no signature data at all: not listed; every TH and THCS school is.
+    assert sorted(t["school_code"]) == ["CS01", "CS02", "TH01", "TH02", "TH03", "TH04"]
+    assert _row(t, school_code="TH01")["coverage"] == pytest.approx(0.8)
+    no_data = _row(t, school_code="TH03")
+    assert pd.isna(no_data["n_staff"]) and math.isnan(no_data["coverage"])
+    zero = _row(t, school_code="TH04")
+    assert zero["n_staff"] == 0 and math.isnan(zero["coverage"])
+    assert pd.isna(zero["rank_in_level"])
+    # Rank 1 = furthest behind in its level.
+    assert _row(t, school_code="TH02")["rank_in_level"] == 1
+    assert _row(t, school_code="TH01")["rank_in_level"] == 2
+    assert _row(t, school_code="CS01")["rank_in_level"] == 1
+    assert list(t.columns) == metrics.TABLE_COLUMNS["coverage_by_school"]
+
+
+def test_coverage_by_level_explicit_rows(proc):
+    t = metrics.coverage_by_level(proc.schools, proc.signature_by_school)
+    assert t["level"].tolist() == ["Mầm non", "Tiểu học", "THCS", "Tổng cộng"]
+    mn = _row(t, level="Mầm non")
+    assert (mn["n_schools"], mn["n_schools_reporting"], mn["n_staff"]) == (1, 0, 0)
+    assert math.isnan(mn["coverage"])
+    th = _row(t, level="Tiểu học")
+    assert (th["n_schools"], th["n_schools_reporting"], th["n_staff"], th["n_signed"]) == (
+        4,
+        3,
+        50,
+        28,
+    )
+    assert th["coverage"] == pytest.approx(28 / 50)
+    total = _row(t, level="Tổng cộng")
+    assert (total["n_staff"], total["n_signed"]) == (85, 60)
+
+
+def test_coverage_by_ward_and_role_and_provider(proc):
+    ward = metrics.coverage_by_ward(proc.schools, proc.signature_by_school)
+    assert ward["ward"].tolist()[-1] == "Tổng cộng"
+    # Vietnamese order: Đức Giang sorts as "duc", between Bồ Đề and Gia Thụy.
+    assert ward["ward"].tolist()[:3] == ["Bồ Đề", "Đức Giang", "Gia Thụy"]
+    assert math.isnan(_row(ward, ward="Thạch Bàn")["coverage"])  # only a 0-staff school
+
+    role = metrics.coverage_by_role(proc.staff)
+    gv = _row(role, level="Tiểu học", role="GV")
+    assert (gv["n_staff"], gv["n_signed"]) == (6, 5)  # the GV who left is not counted
+    assert _row(role, level="Tổng cộng", role="NV")["n_staff"] == 3
+
+    prov = metrics.coverage_by_provider(proc.staff)
+    th = prov[prov["level"] == "Tiểu học"]
+    assert th["provider"].tolist() == ["Viettel", "VNPT", metrics.NO_PROVIDER]
+    assert th["n_signed"].tolist() == [6, 1, 1]
+    assert th["share"].sum() == pytest.approx(1.0)
+    assert _row(prov, level="Tổng cộng", provider="VNPT")["n_signed"] == 3
+
+
+def test_coverage_change_missing_school_is_na(proc):
+    t = metrics.coverage_change(proc.history, PERIOD, proc.schools)
+    assert set(t["prev_period"]) == {PREVIOUS}
+    th01 = _row(t, school_code="TH01")
+    assert (th01["n_signed_prev"], th01["n_signed"], th01["delta_signed"]) == (6, 8, 2)
+    assert th01["delta_coverage"] == pytest.approx(0.2)
+    cs02 = _row(t, school_code="CS02")  # absent in the previous period
+    assert pd.isna(cs02["n_signed_prev"]) and pd.isna(cs02["delta_signed"])
+    assert math.isnan(cs02["delta_coverage"])
+    first = metrics.coverage_change(proc.history, "2024-02-23", proc.schools)
+    assert first["prev_period"].isna().all() and first["delta_signed"].isna().all()
+
+
+def test_coverage_history(proc):
+    t = metrics.coverage_history(proc.history)
+    th = t[t["level"] == "Tiểu học"]
+    assert th["coverage"].round(4).tolist() == [0.28, 0.42, 0.56]
+    assert _row(t, period=PERIOD, level="Tổng cộng")["n_signed"] == 60
+
+
+def _history(points: list[tuple[str, float]], level: str = "Tiểu học") -> pd.DataFrame:
+    rows = [(p, level, 1000, round(c * 1000), c) for p, c in points]
+    return pd.DataFrame(rows, columns=metrics.TABLE_COLUMNS["coverage_history"])
+
+
+def test_projection_perfect_line_date_by_hand():
+    # +0.5 point a day from 40% on 1/3/2024: 100% after 120 days = 29/6/2024.
+    hist = _history([("2024-03-01", 0.40), ("2024-03-21", 0.50), ("2024-04-10", 0.60)])
+    row = metrics.projection(hist, "Tiểu học").iloc[0]
+    assert row["n_points"] == 3
+    assert row["date_100"] == "2024-06-29"
+    assert row["date_100_low"] == row["date_100_high"] == "2024-06-29"  # SE 0
+    assert "29/6/2024" in row["note"]
+
+
+def test_projection_not_enough_points_and_done_and_flat():
+    two = metrics.projection(_history([("2024-03-01", 0.4), ("2024-04-01", 0.5)]), "Tiểu học")
+    assert pd.isna(two.loc[0, "date_100"])
+    assert two.loc[0, "note"] == "Chưa đủ số liệu để dự báo (cần ít nhất 3 kỳ)."
+    done = _history([("2024-03-01", 0.9), ("2024-04-01", 0.95), ("2024-05-01", 1.0)])
+    assert "Đã đạt 100%" in metrics.projection(done, "Tiểu học").loc[0, "note"]
+    flat = _history([("2024-03-01", 0.6), ("2024-04-01", 0.5), ("2024-05-01", 0.55)])
+    out = metrics.projection(flat, "Tiểu học")
+    assert pd.isna(out.loc[0, "date_100"]) and "không tăng" in out.loc[0, "note"]
+
+
+def test_projection_band_brackets_the_date(proc):
+    t = metrics.projection(metrics.coverage_history(proc.history))
+    assert t["level"].tolist() == ["Tiểu học", "THCS", "Tổng cộng"]
+    total = _row(t, level="Tổng cộng")
+    assert total["date_100_low"] <= total["date_100"] <= total["date_100_high"]
+    assert total["date_100_low"] > PERIOD  # never before a period still under 100%
+
+
+def test_expiring_window_and_days(proc):
+    assert metrics.signing_window_end("2024-04-19") == date(2024, 6, 30)
+    assert metrics.signing_window_end("2024-07-01") == date(2025, 6, 30)
+    t = metrics.expiring(proc.staff, proc.schools, PERIOD, days=90)
+    th01 = _row(t, school_code="TH01")
+    assert (th01["n_signed"], th01["n_expiring_window"], th01["n_expiring_days"]) == (8, 3, 4)
+    cs01 = _row(t, school_code="CS01")
+    assert (cs01["n_expiring_window"], cs01["n_expiring_days"]) == (1, 1)
+    short = metrics.expiring(proc.staff, proc.schools, PERIOD, window_end="2024-05-01", days=10)
+    assert _row(short, school_code="TH01")["n_expiring_window"] == 1  # only the expired one
+
+
+def test_infrastructure_and_records(proc):
+    infra = metrics.infrastructure_by_school(proc.schools, proc.infrastructure, min_speed=70)
+    assert infra.set_index("school_code")["below_threshold"].to_dict() == {
+        "CS01": True,  # no fibre
+        "TH01": False,
+        "TH02": True,  # 50 Mbps
+    }
+    assert _row(infra, school_code="TH01")["computers_per_100_pupils"] == pytest.approx(10 / 7)
+    s = metrics.infrastructure_summary(infra).iloc[0]
+    assert (s["n_schools_reporting"], s["n_fibre"], s["n_computers"], s["n_schools_below"]) == (
+        3,
+        3,
+        15,
+        2,
+    )
+    assert (s["speed_min"], s["speed_median"]) == (50.0, 75.0)
+
+    by_school = metrics.records_by_school(proc.schools, proc.records)
+    th01 = _row(by_school, school_code="TH01")
+    assert (th01["n_records"], th01["n_signed_teacher"], th01["n_signed_principal"]) == (
+        100,
+        75,
+        50,
+    )
+    grade = metrics.records_by_grade(proc.records)
+    assert grade["grade"].tolist() == [1, 2]
+    assert _row(grade, grade=2)["rate_principal"] == 0
+    level = metrics.records_by_level(proc.records)
+    assert level["level"].tolist() == ["Tiểu học", "Tổng cộng"]
+    assert _row(level, level="Tổng cộng")["rate_teacher"] == pytest.approx(115 / 140)
+
+
+def test_invariants_fail_with_a_message(proc):
+    bad = proc.signature_by_school.copy()
+    bad.loc[bad["school_code"] == "TH01", "n_signed"] = 12
+    with pytest.raises(metrics.MetricError, match="TH01"):
+        metrics.coverage_by_school(proc.schools, bad)
+    dup = pd.concat([proc.signature_by_school, proc.signature_by_school.head(1)])
+    with pytest.raises(metrics.MetricError, match="trùng"):
+        metrics.coverage_by_school(proc.schools, dup)
+
+
+def test_write_tables_roundtrip_deterministic_and_headline(proc, tmp_path):
+    cov = metrics.compute_coverage(proc, PERIOD)
+    scale = metrics.compute_scale(proc)
+    out = tmp_path / "tables"
+    metrics.write_tables(cov, out, "coverage", PERIOD, True)
+    first = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    metrics.write_tables(scale, out, "scale", PERIOD, True)
+    metrics.write_tables(cov, out, "coverage", PERIOD, True)
+    for name, data in first.items():
+        if name != "headline.json":
+            assert (out / name).read_bytes() == data, name
+    back = metrics.read_table(out, "coverage_by_school")
+    pd.testing.assert_frame_equal(back, cov["coverage_by_school"])
+    csv = pd.read_csv(out / "coverage_by_level.csv", encoding="utf-8")
+    assert csv["level"].tolist() == ["Mầm non", "Tiểu học", "THCS", "Tổng cộng"]
+    head = json.loads((out / "headline.json").read_text("utf-8"))
+    assert head == metrics.read_headline(out)
+    assert head["signed_th"] == 28 and head["staff_th"] == 50
+    assert head["pupils_total"] == 3450 and head["infra_n_fibre"] == 3
+    assert isinstance(head["infra_n_computers"], int)
+    assert head["coverage_mn"] is None and list(head) == sorted(head)
+    with pytest.raises(FileNotFoundError, match="30_scale_infrastructure"):
+        metrics.read_table(tmp_path, "scale_by_level")
+
+
+def test_vn_columns(proc):
+    t = metrics.vn_columns(metrics.coverage_by_level(proc.schools, proc.signature_by_school))
+    assert "Tỷ lệ có chữ ký số (%)" in t.columns and "Cấp học" in t.columns
+    assert t["Tỷ lệ có chữ ký số (%)"].tolist()[1] == 56.0
+
+
+PROCESSED_SAMPLE = paths.PROCESSED_DIR / "2024-04-19"
+
+
+@pytest.mark.skipif(
+    not (PROCESSED_SAMPLE / "schools.parquet").is_file(),
+    reason="data/processed/2024-04-19 chưa có: chạy `python -m analysis sample` rồi "
+    "`python -m analysis clean --period 2024-04-19` trước (bước làm sạch đang được viết).",
+)
+def test_backtest_sample_2024_04_19():
+    p = metrics.load_processed(PROCESSED_SAMPLE)
+    scale = metrics.scale_by_level(p.schools).set_index("level")
+    expected = {
+        "Mầm non": (82, 1127, 25915),
+        "Tiểu học": (33, 926, 34911),
+        "THCS": (27, 661, 26271),
+        "Tổng cộng": (142, 2714, 87097),
+    }
+    for level, values in expected.items():
+        assert tuple(scale.loc[level, ["n_schools", "n_classes", "n_pupils"]]) == values
+    assert fmt_int(scale.loc["Tổng cộng", "n_pupils"]) == "87.097"
+    cov = metrics.coverage_by_level(p.schools, p.signature_by_school).set_index("level")
+    th = cov.loc["Tiểu học"]
+    assert (th["n_signed"], th["n_staff"]) == (1248, 1787)
+    assert fmt_pct(th["coverage"]) == "69,8%"
