@@ -1,0 +1,262 @@
+"""Text normalisation: NFC, invisible spaces, header folding, school-name keys.
+
+Scalar functions take any value (``None``/NaN give ``None``); the ``*_series`` versions work
+per unique value (``pd.factorize``), so a column of 1.66 million rows costs one call per
+distinct text.
+
+Note: ``clean_text`` keeps the soft hyphen U+00AD, which is TCVN3's 'ư' in legacy mojibake
+(``Tr\\xadêng``): repair legacy encodings (``analysis.legacy``) before or after cleaning,
+never after a step that drops it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+# Characters that vanish, and characters that become a plain space.
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u180e"
+_SPACES = "\u00a0\u202f\u205f\u3000\u2028\u2029\u0085" + "".join(map(chr, range(0x2000, 0x200B)))
+_TRANSLATE = {ord(c): None for c in _ZERO_WIDTH}
+_TRANSLATE.update({ord(c): " " for c in _SPACES})
+_TRANSLATE.update({c: " " for c in range(0x00, 0x20)})  # tabs, line breaks, other controls
+_TRANSLATE[0x7F] = None
+# Excel's XML escapes for line breaks, as some writers leave them in shared strings.
+_EXCEL_ESCAPE_RE = re.compile(r"_x000[dDaA9]_")
+_SPACE_RUN_RE = re.compile(r" {2,}")
+_NON_ALNUM_RE = re.compile(r"[\W_]+")
+
+
+def is_missing(value) -> bool:
+    """None, NaN, NaT and pd.NA (scalars only)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value)) if pd.api.types.is_scalar(value) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_text(value) -> str | None:
+    if is_missing(value):
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def nfc(value):
+    """Unicode NFC of a text (other values pass through; missing -> None)."""
+    if is_missing(value):
+        return None
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    return value
+
+
+def clean_text(value) -> str | None:
+    """NFC; zero-width characters removed; NBSP, tabs and line breaks -> space; spaces
+    collapsed and stripped. Empty -> None. Numbers become their text (``12.0`` -> ``"12"``)."""
+    text = _as_text(value)
+    if text is None:
+        return None
+    text = _EXCEL_ESCAPE_RE.sub(" ", text)
+    text = unicodedata.normalize("NFC", text.translate(_TRANSLATE))
+    text = _SPACE_RUN_RE.sub(" ", text).strip()
+    return text or None
+
+
+def strip_diacritics(text: str) -> str:
+    """'Trường Đức' -> 'Truong Duc' (tones, shapes and đ/Đ)."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fold(value) -> str | None:
+    """Key for header matching: clean, lower case, no diacritics, punctuation -> spaces.
+
+    ``"Số\\nlớp"`` -> ``"so lop"``; ``"Tỷ lệ (%)"`` -> ``"ty le"``; ``"Mã định danh"`` ->
+    ``"ma dinh danh"``. Empty (or punctuation only) -> None.
+    """
+    text = clean_text(value)
+    if text is None:
+        return None
+    text = strip_diacritics(text.lower())
+    text = _NON_ALNUM_RE.sub(" ", text).strip()
+    return _SPACE_RUN_RE.sub(" ", text) or None
+
+
+# ------------------------------------------------------------------ tone placement
+
+_TONE_CLASS = "[\u0300\u0301\u0303\u0309\u0323]"
+_LETTER_OR_MARK = r"(?:[^\W\d_]|[\u0300-\u036f])"
+# Old style puts the tone on the second vowel of an open oa/oe/uy (hoà, khoẻ, thuỷ);
+# new style on the first (hòa, khỏe, thủy). 'qu' + y keeps it on y in both (quý).
+_OA_OE_RE = re.compile(rf"(?<![qQ])([oO])([aAeE])({_TONE_CLASS})(?!{_LETTER_OR_MARK})")
+_UY_RE = re.compile(rf"(?<![qQ])([uU])([yY])({_TONE_CLASS})(?!{_LETTER_OR_MARK})")
+
+
+def unify_tone_placement(value):
+    """Old and new tone placement mapped to one form (the new one, tone on the first vowel of
+    an open ``oa``/``oe``/``uy``): ``hoà`` -> ``hòa``, ``thuỷ`` -> ``thủy``, ``khoẻ`` ->
+    ``khỏe``, ``uý`` -> ``úy``; ``quý``, ``hoàng``, ``thuyền`` are left as they are."""
+    if is_missing(value):
+        return None
+    if not isinstance(value, str):
+        return value
+    text = unicodedata.normalize("NFD", value)
+    text = _OA_OE_RE.sub(r"\1\3\2", text)
+    text = _UY_RE.sub(r"\1\3\2", text)
+    return unicodedata.normalize("NFC", text)
+
+
+# ------------------------------------------------------------------ school names
+
+# Type prefixes, folded (no diacritics), longest first. Each maps to the level it hints at.
+_LEVEL_PREFIXES: list[tuple[str, str | None]] = [
+    ("tieu hoc va trung hoc co so", None),
+    ("tieu hoc va thcs", None),
+    ("th va thcs", None),
+    ("th thcs", None),  # TH&THCS, TH-THCS
+    ("lien cap th thcs", None),
+    ("lien cap", None),
+    ("trung hoc co so", "THCS"),
+    ("thcs", "THCS"),
+    ("tieu hoc", "Tiểu học"),
+    ("t h", "Tiểu học"),  # T.H
+    ("th", "Tiểu học"),
+    ("mam non", "Mầm non"),
+    ("mau giao", "Mầm non"),
+    ("nha tre", "Mầm non"),
+    ("mn", "Mầm non"),
+    ("mg", "Mầm non"),
+]
+_SCHOOL_WORD = "truong"
+_PREFIX_RES = [
+    (re.compile(r"^" + re.escape(p).replace(r"\ ", " ") + r"(?: |$)"), lvl)
+    for p, lvl in _LEVEL_PREFIXES
+]
+
+
+def _fold_keep_positions(text: str) -> str:
+    """Fold that keeps one character per input character (so a match length carries over)."""
+    out = []
+    for ch in text:
+        base = strip_diacritics(ch)
+        out.append(base[:1].lower() if base and base[:1].isalnum() else " ")
+    return "".join(out)
+
+
+def _split_prefix(name: str) -> tuple[str, str | None, bool]:
+    """(remaining name, level hint, prefix found) for a cleaned lower-case name.
+
+    Works on a punctuation-to-space copy of the name so ``T.H`` and ``TH&THCS`` match; the
+    remainder is cut from the original text so diacritics are kept.
+    """
+    # Normalise punctuation first so character positions line up with the folded copy.
+    spaced = "".join(ch if (ch.isalnum() or unicodedata.combining(ch)) else " " for ch in name)
+    spaced = unicodedata.normalize("NFC", spaced)
+    tokens_text = _SPACE_RUN_RE.sub(" ", spaced).strip()
+    folded = _fold_keep_positions(tokens_text)
+    level: str | None = None
+    found = level_done = False
+    pos = 0
+    while True:
+        rest = folded[pos:]
+        if rest.startswith(_SCHOOL_WORD + " ") or rest == _SCHOOL_WORD:
+            pos += len(_SCHOOL_WORD) + 1
+            found = True
+            continue
+        if not level_done:
+            match = next(((m, lvl) for regex, lvl in _PREFIX_RES if (m := regex.match(rest))), None)
+            if match is not None:
+                pos += match[0].end()
+                level, found, level_done = match[1], True, True
+                continue
+        break
+    remainder = tokens_text[pos:].strip()
+    return remainder, level, found
+
+
+def _school_parts(value) -> tuple[str | None, str | None]:
+    text = clean_text(value)
+    if text is None:
+        return None, None
+    text = unify_tone_placement(text).lower()
+    remainder, level, _ = _split_prefix(text)
+    if not remainder:  # the name is nothing but a type ("Trường Tiểu học"): keep it whole
+        remainder = _SPACE_RUN_RE.sub(
+            " ", "".join(ch if ch.isalnum() else " " for ch in text)
+        ).strip()
+    return remainder or None, level
+
+
+def school_key(value) -> str | None:
+    """Key for matching school names: clean, NFC, tone placement unified, lower case, the type
+    prefix stripped ("Trường", "Trường Tiểu học", "TH", "T.H", "MN", "Mẫu giáo", "THCS",
+    "Trung học cơ sở", "TH&THCS"...), punctuation -> spaces; diacritics and trailing letters
+    or numbers kept: ``"Trường TH Ái Mộ A"`` -> ``"ái mộ a"``."""
+    return _school_parts(value)[0]
+
+
+def school_key_ascii(value) -> str | None:
+    """A weaker key: ``school_key`` without diacritics (``"ái mộ a"`` -> ``"ai mo a"``)."""
+    key = school_key(value)
+    return None if key is None else strip_diacritics(key)
+
+
+def level_hint(value) -> str | None:
+    """The level a school name's prefix names: ``"Mầm non"``, ``"Tiểu học"``, ``"THCS"`` or
+    None (no prefix, or a multi-level school such as TH&THCS)."""
+    return _school_parts(value)[1]
+
+
+# ------------------------------------------------------------------ Series versions
+
+
+def map_unique(s: pd.Series, func: Callable, dtype: str | None = "str") -> pd.Series:
+    """Apply ``func`` once per distinct value of ``s``; missing values stay missing.
+
+    The result keeps the index and name of ``s``.
+    """
+    if not isinstance(s, pd.Series):
+        s = pd.Series(s)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    results = np.empty(len(uniques) + 1, dtype=object)
+    for i, value in enumerate(uniques):
+        results[i] = func(value)
+    results[-1] = None  # code -1 (missing input) indexes this slot
+    unique_array = pd.array(results, dtype=dtype) if dtype is not None else results
+    return pd.Series(unique_array[codes], index=s.index, name=s.name)
+
+
+def nfc_series(s: pd.Series) -> pd.Series:
+    return map_unique(s, nfc, dtype=None)
+
+
+def clean_text_series(s: pd.Series) -> pd.Series:
+    return map_unique(s, clean_text)
+
+
+def fold_series(s: pd.Series) -> pd.Series:
+    return map_unique(s, fold)
+
+
+def school_key_series(s: pd.Series) -> pd.Series:
+    return map_unique(s, school_key)
+
+
+def school_key_ascii_series(s: pd.Series) -> pd.Series:
+    return map_unique(s, school_key_ascii)
+
+
+def level_hint_series(s: pd.Series) -> pd.Series:
+    return map_unique(s, level_hint)
