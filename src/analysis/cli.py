@@ -4,6 +4,8 @@ Commands are looked up lazily so a broken stage never blocks the others:
 
 - ``sample``: write the synthetic sample data set (``analysis.sample``)
 - ``clean``:  clean one period's raw exports (``analysis.clean``)
+- ``report``: write the Word report and Excel tables of one period (``analysis.report``)
+- ``check-pdf``: convert the report to PDF with LibreOffice and check it (``analysis.report_pdf``)
 - ``run``:    run the notebooks of one or more periods through papermill (``analysis.batch``)
 """
 
@@ -15,6 +17,8 @@ import sys
 COMMANDS = {
     "sample": ("analysis.sample", "Sinh bộ dữ liệu mẫu (tổng hợp) vào data/raw/"),
     "clean": ("analysis.clean", "Làm sạch dữ liệu thô của một kỳ báo cáo"),
+    "report": ("analysis.report", "Viết báo cáo Word và bảng biểu Excel của một kỳ"),
+    "check-pdf": ("analysis.report_pdf", "Chuyển báo cáo sang PDF bằng LibreOffice và kiểm tra"),
     "run": ("analysis.batch", "Chạy toàn bộ notebook cho một hay nhiều kỳ (papermill)"),
 }
 

@@ -1,0 +1,785 @@
+"""The report stage: the Word report (docxtpl template) and the Excel workbook (xlsxwriter).
+
+Inputs are the metric tables and figures of a period (``outputs/<period>/tables``,
+``outputs/<period>/figures``), ``quality.json`` / ``quarantine.csv`` of the processed folder,
+and the report settings (the wording that is not data):
+
+1. ``data/raw/<period>/bao_cao.toml``  (this period's own wording),
+2. ``data/raw/bao_cao.toml``           (district-wide wording),
+3. ``src/analysis/templates/bao_cao_mac_dinh.toml`` (package defaults).
+
+Keys are merged in that order (the most specific wins). Whenever a wording key comes from the
+package defaults, ``load_settings`` returns a Vietnamese note saying so, which the notebook and
+the run log print: the report never presents a default as the office's own words.
+
+Public API::
+
+    load_settings(raw_root, period) -> (settings, source, notes)
+    build_context(tables, settings, period, sample, figures_dir=None) -> ReportContent
+    build_report(cfg, settings=None, template=None) -> ReportResult   # .docx + .xlsx
+    write_docx(cfg, ...), write_workbook(cfg, ...)
+    main(argv) -> int                                                  # python -m analysis.report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+import tomllib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import paths
+from analysis.fmt import date_line, fmt_date, fmt_int, fmt_num, fmt_pct
+from analysis.report_docx import TemplateError, render_docx
+from analysis.report_xlsx import sort_by_name, write_xlsx
+
+log = logging.getLogger(__name__)
+
+SETTINGS_FILE = "bao_cao.toml"
+DEFAULTS_PATH = paths.TEMPLATES_DIR / "bao_cao_mac_dinh.toml"
+DEFAULT_TEMPLATE = paths.TEMPLATES_DIR / "bao_cao_mac_dinh.docx"
+SAMPLE_MARK = "DỮ LIỆU MẪU — không phải số liệu thật"
+TOTAL = "Tổng cộng"
+LEVELS = ("Mầm non", "Tiểu học", "THCS")
+ROLE_LABELS = {
+    "CBQL": "Cán bộ quản lý (CBQL)",
+    "GV": "Giáo viên (GV)",
+    "NV": "Nhân viên (NV)",
+}
+
+#: Every settings key and its type (lists hold strings, tables map strings to strings).
+SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
+    "district": str,
+    "place": str,
+    "parent_agency": str,
+    "issuing_agency": str,
+    "subject": str,
+    "level": str,
+    "target_pct": (int, float),
+    "directives": list,
+    "infrastructure_intro": str,
+    "infrastructure_lines": list,
+    "closing": str,
+    "recipients": list,
+    "signer_mode": str,
+    "signer_title": str,
+    "signer_name": str,
+    "template": str,
+    "titles": dict,
+    "figure_captions": dict,
+}
+#: The office's own words: taking any of these from the package defaults is reported.
+WORDING_KEYS = (
+    "subject",
+    "directives",
+    "infrastructure_intro",
+    "infrastructure_lines",
+    "closing",
+    "recipients",
+    "signer_mode",
+    "signer_title",
+    "signer_name",
+)
+WORDING_LABELS = {
+    "subject": "trích yếu",
+    "directives": "công tác chỉ đạo",
+    "infrastructure_intro": "đoạn mở đầu hạ tầng thông tin",
+    "infrastructure_lines": "các ý về hạ tầng thông tin",
+    "closing": "câu kết",
+    "recipients": "nơi nhận",
+    "signer_mode": "quyền hạn ký",
+    "signer_title": "chức vụ người ký",
+    "signer_name": "người ký",
+}
+
+
+class ReportError(ValueError):
+    """Bad settings or missing inputs of the report stage (Vietnamese message)."""
+
+
+# ------------------------------------------------------------------------------ settings
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ReportError(
+            f"File cài đặt báo cáo {path} bị lỗi cú pháp TOML ({exc}). Mở file bằng trình soạn "
+            "thảo văn bản (lưu dạng UTF-8), sửa dòng được nêu — chuỗi phải nằm trong dấu "
+            'ngoặc kép "...", danh sách trong [...] — rồi chạy lại.'
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ReportError(
+            f"File cài đặt báo cáo {path} không phải văn bản UTF-8. Lưu lại file với mã hóa "
+            "UTF-8 rồi chạy lại."
+        ) from exc
+    return data
+
+
+def _check_settings(data: dict, path: Path, notes: list[str]) -> dict:
+    """Type-check one settings file; unknown keys are kept out and reported (likely typos)."""
+    out = {}
+    for key in sorted(data):
+        value = data[key]
+        if key not in SETTING_TYPES:
+            notes.append(
+                f"Khóa '{key}' trong {path} không được dùng (có thể gõ sai tên); "
+                f"các khóa hợp lệ: {', '.join(SETTING_TYPES)}."
+            )
+            continue
+        expected = SETTING_TYPES[key]
+        ok = isinstance(value, expected) and not isinstance(value, bool)
+        if ok and expected is list:
+            ok = all(isinstance(item, str) for item in value)
+        if ok and expected is dict:
+            ok = all(isinstance(v, str) for v in value.values())
+        if not ok:
+            kind = {
+                str: 'một chuỗi trong ngoặc kép, ví dụ "Long Biên"',
+                list: 'một danh sách chuỗi, ví dụ ["Sở GDĐT Hà Nội;", "Lưu: VT."]',
+                dict: 'một bảng [tên] gồm các dòng khóa = "chuỗi"',
+            }.get(expected, "một số, ví dụ 100")
+            raise ReportError(
+                f"File cài đặt báo cáo {path}: khóa '{key}' phải là {kind}, "
+                f"nhưng đang là {value!r}. Sửa lại rồi chạy lại."
+            )
+        if isinstance(value, str):
+            value = unicodedata.normalize("NFC", value)
+        elif isinstance(value, list):
+            value = [unicodedata.normalize("NFC", item) for item in value]
+        elif isinstance(value, dict):
+            value = {k: unicodedata.normalize("NFC", v) for k, v in value.items()}
+        if key == "template" and value:
+            template = Path(value)
+            value = str(template if template.is_absolute() else (path.parent / template))
+        out[key] = value
+    return out
+
+
+def _merge(base: dict, top: dict) -> dict:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(
+    raw_root: Path | str, period: str, defaults_path: Path | str = DEFAULTS_PATH
+) -> tuple[dict, str, list[str]]:
+    """The report settings of ``period``: ``(settings, source, notes)``.
+
+    ``source`` names the most specific file used; ``notes`` (Vietnamese) say which wording
+    came from the package defaults, and any unknown keys. A missing file is never an error;
+    a broken one is (with the file, the key and what to do).
+    """
+    raw_root = Path(raw_root)
+    defaults_path = Path(defaults_path)
+    notes: list[str] = []
+    settings = _check_settings(_read_toml(defaults_path), defaults_path, notes)
+    district_path = raw_root / SETTINGS_FILE
+    period_path = raw_root / period / SETTINGS_FILE
+    own: dict = {}
+    source = f"mặc định của phần mềm ({defaults_path})"
+    for path in (district_path, period_path):
+        if path.is_file():
+            layer = _check_settings(_read_toml(path), path, notes)
+            own = _merge(own, layer)
+            settings = _merge(settings, layer)
+            source = str(path)
+    if not period_path.is_file():
+        if district_path.is_file():
+            notes.insert(
+                0,
+                f"Kỳ {period} không có file cài đặt riêng {period_path}: dùng cài đặt chung "
+                f"{district_path}.",
+            )
+        else:
+            notes.insert(
+                0,
+                f"Kỳ {period} không có file cài đặt báo cáo ({period_path} hoặc "
+                f"{district_path}): lời văn lấy từ mặc định của phần mềm ({defaults_path}). "
+                "Hãy tạo file bao_cao.toml cho kỳ này (chép từ một kỳ trước rồi sửa) trước khi "
+                "gửi báo cáo.",
+            )
+    defaulted = [key for key in WORDING_KEYS if key not in own]
+    if defaulted and (period_path.is_file() or district_path.is_file()):
+        labels = ", ".join(f"{WORDING_LABELS[k]} ({k})" for k in defaulted)
+        notes.append(f"Các mục sau chưa có trong {source}, đang lấy từ mặc định: {labels}.")
+    settings["district"] = settings.get("district", "")
+    return settings, source, notes
+
+
+# ------------------------------------------------------------------------------ helpers
+
+_PLACEHOLDER = re.compile(r"\{(district|place|level|level_upper|as_of|year|prev_date)\}")
+
+
+def fill(text: str, values: Mapping[str, str]) -> str:
+    """Replace the known ``{name}`` placeholders of a settings string (others are left)."""
+    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
+
+
+def _num(value) -> float | None:
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    return float(value)
+
+
+def fmt_plain_int(value) -> str:
+    """An integer without grouping, as the reference writes counts in running text: 1248."""
+    value = _num(value)
+    return "–" if value is None else str(int(round(value)))
+
+
+def fmt_speed(value) -> str:
+    """70.0 -> '70'; 12.5 -> '12,5'."""
+    value = _num(value)
+    if value is None:
+        return "–"
+    return fmt_int(value) if float(value).is_integer() else fmt_num(value, 1)
+
+
+def fmt_points(delta) -> str:
+    """A change of a ratio in percentage points, signed: 0.032 -> '+3,2'."""
+    value = _num(delta)
+    if value is None:
+        return "–"
+    text = fmt_num(abs(value) * 100, 1)
+    return ("+" if value > 0 else "−" if value < 0 else "") + text
+
+
+def fmt_signed_int(delta) -> str:
+    value = _num(delta)
+    if value is None:
+        return "–"
+    return ("+" if value > 0 else "−" if value < 0 else "") + fmt_int(abs(value))
+
+
+def _level_rows(df: pd.DataFrame | None, level: str) -> pd.DataFrame:
+    if df is None or df.empty or "level" not in df.columns:
+        return pd.DataFrame()
+    return df[df["level"] == level]
+
+
+# ------------------------------------------------------------------------------ inputs
+
+
+def read_metric_tables(tables_dir: Path | str) -> dict[str, pd.DataFrame]:
+    """Every metric table present in ``tables_dir`` (absent ones are simply left out)."""
+    from analysis import metrics
+
+    return metrics.read_tables(tables_dir)
+
+
+def read_quality(processed_dir: Path | str) -> tuple[dict, pd.DataFrame | None]:
+    """``quality.json`` (or ``{}``) and ``quarantine.csv`` (or None) of a processed folder."""
+    processed_dir = Path(processed_dir)
+    quality_path = processed_dir / "quality.json"
+    quality = {}
+    if quality_path.is_file():
+        quality = json.loads(quality_path.read_text(encoding="utf-8"))
+    quarantine_path = processed_dir / "quarantine.csv"
+    quarantine = None
+    if quarantine_path.is_file():
+        quarantine = pd.read_csv(quarantine_path, dtype=str, keep_default_na=False)
+    return quality, quarantine
+
+
+# ------------------------------------------------------------------------------ context
+
+
+@dataclass
+class ReportContent:
+    """What the template is filled with, the figures to insert and notes for the run log."""
+
+    context: dict
+    figures: list[dict]
+    notes: list[str]
+    headline: str
+
+
+def _scale(tables: Mapping[str, pd.DataFrame], notes: list[str]) -> tuple[list[dict], dict]:
+    scale = tables.get("scale_by_level")
+    empty = {"n_schools": "–", "n_classes": "–", "n_pupils": "–"}
+    if scale is None or scale.empty:
+        notes.append(
+            "Chưa có bảng quy mô trường, lớp (scale_by_level): bảng quy mô trong báo cáo để "
+            "trống. Chạy notebook 30_scale_infrastructure của kỳ này trước."
+        )
+        return [], empty
+
+    def row(r) -> dict:
+        return {
+            "level": r["level"],
+            "n_schools": fmt_int(r["n_schools"]),
+            "n_classes": fmt_int(r["n_classes"]),
+            "n_pupils": fmt_int(r["n_pupils"]),
+        }
+
+    body = scale[scale["level"].isin(LEVELS)]
+    body = body.assign(_o=body["level"].map(LEVELS.index)).sort_values("_o")
+    rows = [row(r) for r in body.to_dict("records")]
+    total = scale[scale["level"] == TOTAL]
+    if total.empty:
+        sums = body[["n_schools", "n_classes", "n_pupils"]].sum()
+        total_row = row({"level": TOTAL, **sums.to_dict()})
+    else:
+        total_row = row(total.iloc[0].to_dict())
+    return rows, total_row
+
+
+def _signatures(
+    tables: Mapping[str, pd.DataFrame], level: str, notes: list[str]
+) -> tuple[dict, dict | None]:
+    by_level = _level_rows(tables.get("coverage_by_level"), level)
+    blank = {k: "–" for k in ("n_signed", "n_staff", "n_signed_plain", "n_staff_plain")}
+    blank["coverage"] = "–"
+    if by_level.empty or not (_num(by_level.iloc[0]["n_staff"]) or 0) > 0:
+        notes.append(
+            f"Chưa có số liệu chữ ký số của cấp {level} (coverage_by_level): câu về chữ ký số "
+            "trong báo cáo để trống “–”."
+        )
+        return blank, None
+    r = by_level.iloc[0]
+    sig = {
+        "n_signed": fmt_int(r["n_signed"]),
+        "n_staff": fmt_int(r["n_staff"]),
+        "n_signed_plain": fmt_plain_int(r["n_signed"]),
+        "n_staff_plain": fmt_plain_int(r["n_staff"]),
+        "coverage": fmt_pct(r["coverage"]),
+        "n_unsigned": fmt_int(r["n_staff"] - r["n_signed"]),
+    }
+    raw = {"n_signed": int(r["n_signed"]), "n_staff": int(r["n_staff"])}
+    raw["coverage"] = _num(r["coverage"])
+    return sig, raw
+
+
+def _appendix(
+    tables: Mapping[str, pd.DataFrame], level: str, raw: dict | None, notes: list[str]
+) -> tuple[list[dict], dict]:
+    schools = _level_rows(tables.get("coverage_by_school"), level)
+    if schools.empty:
+        notes.append(f"Chưa có bảng chữ ký số theo trường cấp {level}: phụ lục để trống.")
+        return [], {"n_staff": "–", "n_signed": "–", "coverage": "–"}
+    schools = sort_by_name(schools).reset_index(drop=True)
+    staff = pd.to_numeric(schools["n_staff"])
+    signed = pd.to_numeric(schools["n_signed"])
+    table = pd.DataFrame(
+        {
+            "stt": [str(i) for i in range(1, len(schools) + 1)],
+            "school_name": schools["school_name"].astype("str"),
+            "n_staff": staff.map(fmt_int),
+            "n_signed": signed.map(fmt_int),
+            "coverage": pd.to_numeric(schools["coverage"]).map(fmt_pct),
+        }
+    )
+    total_staff, total_signed = staff.sum(min_count=1), signed.sum(min_count=1)
+    ratio = total_signed / total_staff if _num(total_staff) else None
+    total = {
+        "n_staff": fmt_int(total_staff),
+        "n_signed": fmt_int(total_signed),
+        "coverage": fmt_pct(ratio),
+    }
+    if raw and (_num(total_staff), _num(total_signed)) != (raw["n_staff"], raw["n_signed"]):
+        notes.append(
+            f"Tổng của phụ lục ({fmt_int(total_signed)}/{fmt_int(total_staff)}) khác số liệu cấp "
+            f"{level} ({fmt_int(raw['n_signed'])}/{fmt_int(raw['n_staff'])}): kiểm tra lại các "
+            "bảng chỉ số của kỳ này."
+        )
+    missing = int(staff.isna().sum())
+    if missing:
+        notes.append(f"Phụ lục: {missing} trường cấp {level} chưa có số liệu chữ ký số (ghi “–”).")
+    return table.to_dict("records"), total
+
+
+def _infrastructure(tables: Mapping[str, pd.DataFrame], notes: list[str]) -> dict:
+    summary = tables.get("infrastructure_summary")
+    if summary is None or summary.empty or not (_num(summary.iloc[0]["n_schools_reporting"]) or 0):
+        notes.append(
+            "Chưa có số liệu hạ tầng CNTT (infrastructure_summary): các dòng cơ sở vật chất "
+            "ghi “–”."
+        )
+        return {"n_fibre": "–", "speed_min": "–", "n_computers": "–", "n_schools": "–"}
+    r = summary.iloc[0]
+    out = {
+        "n_fibre": fmt_int(r["n_fibre"]),
+        "speed_min": fmt_speed(r["speed_min"]),
+        "speed_median": fmt_speed(r["speed_median"]),
+        "n_computers": fmt_int(r["n_computers"]),
+        "n_schools": fmt_int(r["n_schools_reporting"]),
+    }
+    scale = tables.get("scale_by_level")
+    if scale is not None and not scale.empty:
+        total = scale.loc[scale["level"] == TOTAL, "n_schools"]
+        if (
+            len(total)
+            and _num(total.iloc[0])
+            and _num(total.iloc[0]) > _num(r["n_schools_reporting"])
+        ):
+            notes.append(
+                f"Hạ tầng CNTT: chỉ {out['n_schools']}/{fmt_int(total.iloc[0])} trường có số "
+                "liệu; các con số cơ sở vật chất là tổng của các trường đã báo cáo."
+            )
+    return out
+
+
+def _change(tables: Mapping[str, pd.DataFrame], level: str) -> tuple[list[dict], str]:
+    change = _level_rows(tables.get("coverage_change"), level)
+    if change.empty or change["prev_period"].isna().all():
+        return [], ""
+    change = sort_by_name(change).reset_index(drop=True)
+    prev = pd.to_datetime(change["prev_period"], errors="coerce").dropna()
+    prev_date = fmt_date(prev.max().date()) if len(prev) else ""
+    table = pd.DataFrame(
+        {
+            "stt": [str(i) for i in range(1, len(change) + 1)],
+            "school_name": change["school_name"].astype("str"),
+            "coverage_prev": pd.to_numeric(change["coverage_prev"]).map(fmt_pct),
+            "coverage": pd.to_numeric(change["coverage"]).map(fmt_pct),
+            "delta_coverage": pd.to_numeric(change["delta_coverage"]).map(fmt_points),
+            "delta_signed": pd.to_numeric(change["delta_signed"]).map(fmt_signed_int),
+        }
+    )
+    return table.to_dict("records"), prev_date
+
+
+def _by_role(tables: Mapping[str, pd.DataFrame], level: str) -> list[dict]:
+    roles = _level_rows(tables.get("coverage_by_role"), level)
+    if roles.empty:
+        return []
+    order = {r: i for i, r in enumerate(ROLE_LABELS)}
+    roles = roles.assign(_o=roles["role"].map(order).fillna(len(order))).sort_values("_o")
+    table = pd.DataFrame(
+        {
+            "role": roles["role"].map(lambda r: ROLE_LABELS.get(r, r)),
+            "n_staff": pd.to_numeric(roles["n_staff"]).map(fmt_int),
+            "n_signed": pd.to_numeric(roles["n_signed"]).map(fmt_int),
+            "coverage": pd.to_numeric(roles["coverage"]).map(fmt_pct),
+        }
+    )
+    return table.to_dict("records")
+
+
+def _by_provider(tables: Mapping[str, pd.DataFrame], level: str) -> list[dict]:
+    providers = _level_rows(tables.get("coverage_by_provider"), level)
+    if providers.empty:
+        return []
+    table = pd.DataFrame(
+        {
+            "provider": providers["provider"].fillna("Không rõ nhà cung cấp").astype("str"),
+            "n_signed": pd.to_numeric(providers["n_signed"]).map(fmt_int),
+            "share": pd.to_numeric(providers["share"]).map(fmt_pct),
+        }
+    )
+    return table.to_dict("records")
+
+
+def _outlook(
+    tables: Mapping[str, pd.DataFrame], level: str, target_pct: float, sig: dict, raw
+) -> list[str]:
+    """Computed sentences for the extra analysis section (after the reproduced report)."""
+    lines = []
+    if raw:
+        lines.append(
+            f"Mục tiêu: {fmt_num(target_pct, 0)}% CBGVNV cấp {level} có chữ ký số cá nhân; "
+            f"hiện đạt {sig['coverage']} ({sig['n_signed']}/{sig['n_staff']}), còn "
+            f"{sig['n_unsigned']} người chưa có."
+        )
+    proj = _level_rows(tables.get("projection"), level)
+    if not proj.empty:
+        note = proj.iloc[0]["note"]
+        if isinstance(note, str) and note and note != "None" and note != "nan":
+            lines.append(note)
+    schools = _level_rows(tables.get("coverage_by_school"), level)
+    if not schools.empty and "rank_in_level" in schools.columns:
+        ranked = schools[pd.to_numeric(schools["rank_in_level"]).notna()]
+        low = ranked.sort_values("rank_in_level", kind="mergesort").head(3)
+        if len(low):
+            named = "; ".join(
+                f"{name} ({fmt_pct(cov)})"
+                for name, cov in zip(low["school_name"], low["coverage"], strict=True)
+            )
+            lines.append(f"Các trường có tỷ lệ thấp nhất cần ưu tiên hỗ trợ: {named}.")
+    return lines
+
+
+def _figures(figures_dir: Path | None, captions: Mapping[str, str], values, notes) -> list[dict]:
+    if figures_dir is None:
+        return []
+    figures, missing = [], []
+    for name, caption in captions.items():
+        png = Path(figures_dir) / f"{name}.png"
+        if png.is_file():
+            figures.append({"path": png, "caption": fill(caption, values), "name": name})
+        else:
+            missing.append(name)
+    for number, fig in enumerate(figures, start=1):
+        fig["number"] = number
+    if missing:
+        notes.append(f"Chưa có hình (bỏ qua trong báo cáo): {', '.join(missing)}.")
+    return figures
+
+
+def build_context(
+    tables: Mapping[str, pd.DataFrame],
+    settings: Mapping,
+    period: str,
+    sample: bool,
+    figures_dir: Path | str | None = None,
+) -> ReportContent:
+    """Everything the template shows, as ready-formatted Vietnamese strings.
+
+    Template variables: ``sample``, ``sample_mark``, ``parent_agency``, ``issuing_agency``,
+    ``district``, ``date_line``, ``subject``, ``directives`` (list), ``scale`` (rows: level,
+    n_schools, n_classes, n_pupils), ``scale_total``, ``infrastructure_intro``,
+    ``infrastructure_lines``, ``as_of`` (19/4/2024), ``level``, ``sig`` (n_signed, n_staff,
+    n_signed_plain, n_staff_plain, coverage, n_unsigned), ``infra`` (n_fibre, speed_min,
+    n_computers), ``closing``, ``recipients``, ``signer_mode``, ``signer_title``,
+    ``signer_name``, ``appendix_title``, ``appendix`` (rows: stt, school_name, n_staff, n_signed,
+    coverage), ``appendix_total``, ``change`` / ``change_title``, ``by_role`` / ``role_title``,
+    ``by_provider`` / ``provider_title``, ``outlook`` (lines), ``figures`` / ``figures_title``.
+    """
+    day = paths.parse_period(period)
+    notes: list[str] = []
+    level = settings.get("level", "Tiểu học")
+    if level not in LEVELS:
+        raise ReportError(
+            f"Cài đặt báo cáo: level = {level!r} không hợp lệ; dùng một trong {', '.join(LEVELS)}."
+        )
+    values = {
+        "district": settings.get("district", ""),
+        "level": level,
+        "level_upper": level.upper(),
+        "as_of": fmt_date(day),
+        "year": str(day.year),
+    }
+    values["place"] = fill(settings.get("place", "") or values["district"], values)
+    text = {k: fill(v, values) for k, v in settings.items() if isinstance(v, str)}
+    lists = {k: [fill(x, values) for x in v] for k, v in settings.items() if isinstance(v, list)}
+    titles = dict(settings.get("titles", {}))
+
+    scale, scale_total = _scale(tables, notes)
+    sig, raw = _signatures(tables, level, notes)
+    appendix, appendix_total = _appendix(tables, level, raw, notes)
+    infra = _infrastructure(tables, notes)
+    change, prev_date = _change(tables, level)
+    values["prev_date"] = prev_date
+    target = float(settings.get("target_pct", 100))
+    figures = _figures(
+        Path(figures_dir) if figures_dir else None,
+        settings.get("figure_captions", {}),
+        values,
+        notes,
+    )
+    headline = (
+        f"Tính đến {values['as_of']}, tổng số CBGVNV: {sig['n_signed_plain']}/"
+        f"{sig['n_staff_plain']} (đạt {sig['coverage']}) cán bộ giáo viên, nhân viên các "
+        f"trường {level} đã được trang bị ký số cá nhân."
+    )
+    context = {
+        "sample": bool(sample),
+        "sample_mark": SAMPLE_MARK,
+        "district": values["district"],
+        "parent_agency": text.get("parent_agency", ""),
+        "issuing_agency": text.get("issuing_agency", ""),
+        "date_line": date_line(values["place"], day),
+        "subject": text.get("subject", ""),
+        "directives": lists.get("directives", []),
+        "scale": scale,
+        "scale_total": scale_total,
+        "infrastructure_intro": text.get("infrastructure_intro", ""),
+        "infrastructure_lines": lists.get("infrastructure_lines", []),
+        "as_of": values["as_of"],
+        "level": level,
+        "sig": sig,
+        "infra": infra,
+        "closing": text.get("closing", ""),
+        "recipients": lists.get("recipients", []),
+        "signer_mode": text.get("signer_mode", ""),
+        "signer_title": text.get("signer_title", ""),
+        "signer_name": text.get("signer_name", ""),
+        "appendix_title": fill(titles.get("appendix", ""), values),
+        "appendix": appendix,
+        "appendix_total": appendix_total,
+        "change": change,
+        "change_title": fill(titles.get("change", ""), values),
+        "by_role": _by_role(tables, level),
+        "role_title": fill(titles.get("role", ""), values),
+        "by_provider": _by_provider(tables, level),
+        "provider_title": fill(titles.get("provider", ""), values),
+        "outlook": _outlook(tables, level, target, sig, raw),
+        "figures_title": fill(titles.get("figures", ""), values),
+        "headline": headline,
+    }
+    return ReportContent(context, figures, notes, headline)
+
+
+# ------------------------------------------------------------------------------ outputs
+
+
+def settings_summary(source: str, notes: list[str]) -> str:
+    """What the notebook prints after ``load_settings``: the source and every note."""
+    lines = [f"Cài đặt lời văn lấy từ: {source}"]
+    lines += [f"Lưu ý: {note}" for note in notes] or ["Không có lưu ý."]
+    return "\n".join(lines)
+
+
+@dataclass
+class ReportResult:
+    docx: Path
+    xlsx: Path
+    settings_source: str
+    notes: list[str] = field(default_factory=list)
+    headline: str = ""
+    scale: pd.DataFrame | None = None  # the report's scale table, as printed
+    appendix: pd.DataFrame | None = None  # the appendix table, as printed
+
+    def summary(self) -> str:
+        lines = [
+            f"Báo cáo Word:  {self.docx}",
+            f"Bảng biểu Excel: {self.xlsx}",
+            f"Cài đặt lời văn: {self.settings_source}",
+            f"Câu chính: {self.headline}",
+        ]
+        lines += [f"Lưu ý: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+def docx_path(cfg: paths.RunConfig) -> Path:
+    return cfg.out / f"bao_cao_{cfg.period}.docx"
+
+
+def xlsx_path(cfg: paths.RunConfig) -> Path:
+    return cfg.out / f"bang_bieu_{cfg.period}.xlsx"
+
+
+def _is_sample(cfg: paths.RunConfig, quality: Mapping) -> bool:
+    return bool(quality.get("sample", False)) or cfg.sample
+
+
+def choose_template(settings: Mapping, template: Path | str | None = None) -> Path:
+    """The ``template=`` argument, else the settings' ``template``, else the default."""
+    if template:
+        return Path(template)
+    if settings.get("template"):
+        return Path(settings["template"])
+    return DEFAULT_TEMPLATE
+
+
+def write_docx(
+    cfg: paths.RunConfig,
+    settings: Mapping | None = None,
+    template: Path | str | None = None,
+    out_path: Path | str | None = None,
+) -> tuple[Path, ReportContent]:
+    """Render the Word report of ``cfg.period``; returns its path and the content used."""
+    if settings is None:
+        settings, _, _ = load_settings(cfg.raw_root, cfg.period)
+    tables = read_metric_tables(cfg.tables)
+    quality, _ = read_quality(cfg.processed)
+    content = build_context(tables, settings, cfg.period, _is_sample(cfg, quality), cfg.figures)
+    title = content.context["subject"] or "Báo cáo"
+    path = render_docx(
+        choose_template(settings, template),
+        content.context,
+        content.figures,
+        out_path or docx_path(cfg),
+        cfg.period_date,
+        f"Báo cáo {title}",
+    )
+    return path, content
+
+
+def write_workbook(
+    cfg: paths.RunConfig, out_path: Path | str | None = None, settings: Mapping | None = None
+) -> Path:
+    """Write the formatted Excel workbook of ``cfg.period``."""
+    tables = read_metric_tables(cfg.tables)
+    quality, quarantine = read_quality(cfg.processed)
+    district = (settings or {}).get("district", "")
+    return write_xlsx(
+        tables,
+        quality,
+        quarantine,
+        out_path or xlsx_path(cfg),
+        cfg.period_date,
+        _is_sample(cfg, quality),
+        district=district,
+    )
+
+
+def build_report(
+    cfg: paths.RunConfig,
+    settings: Mapping | None = None,
+    template: Path | str | None = None,
+    source: str | None = None,
+    notes: list[str] | None = None,
+) -> ReportResult:
+    """The period's report: ``bao_cao_<period>.docx`` and ``bang_bieu_<period>.xlsx``.
+
+    Settings are loaded when not given. Every note (settings fallbacks, missing tables or
+    figures) is logged as a warning and returned for the notebook to print.
+    """
+    if settings is None:
+        settings, source, notes = load_settings(cfg.raw_root, cfg.period)
+    notes = list(notes or [])
+    docx, content = write_docx(cfg, settings, template)
+    xlsx = write_workbook(cfg, settings=settings)
+    notes += content.notes
+    for note in notes:
+        log.warning(note)
+    ctx = content.context
+    scale = pd.DataFrame([*ctx["scale"], {"level": TOTAL, **ctx["scale_total"]}])
+    scale = scale.rename(
+        columns={"level": "Cấp học", "n_schools": "Số trường", "n_classes": "Số lớp",
+                 "n_pupils": "Số HS"}
+    )  # fmt: skip
+    appendix = pd.DataFrame(
+        [*ctx["appendix"], {"stt": "", "school_name": TOTAL, **ctx["appendix_total"]}]
+    ).rename(
+        columns={"stt": "STT", "school_name": "Tên trường", "n_staff": "Tổng số CBGVNV",
+                 "n_signed": "Số đã có CKS", "coverage": "Tỷ lệ"}
+    )  # fmt: skip
+    return ReportResult(
+        docx, xlsx, source or "(cài đặt truyền vào)", notes, content.headline, scale, appendix
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis.report",
+        description="Viết báo cáo Word và bảng biểu Excel của một kỳ từ các bảng chỉ số.",
+    )
+    parser.add_argument("--period", default="", help="kỳ báo cáo YYYY-MM-DD (mặc định: mới nhất)")
+    parser.add_argument("--raw-dir", default="", help="thư mục dữ liệu thô (mặc định data/raw)")
+    parser.add_argument("--processed-dir", default="", help="mặc định data/processed")
+    parser.add_argument("--output-dir", default="", help="mặc định outputs")
+    parser.add_argument("--template", default="", help="mẫu Word riêng (.docx)")
+    args = parser.parse_args(argv)
+    try:
+        cfg = paths.RunConfig.from_params(
+            args.period, args.raw_dir, args.processed_dir, args.output_dir
+        )
+        result = build_report(cfg, template=args.template or None)
+    except (ReportError, TemplateError, paths.PeriodError, FileNotFoundError) as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 1
+    print(result.summary())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,564 @@
+"""The formatted Excel workbook of a period: ``bang_bieu_<period>.xlsx`` (xlsxwriter).
+
+One sheet per table. Each sheet: a title row with the period (and the sample mark where it
+applies), a bold wrapped header with Vietnamese column names, the header row frozen, an
+autofilter, column widths, and real numbers with number formats (``#,##0`` for counts,
+``0.0%`` for ratios) that Excel shows with the separators of the reader's locale (Vietnamese:
+``87.097``, ``69,8%``). Counts are written as numbers, never as text.
+
+Deterministic: the created date is the period's date (xlsxwriter otherwise stamps the clock)
+and xlsxwriter writes zip members with a fixed timestamp, so a rerun gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from analysis.fmt import fmt_date
+from analysis.report_docx import temp_path
+
+SAMPLE_TEXT = "DỮ LIỆU MẪU — không phải số liệu thật"
+TOTAL = "Tổng cộng"
+LEVELS = ("Mầm non", "Tiểu học", "THCS", TOTAL)
+HEADER_ROW = 2  # 0: title, 1: sample mark / note, 2: header, 3...: data
+
+INT_FORMAT = "#,##0"
+PCT_FORMAT = "0.0%"
+NUM_FORMAT = "#,##0.0"
+DATE_FORMAT = "dd/mm/yyyy"
+
+ROLE_LABELS = {"CBQL": "Cán bộ quản lý", "GV": "Giáo viên", "NV": "Nhân viên"}
+BASIS_LABELS = {"list": "Danh sách CBGVNV", "counts": "Bảng tổng hợp"}
+YES_NO = {True: "Có", False: "Không"}
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of a sheet: source column, Vietnamese header, kind, optional value labels."""
+
+    source: str
+    header: str
+    kind: str = "text"  # text | int | pct | num | date | label
+    labels: Mapping | None = None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str  # at most 31 characters
+    title: str
+    table: str
+    columns: tuple[Col, ...]
+    total_level: bool = False  # bold the "Tổng cộng" row
+
+
+SHEETS: tuple[Sheet, ...] = (
+    Sheet(
+        "Quy mô",
+        "Quy mô trường, lớp, học sinh theo cấp học",
+        "scale_by_level",
+        (
+            Col("level", "Cấp học"),
+            Col("n_schools", "Số trường", "int"),
+            Col("n_classes", "Số lớp", "int"),
+            Col("n_pupils", "Số học sinh", "int"),
+            Col("n_pupils_with_id", "Số HS có mã định danh", "int"),
+            Col("n_pupils_verified", "Số HS đã xác thực dân cư", "int"),
+        ),
+        total_level=True,
+    ),
+    Sheet(
+        "Phụ lục CKS",
+        "Cán bộ, giáo viên, nhân viên có chữ ký số cá nhân theo trường",
+        "coverage_by_school",
+        (
+            Col("stt", "STT", "int"),
+            Col("level", "Cấp học"),
+            Col("school_code", "Mã trường"),
+            Col("school_name", "Tên trường"),
+            Col("ward", "Phường"),
+            Col("n_staff", "Tổng số CBGVNV", "int"),
+            Col("n_signed", "Số đã có CKS", "int"),
+            Col("n_pending", "Số đang chờ cấp", "int"),
+            Col("coverage", "Tỷ lệ", "pct"),
+            Col("basis", "Nguồn số liệu", "label", BASIS_LABELS),
+            Col("rank_in_level", "Thứ hạng trong cấp (1 = thấp nhất)", "int"),
+        ),
+    ),
+    Sheet(
+        "Theo cấp học",
+        "Chữ ký số cá nhân theo cấp học",
+        "coverage_by_level",
+        (
+            Col("level", "Cấp học"),
+            Col("n_schools", "Số trường", "int"),
+            Col("n_schools_reporting", "Số trường có số liệu", "int"),
+            Col("n_staff", "Tổng số CBGVNV", "int"),
+            Col("n_signed", "Số đã có CKS", "int"),
+            Col("coverage", "Tỷ lệ", "pct"),
+        ),
+        total_level=True,
+    ),
+    Sheet(
+        "Theo chức vụ",
+        "Chữ ký số cá nhân theo nhóm chức vụ (theo danh sách CBGVNV)",
+        "coverage_by_role",
+        (
+            Col("level", "Cấp học"),
+            Col("role", "Nhóm chức vụ", "label", ROLE_LABELS),
+            Col("n_staff", "Tổng số", "int"),
+            Col("n_signed", "Số đã có CKS", "int"),
+            Col("coverage", "Tỷ lệ", "pct"),
+        ),
+    ),
+    Sheet(
+        "Theo nhà cung cấp",
+        "Chữ ký số cá nhân theo nhà cung cấp (theo danh sách CBGVNV)",
+        "coverage_by_provider",
+        (
+            Col("level", "Cấp học"),
+            Col("provider", "Nhà cung cấp"),
+            Col("n_signed", "Số đã có CKS", "int"),
+            Col("share", "Tỷ trọng", "pct"),
+        ),
+    ),
+    Sheet(
+        "Theo phường",
+        "Chữ ký số cá nhân theo phường",
+        "coverage_by_ward",
+        (
+            Col("ward", "Phường"),
+            Col("n_staff", "Tổng số CBGVNV", "int"),
+            Col("n_signed", "Số đã có CKS", "int"),
+            Col("coverage", "Tỷ lệ", "pct"),
+        ),
+    ),
+    Sheet(
+        "Hạ tầng",
+        "Hạ tầng công nghệ thông tin theo trường",
+        "infrastructure_by_school",
+        (
+            Col("level", "Cấp học"),
+            Col("school_code", "Mã trường"),
+            Col("school_name", "Tên trường"),
+            Col("n_fibre", "Số đường truyền cáp quang", "int"),
+            Col("speed_mbps", "Tốc độ đường truyền (Mbps)", "num"),
+            Col("n_computers", "Số máy tính phục vụ quản lý", "int"),
+            Col("n_pupils", "Số học sinh", "int"),
+            Col("computers_per_100_pupils", "Máy tính / 100 HS", "num"),
+            Col("below_threshold", "Dưới ngưỡng", "label", YES_NO),
+        ),
+    ),
+    Sheet(
+        "Thay đổi so với kỳ trước",
+        "Thay đổi tỷ lệ có chữ ký số so với kỳ trước",
+        "coverage_change",
+        (
+            Col("level", "Cấp học"),
+            Col("school_code", "Mã trường"),
+            Col("school_name", "Tên trường"),
+            Col("prev_period", "Kỳ trước", "date"),
+            Col("n_staff_prev", "Tổng số CBGVNV kỳ trước", "int"),
+            Col("n_signed_prev", "Số đã có CKS kỳ trước", "int"),
+            Col("coverage_prev", "Tỷ lệ kỳ trước", "pct"),
+            Col("n_staff", "Tổng số CBGVNV", "int"),
+            Col("n_signed", "Số đã có CKS", "int"),
+            Col("coverage", "Tỷ lệ", "pct"),
+            Col("delta_signed", "Tăng thêm (người)", "int"),
+            Col("delta_coverage", "Thay đổi tỷ lệ (điểm %)", "pct"),
+        ),
+    ),
+    Sheet(
+        "Qua các kỳ",
+        "Tỷ lệ có chữ ký số qua các kỳ báo cáo",
+        "coverage_history",
+        (
+            Col("period", "Kỳ báo cáo", "date"),
+            Col("level", "Cấp học"),
+            Col("n_staff", "Tổng số CBGVNV", "int"),
+            Col("n_signed", "Số đã có CKS", "int"),
+            Col("coverage", "Tỷ lệ", "pct"),
+        ),
+    ),
+    Sheet(
+        "Dự báo",
+        "Dự báo thời điểm đạt 100% CBGVNV có chữ ký số",
+        "projection",
+        (
+            Col("level", "Cấp học"),
+            Col("n_points", "Số kỳ dùng", "int"),
+            Col("date_100", "Dự kiến đạt 100%", "date"),
+            Col("date_100_low", "Sớm nhất", "date"),
+            Col("date_100_high", "Muộn nhất", "date"),
+            Col("note", "Ghi chú"),
+            Col("model", "Mô hình"),
+        ),
+    ),
+)
+QUALITY_SHEET = "Chất lượng dữ liệu"
+NON_DATA = ("title", "header", "total", "blank", "footer")
+ACCOUNTING = (
+    Col("source_file", "Tệp"),
+    Col("source_sheet", "Trang tính"),
+    Col("kind", "Loại bảng"),
+    Col("rows_read", "Số dòng đọc", "int"),
+    Col("kept", "Giữ lại", "int"),
+    Col("quarantined", "Cách ly (loại ra)", "int"),
+    Col("non_data_title", "Dòng tên bảng", "int"),
+    Col("non_data_header", "Dòng tiêu đề cột", "int"),
+    Col("non_data_total", "Dòng tổng", "int"),
+    Col("non_data_blank", "Dòng trống", "int"),
+    Col("non_data_footer", "Dòng chân (ký tên)", "int"),
+    Col("balanced", "Cân đối", "label", {True: "Đúng", False: "LỆCH"}),
+)
+REASONS = (
+    Col("kind", "Loại bảng"),
+    Col("reason", "Lý do"),
+    Col("n_rows", "Số dòng bị cách ly", "int"),
+)
+REPAIRS = (Col("repair", "Loại sửa lỗi tự động"), Col("n", "Số lần", "int"))
+WARNINGS = (
+    Col("file", "Tệp"),
+    Col("sheet", "Trang tính"),
+    Col("row", "Dòng", "int"),
+    Col("code", "Mã cảnh báo"),
+    Col("message", "Nội dung"),
+)
+SKIPPED = (Col("file", "Tệp"), Col("sheet", "Trang tính"), Col("reason", "Lý do bỏ qua"))
+
+
+# ----------------------------------------------------------------------------- values
+
+_BASE_ORDER = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+_MODIFIERS = frozenset("\u0306\u0302\u031b")  # breve, circumflex, horn
+_TONES = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": "5"}
+
+
+def vi_sort_key(text) -> tuple[str, str]:
+    """Vietnamese dictionary order: a < ă < â < b ... d < đ ...; tones break ties."""
+    if text is None or (isinstance(text, float) and pd.isna(text)):
+        return ("\uffff", "")
+    primary, tones = [], []
+    for ch in unicodedata.normalize("NFD", str(text).lower()):
+        if ch in _TONES:
+            tones[-1:] = [_TONES[ch]]
+            continue
+        if ch in _MODIFIERS and primary:
+            base = primary[-1][0]
+            letter = {"a\u0306": "ă", "a\u0302": "â", "e\u0302": "ê", "o\u0302": "ô"}.get(
+                base + ch, "ơ" if base == "o" else "ư" if base == "u" else base
+            )
+            primary[-1] = letter
+            continue
+        if unicodedata.combining(ch):
+            continue
+        primary.append(ch)
+        tones.append("0")
+    # letters as two digits; a space sorts before everything ("Gia Thụy" < "Giang Biên"),
+    # then digits and punctuation, then letters
+    coded = "".join(
+        f"{_BASE_ORDER.index(c) + 10:02d}" if c in _BASE_ORDER else "  " if c == " " else f"!{c}"
+        for c in primary
+    )
+    return (coded, "".join(tones))
+
+
+def sort_by_name(df: pd.DataFrame, col: str = "school_name") -> pd.DataFrame:
+    keys = {v: vi_sort_key(v) for v in df[col].dropna().unique()}
+    order = df[col].map(lambda v: keys.get(v, ("\uffff", "")))
+    return df.assign(_key=order).sort_values("_key", kind="mergesort").drop(columns="_key")
+
+
+def _level_order(df: pd.DataFrame) -> pd.DataFrame:
+    if "level" not in df.columns or df.empty:
+        return df
+    rank = df["level"].map({lv: i for i, lv in enumerate(LEVELS)}).fillna(len(LEVELS))
+    return df.assign(_rank=rank).sort_values("_rank", kind="mergesort").drop(columns="_rank")
+
+
+def _values(series: pd.Series, col: Col) -> list:
+    """Python values for xlsxwriter: numbers stay numbers, missing values become blanks."""
+    if col.kind == "int":
+        s = pd.to_numeric(series).round().astype("Int64")
+        return s.to_numpy(dtype=object, na_value=None).tolist()
+    if col.kind in ("pct", "num"):
+        s = pd.to_numeric(series).astype("Float64")
+        return s.to_numpy(dtype=object, na_value=None).tolist()
+    if col.kind == "date":
+        s = pd.to_datetime(series.astype("str"), errors="coerce", format="ISO8601")
+        out = s.dt.date.astype(object).where(s.notna(), None)
+        return out.tolist()
+    if col.kind == "label":
+        labels = col.labels or {}
+        s = series.map(lambda v: labels.get(v, v) if v is not None else None)
+        return s.astype(object).where(series.notna(), None).tolist()
+    s = series.astype("str")
+    return s.astype(object).where(series.notna(), None).tolist()
+
+
+def _width(header: str, values: list, col: Col) -> float:
+    longest_word = max((len(w) for w in header.split()), default=4)
+    head = min(len(header), 22)
+    if col.kind == "int":
+        body = max((len(f"{v:,}") for v in values if v is not None), default=1)
+    elif col.kind in ("pct", "num"):
+        body = 7
+    elif col.kind == "date":
+        body = 10
+    else:
+        body = max((len(str(v)) for v in values if v is not None), default=1)
+    return float(min(max(head, longest_word, body) + 2, 60))
+
+
+class _Formats:
+    def __init__(self, wb: xlsxwriter.Workbook):
+        base = {"font_name": "Times New Roman", "font_size": 12, "valign": "top"}
+        cell = {**base, "border": 1}
+
+        def add(**kw):
+            return wb.add_format({**cell, **kw})
+
+        self.title = wb.add_format({**base, "bold": True, "font_size": 14})
+        self.mark = wb.add_format({**base, "bold": True, "font_color": "#C00000"})
+        self.note = wb.add_format({**base, "italic": True})
+        self.header = add(bold=True, text_wrap=True, align="center", bg_color="#D9E1F2")
+        self.body = {
+            "text": add(text_wrap=False),
+            "label": add(),
+            "int": add(num_format=INT_FORMAT),
+            "pct": add(num_format=PCT_FORMAT),
+            "num": add(num_format=NUM_FORMAT),
+            "date": add(num_format=DATE_FORMAT, align="left"),
+        }
+        self.bold = {
+            "text": add(bold=True),
+            "label": add(bold=True),
+            "int": add(bold=True, num_format=INT_FORMAT),
+            "pct": add(bold=True, num_format=PCT_FORMAT),
+            "num": add(bold=True, num_format=NUM_FORMAT),
+            "date": add(bold=True, num_format=DATE_FORMAT, align="left"),
+        }
+        self.subtitle = wb.add_format({**base, "bold": True, "font_size": 12})
+
+
+def _title(ws, fmts: _Formats, title: str, day: date, sample: bool, district: str) -> None:
+    where = f" — quận {district}" if district else ""
+    text = f"{title}{where} — số liệu tính đến {fmt_date(day)}"
+    if sample:
+        text += " — Dữ liệu mẫu"
+    ws.write_string(0, 0, text, fmts.title)
+    if sample:
+        ws.write_string(1, 0, SAMPLE_TEXT, fmts.mark)
+
+
+def _write_table(
+    ws,
+    fmts: _Formats,
+    df: pd.DataFrame | None,
+    columns: tuple[Col, ...],
+    first_row: int,
+    *,
+    filter_and_freeze: bool,
+    bold_mask: pd.Series | None = None,
+    widths_acc: dict[int, float] | None = None,
+) -> int:
+    """Header at ``first_row``, data below; returns the next free row.
+
+    With ``widths_acc`` (several tables on one sheet) the column widths are accumulated there
+    (the widest wins) for the caller to set once."""
+    for j, col in enumerate(columns):
+        ws.write_string(first_row, j, col.header, fmts.header)
+    if df is None or df.empty:
+        ws.write_string(first_row + 1, 0, "Chưa có số liệu cho kỳ này.", fmts.note)
+        last = first_row
+        widths = [_width(c.header, [], c) for c in columns]
+    else:
+        df = df.reset_index(drop=True)
+        widths = []
+        for j, col in enumerate(columns):
+            values = _values(df[col.source], col) if col.source in df.columns else []
+            values = values or [None] * len(df)
+            ws.write_column(first_row + 1, j, values, fmts.body[col.kind])
+            if bold_mask is not None and bold_mask.any():
+                for i in bold_mask[bold_mask].index:  # the total row(s) only
+                    ws.write(first_row + 1 + int(i), j, values[int(i)], fmts.bold[col.kind])
+            widths.append(_width(col.header, values, col))
+        last = first_row + len(df)
+    for j, width in enumerate(widths):
+        if widths_acc is None:
+            ws.set_column(j, j, width)
+        else:
+            widths_acc[j] = max(widths_acc.get(j, 0), width)
+    if filter_and_freeze:
+        ws.freeze_panes(first_row + 1, 0)
+        ws.autofilter(first_row, 0, last, len(columns) - 1)
+    return last + 1
+
+
+def _prepare(sheet: Sheet, df: pd.DataFrame | None) -> pd.DataFrame | None:
+    if df is None:
+        return None
+    if "school_name" in df.columns and not df.empty:
+        df = sort_by_name(df)
+    df = _level_order(df)
+    if sheet.table == "coverage_by_school" and not df.empty:
+        df = df.assign(stt=df.groupby("level", sort=False).cumcount() + 1)
+    return df.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- quality
+
+
+def accounting_table(quality: Mapping) -> pd.DataFrame:
+    """``quality.json["inputs"]`` (a list of records or a mapping) as one row per input."""
+    inputs = quality.get("inputs") or []
+    if isinstance(inputs, Mapping):
+        inputs = [{"source_file": key, **value} for key, value in sorted(inputs.items())]
+    records = []
+    for item in inputs:
+        non_data = item.get("non_data") or {}
+        rec = {
+            "source_file": item.get("source_file", item.get("file", "")),
+            "source_sheet": item.get("source_sheet", item.get("sheet", "")),
+            "kind": item.get("kind", ""),
+            "rows_read": item.get("rows_read"),
+            "kept": item.get("kept"),
+            "quarantined": item.get("quarantined"),
+        }
+        rec |= {f"non_data_{k}": non_data.get(k, 0) for k in NON_DATA}
+        records.append(rec)
+    cols = [c.source for c in ACCOUNTING if c.source != "balanced"]
+    df = pd.DataFrame.from_records(records, columns=cols)
+    if df.empty:
+        return df.assign(balanced=pd.Series(dtype=bool))
+    counts = df[cols[3:]].apply(pd.to_numeric).fillna(0)
+    parts = counts.drop(columns="rows_read").sum(axis=1)
+    return df.assign(balanced=(parts == counts["rows_read"]))
+
+
+def quarantine_reasons(quarantine: pd.DataFrame | None) -> pd.DataFrame:
+    """Quarantined rows counted by kind and reason."""
+    if quarantine is None or quarantine.empty:
+        return pd.DataFrame(columns=["kind", "reason", "n_rows"])
+    out = quarantine.groupby(["kind", "reason"], sort=True).size().rename("n_rows")
+    return out.reset_index()
+
+
+def _records(items, columns: tuple[Col, ...]) -> pd.DataFrame:
+    """A list of dicts (from quality.json) as a frame with exactly ``columns``."""
+    items = [item for item in (items or []) if isinstance(item, Mapping)]
+    names = [c.source for c in columns]
+    return pd.DataFrame.from_records([{k: i.get(k) for k in names} for i in items], columns=names)
+
+
+def _count(value, key: str = "total") -> int | None:
+    """A count from quality.json: a number, or ``value[key]`` when it is a breakdown."""
+    if isinstance(value, Mapping):
+        value = value.get(key)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, list):
+        return len(value)
+    return None
+
+
+def _block(ws, fmts, title: str, df: pd.DataFrame, columns, row: int, widths: dict) -> int:
+    """A subtitle and a small table below the previous block; returns the next free row."""
+    row += 1
+    ws.write_string(row, 0, title, fmts.subtitle)
+    return _write_table(ws, fmts, df, columns, row + 1, filter_and_freeze=False, widths_acc=widths)
+
+
+def _quality_sheet(wb, fmts, quality: Mapping, quarantine, day, sample, district) -> None:
+    ws = wb.add_worksheet(QUALITY_SHEET)
+    _title(ws, fmts, "Chất lượng dữ liệu: đối soát số dòng theo từng tệp", day, sample, district)
+    widths: dict[int, float] = {}
+    accounting = accounting_table(quality)
+    row = _write_table(
+        ws, fmts, accounting, ACCOUNTING, HEADER_ROW, filter_and_freeze=True, widths_acc=widths
+    )
+    reasons = quarantine_reasons(quarantine)
+    row = _block(ws, fmts, "Số dòng bị cách ly theo lý do", reasons, REASONS, row, widths)
+    repairs = quality.get("repairs") or {}
+    rep = pd.DataFrame({"repair": sorted(repairs), "n": [repairs[k] for k in sorted(repairs)]})
+    row = _block(ws, fmts, "Sửa lỗi tự động", rep, REPAIRS, row, widths)
+    warnings = _records(quality.get("warnings"), WARNINGS)
+    row = _block(ws, fmts, "Cảnh báo", warnings, WARNINGS, row, widths)
+    skipped = _records(quality.get("skipped_sheets"), SKIPPED)
+    title = "Trang tính bỏ qua (không khớp loại bảng nào)"
+    row = _block(ws, fmts, title, skipped, SKIPPED, row, widths)
+    checks = quality.get("total_checks")
+    failed = None
+    if isinstance(checks, list):
+        failed = sum(1 for c in checks if isinstance(c, Mapping) and c.get("ok") is False)
+    extras = [
+        ("Số dòng trùng người đã gộp", _count(quality.get("duplicates"), "rows_removed")),
+        ("Số CBGVNV không còn làm việc (loại khỏi mẫu số)", _count(quality.get("left_staff"))),
+        ("Số dòng tổng cộng đã đối chiếu với tổng tính lại", _count(checks)),
+        ("   trong đó không khớp", failed),
+    ]
+    for label, value in extras:
+        if value is not None:
+            row += 1
+            ws.write_string(row, 0, label, fmts.note)
+            ws.write_number(row, 3, value, fmts.body["int"])
+    for j, width in sorted(widths.items()):
+        ws.set_column(j, j, width)
+
+
+# ----------------------------------------------------------------------------- workbook
+
+
+def write_xlsx(
+    tables: Mapping[str, pd.DataFrame],
+    quality: Mapping | None,
+    quarantine: pd.DataFrame | None,
+    out_path: Path | str,
+    day: date,
+    sample: bool,
+    district: str = "",
+) -> Path:
+    """Write the workbook (atomically) and return its path."""
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(out_path)
+    try:
+        wb = xlsxwriter.Workbook(
+            str(tmp),
+            {"constant_memory": False, "strings_to_urls": False, "strings_to_numbers": False},
+        )
+        stamp = datetime(day.year, day.month, day.day)
+        wb.set_properties(
+            {
+                "title": f"Bảng biểu kỳ {fmt_date(day)}",
+                "author": "Phòng GD&ĐT",
+                "company": "Phòng GD&ĐT",
+                "created": stamp,
+                "comments": SAMPLE_TEXT if sample else "",
+            }
+        )
+        fmts = _Formats(wb)
+        for sheet in SHEETS:
+            ws = wb.add_worksheet(sheet.name)
+            _title(ws, fmts, sheet.title, day, sample, district)
+            df = _prepare(sheet, tables.get(sheet.table))
+            bold = None
+            if sheet.total_level and df is not None and "level" in df.columns:
+                bold = df["level"] == TOTAL
+            _write_table(
+                ws, fmts, df, sheet.columns, HEADER_ROW, filter_and_freeze=True, bold_mask=bold
+            )
+        _quality_sheet(wb, fmts, quality or {}, quarantine, day, sample, district)
+        wb.close()
+        os.replace(tmp, out_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out_path
