@@ -52,8 +52,13 @@ bench: $(STAMP) ## Scale benchmark: cleaning and metrics from 10 thousand to 1,6
 bench-batch: $(STAMP) ## Benchmark of one period's batch run (where the time goes)
 	$(PY) benchmarks/bench_batch.py
 
-check-pdf: $(STAMP) ## Convert the sample report to PDF with LibreOffice and check it
-	bash scripts/check_pdf.sh $(if $(PERIOD),$(PERIOD),2024-04-19)
+PDF_PERIOD = $(if $(PERIOD),$(PERIOD),2024-04-19)
+check-pdf: $(STAMP) ## Build the 19/4/2024 report, convert it to PDF with LibreOffice, check and render it
+	@command -v libreoffice >/dev/null && command -v pdftoppm >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+	     libreoffice-writer-nogui poppler-utils fonts-liberation2)
+	$(PY) -m analysis run --period $(PDF_PERIOD)
+	bash scripts/check_pdf.sh $(PDF_PERIOD) --pages-dir outputs/$(PDF_PERIOD)/pdf
 
 lint: $(STAMP) ## Lint with ruff
 	$(VENV)/bin/ruff check src tests benchmarks
