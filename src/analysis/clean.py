@@ -1,0 +1,1647 @@
+"""The cleaning stage: raw exports of one period -> ``data/processed/<period>/``.
+
+``clean_period(period)`` reads the period with ``ingest.read_period`` (carry-forward per kind),
+parses and checks every row, ties rows to schools (``match``), replaces Mã định danh by the
+pseudonymous ``person_key`` (``privacy``), resolves duplicate people, and writes the processed
+tables (``schemas``), ``quarantine.csv`` and ``quality.json`` in one atomic swap.
+
+Rules (also in the README's "Cleaning rules" section)
+-----------------------------------------------------
+- Every data row of every input sheet is either kept or quarantined (refused, with a reason
+  code and a Vietnamese message); with the non-data rows (title, header, blank, footer, total)
+  they add up to the rows read, per sheet. A run whose accounting does not balance fails.
+- A refused row gets ONE quarantine record: the first failing check in the order listed per
+  kind below. The quarantine never holds a personal value (for a staff row never the staff id).
+- School list (``truong``): missing or unreadable code (``missing_code``/``bad_code``), missing
+  name (``missing_name``), unknown level (``bad_level``; a blank level is taken from the name's
+  prefix when it names one), missing or unreadable class/pupil count (``missing_count``/
+  ``bad_number``), negative (``negative_count``), a code listed twice (``duplicate_school``,
+  the first row is kept). The optional pupil-id counts, when unreadable, negative or above the
+  pupils, are dropped to empty with a warning (the school is kept). Codes are zero-padded to
+  the list's usual width (Excel drops leading zeros).
+- Staff lists (``cbgvnv``): ``missing_id``, school not matched (``missing_school``,
+  ``unmatched_school``, ``fuzzy_school``, ``ambiguous_school``), ``bad_status``,
+  ``missing_role``/``bad_role`` (the position names no role), ``bad_date``,
+  ``expiry_before_issue``. Only "Đang làm việc" (or a blank employment status) is active;
+  others are kept with ``active=False`` and never counted in a denominator.
+- Duplicate people (same ``person_key`` after the checks): identical rows (same school, role,
+  position, signature, dates, status) count once (the first row in file/sheet/row order is
+  kept). Otherwise one row is kept by: active first, then the most recent ``issued_on``, then
+  the row of the latest serving folder, then the first in file/sheet/row order. Each case is
+  listed in ``quality.json["duplicates"]`` with source rows only.
+- Counts (``tonghop_cks``): school not matched, ``missing_count``/``bad_number``,
+  ``negative_count``, ``signed_gt_total``, a school counted twice (``duplicate_school``).
+  ``|rate - 100*signed/total| > 0.1`` is a warning. A school that also sent a list: the list
+  wins (``superseded=True``) and the difference is a warning.
+- Infrastructure (``ha_tang``), records (``hoc_ba``): school not matched, missing/unreadable/
+  negative numbers, ``speed_mbps <= 0`` (``bad_speed``), ``principal_gt_teacher``,
+  ``signed_gt_pupils``, a school (class) listed twice (``duplicate_school``/``duplicate_class``).
+- Total rows ("Tổng cộng") are never data; the last total row of a sheet is compared with the
+  sum of the sheet's data rows (``quality.json["total_checks"]``, a mismatch is a warning).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import kinds as K
+from analysis import match, parse, paths, privacy, schemas, text
+from analysis.fmt import fmt_num
+from analysis.ingest import IngestError, PeriodInput, RawTable, read_folder, read_period
+
+log = logging.getLogger(__name__)
+
+QUARANTINE_COLUMNS = (
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "kind",
+    "reason",
+    "message",
+    "column",
+    "value",
+)
+NON_DATA = ("title", "header", "blank", "footer", "total")
+SIGNATURE_KINDS = ("cbgvnv", "tonghop_cks")
+RATE_TOLERANCE = 0.1  # percentage points
+
+#: Vietnamese labels of the reason codes (notebook, summaries).
+REASON_LABELS: dict[str, str] = {
+    "missing_code": "Thiếu mã trường",
+    "bad_code": "Mã trường không hợp lệ",
+    "missing_name": "Thiếu tên trường",
+    "bad_level": "Cấp học không rõ",
+    "missing_count": "Thiếu số liệu bắt buộc",
+    "bad_number": "Số không đọc được",
+    "negative_count": "Số âm",
+    "duplicate_school": "Trường bị lặp",
+    "duplicate_class": "Lớp bị lặp",
+    "missing_id": "Thiếu Mã định danh",
+    "missing_school": "Thiếu mã và tên trường",
+    "unmatched_school": "Không khớp trường",
+    "fuzzy_school": "Tên trường gần đúng (cần xác nhận)",
+    "ambiguous_school": "Tên trường có ở nhiều cấp",
+    "bad_status": "Trạng thái chữ ký số không đọc được",
+    "missing_role": "Thiếu chức vụ",
+    "bad_role": "Chức vụ không rõ",
+    "bad_date": "Ngày không đọc được",
+    "expiry_before_issue": "Ngày hết hạn trước ngày cấp",
+    "signed_gt_total": "Số đã có CKS lớn hơn tổng số",
+    "bad_speed": "Tốc độ đường truyền không hợp lệ",
+    "principal_gt_teacher": "Hiệu trưởng ký nhiều hơn GVCN",
+    "signed_gt_pupils": "Số học bạ đã ký lớn hơn số học sinh",
+    "missing_class": "Thiếu tên lớp",
+}
+
+
+class CleanError(Exception):
+    """Input that cannot be cleaned (no school list, no usable data, unbalanced accounting).
+
+    ``message`` is Vietnamese and says what to do."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --------------------------------------------------------------------------------------------
+# Result
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CleanResult:
+    """What ``clean_period`` wrote, with views for the notebook (Vietnamese column labels)."""
+
+    period: str
+    out_dir: Path
+    tables: dict[str, pd.DataFrame]
+    quarantine: pd.DataFrame
+    quality: dict
+    unmatched_schools: pd.DataFrame
+    duplicate_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    # -- views -------------------------------------------------------------------------------
+
+    def inputs(self) -> pd.DataFrame:
+        """Files and sheets read: kind, serving folder; then skipped sheets."""
+        rows = [
+            {
+                "Tệp": i["file"],
+                "Trang": i["sheet"],
+                "Loại bảng": K.KIND_TITLES.get(i["kind"], i["kind"]),
+                "Thư mục phục vụ": i["folder"],
+                "Mã hoá": i.get("encoding") or i.get("legacy_encoding") or "",
+            }
+            for i in self.quality["inputs"]
+        ]
+        rows += [
+            {
+                "Tệp": s["file"],
+                "Trang": s["sheet"],
+                "Loại bảng": "(bỏ qua) " + s["reason"],
+                "Thư mục phục vụ": "",
+                "Mã hoá": "",
+            }
+            for s in self.quality["skipped_sheets"]
+        ]
+        return pd.DataFrame(
+            rows, columns=["Tệp", "Trang", "Loại bảng", "Thư mục phục vụ", "Mã hoá"]
+        )
+
+    def served(self) -> pd.DataFrame:
+        """Kind -> the folder that served it (carry-forward)."""
+        return pd.DataFrame(
+            [
+                {"Loại bảng": K.KIND_TITLES[k], "Thư mục phục vụ": v or "(không có dữ liệu)"}
+                for k, v in self.quality["served"].items()
+            ]
+        )
+
+    def accounting(self) -> pd.DataFrame:
+        """Per input sheet: rows read = kept + quarantined + non-data, with a ✓."""
+        rows = []
+        for i in self.quality["inputs"]:
+            nd = i["non_data"]
+            rows.append(
+                {
+                    "Tệp": i["file"],
+                    "Trang": i["sheet"],
+                    "Loại bảng": i["kind"],
+                    "Số dòng đọc": i["rows_read"],
+                    "Giữ lại": i["kept"],
+                    "Cách ly": i["quarantined"],
+                    "Tiêu đề": nd["title"],
+                    "Dòng tên cột": nd["header"],
+                    "Dòng trống": nd["blank"],
+                    "Chân trang": nd["footer"],
+                    "Dòng tổng": nd["total"],
+                    "Cân đối": "✓" if i["balanced"] else "✗",
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def repairs(self) -> pd.DataFrame:
+        """Repairs counted by kind."""
+        items = sorted(self.quality["repairs"].items())
+        return pd.DataFrame(items, columns=["Loại sửa", "Số ô / dòng"])
+
+    def quarantine_summary(self) -> pd.DataFrame:
+        """Quarantined rows per kind and reason."""
+        q = self.quarantine
+        if q.empty:
+            return pd.DataFrame(columns=["Loại bảng", "Lý do", "Mô tả", "Số dòng"])
+        out = q.groupby(["kind", "reason"]).size().rename("n").reset_index()
+        out["label"] = out["reason"].map(REASON_LABELS).fillna(out["reason"])
+        out = out[["kind", "reason", "label", "n"]]
+        out.columns = ["Loại bảng", "Lý do", "Mô tả", "Số dòng"]
+        return out
+
+    def quarantine_examples(self, n: int = 3) -> pd.DataFrame:
+        """A few quarantined rows per reason (file, sheet, row, message; no personal value)."""
+        q = self.quarantine
+        cols = ["reason", "source_file", "source_sheet", "source_row", "column", "value", "message"]
+        ex = q.groupby("reason", sort=True).head(n)[cols] if len(q) else q[cols]
+        ex = ex.sort_values(["reason", "source_file", "source_sheet", "source_row"])
+        ex.columns = ["Lý do", "Tệp", "Trang", "Dòng", "Cột", "Giá trị", "Thông báo"]
+        return ex.reset_index(drop=True)
+
+    def unmatched(self) -> pd.DataFrame:
+        """Unmatched school names with suggestions."""
+        u = self.unmatched_schools
+        out = u[["kind", "school_name_raw", "school_code_raw", "reason", "n_rows", "candidates"]]
+        out.columns = ["Loại bảng", "Tên trường", "Mã trường", "Lý do", "Số dòng", "Gợi ý"]
+        return out.reset_index(drop=True)
+
+    def duplicates(self) -> pd.DataFrame:
+        """Duplicate people: the row kept and the rows dropped, with the rule applied."""
+        d = self.duplicate_rows
+        if d.empty:
+            return pd.DataFrame(columns=["Quy tắc", "Giữ", "Bỏ"])
+        out = d[["rule", "kept", "dropped"]].copy()
+        out.columns = ["Quy tắc", "Giữ", "Bỏ"]
+        return out
+
+    def left_staff(self) -> pd.DataFrame:
+        """Staff no longer working, by status (excluded from every denominator)."""
+        by = self.quality["left_staff"]["by_status"]
+        return pd.DataFrame(sorted(by.items()), columns=["Trạng thái CB", "Số người"])
+
+    def warnings(self) -> pd.DataFrame:
+        w = self.quality["warnings"]
+        cols = ["code", "kind", "file", "sheet", "row", "message"]
+        out = pd.DataFrame(w, columns=cols)
+        out.columns = ["Mã", "Loại bảng", "Tệp", "Trang", "Dòng", "Thông báo"]
+        return out
+
+    def total_checks(self) -> pd.DataFrame:
+        t = self.quality["total_checks"]
+        cols = ["kind", "file", "sheet", "row", "column", "reported", "computed", "ok"]
+        out = pd.DataFrame(t, columns=cols)
+        out.columns = ["Loại bảng", "Tệp", "Trang", "Dòng", "Cột", "Dòng tổng", "Tổng tính", "Khớp"]
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _stack(tables: list[RawTable]) -> pd.DataFrame:
+    """Data rows of several sheets as one frame with ``_tid`` and source columns."""
+    frames = []
+    for tid, t in enumerate(tables):
+        personal = [c for c in t.data.columns if c in K.PERSONAL_COLUMNS]
+        d = t.data.drop(columns=personal).astype(object)
+        d = d.assign(
+            _tid=tid,
+            source_file=t.file,
+            source_sheet=t.sheet,
+            source_row=np.asarray(t.data.index, dtype="int64"),
+        )
+        frames.append(d.reset_index(drop=True))
+    if not frames:
+        return pd.DataFrame(
+            {
+                "_tid": pd.Series([], dtype="int64"),
+                "source_file": pd.Series([], dtype="str"),
+                "source_sheet": pd.Series([], dtype="str"),
+                "source_row": pd.Series([], dtype="int64"),
+            }
+        )
+    df = pd.concat(frames, ignore_index=True)
+    df["source_file"] = df["source_file"].astype("str")
+    df["source_sheet"] = df["source_sheet"].astype("str")
+    df["source_row"] = df["source_row"].astype("int64")
+    df["_tid"] = df["_tid"].astype("int64")
+    return df
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    if name in df.columns:
+        return df[name]
+    return pd.Series(None, index=df.index, dtype=object)
+
+
+def _display(s: pd.Series) -> pd.Series:
+    """Values as short text for messages (per unique value); missing -> ""."""
+
+    def show(v):
+        if isinstance(v, pd.Timestamp):
+            return f"{v.day:02d}/{v.month:02d}/{v.year}"
+        return text.clean_text(v) or ""
+
+    return text.map_unique(s, show).fillna("")
+
+
+def _type_mask(s: pd.Series, predicate) -> pd.Series:
+    """``predicate(value)`` per unique value (missing -> False)."""
+    out = text.map_unique(s, predicate, dtype=None)
+    return out.astype("boolean").fillna(False).astype(bool)
+
+
+def _is_text_cell(s: pd.Series) -> pd.Series:
+    return _type_mask(s, lambda v: isinstance(v, str))
+
+
+def _is_number_cell(s: pd.Series) -> pd.Series:
+    return _type_mask(
+        s,
+        lambda v: isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool),
+    )
+
+
+def _code_width(codes: pd.Series) -> int:
+    """The usual (modal) length of all-digit codes; 0 when there is none."""
+    c = codes.dropna().astype("str")
+    c = c[c.str.fullmatch(r"\d+").fillna(False).astype(bool)]
+    if c.empty:
+        return 0
+    counts = c.str.len().value_counts()
+    return int(counts[counts == counts.max()].index.max())
+
+
+class _Checks:
+    """Row checks of one stacked frame: the first failing reason per row wins."""
+
+    def __init__(self, df: pd.DataFrame, kind: str, tables: list[RawTable]):
+        self.df = df
+        self.kind = kind
+        self.tables = tables
+        idx = df.index
+        self.reason = pd.Series(None, index=idx, dtype="str")
+        self.column = pd.Series(None, index=idx, dtype="str")
+        self.value = pd.Series(None, index=idx, dtype="str")
+        self.message = pd.Series(None, index=idx, dtype="str")
+
+    def add(self, reason: str, mask: pd.Series, column: str, value, message) -> None:
+        new = (mask.fillna(False).astype(bool) & self.reason.isna()).to_numpy()
+        if not new.any():
+            return
+        self.reason[new] = reason
+        self.column[new] = column
+        val = value if isinstance(value, pd.Series) else pd.Series(value, index=self.df.index)
+        msg = message if isinstance(message, pd.Series) else pd.Series(message, index=self.df.index)
+        self.value[new] = val[new].astype("str").fillna("")
+        self.message[new] = msg[new].astype("str")
+
+    def add_match(self, m: match.MatchResult) -> None:
+        bad = m.reason.notna()
+        for reason in sorted(m.reason[bad].unique()):
+            sel = m.reason == reason
+            col = m.column.where(sel)
+            # column per row differs (name or code): add per column value.
+            for c in sorted(col.dropna().unique()):
+                rows = sel & (m.column == c)
+                self.add(reason, rows, c, m.value.fillna(""), m.message)
+
+    @property
+    def refused(self) -> pd.Series:
+        return self.reason.notna()
+
+    def quarantine(self) -> pd.DataFrame:
+        bad = self.refused.to_numpy()
+        df = self.df.loc[bad]
+        if df.empty:
+            return _empty_quarantine()
+        # Source header text of the blamed column, per sheet.
+        headers = pd.DataFrame(
+            [
+                (tid, canon, src)
+                for tid, t in enumerate(self.tables)
+                for canon, src in sorted(t.columns.items())
+            ],
+            columns=["_tid", "column", "header"],
+        )
+        q = pd.DataFrame(
+            {
+                "_tid": df["_tid"].to_numpy(),
+                "source_file": df["source_file"].to_numpy(),
+                "source_sheet": df["source_sheet"].to_numpy(),
+                "source_row": df["source_row"].to_numpy(),
+                "kind": self.kind,
+                "reason": self.reason[bad].to_numpy(),
+                "message": self.message[bad].to_numpy(),
+                "column": self.column[bad].to_numpy(),
+                "value": self.value[bad].to_numpy(),
+            }
+        )
+        if len(headers):
+            headers["_tid"] = headers["_tid"].astype("int64")
+            q = q.merge(headers, on=["_tid", "column"], how="left")
+            q["column"] = q["header"].fillna(q["column"])
+        where = (
+            "Tệp “"
+            + q["source_file"].astype("str")
+            + "”"
+            + np.where(
+                q["source_sheet"].astype("str") != "", ", trang “" + q["source_sheet"] + "”", ""
+            )
+            + ", dòng "
+            + q["source_row"].astype("str")
+            + ": "
+        )
+        q["message"] = where + q["message"].astype("str")
+        return _conform_quarantine(q)
+
+
+def _empty_quarantine() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            c: pd.Series([], dtype="int64" if c == "source_row" else "str")
+            for c in QUARANTINE_COLUMNS
+        }
+    )
+
+
+def _conform_quarantine(q: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame({c: q[c] for c in QUARANTINE_COLUMNS})
+    for c in QUARANTINE_COLUMNS:
+        out[c] = out[c].astype("int64" if c == "source_row" else "str")
+    out["value"] = out["value"].fillna("")
+    out["column"] = out["column"].fillna("")
+    return out.reset_index(drop=True)
+
+
+def _count_check(
+    checks: _Checks,
+    df: pd.DataFrame,
+    column: str,
+    label: str,
+    required: bool,
+    parsed: dict[str, pd.Series],
+    *,
+    stats: dict[str, int] | None = None,
+) -> None:
+    """Parse a count column into ``parsed[column]``; refuse missing/bad/negative values."""
+    raw = _col(df, column)
+    values, bad = parse.parse_int_vn(raw)
+    parsed[column] = values
+    shown = _display(raw)
+    if required:
+        checks.add(
+            "missing_count",
+            values.isna() & ~bad,
+            column,
+            "",
+            f"Thiếu {label}. Hãy điền số (số nguyên ≥ 0) rồi chạy lại.",
+        )
+    checks.add(
+        "bad_number",
+        bad,
+        column,
+        shown,
+        f"{label} '" + shown + f"' không đọc được: cần {parse.EXPECTED_FORMAT['int']}. "
+        "Hãy sửa ô này rồi chạy lại.",
+    )
+    checks.add(
+        "negative_count",
+        values < 0,
+        column,
+        shown,
+        f"{label} '" + shown + "' là số âm. Hãy sửa thành số ≥ 0 rồi chạy lại.",
+    )
+    if stats is not None:
+        stats["number_text"] = stats.get("number_text", 0) + int(
+            (_is_text_cell(raw) & values.notna() & ~bad).sum()
+        )
+
+
+def _match(df: pd.DataFrame, schools: pd.DataFrame, aliases: pd.DataFrame) -> match.MatchResult:
+    names = df["school_name"] if "school_name" in df.columns else None
+    codes = df["school_code"] if "school_code" in df.columns else None
+    if names is None and codes is None:  # cannot happen for a recognised kind
+        names = pd.Series(None, index=df.index, dtype="str")
+    groups = df["source_file"] + "\x1f" + df["source_sheet"]
+    return match.match_schools(names, codes, schools, aliases, groups=groups)
+
+
+def _count_methods(stats: dict[str, int], m: match.MatchResult, raw_codes: pd.Series | None):
+    counts = m.method_counts()
+    for method in ("name", "alias", "ascii"):
+        stats[f"school_{method}"] = stats.get(f"school_{method}", 0) + counts[method]
+    if raw_codes is not None:
+        parsed, _ = parse.parse_code(raw_codes)
+        padded = (m.method == "code") & (parsed.str.len() < m.school_code.str.len())
+        stats["code_padded"] = stats.get("code_padded", 0) + int(padded.fillna(False).sum())
+
+
+def _unmatched_table(kind: str, m: match.MatchResult) -> pd.DataFrame:
+    u = m.unmatched.copy()
+    u.insert(0, "kind", kind)
+    return u
+
+
+def _total_checks(
+    tables: list[RawTable], df: pd.DataFrame, parsed: dict[str, pd.Series], columns: list[str]
+) -> list[dict]:
+    """Compare the last total row of each sheet with the sum of its data rows."""
+    out = []
+    for tid, t in enumerate(tables):
+        if t.totals is None or len(t.totals) == 0:
+            continue
+        total_row = t.totals.iloc[[-1]]
+        row_no = int(t.totals.index[-1])
+        sel = (df["_tid"] == tid).to_numpy()
+        for col in columns:
+            if col not in t.totals.columns or col not in parsed:
+                continue
+            reported, bad = (
+                parse.parse_int_vn(total_row[col])
+                if col != "speed_mbps"
+                else parse.parse_float_vn(total_row[col])
+            )
+            rep = reported.iloc[0]
+            if pd.isna(rep) or bool(bad.iloc[0]):
+                continue
+            computed = int(parsed[col][sel].fillna(0).clip(lower=0).sum())
+            out.append(
+                {
+                    "kind": t.kind,
+                    "file": t.file,
+                    "sheet": t.sheet,
+                    "row": row_no,
+                    "column": col,
+                    "reported": int(rep),
+                    "computed": computed,
+                    "ok": bool(int(rep) == computed),
+                }
+            )
+    return out
+
+
+def _total_warnings(checks: list[dict]) -> list[dict]:
+    return [
+        {
+            "code": "total_mismatch",
+            "kind": c["kind"],
+            "file": c["file"],
+            "sheet": c["sheet"],
+            "row": c["row"],
+            "message": (
+                f"Dòng tổng ghi {c['column']} = {c['reported']} nhưng tổng các dòng dữ liệu là "
+                f"{c['computed']}. Số liệu vẫn được dùng theo từng dòng; hãy kiểm tra lại dòng "
+                "tổng hoặc các dòng bị cách ly."
+            ),
+        }
+        for c in checks
+        if not c["ok"]
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Kinds
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _KindOut:
+    table: pd.DataFrame
+    quarantine: pd.DataFrame
+    kept_mask: pd.Series  # per stacked row
+    stacked: pd.DataFrame
+    stats: dict[str, int] = field(default_factory=dict)
+    warnings: list[dict] = field(default_factory=list)
+    total_checks: list[dict] = field(default_factory=list)
+    unmatched: pd.DataFrame | None = None
+
+
+def clean_schools(tables: list[RawTable]) -> _KindOut:
+    """The school list -> ``schools`` (refused rows quarantined)."""
+    df = _stack(tables)
+    checks = _Checks(df, "truong", tables)
+    stats: dict[str, int] = {}
+    warnings: list[dict] = []
+    raw_code = _col(df, "school_code")
+    code, bad_code = parse.parse_code(raw_code)
+    width = _code_width(code.where(~bad_code))
+    padded = parse.pad_code(code, width) if width else code
+    stats["code_padded"] = int((padded.str.len() > code.str.len()).fillna(False).sum())
+    code = padded.astype("str")
+    shown_code = _display(raw_code)
+    checks.add(
+        "missing_code",
+        code.isna() & ~bad_code,
+        "school_code",
+        "",
+        "Thiếu mã trường. Hãy điền mã trường rồi chạy lại.",
+    )
+    checks.add(
+        "bad_code",
+        bad_code,
+        "school_code",
+        shown_code,
+        "Mã trường '" + shown_code + f"' không hợp lệ: cần {parse.EXPECTED_FORMAT['code']}.",
+    )
+    name = text.clean_text_series(_col(df, "school_name"))
+    checks.add(
+        "missing_name",
+        name.isna(),
+        "school_name",
+        "",
+        "Thiếu tên trường. Hãy điền tên trường rồi chạy lại.",
+    )
+    raw_level = _col(df, "level")
+    level, bad_level = parse.parse_level(raw_level)
+    hint = text.level_hint_series(name)
+    from_name = level.isna() & ~bad_level & hint.notna()
+    stats["level_from_name"] = int(from_name.sum())
+    level = level.fillna(hint)
+    shown_level = _display(raw_level)
+    checks.add(
+        "bad_level",
+        bad_level | level.isna(),
+        "level",
+        shown_level,
+        "Cấp học '" + shown_level + f"' không rõ: cần {parse.EXPECTED_FORMAT['level']}. Hãy "
+        "sửa ô này rồi chạy lại.",
+    )
+    parsed: dict[str, pd.Series] = {}
+    _count_check(checks, df, "n_classes", "Số lớp", True, parsed, stats=stats)
+    _count_check(checks, df, "n_pupils", "Số học sinh", True, parsed, stats=stats)
+    # Optional pupil-id counts: a bad value is dropped (warning), the school is kept.
+    for col, label in (
+        ("n_pupils_with_id", "Số HS có mã định danh"),
+        ("n_pupils_verified", "Số HS đã xác thực"),
+    ):
+        raw = _col(df, col)
+        values, bad = parse.parse_int_vn(raw)
+        wrong = bad | (values < 0).fillna(False) | (values > parsed["n_pupils"]).fillna(False)
+        wrong = wrong & checks.reason.isna()
+        for i in np.flatnonzero(wrong.to_numpy())[:50]:
+            warnings.append(
+                {
+                    "code": "bad_optional_count",
+                    "kind": "truong",
+                    "file": df["source_file"].iat[i],
+                    "sheet": df["source_sheet"].iat[i],
+                    "row": int(df["source_row"].iat[i]),
+                    "message": f"{label} '{_display(raw.iloc[[i]]).iat[0]}' không hợp lệ (không "
+                    "đọc được, âm hoặc lớn hơn số học sinh): để trống.",
+                }
+            )
+        parsed[col] = values.mask(wrong.to_numpy())
+    # A code listed twice: the first kept row wins (duplicates among the rows not yet refused).
+    ok_codes = code.where(checks.reason.isna())
+    dup = ok_codes.notna() & ok_codes.duplicated(keep="first")
+    checks.add(
+        "duplicate_school",
+        dup,
+        "school_code",
+        code.fillna(""),
+        "Mã trường '" + code.fillna("") + "' đã có ở một dòng trước: dòng này bị bỏ qua. Hãy "
+        "xoá dòng lặp rồi chạy lại.",
+    )
+    kept = ~checks.refused
+    out = pd.DataFrame(
+        {
+            "school_code": code,
+            "school_name": name,
+            "level": level,
+            "ownership": text.clean_text_series(_col(df, "ownership")),
+            "ward": text.clean_text_series(_col(df, "ward")),
+            "district": text.clean_text_series(_col(df, "district")),
+            "n_classes": parsed["n_classes"],
+            "n_pupils": parsed["n_pupils"],
+            "n_pupils_with_id": parsed["n_pupils_with_id"],
+            "n_pupils_verified": parsed["n_pupils_verified"],
+            "source_file": df["source_file"],
+            "source_sheet": df["source_sheet"],
+            "source_row": df["source_row"],
+        }
+    )[kept.to_numpy()]
+    table = schemas.conform("schools", out)
+    tc = _total_checks(
+        tables,
+        df[kept.to_numpy()],
+        {k: v[kept.to_numpy()] for k, v in parsed.items()},
+        ["n_classes", "n_pupils", "n_pupils_with_id", "n_pupils_verified"],
+    )
+    warnings += _total_warnings(tc)
+    return _KindOut(table, checks.quarantine(), kept, df, stats, warnings, tc)
+
+
+def _staff_rows(
+    tables: list[RawTable],
+    schools: pd.DataFrame,
+    aliases: pd.DataFrame,
+    key: bytes,
+    id_width: int | None = None,
+) -> _KindOut:
+    """Staff lists -> checked rows (before dedup), with person keys."""
+    df = _stack(tables)
+    checks = _Checks(df, "cbgvnv", tables)
+    stats: dict[str, int] = {}
+    # Person id: normalised, zero-padded to the usual width (Excel drops leading zeros).
+    sid = privacy.normalise_staff_id(_col(df, "staff_id"))
+    width = id_width if id_width is not None else _code_width(sid)
+    if width:
+        sid = parse.pad_code(sid, width).astype("str")
+    checks.add(
+        "missing_id",
+        sid.isna(),
+        "staff_id",
+        "",
+        "Thiếu Mã định danh của cán bộ. Hãy điền Mã định danh (theo CSDL ngành) rồi chạy lại.",
+    )
+    m = _match(df, schools, aliases)
+    checks.add_match(m)
+    _count_methods(stats, m, df["school_code"] if "school_code" in df.columns else None)
+    raw_status = _col(df, "signature_status")
+    signed, pending, bad_status = parse.parse_status(raw_status)
+    shown = _display(raw_status)
+    checks.add(
+        "bad_status",
+        bad_status,
+        "signature_status",
+        shown,
+        "Trạng thái chữ ký số '"
+        + shown
+        + f"' không đọc được: cần {parse.EXPECTED_FORMAT['status']}."
+        " Hãy sửa ô này rồi chạy lại.",
+    )
+    raw_pos = _col(df, "position")
+    role, title, bad_role = parse.parse_role(raw_pos)
+    shown = _display(raw_pos)
+    checks.add(
+        "missing_role",
+        role.isna() & ~bad_role,
+        "position",
+        "",
+        "Thiếu chức vụ. Hãy điền chức vụ (Hiệu trưởng, Giáo viên, Nhân viên...) rồi chạy lại.",
+    )
+    checks.add(
+        "bad_role",
+        bad_role,
+        "position",
+        shown,
+        "Chức vụ '" + shown + f"' không rõ: cần {parse.EXPECTED_FORMAT['role']}. Hãy sửa ô này "
+        "rồi chạy lại.",
+    )
+    dates = {}
+    for col, label in (("issued_on", "Ngày cấp"), ("expires_on", "Ngày hết hạn")):
+        raw = _col(df, col)
+        values, bad = parse.parse_date_vn(raw)
+        dates[col] = values
+        shown = _display(raw)
+        checks.add(
+            "bad_date",
+            bad,
+            col,
+            shown,
+            f"{label} '" + shown + f"' không đọc được: cần {parse.EXPECTED_FORMAT['date']}. Hãy "
+            "sửa ô này rồi chạy lại.",
+        )
+        is_text = _is_text_cell(raw) & values.notna()
+        is_num = _is_number_cell(raw) & values.notna()
+        stats["date_text"] = stats.get("date_text", 0) + int(is_text.sum())
+        stats["date_serial"] = stats.get("date_serial", 0) + int(is_num.sum())
+    before = dates["expires_on"] < dates["issued_on"]
+    shown_exp = _display(dates["expires_on"])
+    shown_iss = _display(dates["issued_on"])
+    checks.add(
+        "expiry_before_issue",
+        before,
+        "expires_on",
+        shown_exp,
+        "Ngày hết hạn " + shown_exp + " trước ngày cấp " + shown_iss + ". Hãy kiểm tra lại hai "
+        "ngày này rồi chạy lại.",
+    )
+    status = text.clean_text_series(_col(df, "employment_status"))
+    folded = text.fold_series(status)
+    active = status.isna() | (folded == "dang lam viec").fillna(False)
+    stats["blank_status_active"] = int(status.isna().sum())
+    pkey = privacy.person_key(sid, key)
+    level = m.school_code.map(dict(zip(schools["school_code"], schools["level"], strict=True)))
+    folder = df["_tid"].map({i: t.folder for i, t in enumerate(tables)})
+    provider, _ = parse.parse_provider(_col(df, "provider"))
+    rows = pd.DataFrame(
+        {
+            "person_key": pkey,
+            "school_code": m.school_code,
+            "level": level,
+            "role": role,
+            "position": title,
+            "signed": signed,
+            "pending": pending,
+            "provider": provider,
+            "issued_on": dates["issued_on"],
+            "expires_on": dates["expires_on"],
+            "active": active.astype(bool),
+            "status": status,
+            "source_file": df["source_file"],
+            "source_sheet": df["source_sheet"],
+            "source_row": df["source_row"],
+            "_folder": folder.astype("str"),
+        }
+    )
+    kept = ~checks.refused
+    out = _KindOut(rows[kept.to_numpy()], checks.quarantine(), kept, df, stats)
+    out.unmatched = _unmatched_table("cbgvnv", m)
+    return out
+
+
+_IDENTITY_COLUMNS = [
+    "school_code",
+    "role",
+    "position",
+    "signed",
+    "pending",
+    "provider",
+    "issued_on",
+    "expires_on",
+    "active",
+    "status",
+]
+
+
+def dedup_staff(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per ``person_key``. Returns (kept rows, one row per duplicate case).
+
+    Rule: identical rows (same values in every column but the source) count once, the first
+    in file/sheet/row order is kept (rule ``identical``). Otherwise, among a person's rows, keep
+    the active one first, then the most recent ``issued_on``, then the row of the latest
+    serving folder, then the first in file/sheet/row order (rules ``active``, ``issued_on``,
+    ``order``: the first criterion that separates the kept row from the next candidate).
+    """
+    rows = rows.sort_values(["source_file", "source_sheet", "source_row"], kind="stable")
+    if rows.empty:
+        return rows, _empty_dups()
+    dup_any = rows["person_key"].duplicated(keep=False)
+    if not dup_any.any():
+        return rows, _empty_dups()
+    ranked = rows.assign(
+        _inactive=~rows["active"],
+        _issued=rows["issued_on"].fillna(pd.Timestamp.min.as_unit("s")),
+        _folder_rank=rows["_folder"].rank(method="dense", ascending=False),
+        _pos=np.arange(len(rows)),
+    )
+    ranked = ranked.sort_values(
+        ["person_key", "_inactive", "_issued", "_folder_rank", "_pos"],
+        ascending=[True, True, False, True, True],
+        kind="stable",
+    )
+    first = ~ranked["person_key"].duplicated(keep="first")
+    kept = ranked[first.to_numpy()]
+    dropped = ranked[~first.to_numpy()]
+    # Rule per dropped row, against the kept row of the same person.
+    k = kept.set_index("person_key")
+    ref = k.reindex(dropped["person_key"])
+    same = pd.Series(True, index=dropped.index)
+    for col in _IDENTITY_COLUMNS:
+        a = dropped[col].reset_index(drop=True)
+        b = ref[col].reset_index(drop=True)
+        eq = (a == b).fillna(False).astype(bool) | (a.isna() & b.isna())
+        same &= eq.to_numpy()
+    inactive_diff = dropped["_inactive"].to_numpy() != ref["_inactive"].to_numpy()
+    issued_diff = dropped["_issued"].to_numpy() != ref["_issued"].to_numpy()
+    folder_diff = dropped["_folder_rank"].to_numpy() != ref["_folder_rank"].to_numpy()
+    rule = np.select(
+        [same.to_numpy(), inactive_diff, issued_diff, folder_diff],
+        ["identical", "active", "issued_on", "folder"],
+        default="order",
+    )
+
+    def where(df: pd.DataFrame) -> pd.Series:
+        sheet = df["source_sheet"].astype("str")
+        return (
+            df["source_file"].astype("str")
+            + np.where(sheet != "", " [" + sheet + "]", "")
+            + " dòng "
+            + df["source_row"].astype("str")
+            + " ("
+            + df["school_code"].astype("str")
+            + ")"
+        )
+
+    cases = pd.DataFrame(
+        {
+            "person_key": dropped["person_key"].to_numpy(),
+            "rule": rule,
+            "kept_file": ref["source_file"].to_numpy(),
+            "kept_sheet": ref["source_sheet"].to_numpy(),
+            "kept_row": ref["source_row"].to_numpy(),
+            "kept_school": ref["school_code"].to_numpy(),
+            "dropped_file": dropped["source_file"].to_numpy(),
+            "dropped_sheet": dropped["source_sheet"].to_numpy(),
+            "dropped_row": dropped["source_row"].to_numpy(),
+            "dropped_school": dropped["school_code"].to_numpy(),
+            "kept": where(ref.reset_index()).to_numpy(),
+            "dropped": where(dropped).to_numpy(),
+        }
+    )
+    cases = cases.sort_values(
+        ["kept_file", "kept_sheet", "kept_row", "dropped_file", "dropped_sheet", "dropped_row"],
+        kind="stable",
+    )
+    kept = kept.drop(columns=["_inactive", "_issued", "_folder_rank", "_pos"])
+    kept = kept.sort_values(["source_file", "source_sheet", "source_row"], kind="stable")
+    return kept, cases.reset_index(drop=True)
+
+
+_CASE_COLUMNS = [
+    "rule",
+    "kept_file",
+    "kept_sheet",
+    "kept_row",
+    "kept_school",
+    "dropped_file",
+    "dropped_sheet",
+    "dropped_row",
+    "dropped_school",
+]
+
+
+def _duplicate_cases(dups: pd.DataFrame) -> list[dict]:
+    """One flat JSON record per dropped row (source rows and school codes only)."""
+    if dups.empty:
+        return []
+    cases = dups[_CASE_COLUMNS].astype(object)
+    cases["kept_row"] = dups["kept_row"].astype("int64").astype(object)
+    cases["dropped_row"] = dups["dropped_row"].astype("int64").astype(object)
+    return cases.to_dict("records")
+
+
+def _empty_dups() -> pd.DataFrame:
+    cols = [
+        "person_key",
+        "rule",
+        "kept_file",
+        "kept_sheet",
+        "kept_row",
+        "kept_school",
+        "dropped_file",
+        "dropped_sheet",
+        "dropped_row",
+        "dropped_school",
+        "kept",
+        "dropped",
+    ]
+    return pd.DataFrame({c: pd.Series([], dtype="str") for c in cols})
+
+
+def clean_counts(tables: list[RawTable], schools: pd.DataFrame, aliases: pd.DataFrame) -> _KindOut:
+    """Per-school signature counts -> ``signature_counts`` (``superseded`` set later)."""
+    df = _stack(tables)
+    checks = _Checks(df, "tonghop_cks", tables)
+    stats: dict[str, int] = {}
+    warnings: list[dict] = []
+    m = _match(df, schools, aliases)
+    checks.add_match(m)
+    _count_methods(stats, m, df["school_code"] if "school_code" in df.columns else None)
+    parsed: dict[str, pd.Series] = {}
+    _count_check(checks, df, "n_staff", "Tổng số CBGVNV", True, parsed, stats=stats)
+    _count_check(checks, df, "n_signed", "Số đã có chữ ký số", True, parsed, stats=stats)
+    n_staff, n_signed = parsed["n_staff"], parsed["n_signed"]
+    checks.add(
+        "signed_gt_total",
+        n_signed > n_staff,
+        "n_signed",
+        n_signed.astype("str").fillna("") + " > " + n_staff.astype("str").fillna(""),
+        "Số đã có chữ ký số ("
+        + n_signed.astype("str").fillna("")
+        + ") lớn hơn tổng số CBGVNV ("
+        + n_staff.astype("str").fillna("")
+        + "). Hãy kiểm tra lại hai số này rồi chạy lại.",
+    )
+    rate, bad_rate = parse.parse_percent(_col(df, "rate_reported"), ratio_if_le_1="auto")
+    rate = rate.where(~bad_rate)
+    ok_code = m.school_code.where(checks.reason.isna())
+    dup = ok_code.notna() & ok_code.duplicated(keep="first")
+    checks.add(
+        "duplicate_school",
+        dup,
+        "school_name" if "school_name" in df.columns else "school_code",
+        m.value.fillna(m.school_code.fillna("")),
+        "Trường " + m.school_code.fillna("") + " đã có ở một dòng tổng hợp trước: dòng này bị bỏ "
+        "qua. Hãy xoá dòng lặp rồi chạy lại.",
+    )
+    kept = ~checks.refused
+    kk = kept.to_numpy()
+    computed = 100.0 * n_signed.astype("Float64") / n_staff.astype("Float64").where(n_staff > 0)
+    mismatch = ((rate - computed).abs() > RATE_TOLERANCE).fillna(False).astype(bool) & kept
+    for i in np.flatnonzero(mismatch.to_numpy()):
+        warnings.append(
+            {
+                "code": "rate_mismatch",
+                "kind": "tonghop_cks",
+                "file": df["source_file"].iat[i],
+                "sheet": df["source_sheet"].iat[i],
+                "row": int(df["source_row"].iat[i]),
+                "message": (
+                    f"Tỷ lệ ghi {fmt_num(rate.iat[i])}% khác tỷ lệ tính từ số liệu "
+                    f"{n_signed.iat[i]}/{n_staff.iat[i]} = {fmt_num(float(computed.iat[i]))}% "
+                    f"(trường {m.school_code.iat[i]}). Dùng số liệu, không dùng tỷ lệ ghi."
+                ),
+            }
+        )
+    for i in np.flatnonzero((bad_rate & kept).to_numpy()):
+        warnings.append(
+            {
+                "code": "bad_rate",
+                "kind": "tonghop_cks",
+                "file": df["source_file"].iat[i],
+                "sheet": df["source_sheet"].iat[i],
+                "row": int(df["source_row"].iat[i]),
+                "message": "Tỷ lệ (%) không đọc được: bỏ qua, dùng số liệu.",
+            }
+        )
+    level = m.school_code.map(dict(zip(schools["school_code"], schools["level"], strict=True)))
+    out = pd.DataFrame(
+        {
+            "school_code": m.school_code,
+            "level": level,
+            "n_staff": n_staff,
+            "n_signed": n_signed,
+            "rate_reported": rate.astype("float64"),
+            "superseded": False,
+            "source_file": df["source_file"],
+            "source_sheet": df["source_sheet"],
+            "source_row": df["source_row"],
+        }
+    )[kk]
+    tc = _total_checks(
+        tables, df[kk], {k: v[kk] for k, v in parsed.items()}, ["n_staff", "n_signed"]
+    )
+    warnings += _total_warnings(tc)
+    res = _KindOut(
+        schemas.conform("signature_counts", out), checks.quarantine(), kept, df, stats, warnings, tc
+    )
+    res.unmatched = _unmatched_table("tonghop_cks", m)
+    return res
+
+
+def resolve_signatures(
+    staff: pd.DataFrame, counts: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """(signature_by_school, counts with ``superseded``, warnings for list-vs-counts).
+
+    A school with a staff list: active staff (n_staff), signed and pending among them, basis
+    ``list``. A school with only counts: the counts, n_pending 0, basis ``counts``.
+    """
+    active = staff[staff["active"]]
+    listed = staff.groupby("school_code", sort=True).agg(level=("level", "first"))
+    agg = active.groupby("school_code", sort=True).agg(
+        n_staff=("person_key", "size"),
+        n_signed=("signed", "sum"),
+        n_pending=("pending", "sum"),
+    )
+    from_list = listed.join(agg, how="left").fillna({"n_staff": 0, "n_signed": 0, "n_pending": 0})
+    from_list = from_list.reset_index().assign(basis="list")
+    counts = counts.copy()
+    counts["superseded"] = counts["school_code"].isin(set(from_list["school_code"]))
+    warnings = []
+    sup = counts[counts["superseded"]].merge(
+        from_list[["school_code", "n_staff", "n_signed"]], on="school_code", suffixes=("", "_list")
+    )
+    for r in sup.itertuples(index=False):
+        warnings.append(
+            {
+                "code": "list_and_counts",
+                "kind": "tonghop_cks",
+                "file": r.source_file,
+                "sheet": r.source_sheet,
+                "row": int(r.source_row),
+                "message": (
+                    f"Trường {r.school_code} có cả danh sách CBGVNV và dòng tổng hợp: dùng danh "
+                    f"sách ({int(r.n_signed_list)}/{int(r.n_staff_list)}), bỏ dòng tổng hợp "
+                    f"({int(r.n_signed)}/{int(r.n_staff)}); chênh lệch tổng số "
+                    f"{int(r.n_staff) - int(r.n_staff_list):+d}, đã có CKS "
+                    f"{int(r.n_signed) - int(r.n_signed_list):+d}."
+                ),
+            }
+        )
+    from_counts = counts[~counts["superseded"]][["school_code", "level", "n_staff", "n_signed"]]
+    from_counts = from_counts.assign(n_pending=0, basis="counts")
+    sbs = pd.concat([from_list, from_counts], ignore_index=True)
+    sbs = sbs.sort_values("school_code", kind="stable")
+    return schemas.conform("signature_by_school", sbs), counts, warnings
+
+
+def clean_infrastructure(
+    tables: list[RawTable], schools: pd.DataFrame, aliases: pd.DataFrame
+) -> _KindOut:
+    df = _stack(tables)
+    checks = _Checks(df, "ha_tang", tables)
+    stats: dict[str, int] = {}
+    m = _match(df, schools, aliases)
+    checks.add_match(m)
+    _count_methods(stats, m, df["school_code"] if "school_code" in df.columns else None)
+    parsed: dict[str, pd.Series] = {}
+    _count_check(checks, df, "n_fibre", "Số đường truyền cáp quang", True, parsed, stats=stats)
+    raw_speed = _col(df, "speed_mbps")
+    speed, bad_speed = parse.parse_float_vn(raw_speed, units=parse.SPEED_UNITS)
+    shown = _display(raw_speed)
+    checks.add(
+        "bad_number",
+        bad_speed,
+        "speed_mbps",
+        shown,
+        "Tốc độ đường truyền '" + shown + "' không đọc được: cần một số Mbps, ví dụ 100 hoặc "
+        "70 Mbps. Hãy sửa ô này rồi chạy lại.",
+    )
+    checks.add(
+        "bad_speed",
+        speed <= 0,
+        "speed_mbps",
+        shown,
+        "Tốc độ đường truyền '" + shown + "' phải lớn hơn 0. Hãy sửa ô này (để trống nếu không "
+        "có) rồi chạy lại.",
+    )
+    stats["number_text"] = stats.get("number_text", 0) + int(
+        (_is_text_cell(raw_speed) & speed.notna()).sum()
+    )
+    _count_check(checks, df, "n_computers", "Số máy tính", False, parsed, stats=stats)
+    ok_code = m.school_code.where(checks.reason.isna())
+    dup = ok_code.notna() & ok_code.duplicated(keep="first")
+    checks.add(
+        "duplicate_school",
+        dup,
+        "school_name" if "school_name" in df.columns else "school_code",
+        m.school_code.fillna(""),
+        "Trường " + m.school_code.fillna("") + " đã có ở một dòng trước: dòng này bị bỏ qua. "
+        "Hãy xoá dòng lặp rồi chạy lại.",
+    )
+    kept = ~checks.refused
+    kk = kept.to_numpy()
+    level = m.school_code.map(dict(zip(schools["school_code"], schools["level"], strict=True)))
+    out = pd.DataFrame(
+        {
+            "school_code": m.school_code,
+            "level": level,
+            "n_fibre": parsed["n_fibre"],
+            "speed_mbps": speed.astype("float64"),
+            "n_computers": parsed["n_computers"],
+            "source_file": df["source_file"],
+            "source_sheet": df["source_sheet"],
+            "source_row": df["source_row"],
+        }
+    )[kk]
+    tc = _total_checks(
+        tables, df[kk], {k: v[kk] for k, v in parsed.items()}, ["n_fibre", "n_computers"]
+    )
+    res = _KindOut(
+        schemas.conform("infrastructure", out),
+        checks.quarantine(),
+        kept,
+        df,
+        stats,
+        _total_warnings(tc),
+        tc,
+    )
+    res.unmatched = _unmatched_table("ha_tang", m)
+    return res
+
+
+def clean_records(tables: list[RawTable], schools: pd.DataFrame, aliases: pd.DataFrame) -> _KindOut:
+    df = _stack(tables)
+    checks = _Checks(df, "hoc_ba", tables)
+    stats: dict[str, int] = {}
+    m = _match(df, schools, aliases)
+    checks.add_match(m)
+    _count_methods(stats, m, df["school_code"] if "school_code" in df.columns else None)
+    class_name = text.clean_text_series(_col(df, "class_name"))
+    checks.add(
+        "missing_class",
+        class_name.isna(),
+        "class_name",
+        "",
+        "Thiếu tên lớp. Hãy điền tên lớp rồi chạy lại.",
+    )
+    parsed: dict[str, pd.Series] = {}
+    _count_check(checks, df, "grade", "Khối", False, parsed, stats=stats)
+    _count_check(checks, df, "n_pupils", "Số học sinh", True, parsed, stats=stats)
+    _count_check(checks, df, "n_signed_teacher", "Số học bạ GVCN đã ký", True, parsed, stats=stats)
+    _count_check(
+        checks, df, "n_signed_principal", "Số học bạ Hiệu trưởng đã ký", True, parsed, stats=stats
+    )
+    pupils, teacher, principal = (
+        parsed["n_pupils"],
+        parsed["n_signed_teacher"],
+        parsed["n_signed_principal"],
+    )
+    sp, st, spu = (
+        principal.astype("str").fillna(""),
+        teacher.astype("str").fillna(""),
+        pupils.astype("str").fillna(""),
+    )
+    checks.add(
+        "principal_gt_teacher",
+        principal > teacher,
+        "n_signed_principal",
+        sp,
+        "Số học bạ Hiệu trưởng đã ký (" + sp + ") lớn hơn số GVCN đã ký (" + st + "): Hiệu trưởng "
+        "chỉ ký sau GVCN. Hãy kiểm tra lại rồi chạy lại.",
+    )
+    checks.add(
+        "signed_gt_pupils",
+        teacher > pupils,
+        "n_signed_teacher",
+        st,
+        "Số học bạ GVCN đã ký (" + st + ") lớn hơn số học sinh (" + spu + "). Hãy kiểm tra lại "
+        "rồi chạy lại.",
+    )
+    ok = checks.reason.isna()
+    key = pd.DataFrame({"s": m.school_code.where(ok), "c": class_name.where(ok)})
+    dup = key.notna().all(axis=1) & key.duplicated(keep="first")
+    checks.add(
+        "duplicate_class",
+        dup,
+        "class_name",
+        class_name.fillna(""),
+        "Lớp '" + class_name.fillna("") + "' của trường " + m.school_code.fillna("") + " đã có ở "
+        "một dòng trước: dòng này bị bỏ qua. Hãy xoá dòng lặp rồi chạy lại.",
+    )
+    kept = ~checks.refused
+    kk = kept.to_numpy()
+    level = m.school_code.map(dict(zip(schools["school_code"], schools["level"], strict=True)))
+    out = pd.DataFrame(
+        {
+            "school_code": m.school_code,
+            "level": level,
+            "grade": parsed["grade"],
+            "class_name": class_name,
+            "n_pupils": pupils,
+            "n_signed_teacher": teacher,
+            "n_signed_principal": principal,
+            "source_file": df["source_file"],
+            "source_sheet": df["source_sheet"],
+            "source_row": df["source_row"],
+        }
+    )[kk]
+    tc = _total_checks(
+        tables,
+        df[kk],
+        {k: v[kk] for k, v in parsed.items()},
+        ["n_pupils", "n_signed_teacher", "n_signed_principal"],
+    )
+    res = _KindOut(
+        schemas.conform("records", out),
+        checks.quarantine(),
+        kept,
+        df,
+        stats,
+        _total_warnings(tc),
+        tc,
+    )
+    res.unmatched = _unmatched_table("hoc_ba", m)
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# Signatures (shared by the period and the history of earlier periods)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Signatures:
+    staff: pd.DataFrame
+    counts: pd.DataFrame
+    by_school: pd.DataFrame
+    staff_out: _KindOut | None
+    counts_out: _KindOut | None
+    duplicates: pd.DataFrame
+    warnings: list[dict]
+
+
+def _signatures(
+    staff_tables: list[RawTable],
+    count_tables: list[RawTable],
+    schools: pd.DataFrame,
+    aliases: pd.DataFrame,
+    key: bytes,
+) -> _Signatures:
+    staff_out = _staff_rows(staff_tables, schools, aliases, key) if staff_tables else None
+    if staff_out is not None:
+        staff_rows, dups = dedup_staff(staff_out.table)
+        staff = schemas.conform("staff", staff_rows.drop(columns="_folder"))
+    else:
+        staff, dups = schemas.empty("staff"), _empty_dups()
+    counts_out = clean_counts(count_tables, schools, aliases) if count_tables else None
+    counts = counts_out.table if counts_out is not None else schemas.empty("signature_counts")
+    sbs, counts, warnings = resolve_signatures(staff, counts)
+    counts = schemas.conform("signature_counts", counts)
+    return _Signatures(staff, counts, sbs, staff_out, counts_out, dups, warnings)
+
+
+_FOLDER_CACHE: dict[tuple, list[RawTable]] = {}
+_FOLDER_CACHE_SIZE = 8
+
+
+def _read_signature_folder(raw_root: Path, folder: str) -> list[RawTable]:
+    """The signature tables of one folder, cached per process on the files' names, sizes and
+    modification times (cleaning several periods in one run reads each folder once)."""
+    files = sorted((raw_root / folder).iterdir()) if (raw_root / folder).is_dir() else []
+    stamp = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files if p.is_file())
+    key = (str(raw_root.resolve()), folder, stamp)
+    if key not in _FOLDER_CACHE:
+        tables = [t for t in read_folder(raw_root / folder, raw_root) if t.kind in SIGNATURE_KINDS]
+        if len(_FOLDER_CACHE) >= _FOLDER_CACHE_SIZE:
+            _FOLDER_CACHE.pop(next(iter(_FOLDER_CACHE)))
+        _FOLDER_CACHE[key] = tables
+    return _FOLDER_CACHE[key]
+
+
+def _history(
+    raw_root: Path,
+    period: str,
+    current: PeriodInput,
+    current_sbs: pd.DataFrame,
+    schools: pd.DataFrame,
+    aliases: pd.DataFrame,
+    key: bytes,
+) -> pd.DataFrame:
+    """signature_by_school of every folder <= period with its own signature data (+ this one).
+
+    Each earlier folder is read once; signature kinds are carried forward between folders like
+    ``read_period`` does, and cleaned with this period's school list.
+    """
+    frames = []
+    folders = [p for p in paths.list_periods(raw_root) if p < period]
+    last: dict[str, list[RawTable]] = {k: [] for k in SIGNATURE_KINDS}
+    for folder in folders:
+        tables = _read_signature_folder(raw_root, folder)
+        here = {k: [t for t in tables if t.kind == k] for k in SIGNATURE_KINDS}
+        if not any(here.values()):
+            continue
+        for k in SIGNATURE_KINDS:
+            if here[k]:
+                last[k] = here[k]
+        sig = _signatures(last["cbgvnv"], last["tonghop_cks"], schools, aliases, key)
+        frames.append(sig.by_school.assign(period=folder))
+    if any(current.served.get(k) for k in SIGNATURE_KINDS):
+        frames.append(current_sbs.assign(period=period))
+    if not frames:
+        return schemas.empty("history")
+    hist = pd.concat(frames, ignore_index=True).sort_values(
+        ["period", "school_code"], kind="stable"
+    )
+    return schemas.conform("history", hist)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    privacy.assert_no_personal(df, path.name)
+    df.to_parquet(path, index=False, engine="pyarrow", compression="zstd")
+
+
+def _write_outputs(
+    target: Path, tables: dict[str, pd.DataFrame], quarantine: pd.DataFrame, quality: dict
+) -> None:
+    """Write everything into a temp folder beside ``target``, then swap it in (one rename)."""
+    root = target.parent
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".tmp-{target.name}-{os.getpid()}"
+    old = root / f".old-{target.name}-{os.getpid()}"
+    for p in (tmp, old):
+        if p.exists():
+            shutil.rmtree(p)
+    try:
+        tmp.mkdir()
+        for name in schemas.COLUMNS:
+            _write_parquet(tables[name], tmp / schemas.FILES[name])
+        privacy.assert_no_personal(quarantine, "quarantine.csv")
+        quarantine.to_csv(
+            tmp / "quarantine.csv", index=False, encoding="utf-8-sig", lineterminator="\n"
+        )
+        (tmp / "quality.json").write_text(
+            json.dumps(quality, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
+        if target.exists():
+            os.replace(target, old)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not target.exists():
+            os.replace(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The stage
+# --------------------------------------------------------------------------------------------
+
+
+def _input_record(t: RawTable, kept: int, quarantined: int) -> dict:
+    non_data = {k: int(t.row_classes.get(k, 0)) for k in NON_DATA}
+    balanced = t.rows_read == kept + quarantined + sum(non_data.values())
+    return {
+        "file": t.file,
+        "sheet": t.sheet,
+        "kind": t.kind,
+        "folder": t.folder,
+        "rows_read": int(t.rows_read),
+        "kept": int(kept),
+        "quarantined": int(quarantined),
+        "non_data": non_data,
+        "balanced": bool(balanced),
+        "encoding": t.encoding,
+        "legacy_encoding": t.legacy_encoding,
+        "unmapped_columns": list(t.unmapped_columns),
+        "personal_columns_dropped": len(t.personal_columns_dropped),
+    }
+
+
+def _per_table_counts(out: _KindOut, tables: list[RawTable]) -> list[dict]:
+    tid = out.stacked["_tid"].to_numpy()
+    kept = out.kept_mask.to_numpy()
+    recs = []
+    for i, t in enumerate(tables):
+        sel = tid == i
+        n_kept = int(kept[sel].sum())
+        recs.append(_input_record(t, n_kept, int(sel.sum()) - n_kept))
+    return recs
+
+
+def clean_period(
+    period: str,
+    raw_root: Path | str = paths.RAW_DIR,
+    processed_root: Path | str = paths.PROCESSED_DIR,
+    *,
+    key: bytes | None = None,
+) -> CleanResult:
+    """Clean one period: read, check, match, pseudonymise, dedup, account, write atomically."""
+    raw_root = Path(raw_root)
+    processed_root = Path(processed_root)
+    paths.parse_period(period)
+    pin = read_period(raw_root, period)
+    if key is None:
+        key = privacy.load_key()
+    aliases = match.read_aliases(raw_root / match.ALIASES_FILE)
+
+    truong = pin.tables_of("truong")
+    if not truong:
+        raise CleanError(
+            f"Kỳ {period}: không có danh sách trường (bảng có cột Mã trường, Tên trường, Cấp học, "
+            f"Số lớp, Số học sinh) trong các thư mục ≤ {period} dưới {raw_root}. Mọi dòng đều "
+            "phải gắn với một trường của danh sách: hãy chép file danh sách trường vào thư mục "
+            "kỳ báo cáo rồi chạy lại."
+        )
+    sch = clean_schools(truong)
+    schools = sch.table
+    if schools.empty:
+        raise CleanError(
+            f"Kỳ {period}: danh sách trường không có dòng nào dùng được (mọi dòng bị cách ly). "
+            "Hãy xem quarantine và sửa file danh sách trường rồi chạy lại."
+        )
+
+    sig = _signatures(pin.tables_of("cbgvnv"), pin.tables_of("tonghop_cks"), schools, aliases, key)
+    infra = (
+        clean_infrastructure(pin.tables_of("ha_tang"), schools, aliases)
+        if pin.tables_of("ha_tang")
+        else None
+    )
+    recs = (
+        clean_records(pin.tables_of("hoc_ba"), schools, aliases)
+        if pin.tables_of("hoc_ba")
+        else None
+    )
+    history = _history(raw_root, period, pin, sig.by_school, schools, aliases, key)
+
+    tables = {
+        "schools": schools,
+        "staff": sig.staff,
+        "signature_counts": sig.counts,
+        "signature_by_school": sig.by_school,
+        "history": history,
+        "infrastructure": infra.table if infra else schemas.empty("infrastructure"),
+        "records": recs.table if recs else schemas.empty("records"),
+    }
+    for name, df in tables.items():
+        schemas.validate(name, df)
+
+    outs: list[tuple[_KindOut, list[RawTable]]] = [(sch, truong)]
+    if sig.staff_out is not None:
+        outs.append((sig.staff_out, pin.tables_of("cbgvnv")))
+    if sig.counts_out is not None:
+        outs.append((sig.counts_out, pin.tables_of("tonghop_cks")))
+    if infra is not None:
+        outs.append((infra, pin.tables_of("ha_tang")))
+    if recs is not None:
+        outs.append((recs, pin.tables_of("hoc_ba")))
+
+    inputs: list[dict] = []
+    quarantine_parts = []
+    repairs: dict[str, int] = {}
+    warnings: list[dict] = []
+    total_checks: list[dict] = []
+    unmatched_parts = []
+    for out, tbls in outs:
+        inputs += _per_table_counts(out, tbls)
+        quarantine_parts.append(out.quarantine)
+        for k, v in out.stats.items():
+            repairs[k] = repairs.get(k, 0) + int(v)
+        warnings += out.warnings
+        total_checks += out.total_checks
+        if out.unmatched is not None and len(out.unmatched):
+            unmatched_parts.append(out.unmatched)
+        for t in tbls:
+            for k, v in t.repairs.items():
+                repairs[k] = repairs.get(k, 0) + int(v)
+    warnings += sig.warnings
+
+    unbalanced = [i for i in inputs if not i["balanced"]]
+    if unbalanced:
+        first = unbalanced[0]
+        raise CleanError(
+            f"Lỗi đối soát số dòng ở tệp “{first['file']}” trang “{first['sheet']}”: đọc "
+            f"{first['rows_read']} dòng nhưng giữ {first['kept']} + cách ly "
+            f"{first['quarantined']} + dòng không phải dữ liệu {sum(first['non_data'].values())}."
+            " Không ghi kết quả nào; hãy báo cho người phát triển."
+        )
+    n_before = int(len(sig.staff_out.table)) if sig.staff_out is not None else 0
+    n_removed = int(len(sig.duplicates))
+    if n_before != len(sig.staff) + n_removed:
+        raise CleanError(
+            f"Lỗi đối soát khi gộp người trùng: {n_before} dòng trước khi gộp, "
+            f"{len(sig.staff)} người sau khi gộp, {n_removed} dòng bỏ. Không ghi kết quả nào; "
+            "hãy báo cho người phát triển."
+        )
+
+    quarantine = (
+        pd.concat(quarantine_parts, ignore_index=True) if quarantine_parts else _empty_quarantine()
+    )
+    quarantine = _conform_quarantine(
+        quarantine.sort_values(["source_file", "source_sheet", "source_row"], kind="stable")
+    )
+    served = {k: pin.served.get(k) for k in K.KINDS}
+    left = sig.staff[~sig.staff["active"]]
+    left_by = left["status"].fillna("(trống)").value_counts().sort_index()
+    dups = sig.duplicates
+    quality = {
+        "period": period,
+        "sample": paths.is_sample(raw_root),
+        "served": served,
+        "inputs": sorted(inputs, key=lambda i: (i["file"], i["sheet"])),
+        "skipped_sheets": [
+            {"file": s.file, "sheet": s.sheet, "reason": s.reason}
+            for s in sorted(pin.skipped, key=lambda s: (s.file, s.sheet))
+        ],
+        "repairs": dict(sorted(repairs.items())),
+        "duplicates": {
+            "rows_before": n_before,
+            "rows_removed": n_removed,
+            "persons_after": int(len(sig.staff)),
+            "persons_with_duplicates": int(dups["person_key"].nunique()) if len(dups) else 0,
+            "by_rule": {
+                str(k): int(v) for k, v in dups["rule"].value_counts().sort_index().items()
+            },
+            "cases": _duplicate_cases(dups),
+        },
+        "left_staff": {
+            "total": int(len(left)),
+            "by_status": {str(k): int(v) for k, v in left_by.items()},
+        },
+        "total_checks": total_checks,
+        "warnings": warnings,
+        "quarantine": {
+            "total": int(len(quarantine)),
+            "by_reason": {
+                str(k): int(v) for k, v in quarantine["reason"].value_counts().sort_index().items()
+            },
+        },
+        "tables": {name: int(len(df)) for name, df in tables.items()},
+    }
+    target = processed_root / period
+    _write_outputs(target, tables, quarantine, quality)
+    unmatched = (
+        pd.concat(unmatched_parts, ignore_index=True)
+        if unmatched_parts
+        else pd.DataFrame(
+            columns=[
+                "kind",
+                "school_code_raw",
+                "school_name_raw",
+                "reason",
+                "n_rows",
+                "candidates",
+                "candidate_codes",
+            ]
+        )
+    )
+    return CleanResult(period, target, tables, quarantine, quality, unmatched, dups)
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis clean",
+        description="Làm sạch dữ liệu thô của một kỳ báo cáo vào data/processed/<kỳ>/.",
+    )
+    parser.add_argument("--period", default="", help="kỳ báo cáo YYYY-MM-DD (mặc định: mới nhất)")
+    parser.add_argument("--raw-dir", default="", help="thư mục dữ liệu thô (mặc định data/raw)")
+    parser.add_argument(
+        "--processed-dir", default="", help="thư mục kết quả (mặc định data/processed)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        cfg = paths.RunConfig.from_params(args.period, args.raw_dir, args.processed_dir)
+        result = clean_period(cfg.period, cfg.raw_root, cfg.processed_root)
+    except (IngestError, CleanError, paths.PeriodError) as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 1
+    q = result.quality
+    print(
+        f"Đã làm sạch kỳ {result.period} vào {result.out_dir}: "
+        f"{q['tables']['schools']} trường, {q['tables']['staff']} CBGVNV, "
+        f"{q['quarantine']['total']} dòng bị cách ly (xem quarantine.csv), "
+        f"{len(q['warnings'])} cảnh báo (xem quality.json)."
+    )
+    return 0
+
+
+__all__ = [
+    "CleanError",
+    "CleanResult",
+    "clean_counts",
+    "clean_infrastructure",
+    "clean_period",
+    "clean_records",
+    "clean_schools",
+    "dedup_staff",
+    "main",
+    "resolve_signatures",
+]

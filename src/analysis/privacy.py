@@ -1,0 +1,183 @@
+"""The pseudonymous person key, and the guard that keeps personal columns out of outputs.
+
+A person is identified across files and periods by *Mã định danh* (``staff_id``). That value
+never leaves the cleaning stage: it is replaced by ``person_key`` = the first 16 hex characters
+of HMAC-SHA256(key, normalised staff_id). The key lives outside the repository:
+
+1. the environment variable ``HOCBASO_PSEUDONYM_KEY`` (hex, or any text used as UTF-8 bytes), else
+2. the key file ``$XDG_CONFIG_HOME/hocbaso/pseudonym.key`` (default
+   ``~/.config/hocbaso/pseudonym.key``), created on first use with 32 random bytes
+   (stored as hex, mode 0600) and a logged notice asking the user to back it up.
+
+Without the same key the keys of later periods cannot be joined to earlier ones, so the key
+file must be backed up; its value is never logged nor written anywhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import re
+import secrets
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+KEY_ENV = "HOCBASO_PSEUDONYM_KEY"
+KEY_FILE_NAME = "pseudonym.key"
+KEY_LENGTH = 16  # hex characters kept of the HMAC digest
+
+#: Canonical (and common raw) column names that hold personal data. None of them may appear
+#: in a table written after cleaning. ``staff_id`` (Mã định danh) is personal too: only its
+#: keyed hash ``person_key`` is written.
+PERSONAL_FIELDS: frozenset[str] = frozenset(
+    {
+        "staff_id",
+        "full_name",
+        "name",
+        "person_name",
+        "birth_date",
+        "date_of_birth",
+        "dob",
+        "national_id",
+        "cccd",
+        "id_number",
+        "phone",
+        "phone_number",
+        "mobile",
+        "email",
+        "e_mail",
+        "address",
+    }
+)
+
+# Folded raw header fragments that betray a personal column that escaped renaming.
+_PERSONAL_HEADER_RE = re.compile(
+    r"(^|\b)(ho (va )?ten|ngay sinh|cccd|can cuoc|cmnd|so dinh danh ca nhan|dien thoai|"
+    r"email|e-mail|ma dinh danh|ma cb|ma can bo)(\b|$)"
+)
+
+_HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2})+$")
+
+
+class PrivacyError(RuntimeError):
+    """A personal column is about to be written: a bug in the pipeline, never ignored."""
+
+
+def key_file_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base).expanduser() / "hocbaso" / KEY_FILE_NAME
+
+
+def _decode_key(text: str) -> bytes:
+    text = text.strip()
+    if _HEX_RE.match(text) and len(text) >= 32:
+        return bytes.fromhex(text)
+    return text.encode("utf-8")
+
+
+def load_key() -> bytes:
+    """The pseudonymisation key: env var, else the key file (created on first use)."""
+    env = os.environ.get(KEY_ENV)
+    if env is not None and env.strip():
+        return _decode_key(env)
+    path = key_file_path()
+    if path.is_file():
+        key = _decode_key(path.read_text(encoding="utf-8"))
+        if not key:
+            raise PrivacyError(
+                f"File khoá bí danh {path} rỗng. Khôi phục file từ bản sao lưu, hoặc đặt biến "
+                f"môi trường {KEY_ENV}."
+            )
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key.hex() + "\n")
+    os.chmod(path, 0o600)
+    log.warning(
+        "Đã tạo khoá bí danh mới tại %s. Hãy sao lưu file này ở nơi an toàn: mất khoá thì mã "
+        "bí danh của các kỳ sau sẽ không nối được với các kỳ trước.",
+        path,
+    )
+    return key
+
+
+def normalise_staff_id(values: pd.Series) -> pd.Series:
+    """NFC, no white space, upper case; ``"12345.0"`` (a float read from Excel) -> ``"12345"``.
+
+    Vectorised (pandas string methods); missing and empty values become NA.
+    """
+    s = pd.Series(values, copy=False)
+    if s.dtype == object:  # Excel cells: numbers become their digits, per unique value
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        as_text = np.array([_cell_text(v) for v in uniques] + [None], dtype=object)
+        text = pd.Series(as_text[codes], index=s.index).astype("str")
+    else:
+        text = s.astype("str")
+    text = (
+        text.str.normalize("NFC")
+        .str.replace(r"[\s\u00a0\u200b\u200c\u200d\ufeff]+", "", regex=True)
+        .str.upper()
+        .str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    )
+    return text.where(text != "").astype("str")
+
+
+def _cell_text(value) -> str:
+    """A cell as text: integral numbers (Excel) as their digits, everything else as str."""
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def person_key(staff_ids: pd.Series, key: bytes) -> pd.Series:
+    """HMAC-SHA256(key, normalised staff_id) as hex, first 16 characters; NA stays NA."""
+    if not isinstance(key, bytes | bytearray) or not key:
+        raise PrivacyError("Khoá bí danh không hợp lệ (cần một dãy byte khác rỗng).")
+    norm = normalise_staff_id(staff_ids)
+    codes, uniques = pd.factorize(norm, use_na_sentinel=True)
+    base = hmac.new(bytes(key), digestmod=hashlib.sha256)
+    hashed = np.empty(len(uniques) + 1, dtype=object)
+    for i, value in enumerate(uniques):
+        h = base.copy()
+        h.update(value.encode("utf-8"))
+        hashed[i] = h.hexdigest()[:KEY_LENGTH]
+    hashed[-1] = None
+    out = pd.Series(hashed[codes], index=norm.index, name="person_key")
+    return out.astype("str")
+
+
+def _fold_header(name: str) -> str:
+    text = unicodedata.normalize("NFD", str(name).replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
+    return re.sub(r"[\s_]+", " ", text).strip()
+
+
+def personal_columns(columns) -> list[str]:
+    """The column names among ``columns`` that are (or look like) personal fields."""
+    found = []
+    for col in columns:
+        name = str(col)
+        if name.lower() in PERSONAL_FIELDS or _PERSONAL_HEADER_RE.search(_fold_header(name)):
+            found.append(name)
+    return found
+
+
+def assert_no_personal(df: pd.DataFrame, what: str = "bảng") -> None:
+    """Raise PrivacyError if ``df`` has a personal column (checked by column name)."""
+    found = personal_columns(df.columns)
+    if found:
+        raise PrivacyError(
+            f"Lỗi chương trình: {what} sắp ghi ra còn cột dữ liệu cá nhân {sorted(found)}. "
+            "Không ghi file nào; hãy báo cho người phát triển."
+        )

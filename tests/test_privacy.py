@@ -1,0 +1,65 @@
+"""privacy: keyed person key, key loading, personal-column guard."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import stat
+
+import pandas as pd
+import pytest
+
+from analysis import privacy
+
+KEY = bytes.fromhex("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff")
+
+
+def test_person_key_is_hmac_of_normalised_id():
+    ids = pd.Series(["0177542473", " 0177542473 ", "0177542473.0", None, "", "ab 12"])
+    keys = privacy.person_key(ids, KEY)
+    expected = hmac.new(KEY, b"0177542473", hashlib.sha256).hexdigest()[:16]
+    assert keys.iloc[0] == expected
+    assert keys.iloc[1] == expected and keys.iloc[2] == expected
+    assert pd.isna(keys.iloc[3]) and pd.isna(keys.iloc[4])
+    assert keys.iloc[5] == hmac.new(KEY, b"AB12", hashlib.sha256).hexdigest()[:16]
+    assert keys.dropna().str.fullmatch(r"[0-9a-f]{16}").all()
+
+
+def test_person_key_depends_on_key():
+    ids = pd.Series(["0177542473"])
+    other = privacy.person_key(ids, b"another key")
+    assert other.iloc[0] != privacy.person_key(ids, KEY).iloc[0]
+    with pytest.raises(privacy.PrivacyError):
+        privacy.person_key(ids, b"")
+
+
+def test_load_key_from_env_hex_and_text(monkeypatch):
+    monkeypatch.setenv(privacy.KEY_ENV, KEY.hex())
+    assert privacy.load_key() == KEY
+    monkeypatch.setenv(privacy.KEY_ENV, "mật khẩu của phòng")
+    assert privacy.load_key() == "mật khẩu của phòng".encode()
+
+
+def test_load_key_creates_file_once_mode_0600_and_logs_notice(monkeypatch, tmp_path, caplog):
+    monkeypatch.delenv(privacy.KEY_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    with caplog.at_level(logging.WARNING, logger="analysis.privacy"):
+        key = privacy.load_key()
+    path = tmp_path / "cfg" / "hocbaso" / "pseudonym.key"
+    assert path.is_file() and len(key) == 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "sao lưu" in caplog.text
+    assert key.hex() not in caplog.text
+    # Second use reads the same key, no new notice.
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="analysis.privacy"):
+        assert privacy.load_key() == key
+    assert caplog.text == ""
+
+
+def test_assert_no_personal():
+    privacy.assert_no_personal(pd.DataFrame(columns=["person_key", "school_code", "school_name"]))
+    for col in ["full_name", "staff_id", "email", "Họ và tên", "Số CCCD", "Ngày sinh", "phone"]:
+        with pytest.raises(privacy.PrivacyError):
+            privacy.assert_no_personal(pd.DataFrame(columns=["person_key", col]))
