@@ -63,6 +63,11 @@ def parameter_problems(source: str) -> list[str]:
         found.append("one assignment per line, nothing else")
     found += [f"{name} missing" for name in sorted(REQUIRED_PARAMETERS - names)]
     found += [f"line {i + 1} has no comment" for i, ln in enumerate(lines) if "#" not in ln]
+    # papermill's parameter inspection gives up on a line with more than one '=' (it then
+    # warns "Passed unknown parameter" on every run): keep '=' out of the comments.
+    found += [
+        f"line {i + 1} has more than one '='" for i, ln in enumerate(lines) if ln.count("=") > 1
+    ]
     return found
 
 
