@@ -139,12 +139,13 @@ def test_checker_accepts_a_good_notebook(tmp_path):
 
 
 def test_checker_refuses_bad_notebooks(tmp_path):
-    bad_params = 'period = "" # kỳ\nraw_dir = str(1)  # x\nprocessed_dir = ""\n'
+    bad_params = 'period = "" # "" = mới nhất\nraw_dir = str(1)  # x\nprocessed_dir = ""\n'
     path = _write(tmp_path, bad_params, "def f():\n    pass", "for s in x:\n    print(s)")
     found = problems(path)
     assert "parameters cell 0: raw_dir is not a literal" in found
     assert "parameters cell 0: output_dir missing" in found
     assert "parameters cell 0: line 3 has no comment" in found
+    assert "parameters cell 0: line 1 has more than one '='" in found
     assert any(p.startswith("cell 1: def") for p in found)
     assert any(p.startswith("cell 2: for loop") for p in found)
     path = _write(tmp_path, GOOD_PARAMS, "1 + 1", executed=True)
