@@ -173,3 +173,40 @@ def test_failure_keeps_previous_outputs(e2e, tmp_path, capfd):
     assert after == before
     assert "15_boom.ipynb" in err and "In [3]" in err and "RuntimeError: hỏng có chủ ý" in err
     assert (out / "outputs" / "_failed" / period / "15_boom.ipynb").is_file()
+
+
+def _artefact_text(path: Path) -> str:
+    """The text a person or a program could read from one artefact."""
+    import zipfile
+
+    import pandas as pd
+
+    if path.suffix in {".docx", ".xlsx"}:
+        with zipfile.ZipFile(path) as zf:
+            return "\n".join(
+                zf.read(n).decode("utf-8", "replace") for n in zf.namelist() if n.endswith(".xml")
+            )
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path).astype(str).to_csv()
+    if path.suffix in {".csv", ".json", ".ipynb", ".svg", ".md", ".txt"}:
+        return path.read_text(encoding="utf-8-sig")
+    return ""
+
+
+def test_no_personal_value_in_any_artefact(e2e):
+    """The planted names, CCCD, phone numbers and e-mails of the sample appear nowhere:
+    not in processed tables, the report, the workbook, tables, figures or executed notebooks."""
+    import json
+
+    _, out = e2e
+    planted = json.loads((paths.DATA_DIR / "sample_planted.json").read_text(encoding="utf-8"))
+    values = planted["personal_values"]
+    files = [p for p in sorted(out.rglob("*")) if p.is_file()]
+    scanned = [p for p in files if p.suffix in {".docx", ".xlsx", ".parquet", ".ipynb", ".csv"}]
+    assert len(scanned) > 40  # the check looked at real artefacts
+    blob = "\n".join(_artefact_text(p) for p in files)
+    assert "Tiểu học" in blob and "1248" in blob  # readable text was extracted
+    for field in ("full_name", "id_number", "phone", "email"):
+        assert values[field], field
+        leaked = [v for v in values[field] if v in blob]
+        assert not leaked, f"{field}: {leaked[:3]}"
