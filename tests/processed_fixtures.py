@@ -172,3 +172,34 @@ def write_processed(dest: Path, skip: tuple[str, ...] = ()) -> Path:
             getattr(p, kind).to_parquet(dest / f"{kind}.parquet", index=False)
     (dest / "quality.json").write_text(json.dumps(p.quality, ensure_ascii=False), "utf-8")
     return dest
+
+
+# --------------------------------------------------------------------------- three districts
+
+#: The same seven schools spread over three districts (and CS01 moved to a ward named like
+#: TH02's, in another district), for the city/national tables. Worked out by hand:
+#:
+#: | district | schools | reporting | staff | signed | coverage |
+#: |---|---|---|---|---|---|
+#: | Huyện Gia Lâm | TH02, TH03, CS02 | TH02, CS02 | 40 + 30 = 70 | 20 + 30 = 50 | 5/7 |
+#: | Quận Hoàn Kiếm | TH04, CS01 | TH04, CS01 | 0 + 5 = 5 | 0 + 2 = 2 | 0.4 |
+#: | Quận Long Biên | MN01, TH01 | TH01 | 10 | 8 | 0.8 |
+#: | Tổng cộng | 7 | 5 | 85 | 60 | 12/17 |
+DISTRICTS = {
+    "MN01": "Quận Long Biên",
+    "TH01": "Quận Long Biên",
+    "TH02": "Huyện Gia Lâm",
+    "TH03": "Huyện Gia Lâm",
+    "TH04": "Quận Hoàn Kiếm",
+    "CS01": "Quận Hoàn Kiếm",
+    "CS02": "Huyện Gia Lâm",
+}
+
+
+def make_multi_district(sample: bool = True) -> Processed:
+    p = make_processed(sample)
+    schools_ = p.schools.copy()
+    schools_["district"] = schools_["school_code"].map(DISTRICTS).astype("str")
+    schools_.loc[schools_["school_code"] == "CS01", "ward"] = "Đức Giang"
+    p.schools = schemas.conform("schools", schools_)
+    return p

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from processed_fixtures import PERIOD, make_processed  # noqa: E402
+from processed_fixtures import PERIOD, make_multi_district, make_processed  # noqa: E402
 
 from analysis import figures, metrics  # noqa: E402
 
@@ -176,3 +176,179 @@ def test_make_all_writes_identical_files_and_marks_sample(tables, tmp_path):
     fig = figures.render("scale_by_level", tables, PERIOD, sample=True)
     assert "Dữ liệu mẫu" in [t.get_text() for t in fig.texts]
     assert not plt.get_fignums() or plt.get_fignums() == [fig.number]
+
+
+# --------------------------------------------------------------------------- many districts
+
+
+def _district_table(n: int) -> pd.DataFrame:
+    """``n`` synthetic districts, district k: n staff, k signed (k = 0..n-1), shuffled."""
+    order = np.random.default_rng(7).permutation(n)
+    table = pd.DataFrame(
+        {
+            "district": [f"Huyện Số {k:03d}" for k in order],
+            "n_schools": pd.array([5] * n, dtype="Int64"),
+            "n_schools_reporting": pd.array([5] * n, dtype="Int64"),
+            "n_staff": pd.array([n] * n, dtype="Int64"),
+            "n_signed": pd.array(order.tolist(), dtype="Int64"),
+            "coverage": order / n,
+        }
+    )
+    total = {"district": "Tổng cộng", "n_schools": 5 * n, "n_schools_reporting": 5 * n}
+    total |= {"n_staff": n * n, "n_signed": int(order.sum()), "coverage": order.sum() / n / n}
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+
+
+def test_coverage_by_district_bars_by_hand():
+    tables = metrics.compute_coverage(make_multi_district(), PERIOD)
+    fig = figures.coverage_by_district(tables["coverage_by_district"], period=PERIOD)
+    (ax,) = fig.axes  # three districts: bars only, no distribution panel
+    assert [p.get_width() for p in ax.patches] == pytest.approx([0.4, 5 / 7, 0.8])
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["Quận Hoàn Kiếm", "Huyện Gia Lâm", "Quận Long Biên"]  # lowest on top
+    assert ax.yaxis_inverted()
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["2/5", "50/70", "8/10"]
+    assert _line_x(ax, "average") == pytest.approx(60 / 85)
+    assert _line_x(ax, "target") == pytest.approx(1.0)
+    assert ax.get_title(loc="left") == "3 quận/huyện, chung 70,6%"
+    assert fig.get_suptitle() == "Tỷ lệ CBGVNV có chữ ký số cá nhân theo quận/huyện"
+
+
+def test_coverage_by_district_many_shows_bottom_top_and_distribution():
+    table = _district_table(200)
+    fig = figures.coverage_by_district(table, max_bars=20)
+    ax, hist = fig.axes
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == pytest.approx([k / 200 for k in (*range(10), *range(190, 200))])
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == "Huyện Số 000" and labels[19] == "Huyện Số 199"
+    assert labels[-1] == "… 180 quận/huyện khác …"
+    assert "200 quận/huyện" in ax.get_title(loc="left")
+    assert "hiển thị 10 thấp nhất và 10 cao nhất" in ax.get_title(loc="left")
+    # every district is in the histogram: 40 bins, counts add up to 200
+    assert len(hist.patches) == 40
+    assert sum(p.get_height() for p in hist.patches) == 200
+    assert "Phân bố tỷ lệ của cả 200 quận/huyện" == hist.get_title(loc="left")
+
+
+def test_district_figure_only_with_its_table(tmp_path):
+    many = metrics.compute_all(make_multi_district(), PERIOD)
+    one = metrics.compute_all(make_processed(), PERIOD)
+    out = tmp_path / "figures"
+    written = figures.make_all(many, PERIOD, out, sample=False, names=["coverage_by_district"])
+    assert written == {"coverage_by_district": out / "coverage_by_district.png"}
+    assert (out / "coverage_by_district.svg").is_file()
+    # a one-district run: nothing drawn, the stale files of the earlier run removed
+    assert figures.publish("coverage_by_district", one, out, PERIOD) is None
+    assert not (out / "coverage_by_district.png").exists()
+    assert not (out / "coverage_by_district.svg").exists()
+    assert "coverage_by_district" not in figures.FIGURES  # the figures of every run
+    with pytest.raises(KeyError):  # a figure every run has still needs its table
+        figures.publish("coverage_by_level", {}, out, PERIOD)
+
+
+def _school_table(n: int, n_missing: int = 0) -> pd.DataFrame:
+    """``n`` primary schools with coverage k/n (k = 0..n-1, shuffled) and ``n_missing``
+    schools without data."""
+    order = np.random.default_rng(3).permutation(n)
+    table = pd.DataFrame(
+        {
+            "school_code": [f"S{k:04d}" for k in order],
+            "school_name": [f"Trường Tiểu học Số {k}" for k in order],
+            "level": "Tiểu học",
+            "ward": "Bồ Đề",
+            "n_staff": pd.array([n] * n, dtype="Int64"),
+            "n_signed": pd.array(order.tolist(), dtype="Int64"),
+            "n_pending": pd.array([0] * n, dtype="Int64"),
+            "coverage": order / n,
+            "basis": "counts",
+            "rank_in_level": pd.array((order + 1).tolist(), dtype="Int64"),
+        }
+    )
+    missing = pd.DataFrame(
+        {
+            "school_code": [f"M{k:03d}" for k in range(n_missing)],
+            "school_name": [f"Trường Tiểu học Mới {k}" for k in range(n_missing)],
+            "level": "Tiểu học",
+            "ward": "Bồ Đề",
+        }
+    )
+    return pd.concat([table, missing], ignore_index=True)
+
+
+def test_coverage_by_school_200_schools_bottom_top_gap_and_counted_missing():
+    table = _school_table(200, n_missing=12)
+    fig = figures.coverage_by_school(table)  # default max_bars = 40
+    (ax,) = fig.axes
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == pytest.approx([k / 200 for k in (*range(20), *range(180, 200))])
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[:2] == ["Số 0", "Số 1"] and labels[39] == "Số 199"
+    assert labels[40:] == ["… 160 trường khác …"]  # schools without data: counted, not listed
+    title = ax.get_title(loc="left")
+    assert title.startswith("Tiểu học: 212 trường")
+    assert "20 trường thấp nhất và 20 trường cao nhất trên 200 trường" in title
+    assert "12 trường chưa có số liệu" in title
+    assert "chưa có số liệu" not in [t.get_text() for t in ax.texts]
+    # a few schools without data are still listed one by one
+    few = figures.coverage_by_school(_school_table(200, n_missing=3))
+    assert [t.get_text() for t in few.axes[0].texts].count("chưa có số liệu") == 3
+
+
+def _infra_table(n: int, n_slow: int) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    speed = np.where(
+        np.arange(n) < n_slow, 10.0 + np.arange(n) % 50, 100.0 + rng.integers(0, 200, n)
+    )
+    return pd.DataFrame(
+        {
+            "school_code": [f"S{k:05d}" for k in range(n)],
+            "school_name": [f"Trường THCS Số {k}" for k in range(n)],
+            "level": np.where(np.arange(n) % 2, "THCS", "Tiểu học"),
+            "n_fibre": pd.array([1] * n, dtype="Int64"),
+            "speed_mbps": speed,
+            "n_computers": pd.array(rng.integers(1, 30, n).tolist(), dtype="Int64"),
+            "n_pupils": pd.array([500] * n, dtype="Int64"),
+            "computers_per_100_pupils": 1.0,
+            "below_threshold": speed < 70,
+        }
+    )
+
+
+def test_infrastructure_many_schools_is_a_hexbin_not_a_marker_each():
+    table = _infra_table(3000, n_slow=400)
+    fig = figures.infrastructure_by_school(table, min_speed=70)
+    ax = fig.axes[0]
+    (hexes,) = ax.collections  # one artist for 3.000 schools
+    assert hexes.get_gid() == "schools:hexbin"
+    assert hexes.get_array().sum() == 3000  # every school counted in some hexagon
+    assert not ax.texts  # no names piled up
+    notes = [" ".join(t.split()) for t in _all_text(fig)]  # footnotes wrap: ignore breaks
+    assert any("400 trường dưới ngưỡng" in t and "3.000 trường" in t for t in notes)
+    # a few hundred schools: a scatter, naming the 15 slowest only
+    fig = figures.infrastructure_by_school(_infra_table(300, n_slow=40), min_speed=70)
+    (ax,) = fig.axes
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 300
+    named = sorted(int(t.get_text().split()[-1]) for t in ax.texts)
+    assert named == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]  # speeds 10..24 Mbps
+    assert any("ghi tên 15 trường chậm nhất" in " ".join(t.split()) for t in _all_text(fig))
+
+
+def test_scale_by_level_in_millions_at_national_scale():
+    table = pd.DataFrame(
+        {
+            "level": ["Mầm non", "Tiểu học", "THCS", "Tổng cộng"],
+            "n_schools": [24336, 16176, 13560, 54072],
+            "n_classes": [316347, 404290, 291580, 1012217],
+            "n_pupils": [7270804, 14557239, 11653571, 33481614],
+        }
+    )
+    fig = figures.scale_by_level(table)
+    pupils = fig.axes[2]
+    assert pupils.get_title() == "Số học sinh (triệu)"
+    assert [t.get_text() for t in pupils.texts] == ["7.270.804", "14.557.239", "11.653.571"]
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in pupils.get_yticklabels()]
+    assert "10" in ticks and "2,5" in ticks and "10.000.000" not in ticks
+    assert fig.axes[1].get_title() == "Số lớp"  # under a million: as before

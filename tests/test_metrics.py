@@ -8,7 +8,13 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from processed_fixtures import PERIOD, PREVIOUS, make_processed, write_processed
+from processed_fixtures import (
+    PERIOD,
+    PREVIOUS,
+    make_multi_district,
+    make_processed,
+    write_processed,
+)
 
 from analysis import metrics, paths
 from analysis.fmt import fmt_int, fmt_pct
@@ -270,3 +276,159 @@ def test_backtest_sample_2024_04_19():
     th = cov.loc["Tiểu học"]
     assert (th["n_signed"], th["n_staff"]) == (1248, 1787)
     assert fmt_pct(th["coverage"]) == "69,8%"
+
+
+# --------------------------------------------------------------------------- many districts
+
+
+@pytest.fixture(scope="module")
+def multi() -> metrics.Processed:
+    return make_multi_district()
+
+
+def test_coverage_by_district_by_hand(multi):
+    t = metrics.coverage_by_district(multi.schools, multi.signature_by_school)
+    assert list(t.columns) == metrics.TABLE_COLUMNS["coverage_by_district"]
+    # Vietnamese order (folded: "huyen gia lam" < "quan hoan kiem" < "quan long bien"), total last
+    assert t["district"].tolist() == [
+        "Huyện Gia Lâm",
+        "Quận Hoàn Kiếm",
+        "Quận Long Biên",
+        "Tổng cộng",
+    ]
+    assert t["n_schools"].tolist() == [3, 2, 2, 7]
+    assert t["n_schools_reporting"].tolist() == [2, 2, 1, 5]
+    assert t["n_staff"].tolist() == [70, 5, 10, 85]
+    assert t["n_signed"].tolist() == [50, 2, 8, 60]
+    assert t["coverage"].tolist() == pytest.approx([5 / 7, 0.4, 0.8, 12 / 17])
+    assert str(t["n_staff"].dtype) == "Int64" and t["coverage"].dtype == "float64"
+    # the total agrees with coverage_by_level's
+    level = metrics.coverage_by_level(multi.schools, multi.signature_by_school)
+    assert _row(level, level="Tổng cộng")["n_signed"] == _row(t, district="Tổng cộng")["n_signed"]
+
+
+def test_coverage_by_district_without_data_and_blank_district(multi):
+    schools = multi.schools.copy()
+    schools.loc[schools["school_code"] == "MN01", "district"] = "Huyện Sóc Sơn"  # no signatures
+    schools.loc[schools["school_code"] == "CS02", "district"] = None
+    t = metrics.coverage_by_district(schools, multi.signature_by_school)
+    assert t["district"].tolist()[-2:] == [metrics.NO_DISTRICT, "Tổng cộng"]
+    soc_son = _row(t, district="Huyện Sóc Sơn")
+    assert (soc_son["n_schools"], soc_son["n_schools_reporting"], soc_son["n_staff"]) == (1, 0, 0)
+    assert math.isnan(soc_son["coverage"])
+    unknown = _row(t, district=metrics.NO_DISTRICT)
+    assert (unknown["n_staff"], unknown["n_signed"]) == (30, 30)
+    assert _row(t, district="Huyện Gia Lâm")["n_staff"] == 40
+
+
+def test_scale_by_district_by_hand(multi):
+    t = metrics.scale_by_district(multi.schools)
+    assert list(t.columns) == metrics.TABLE_COLUMNS["scale_by_district"]
+    assert len(t) == 4 * 4  # three districts + total, each with three levels + total
+    gia_lam = t[t["district"] == "Huyện Gia Lâm"]
+    assert gia_lam["level"].tolist() == ["Mầm non", "Tiểu học", "THCS", "Tổng cộng"]
+    assert gia_lam["n_schools"].tolist() == [0, 2, 1, 3]
+    assert gia_lam["n_classes"].tolist() == [0, 27, 16, 43]
+    assert gia_lam["n_pupils"].tolist() == [0, 900, 600, 1500]
+    long_bien = t[t["district"] == "Quận Long Biên"]
+    assert long_bien["n_pupils"].tolist() == [300, 700, 0, 1000]
+    total = t[t["district"] == "Tổng cộng"]
+    # the same numbers as scale_by_level (the published district table)
+    by_level = metrics.scale_by_level(multi.schools)
+    assert total["n_pupils"].tolist() == by_level["n_pupils"].tolist() == [300, 1900, 1250, 3450]
+    assert total["n_schools"].tolist() == [1, 4, 2, 7]
+
+
+def test_wards_of_the_same_name_in_two_districts_stay_apart(multi, proc):
+    t = metrics.coverage_by_ward(multi.schools, multi.signature_by_school)
+    assert _row(t, ward="Đức Giang (Huyện Gia Lâm)")[["n_staff", "n_signed"]].tolist() == [40, 20]
+    assert _row(t, ward="Đức Giang (Quận Hoàn Kiếm)")[["n_staff", "n_signed"]].tolist() == [5, 2]
+    # one district: ward names as they are (the sample's behaviour)
+    single = metrics.coverage_by_ward(proc.schools, proc.signature_by_school)
+    assert "Đức Giang" in single["ward"].tolist()
+
+
+def test_district_tables_only_with_more_than_one_district(multi, proc, tmp_path):
+    many = metrics.compute_all(multi, PERIOD)
+    assert {"coverage_by_district", "scale_by_district"} <= set(many)
+    one = metrics.compute_all(proc, PERIOD)
+    assert not {"coverage_by_district", "scale_by_district"} & set(one)
+    # a one-district run into the folder of a many-district run removes the stale tables
+    out = tmp_path / "tables"
+    metrics.write_tables(metrics.compute_coverage(multi, PERIOD), out, "coverage", PERIOD, True)
+    metrics.write_tables(metrics.compute_scale(multi), out, "scale", PERIOD, True)
+    assert (out / "coverage_by_district.csv").is_file()
+    back = pd.read_csv(out / "coverage_by_district.csv", encoding="utf-8")
+    assert back["district"].tolist()[0] == "Huyện Gia Lâm" and back["n_staff"].tolist()[-1] == 85
+    metrics.write_tables(metrics.compute_coverage(proc, PERIOD), out, "coverage", PERIOD, True)
+    assert not (out / "coverage_by_district.parquet").exists()
+    assert not (out / "coverage_by_district.csv").exists()
+    assert (out / "scale_by_district.parquet").is_file()  # the other part's table is left alone
+    assert "Ghi chú" in metrics.vn_table(one, "coverage_by_district").columns
+    shown = metrics.vn_table(many, "coverage_by_district")
+    assert "Quận/Huyện" in shown.columns and "Tỷ lệ có chữ ký số (%)" in shown.columns
+
+
+def test_select_unit_filters_every_table(multi):
+    assert metrics.select_unit(multi, "") is multi
+    unit = metrics.select_unit(multi, "gia lâm")  # no prefix, lower case: still one match
+    assert unit.unit == "Huyện Gia Lâm"
+    assert sorted(unit.schools["school_code"]) == ["CS02", "TH02", "TH03"]
+    assert sorted(unit.signature_by_school["school_code"]) == ["CS02", "TH02"]
+    assert sorted(unit.signature_counts["school_code"]) == ["CS02", "TH02"]
+    assert unit.staff.empty and list(unit.staff.columns) == list(multi.staff.columns)
+    assert unit.history["school_code"].tolist().count("TH02") == 3 and len(unit.history) == 4
+    assert unit.infrastructure["school_code"].tolist() == ["TH02"]
+    assert unit.records["school_code"].tolist() == ["TH02"]
+    assert unit.quality == multi.quality
+    tables = metrics.compute_all(unit, PERIOD)
+    assert "coverage_by_district" not in tables  # one district now
+    th = _row(tables["coverage_by_level"], level="Tiểu học")
+    assert (th["n_schools"], th["n_staff"], th["n_signed"]) == (2, 40, 20)
+    assert _row(tables["scale_by_level"], level="Tổng cộng")["n_pupils"] == 1500
+    assert metrics.unit_text(unit) == "Đơn vị báo cáo: Huyện Gia Lâm (3 trường)"
+    assert metrics.unit_text(multi) == "Đơn vị báo cáo: toàn bộ dữ liệu, 3 quận/huyện (7 trường)"
+    long_bien = metrics.select_unit(multi, "QUẬN  LONG BIEN")
+    assert long_bien.unit == "Quận Long Biên" and len(long_bien.staff) == 11
+
+
+def test_select_unit_unknown_district_message(multi):
+    with pytest.raises(metrics.UnitError) as err:
+        metrics.select_unit(multi, "Ba Đình")
+    text = str(err.value)
+    assert "Không tìm thấy quận/huyện “Ba Đình”" in text
+    assert "2024-04-19/truong.xlsx" in text  # the file to look at
+    assert "Huyện Gia Lâm, Quận Hoàn Kiếm, Quận Long Biên" in text  # what exists
+    assert "để trống" in text
+    with pytest.raises(metrics.UnitError, match="Tên gần giống: Quận Hoàn Kiếm"):
+        metrics.select_unit(multi, "Hoàn Kiến")
+
+
+def test_match_district_ambiguous_and_absent_column():
+    schools = pd.DataFrame(
+        {
+            "school_code": ["A", "B", "C"],
+            "district": ["Quận Tân Bình", "Huyện Tân Bình", "Quận 1"],
+            "source_file": "x/truong.csv",
+        }
+    )
+    assert metrics.match_district(schools, "huyen tan binh") == "Huyện Tân Bình"
+    with pytest.raises(metrics.UnitError, match="khớp với 2 quận/huyện"):
+        metrics.match_district(schools, "Tân Bình")
+    blank = schools.assign(district=None)
+    with pytest.raises(metrics.UnitError, match="không có cột Quận/Huyện"):
+        metrics.match_district(blank, "Quận 1")
+    assert metrics.districts(blank) == [metrics.NO_DISTRICT]
+    assert not metrics.has_many_districts(blank)
+
+
+def test_sort_is_vietnamese_stable_and_missing_last():
+    """The vectorised sort orders text as sorted() by the fold would, keeps ties in order."""
+    words = ["Đông Anh", "dong anh", "Ba Vì", None, "Ứng Hòa", "Ba Đình", "ba vi", "Gia Lâm"]
+    df = pd.DataFrame({"name": pd.array(words, dtype="str"), "n": range(len(words))})
+    out = metrics._sort(df, ["name"])
+    present = [(metrics._fold(w), i) for i, w in enumerate(words) if w is not None]
+    expected = [i for _, i in sorted(present)] + [words.index(None)]
+    assert out["n"].tolist() == expected
+    nums = pd.DataFrame({"x": pd.array([3, None, 1, 3], dtype="Int64"), "i": [0, 1, 2, 3]})
+    assert metrics._sort(nums, ["x"])["i"].tolist() == [2, 0, 3, 1]

@@ -5,6 +5,14 @@ so the order on the page is the order computed here. All labels are Vietnamese (
 formatted by ``analysis.fmt``. ``render`` builds a figure by name from a dict of tables,
 ``publish`` also saves it (PNG + SVG) and returns it for inline display, ``make_all`` saves
 every figure whose tables are present.
+
+Scale (a city, or the ministry's 54.000 schools): no figure draws one artist per school when
+there are thousands. Per-school and per-district bars show the bottom and top ``max_bars // 2``
+with a gap row saying how many are left out (the district figure adds a histogram of every
+district); the infrastructure scatter becomes a hexbin above ``MAX_POINTS`` schools and names
+at most ``MAX_LABELS`` schools; lists of schools without data are counted, not drawn, above
+``MAX_MISSING``. The district figure (``DISTRICT_FIGURES``) exists only for runs with more
+than one district.
 """
 
 from __future__ import annotations
@@ -25,9 +33,17 @@ from analysis.metrics import LEVELS, ROLES, TOTAL
 from analysis.style import nfc
 
 MAX_BARS = 40
+#: Schools without data listed one by one under the bars of a level, at most (else counted).
+MAX_MISSING = 10
+#: Above this many schools a scatter becomes a hexbin (no artist per school).
+MAX_POINTS = 2000
+#: Schools named on a scatter, at most (the slowest ones first).
+MAX_LABELS = 15
 ROW_CM = 0.34  # height of one bar row (33 + 27 schools fit an A4 page)
 NO_DATA = "Chưa có số liệu"
+LIGHT_RULE = "#BBBBBB"
 FOOTNOTE_WIDTH = 90  # characters per footnote line
+PANEL_TITLE_WIDTH = 80  # characters per line of a panel title's note
 
 _PREFIX = re.compile(
     r"^(trường\s+)?(mầm non|mn|tiểu học|th|thcs|trung học cơ sở)\s+", flags=re.IGNORECASE
@@ -82,11 +98,41 @@ def _pick_rows(df: pd.DataFrame, max_bars: int) -> tuple[pd.DataFrame, str]:
     """Bottom and top ``max_bars // 2`` rows (df sorted ascending) when there are too many."""
     if len(df) <= max_bars:
         return df, ""
-    half = max_bars // 2
+    half = max(max_bars // 2, 1)
     note = (
         f"hiển thị {half} trường thấp nhất và {half} trường cao nhất trên {fmt_int(len(df))} trường"
     )
     return pd.concat([df.head(half), df.tail(half)]), note
+
+
+def _bar_positions(n_shown: int, n_total: int) -> tuple[np.ndarray, int | None]:
+    """y positions of ``n_shown`` bars; when rows were left out (bottom/top selection) one
+    empty row separates the bottom half from the top half. Returns (positions, gap row)."""
+    if n_shown >= n_total or n_shown < 2:
+        return np.arange(n_shown, dtype=float), None
+    half = n_shown // 2
+    y = np.arange(n_shown, dtype=float)
+    y[half:] += 1
+    return y, half
+
+
+def _panel_title(ax, head: str, note: str = "") -> None:
+    """A panel's title, left-aligned; a note goes on its own (wrapped) lines in a smaller size
+    so it never runs off the page."""
+    if not note:
+        ax.set_title(nfc(head), loc="left")
+        return
+    lines: list[str] = []
+    for part in f"({note})".split("; "):  # a line break between parts, not inside one
+        if lines and len(lines[-1]) + 2 + len(part) <= PANEL_TITLE_WIDTH:
+            lines[-1] += "; " + part
+        else:
+            lines += textwrap.wrap(part, PANEL_TITLE_WIDTH)
+    ax.set_title(nfc("\n".join([head, *lines])), loc="left", fontsize=8)
+
+
+def _gap_label(n_left_out: int, unit: str = "trường") -> str:
+    return nfc(f"… {fmt_int(n_left_out)} {unit} khác …")
 
 
 # --------------------------------------------------------------------------- coverage
@@ -114,26 +160,38 @@ def coverage_by_school(
         )
         shown, note = _pick_rows(known, max_bars)
         missing = sub[sub["coverage"].isna()].sort_values("school_code", kind="mergesort")
-        panels.append((lv, sub, shown, missing, note))
-    heights = [len(p[2]) + len(p[3]) + 2.5 for p in panels]
+        if len(missing) > MAX_MISSING:  # counted in the panel title, not listed
+            no_data = int(missing["n_staff"].isna().sum())
+            zero = len(missing) - no_data
+            parts = [f"{fmt_int(no_data)} trường chưa có số liệu"] if no_data else []
+            parts += [f"{fmt_int(zero)} trường 0 CBGVNV"] if zero else []
+            note = "; ".join([note, *parts] if note else parts)
+            missing = missing.iloc[:0]
+        panels.append((lv, sub, known, shown, missing, note))
+    heights = [len(p[3]) + len(p[4]) + 2.5 + (len(p[3]) < len(p[2])) for p in panels]
     with style.use_style():
         fig = style.new_figure(sum(heights) * ROW_CM + 2.5)
         axes = fig.subplots(len(panels), 1, height_ratios=heights, squeeze=False)[:, 0]
-        for ax, (lv, sub, shown, missing, note) in zip(axes, panels, strict=True):
-            n_rows = len(shown) + len(missing)
-            y = np.arange(n_rows)
+        for ax, (lv, sub, known, shown, missing, note) in zip(axes, panels, strict=True):
+            y_bars, gap = _bar_positions(len(shown), len(known))
+            start = (y_bars[-1] + 1) if len(shown) else 0.0
+            y_missing = start + np.arange(len(missing), dtype=float)
+            n_rows = int(start) + len(missing)
             cov = shown["coverage"].to_numpy(dtype=float)
-            ax.barh(y[: len(shown)], cov, height=0.7, color=style.level_color(lv))
-            for yi, (c, s, n) in enumerate(
-                zip(cov, shown["n_signed"], shown["n_staff"], strict=True)
-            ):
+            ax.barh(y_bars, cov, height=0.7, color=style.level_color(lv))
+            for yi, c, s, n in zip(y_bars, cov, shown["n_signed"], shown["n_staff"], strict=True):
                 ax.text(c + 0.01, yi, f"{fmt_int(s)}/{fmt_int(n)}", va="center", fontsize=6.5)
-            for yi, n in zip(y[len(shown) :], missing["n_staff"], strict=True):
+            for yi, n in zip(y_missing, missing["n_staff"], strict=True):
                 text = "0 CBGVNV" if not pd.isna(n) else "chưa có số liệu"
                 ax.text(0.01, yi, nfc(text), va="center", fontsize=6.5, style="italic")
+            ticks = [*y_bars, *y_missing]
             names = [short_name(v) for v in pd.concat([shown, missing])["school_name"]]
-            ax.set_yticks(y, labels=names)
-            ax.set_ylim(n_rows - 0.5, -0.5)  # lowest coverage on top
+            if gap is not None:
+                ticks.append(float(gap))
+                names.append(_gap_label(len(known) - len(shown)))
+                ax.axhline(gap, color=LIGHT_RULE, linewidth=0.6, gid="gap")
+            ax.set_yticks(ticks, labels=names)
+            ax.set_ylim(max(n_rows, 1) - 0.5, -0.5)  # lowest coverage on top
             ax.set_xlim(0, max(1.0, target) + 0.16)
             ax.xaxis.set_major_formatter(style.pct_formatter())
             ax.grid(axis="x")
@@ -141,7 +199,7 @@ def coverage_by_school(
             ax.axvline(avg, color=style.AVERAGE_COLOR, linestyle="--", linewidth=1, gid="average")
             ax.axvline(target, color=style.TARGET_COLOR, linestyle=":", linewidth=1.4, gid="target")
             head = f"{lv}: {fmt_int(len(sub))} trường, trung bình {fmt_pct(avg)}"
-            ax.set_title(nfc(head + (f" ({note})" if note else "")), loc="left")
+            _panel_title(ax, head, note)
         note = f"nét đứt đen: trung bình cấp học; chấm đỏ: chỉ tiêu {fmt_pct(target, 0)}"
         _title(fig, title, period, note)
         axes[-1].set_xlabel(nfc("Tỷ lệ CBGVNV (đang làm việc) đã có chữ ký số"))
@@ -178,6 +236,90 @@ def coverage_by_level(
         ax.xaxis.set_major_formatter(style.pct_formatter())
         ax.grid(axis="x")
         _title(fig, title, period, f"đường chấm đỏ: chỉ tiêu {fmt_pct(target, 0)}")
+    return fig
+
+
+def coverage_by_district(
+    table: pd.DataFrame,
+    target: float = 1.0,
+    period: str | None = None,
+    max_bars: int = MAX_BARS,
+) -> Figure:
+    """Horizontal bars per district (``coverage_by_district``), lowest on top, "signed/staff"
+    on each bar, the overall rate (Tổng cộng) and the target as vertical lines.
+
+    With more than ``max_bars`` districts: the bottom and top ``max_bars // 2`` (a gap row
+    between them says how many are left out) and, under them, a histogram of the rates of
+    every district, so the whole distribution is seen with a few dozen artists.
+    """
+    title = "Tỷ lệ CBGVNV có chữ ký số cá nhân theo quận/huyện"
+    t = table[table["district"] != TOTAL]
+    known = t[t["coverage"].notna()].sort_values(["coverage", "district"], kind="mergesort")
+    if known.empty:
+        return _no_data(title, period)
+    shown, note = _pick_rows(known, max_bars)
+    if note:  # the head already says how many districts there are
+        note = f"hiển thị {len(shown) // 2} thấp nhất và {len(shown) // 2} cao nhất"
+    n_missing = len(t) - len(known)
+    truncated = len(shown) < len(known)
+    total = table[table["district"] == TOTAL]
+    avg = (
+        float(total["coverage"].iloc[0])
+        if len(total) and not pd.isna(total["coverage"].iloc[0])
+        else _ratio(t["n_signed"], t["n_staff"])
+    )
+    n_rows = len(shown) + truncated
+    bars_cm = (n_rows + 2.5) * ROW_CM
+    hist_cm = 4.5 if truncated else 0.0
+    with style.use_style():
+        fig = style.new_figure(bars_cm + hist_cm + 2.5)
+        if truncated:
+            ax, hist_ax = fig.subplots(2, 1, height_ratios=[bars_cm, hist_cm])
+        else:
+            ax, hist_ax = fig.add_subplot(), None
+        y, gap = _bar_positions(len(shown), len(known))
+        cov = shown["coverage"].to_numpy(dtype=float)
+        ax.barh(y, cov, height=0.7, color=style.DISTRICT_COLOR, gid="districts")
+        for yi, c, s_, n in zip(y, cov, shown["n_signed"], shown["n_staff"], strict=True):
+            ax.text(c + 0.01, yi, f"{fmt_int(s_)}/{fmt_int(n)}", va="center", fontsize=6.5)
+        ticks, names = list(y), [nfc(v) for v in shown["district"]]
+        if gap is not None:
+            ticks.append(float(gap))
+            names.append(_gap_label(len(known) - len(shown), "quận/huyện"))
+            ax.axhline(gap, color=LIGHT_RULE, linewidth=0.6, gid="gap")
+        ax.set_yticks(ticks, labels=names)
+        ax.set_ylim(n_rows - 0.5, -0.5)
+        ax.set_xlim(0, max(1.0, target) + 0.16)
+        ax.xaxis.set_major_formatter(style.pct_formatter())
+        ax.grid(axis="x")
+        ax.axvline(avg, color=style.AVERAGE_COLOR, linestyle="--", linewidth=1, gid="average")
+        ax.axvline(target, color=style.TARGET_COLOR, linestyle=":", linewidth=1.4, gid="target")
+        head = f"{fmt_int(len(t))} quận/huyện, chung {fmt_pct(avg)}"
+        _panel_title(ax, head, note)
+        if hist_ax is not None:
+            values = known["coverage"].to_numpy(dtype=float)
+            hist_ax.hist(
+                values,
+                bins=np.linspace(0, 1, 41),  # 2,5 points wide
+                color=style.GREY,
+                edgecolor="white",
+                gid="distribution",
+            )
+            hist_ax.axvline(avg, color=style.AVERAGE_COLOR, linestyle="--", linewidth=1)
+            hist_ax.axvline(target, color=style.TARGET_COLOR, linestyle=":", linewidth=1.4)
+            hist_ax.set_xlim(ax.get_xlim())
+            hist_ax.xaxis.set_major_formatter(style.pct_formatter())
+            hist_ax.yaxis.set_major_formatter(style.int_formatter())
+            hist_ax.set_ylabel(nfc("Số quận/huyện"))
+            hist_ax.grid(axis="y")
+            hist_ax.set_title(
+                nfc(f"Phân bố tỷ lệ của cả {fmt_int(len(known))} quận/huyện"), loc="left"
+            )
+        (hist_ax or ax).set_xlabel(nfc("Tỷ lệ CBGVNV (đang làm việc) đã có chữ ký số"))
+        foot = f"nét đứt đen: tỷ lệ chung; chấm đỏ: chỉ tiêu {fmt_pct(target, 0)}"
+        if n_missing:
+            foot += f"; {fmt_int(n_missing)} quận/huyện chưa có số liệu"
+        _title(fig, title, period, foot)
     return fig
 
 
@@ -377,11 +519,18 @@ def scale_by_level(table: pd.DataFrame, period: str | None = None) -> Figure:
                 color=[style.level_color(lv) for lv in levels],
                 width=0.7,
             )
-            ax.bar_label(bars, labels=[fmt_int(v) for v in values], fontsize=7.5, padding=1)
+            millions = max(values) >= 1_000_000  # a city or the country: ticks in millions
+            ax.bar_label(
+                bars,
+                labels=[fmt_int(v) for v in values],
+                fontsize=6.5 if millions else 7.5,
+                padding=1,
+            )
             ax.set_xticks(range(len(levels)), labels=[nfc(lv) for lv in levels], fontsize=7.5)
-            ax.set_title(nfc(label))
+            ax.set_title(nfc(label + (" (triệu)" if millions else "")))
             ax.set_ylim(0, max(values) * 1.15 or 1)
-            ax.yaxis.set_major_formatter(style.int_formatter())
+            formatter = style.millions_formatter() if millions else style.int_formatter()
+            ax.yaxis.set_major_formatter(formatter)
             ax.grid(axis="y")
         note = ""
         if TOTAL in t.index:
@@ -395,17 +544,41 @@ def scale_by_level(table: pd.DataFrame, period: str | None = None) -> Figure:
 
 
 def infrastructure_by_school(
-    table: pd.DataFrame, min_speed: float = 70, period: str | None = None
+    table: pd.DataFrame,
+    min_speed: float = 70,
+    period: str | None = None,
+    max_points: int = MAX_POINTS,
+    max_labels: int = MAX_LABELS,
 ) -> Figure:
     """Each school a point: line speed (x) and management computers (y); the speed threshold
-    as a vertical line; schools below the threshold named."""
+    as a vertical line; schools below the threshold named (the ``max_labels`` slowest).
+
+    Above ``max_points`` schools the points become a hexbin of school counts (one artist for
+    all schools, readable at 54.000 schools), without the level colours."""
     title = "Hạ tầng CNTT theo trường: tốc độ đường truyền và máy tính"
     if table.empty:
         return _no_data(title, period, "Chưa có số liệu hạ tầng CNTT trong kỳ này")
+    speed = table["speed_mbps"].to_numpy(dtype=float)
+    computers = pd.to_numeric(table["n_computers"]).to_numpy(dtype=float, na_value=np.nan)
+    plotted = np.isfinite(speed) & np.isfinite(computers)
+    dense = int(plotted.sum()) > max_points
     with style.use_style():
         fig = style.new_figure(10)
         ax = fig.add_subplot()
-        for lv in _present_levels(table):
+        if dense:  # thousands of schools: counts per hexagon, not one marker per school
+            hexes = ax.hexbin(
+                speed[plotted],
+                computers[plotted],
+                gridsize=45,
+                mincnt=1,
+                cmap="viridis_r",
+                linewidths=0.2,
+                gid="schools:hexbin",
+            )
+            bar = fig.colorbar(hexes, ax=ax, pad=0.01, fraction=0.05)
+            bar.set_label(nfc("Số trường"))
+            bar.ax.yaxis.set_major_formatter(style.int_formatter())
+        for lv in [] if dense else _present_levels(table):
             sub = table[(table["level"] == lv) & table["speed_mbps"].notna()]
             if sub.empty:
                 continue
@@ -421,7 +594,11 @@ def infrastructure_by_school(
                 gid=f"schools:{lv}",
             )
         below = table[table["below_threshold"] & table["speed_mbps"].notna()]
-        for row in below.sort_values("school_code").itertuples(index=False):
+        below = below[below["n_computers"].notna()]
+        # Names only on a scatter: on a hexbin the slowest schools pile up at one speed.
+        named = below.sort_values(["speed_mbps", "school_code"], kind="mergesort")
+        named = named.head(0 if dense else max_labels)
+        for row in named.sort_values("school_code").itertuples(index=False):
             if not pd.isna(row.n_computers):
                 ax.annotate(
                     short_name(row.school_name),
@@ -440,12 +617,19 @@ def infrastructure_by_school(
         ax.set_xlim(0, max(float(table["speed_mbps"].max(skipna=True) or 0), min_speed) * 1.08)
         ax.set_ylim(0, max(float(pd.to_numeric(table["n_computers"]).max() or 0), 1) * 1.1)
         ax.grid()
-        ax.legend(loc="lower right")
+        if not dense:
+            ax.legend(loc="lower right")
         n_below = int(table["below_threshold"].sum())
         n_unknown = int(table["speed_mbps"].isna().sum())
         note = f"ngưỡng {fmt_num(min_speed, 0)} Mbps; {fmt_int(n_below)} trường dưới ngưỡng"
+        if named.empty and len(below):
+            note += " (danh sách trong bảng hạ tầng theo trường)"
+        elif len(named) < len(below):
+            note += f" (ghi tên {fmt_int(len(named))} trường chậm nhất)"
         if n_unknown:
             note += f"; {fmt_int(n_unknown)} trường chưa báo tốc độ"
+        if dense:
+            note += f"; {fmt_int(int(plotted.sum()))} trường, màu ô: số trường"
         _title(fig, title, period, note)
     return fig
 
@@ -466,12 +650,12 @@ def records_progress(
         )
         shown, note = _pick_rows(sub, max_bars)
         panels.append((lv, sub, shown, note))
-    heights = [len(p[2]) + 2.5 for p in panels]
+    heights = [len(p[2]) + 2.5 + (len(p[2]) < len(p[1])) for p in panels]
     with style.use_style():
         fig = style.new_figure(sum(heights) * ROW_CM * 1.2 + 2.5)
         axes = fig.subplots(len(panels), 1, height_ratios=heights, squeeze=False)[:, 0]
         for ax, (lv, sub, shown, note) in zip(axes, panels, strict=True):
-            y = np.arange(len(shown))
+            y, gap = _bar_positions(len(shown), len(sub))
             color = style.level_color(lv)
             ax.barh(
                 y - 0.2,
@@ -488,14 +672,19 @@ def records_progress(
                 color=color,
                 label=nfc("Hiệu trưởng đã ký"),
             )
-            ax.set_yticks(y, labels=[short_name(v) for v in shown["school_name"]])
-            ax.set_ylim(len(shown) - 0.5, -0.5)
+            ticks, names = list(y), [short_name(v) for v in shown["school_name"]]
+            if gap is not None:
+                ticks.append(float(gap))
+                names.append(_gap_label(len(sub) - len(shown)))
+                ax.axhline(gap, color=LIGHT_RULE, linewidth=0.6, gid="gap")
+            ax.set_yticks(ticks, labels=names)
+            ax.set_ylim(len(shown) + (gap is not None) - 0.5, -0.5)
             ax.set_xlim(0, 1.05)
             ax.xaxis.set_major_formatter(style.pct_formatter())
             ax.grid(axis="x")
             rate = _ratio(sub["n_signed_principal"], sub["n_records"])
             head = f"{lv}: Hiệu trưởng đã ký {fmt_pct(rate)} số học bạ"
-            ax.set_title(nfc(head + (f" ({note})" if note else "")), loc="left")
+            _panel_title(ax, head, note)
         _title(fig, title, period)
         fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2)
     return fig
@@ -522,8 +711,23 @@ FIGURES: dict[str, tuple] = {
     ),
     "records_progress": (records_progress, ("records_by_school",), ("max_bars",)),
 }
-COVERAGE_FIGURES = tuple(n for n in FIGURES if n.startswith("coverage"))
-SCALE_FIGURES = tuple(n for n in FIGURES if not n.startswith("coverage"))
+#: Figures made only when the data holds more than one district (their tables exist only
+#: then, see ``metrics.DISTRICT_TABLES``); otherwise not drawn and a stale copy removed.
+DISTRICT_FIGURES: dict[str, tuple] = {
+    "coverage_by_district": (
+        coverage_by_district,
+        ("coverage_by_district",),
+        ("target", "max_bars"),
+    ),
+}
+_REGISTRY: dict[str, tuple] = FIGURES | DISTRICT_FIGURES
+COVERAGE_FIGURES = tuple(n for n in _REGISTRY if n.startswith("coverage"))
+SCALE_FIGURES = tuple(n for n in _REGISTRY if not n.startswith("coverage"))
+
+
+def _remove_stale(name: str, out_dir: Path | str) -> None:
+    for suffix in (".png", ".svg"):
+        (Path(out_dir) / f"{name}{suffix}").unlink(missing_ok=True)
 
 
 def render(
@@ -534,7 +738,7 @@ def render(
     **options,
 ) -> Figure:
     """Build the figure ``name`` from the metric tables (options it doesn't take are ignored)."""
-    func, needs, takes = FIGURES[name]
+    func, needs, takes = _REGISTRY[name]
     args = [tables[n] for n in needs]
     kwargs = {k: v for k, v in options.items() if k in takes and v not in (None, "")}
     fig = func(*args, period=period, **kwargs)
@@ -548,8 +752,15 @@ def publish(
     period: str | None = None,
     sample: bool = False,
     **options,
-) -> Figure:
-    """Render, save ``<out_dir>/<name>.png/.svg`` and return the (closed) figure for display."""
+) -> Figure | None:
+    """Render, save ``<out_dir>/<name>.png/.svg`` and return the (closed) figure for display.
+
+    A district figure (``DISTRICT_FIGURES``) whose tables are absent is not drawn: its old
+    files are removed and None is returned (a notebook cell then shows nothing).
+    """
+    if name in DISTRICT_FIGURES and not all(n in tables for n in DISTRICT_FIGURES[name][1]):
+        _remove_stale(name, out_dir)
+        return None
     fig = render(name, tables, period, sample, **options)
     return style.save(fig, Path(out_dir) / name)
 
@@ -565,8 +776,10 @@ def make_all(
     """Save every figure whose tables are present (or the given ``names``) into ``out_dir``
     (the run's ``figures/`` folder). Returns name -> PNG path."""
     out = {}
-    for name in names or FIGURES:
-        if all(n in tables for n in FIGURES[name][1]):
+    for name in names or _REGISTRY:
+        if all(n in tables for n in _REGISTRY[name][1]):
             publish(name, tables, out_dir, period, sample, **options)
             out[name] = Path(out_dir) / f"{name}.png"
+        elif name in DISTRICT_FIGURES:
+            _remove_stale(name, out_dir)
     return out

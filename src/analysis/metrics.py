@@ -17,6 +17,14 @@ Decisions worth knowing (also in the report of this module):
   (the end of the school year, when records are signed); certificates that have already expired
   are counted too (they must be renewed before signing).
 - ``projection``: ordinary least squares of coverage on days; band = slope ± 2 standard errors.
+- Many districts (a city, the ministry): ``select_unit(processed, district)`` narrows the
+  processed tables to one district ("" = everything). ``coverage_by_district`` and
+  ``scale_by_district`` are made only when the (selected) data spans more than one district
+  (``has_many_districts``); a one-district run, like the sample, has neither, and
+  ``write_tables`` removes a stale copy. With more than one district ``coverage_by_ward`` writes
+  a ward as "Phường (Quận/Huyện)" so same-named wards of two districts are not added together.
+- Scale: every table is built with groupby/merge and vectorised sorting (text folded once per
+  distinct value); no Python loop per school or per person (1,66 million staff in ~2 s).
 - Headline numbers: notebook 20 writes ``headline_coverage.json``, notebook 30
   ``headline_scale.json``; each then (re)writes ``headline.json`` = the merge of the parts
   present (their keys never overlap), so the order of the runs does not matter.
@@ -41,6 +49,8 @@ LEVELS: tuple[str, ...] = ("Mầm non", "Tiểu học", "THCS")
 TOTAL = "Tổng cộng"
 ROLES: tuple[str, ...] = ("CBQL", "GV", "NV")
 NO_PROVIDER = "Không rõ nhà cung cấp"
+NO_DISTRICT = "Không rõ quận/huyện"
+NO_WARD = "Không rõ phường"
 MIN_POINTS = 3
 #: Month and day on which the signing window of a school year ends (30 June).
 WINDOW_END = (6, 30)
@@ -86,6 +96,15 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "coverage",
     ],
     "coverage_by_ward": ["ward", "n_staff", "n_signed", "coverage"],
+    "coverage_by_district": [
+        "district",
+        "n_schools",
+        "n_schools_reporting",
+        "n_staff",
+        "n_signed",
+        "coverage",
+    ],
+    "scale_by_district": ["district", "level", "n_schools", "n_classes", "n_pupils"],
     "coverage_by_role": ["level", "role", "n_staff", "n_signed", "coverage"],
     "coverage_by_provider": ["level", "provider", "n_signed", "share"],
     "coverage_change": [
@@ -173,6 +192,7 @@ COVERAGE_TABLES: tuple[str, ...] = (
     "coverage_by_school",
     "coverage_by_level",
     "coverage_by_ward",
+    "coverage_by_district",
     "coverage_by_role",
     "coverage_by_provider",
     "coverage_change",
@@ -182,6 +202,7 @@ COVERAGE_TABLES: tuple[str, ...] = (
 )
 SCALE_TABLES: tuple[str, ...] = (
     "scale_by_level",
+    "scale_by_district",
     "infrastructure_by_school",
     "infrastructure_summary",
     "records_by_school",
@@ -189,12 +210,20 @@ SCALE_TABLES: tuple[str, ...] = (
     "records_by_level",
 )
 
+#: Tables written only when the data holds more than one district (city or national runs),
+#: per headline part; ``write_tables`` removes a stale copy when a run has one district.
+DISTRICT_TABLES: dict[str, tuple[str, ...]] = {
+    "coverage": ("coverage_by_district",),
+    "scale": ("scale_by_district",),
+}
+
 #: Vietnamese column headers for display (notebooks, workbook).
 VN_COLUMNS: dict[str, str] = {
     "level": "Cấp học",
     "school_code": "Mã trường",
     "school_name": "Tên trường",
     "ward": "Phường",
+    "district": "Quận/Huyện",
     "role": "Nhóm chức vụ",
     "provider": "Nhà cung cấp",
     "period": "Kỳ báo cáo",
@@ -265,6 +294,8 @@ class Processed:
     infrastructure: pd.DataFrame
     records: pd.DataFrame
     quality: dict = field(default_factory=dict)
+    #: The district the tables were narrowed to by ``select_unit`` ("" = every district).
+    unit: str = ""
 
     @property
     def sample(self) -> bool:
@@ -298,12 +329,172 @@ def load_processed(processed_dir: Path | str) -> Processed:
     return Processed(**tables, quality=quality)
 
 
+# --------------------------------------------------------------------------- unit
+
+#: Administrative prefixes a user may add or leave out when naming a district (folded).
+_DISTRICT_PREFIXES = ("thanh pho", "thi xa", "quan", "huyen", "tp", "tx")
+#: How many district names an error message lists.
+SHOWN_DISTRICTS = 8
+
+
+class UnitError(ValueError):
+    """The requested reporting unit (district) is not in the data (message in Vietnamese)."""
+
+
+def _district_series(schools: pd.DataFrame) -> pd.Series:
+    """The district of each school; missing or blank -> ``NO_DISTRICT``."""
+    if "district" not in schools.columns:
+        return pd.Series(NO_DISTRICT, index=schools.index, dtype="str")
+    district = schools["district"].astype("str").str.strip()
+    return district.where(district.notna() & (district != ""), NO_DISTRICT).astype("str")
+
+
+def districts(schools: pd.DataFrame) -> list[str]:
+    """The districts of the school list, in Vietnamese alphabetical order (``NO_DISTRICT`` last
+    when some schools have none)."""
+    names = _district_series(schools).unique().tolist()
+    return sorted(names, key=lambda name: (name == NO_DISTRICT, _fold(name), name))
+
+
+def has_many_districts(schools: pd.DataFrame) -> bool:
+    """True when the school list spans more than one district: then the district tables
+    (``DISTRICT_TABLES``) and the district figure are made; a one-district run has none."""
+    return len(districts(schools)) > 1
+
+
+def _strip_prefix(folded: str) -> str:
+    for prefix in _DISTRICT_PREFIXES:
+        if folded.startswith(prefix + " "):
+            return folded[len(prefix) + 1 :]
+    return folded
+
+
+def _files_text(df: pd.DataFrame, limit: int = 3) -> str:
+    if "source_file" not in df.columns or df.empty:
+        return "danh sách trường"
+    files = sorted(df["source_file"].dropna().astype("str").unique().tolist())
+    shown = ", ".join(files[:limit]) + (
+        f" và {len(files) - limit} file khác" if len(files) > limit else ""
+    )
+    return f"danh sách trường ({shown})"
+
+
+def match_district(schools: pd.DataFrame, district: str) -> str:
+    """The district of the school list that ``district`` names (as written in the data).
+
+    Matching ignores case, diacritics and spacing (``text.fold``): ``"long bien"`` finds
+    ``"Long Biên"``; a leading Quận/Huyện/Thị xã/Thành phố may be added or left out when that
+    leaves one candidate. An unknown or ambiguous name raises ``UnitError`` naming the file and
+    listing districts that exist.
+    """
+    from analysis import text
+
+    names = [n for n in districts(schools) if n != NO_DISTRICT]
+    wanted = text.fold(district) or ""
+    folded = {name: text.fold(name) or "" for name in names}
+    exact = [name for name in names if folded[name] == wanted]
+    if len(exact) == 1:
+        return exact[0]
+    loose = [name for name in names if _strip_prefix(folded[name]) == _strip_prefix(wanted)]
+    if len(loose) == 1 and not exact:
+        return loose[0]
+    source = _files_text(schools)
+    if not names:
+        raise UnitError(
+            f"Không lọc được theo quận/huyện “{district}”: {source} không có cột Quận/Huyện "
+            "(hoặc cột này để trống). Thêm cột Quận/Huyện vào danh sách trường rồi chạy lại "
+            "bước làm sạch, hoặc để trống tham số district để lập báo cáo cho toàn bộ dữ liệu."
+        )
+    candidates = exact or loose
+    if candidates:
+        raise UnitError(
+            f"Tên quận/huyện “{district}” khớp với {len(candidates)} quận/huyện trong {source}: "
+            f"{', '.join(candidates[:SHOWN_DISTRICTS])}. Hãy ghi đầy đủ tên (kèm Quận/Huyện)."
+        )
+    from rapidfuzz import fuzz, process
+
+    close = process.extract(
+        wanted,
+        {name: folded[name] for name in names},
+        scorer=fuzz.WRatio,
+        limit=SHOWN_DISTRICTS,
+        score_cutoff=75,
+    )
+    suggestions = [name for _, _, name in close]
+    examples = suggestions or names[:SHOWN_DISTRICTS]
+    label = "Tên gần giống" if suggestions else "Ví dụ"
+    raise UnitError(
+        f"Không tìm thấy quận/huyện “{district}” trong {source}. Dữ liệu có "
+        f"{fmt_int(len(names))} quận/huyện. {label}: {', '.join(examples)}. Sửa tham số "
+        "district cho đúng tên trong cột Quận/Huyện, hoặc để trống để lấy mọi quận/huyện."
+    )
+
+
+def select_unit(processed: Processed, district: str | None) -> Processed:
+    """The processed tables narrowed to one district (the report's unit).
+
+    ``""`` or None: everything, unchanged. Otherwise the schools of that district (matched by
+    ``match_district``) and every row of the other tables that belongs to one of them (by
+    school code). ``quality`` is kept as it is (the accounting is that of the whole cleaning
+    run); ``unit`` records the district as written in the data.
+    """
+    if district is None or not str(district).strip():
+        return processed
+    p = processed
+    name = match_district(p.schools, str(district))
+    keep = _district_series(p.schools) == name
+    schools = p.schools[keep].reset_index(drop=True)
+    codes = pd.Index(schools["school_code"].unique())
+
+    def narrow(df: pd.DataFrame) -> pd.DataFrame:
+        return df[df["school_code"].isin(codes)].reset_index(drop=True)
+
+    return Processed(
+        schools=schools,
+        staff=narrow(p.staff),
+        signature_counts=narrow(p.signature_counts),
+        signature_by_school=narrow(p.signature_by_school),
+        history=narrow(p.history),
+        infrastructure=narrow(p.infrastructure),
+        records=narrow(p.records),
+        quality=p.quality,
+        unit=name,
+    )
+
+
+class Note(str):
+    """A sentence for a notebook: Jupyter shows it as text (Markdown), not as a quoted string."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+def unit_text(processed: Processed) -> Note:
+    """One line for a notebook: which unit the tables cover, e.g. "Đơn vị báo cáo: Long Biên
+    (142 trường)" or "Đơn vị báo cáo: toàn bộ dữ liệu, 702 quận/huyện (54.072 trường)"."""
+    n_schools = f"{fmt_int(len(processed.schools))} trường"
+    if processed.unit:
+        return Note(f"Đơn vị báo cáo: {processed.unit} ({n_schools})")
+    names = districts(processed.schools)
+    if len(names) == 1:
+        return Note(f"Đơn vị báo cáo: {names[0]} ({n_schools})")
+    return Note(f"Đơn vị báo cáo: toàn bộ dữ liệu, {fmt_int(len(names))} quận/huyện ({n_schools})")
+
+
 # --------------------------------------------------------------------------- helpers
+
+
+#: Combining marks of the Basic Multilingual Plane, deleted by ``str.translate`` (fast fold).
+_COMBINING = {c: None for c in range(0x10000) if unicodedata.combining(chr(c))}
 
 
 def _fold(text: str) -> str:
     """Sort key for Vietnamese text: lower case, no diacritics, đ -> d."""
     text = unicodedata.normalize("NFD", str(text).lower().replace("đ", "d"))
+    if text.isascii():
+        return text
+    if max(text) <= "\uffff":
+        return text.translate(_COMBINING)
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
@@ -312,25 +503,45 @@ def _level_rank(series: pd.Series) -> pd.Series:
     return series.map(order).fillna(len(order)).astype("int64")
 
 
+def _text_rank(col: pd.Series) -> np.ndarray:
+    """Dense rank of each value by its folded form (``_fold``, computed once per distinct
+    value); equal folds share a rank; missing values rank last."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return np.zeros(len(col), dtype=np.int64)
+    values = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+    ascii_ = values.str.isascii().to_numpy(dtype=bool)
+    folded = values.str.lower().to_numpy(dtype=object)  # the fold of ASCII text
+    folded[~ascii_] = [_fold(v) for v in values[~ascii_]]
+    _, rank = np.unique(folded, return_inverse=True)
+    rank = np.append(rank.astype(np.int64), rank.max() + 1)  # slot for code -1 (missing)
+    return rank[codes]
+
+
+def _sort_key(col: pd.Series) -> list[np.ndarray]:
+    """Arrays that order ``col`` (most significant first): the fixed order of levels and
+    roles, folded Vietnamese text, numbers with missing values last."""
+    if col.name == "level":
+        return [_level_rank(col).to_numpy()]
+    if col.name == "role":
+        order = {name: i for i, name in enumerate((*ROLES, TOTAL))}
+        return [col.map(order).fillna(len(order)).astype("int64").to_numpy()]
+    if col.dtype == "str" or col.dtype == object:
+        return [_text_rank(col)]
+    values = pd.to_numeric(col).to_numpy(dtype="float64", na_value=np.nan)
+    missing = np.isnan(values)
+    return [missing.astype(np.int8), np.where(missing, 0.0, values)]
+
+
 def _sort(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Sort by keys; ``level`` in the fixed level order, text Vietnamese-aware, stable."""
-
-    def key(col: pd.Series) -> pd.Series:
-        if col.name == "level":
-            return _level_rank(col)
-        if col.name == "role":
-            order = {name: i for i, name in enumerate((*ROLES, TOTAL))}
-            return col.map(order).fillna(len(order)).astype("int64")
-        if col.dtype == "str" or col.dtype == object:
-            folded = {v: _fold(v) for v in col.dropna().unique()}
-            return col.map(folded)
-        return col
-
+    """Sort by keys; ``level`` in the fixed level order, text Vietnamese-aware, missing values
+    last, stable (ties keep their order). Vectorised: text is folded once per distinct value
+    and the rows are ordered by ``numpy.lexsort`` on integer/float keys."""
     if df.empty:
         return df.reset_index(drop=True)
-    return df.sort_values(keys, key=key, kind="mergesort", na_position="last").reset_index(
-        drop=True
-    )
+    arrays = [a for k in keys for a in _sort_key(df[k])]
+    order = np.lexsort(arrays[::-1])  # lexsort: last array is the primary key; stable
+    return df.take(order).reset_index(drop=True)
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
@@ -502,10 +713,30 @@ def coverage_by_level(schools: pd.DataFrame, signature_by_school: pd.DataFrame) 
     return check_table("coverage_by_level", out, ["level"])
 
 
-def coverage_by_ward(schools: pd.DataFrame, signature_by_school: pd.DataFrame) -> pd.DataFrame:
-    """Per ward (schools with signature data), plus the district total."""
-    per_school = coverage_by_school(schools, signature_by_school)
-    per_school = per_school.assign(ward=per_school["ward"].fillna("Không rõ phường"))
+def _district_of(schools: pd.DataFrame) -> pd.Series:
+    """school_code -> district (``NO_DISTRICT`` when blank), first row of a code wins."""
+    where = pd.Series(_district_series(schools).to_numpy(), index=schools["school_code"].to_numpy())
+    return where[~where.index.duplicated()]
+
+
+def coverage_by_ward(
+    schools: pd.DataFrame,
+    signature_by_school: pd.DataFrame,
+    per_school: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per ward (schools with signature data), plus the total.
+
+    When the school list holds more than one district a ward is written "Phường (Quận)", so two
+    wards of the same name in different districts are not added together. ``per_school``: the
+    ``coverage_by_school`` table when already computed (saves computing it twice).
+    """
+    if per_school is None:
+        per_school = coverage_by_school(schools, signature_by_school)
+    ward = per_school["ward"].fillna(NO_WARD)
+    if len(districts(schools)) > 1:
+        district = per_school["school_code"].map(_district_of(schools)).fillna(NO_DISTRICT)
+        ward = ward + " (" + district.astype("str") + ")"
+    per_school = per_school.assign(ward=ward)
     wards = _coverage_rows(per_school, ["ward"])
     total = _coverage_rows(per_school.assign(ward=TOTAL), ["ward"])
     out = pd.concat([_sort(wards, ["ward"]), total], ignore_index=True)
@@ -514,13 +745,108 @@ def coverage_by_ward(schools: pd.DataFrame, signature_by_school: pd.DataFrame) -
     return check_table("coverage_by_ward", out, ["ward"])
 
 
+def _sort_districts(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Districts in Vietnamese alphabetical order, ``NO_DISTRICT`` then ``TOTAL`` last."""
+    rank = df["district"].map({NO_DISTRICT: 1, TOTAL: 2}).fillna(0).astype("int64")
+    return _sort(df.assign(_last=rank), ["_last", *keys]).drop(columns="_last")
+
+
+def coverage_by_district(schools: pd.DataFrame, signature_by_school: pd.DataFrame) -> pd.DataFrame:
+    """Per district (every level), plus the total (Tổng cộng).
+
+    ``n_schools``: schools of the school list; ``n_schools_reporting``: those with signature
+    data (a list or counts); a district without any has 0 staff and NaN coverage, like
+    ``coverage_by_level``. Schools with signature data but not on the school list (should not
+    happen after cleaning) count under ``NO_DISTRICT``.
+    """
+    district = _district_series(schools)
+    sbs = signature_by_school
+    sig = pd.DataFrame(
+        {
+            "district": sbs["school_code"].map(_district_of(schools)).fillna(NO_DISTRICT),
+            "school_code": sbs["school_code"].astype("str"),
+            "n_staff": pd.to_numeric(sbs["n_staff"]).astype("int64"),
+            "n_signed": pd.to_numeric(sbs["n_signed"]).astype("int64"),
+        }
+    )
+    n_schools = district.value_counts().rename("n_schools")
+    per = sig.groupby("district", sort=False).agg(
+        n_schools_reporting=("school_code", "nunique"),
+        n_staff=("n_staff", "sum"),
+        n_signed=("n_signed", "sum"),
+    )
+    out = pd.concat([n_schools, per], axis=1).fillna(0).rename_axis("district").reset_index()
+    total = {
+        "district": TOTAL,
+        "n_schools": len(schools),
+        "n_schools_reporting": int(sig["school_code"].nunique()),
+        "n_staff": int(sig["n_staff"].sum()),
+        "n_signed": int(sig["n_signed"].sum()),
+    }
+    out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+    out["district"] = out["district"].astype("str")
+    for col in ("n_schools", "n_schools_reporting", "n_staff", "n_signed"):
+        out[col] = _int(out[col])
+    out["coverage"] = _ratio(out["n_signed"], out["n_staff"])
+    out = _sort_districts(out, ["district"])[TABLE_COLUMNS["coverage_by_district"]]
+    return check_table("coverage_by_district", out, ["district"])
+
+
+def scale_by_district(schools: pd.DataFrame) -> pd.DataFrame:
+    """Schools, classes, pupils per district and level: the three levels (zeros kept) and the
+    district's total (level Tổng cộng) per district, then the same for all districts
+    (district Tổng cộng)."""
+    t = pd.DataFrame(
+        {
+            "district": _district_series(schools),
+            "level": schools["level"].astype("str"),
+            "n_classes": pd.to_numeric(schools["n_classes"]).astype("int64"),
+            "n_pupils": pd.to_numeric(schools["n_pupils"]).astype("int64"),
+        }
+    )
+    t = pd.concat([t, t.assign(district=TOTAL)], ignore_index=True)
+    t = pd.concat([t, t.assign(level=TOTAL)], ignore_index=True)
+    agg = t.groupby(["district", "level"], sort=False).agg(
+        n_schools=("level", "size"), n_classes=("n_classes", "sum"), n_pupils=("n_pupils", "sum")
+    )
+    names = [*districts(schools), TOTAL] if len(schools) else [TOTAL]
+    grid = pd.MultiIndex.from_product([names, [*LEVELS, TOTAL]], names=["district", "level"])
+    out = agg.reindex(grid, fill_value=0).reset_index()
+    for col in ("district", "level"):
+        out[col] = out[col].astype("str")
+    for col in ("n_schools", "n_classes", "n_pupils"):
+        out[col] = _int(out[col])
+    out = out[TABLE_COLUMNS["scale_by_district"]]  # already in order: districts, then levels
+    return check_table("scale_by_district", out, ["district", "level"], pairs=())
+
+
+def _active_signed(staff: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the active staff and of the active staff who have signed (no row copies)."""
+    active = staff["active"].to_numpy(dtype=bool, na_value=False)
+    signed = staff["signed"].to_numpy(dtype=bool, na_value=False)
+    return active, active & signed
+
+
 def coverage_by_role(staff: pd.DataFrame) -> pd.DataFrame:
     """Active staff from the lists: per level and role, plus the district per role (Tổng cộng)."""
-    active = staff.loc[staff["active"].astype(bool), ["level", "role", "signed"]]
-    active = active.assign(n_staff=1, n_signed=active["signed"].astype("int64"))
-    per_level = _coverage_rows(active, ["level", "role"])
-    district = _coverage_rows(active.assign(level=TOTAL), ["level", "role"])
-    out = pd.concat([per_level, district], ignore_index=True)
+    active, signed = _active_signed(staff)
+    counts = pd.DataFrame(
+        {
+            "level": staff["level"],
+            "role": staff["role"],
+            "n_staff": active.astype("int64"),
+            "n_signed": signed.astype("int64"),
+        }
+    )
+    per_level = counts.groupby(["level", "role"], sort=False, dropna=False)[
+        ["n_staff", "n_signed"]
+    ].sum()
+    per_level = per_level[per_level["n_staff"] > 0].reset_index()  # groups of active staff
+    district = per_level.groupby("role", sort=False)[["n_staff", "n_signed"]].sum().reset_index()
+    out = pd.concat([per_level, district.assign(level=TOTAL)], ignore_index=True)
+    for col in ("n_staff", "n_signed"):
+        out[col] = _int(out[col])
+    out["coverage"] = _ratio(out["n_signed"], out["n_staff"])
     out = _sort(out, ["level", "role"])[TABLE_COLUMNS["coverage_by_role"]]
     for col in ("level", "role"):
         out[col] = out[col].astype("str")
@@ -529,15 +855,18 @@ def coverage_by_role(staff: pd.DataFrame) -> pd.DataFrame:
 
 def coverage_by_provider(staff: pd.DataFrame) -> pd.DataFrame:
     """Signed active staff per level and provider; ``share`` = share of the level's signed."""
-    signed = staff.loc[staff["active"].astype(bool) & staff["signed"].astype(bool)]
-    signed = pd.DataFrame(
-        {
-            "level": signed["level"].astype("str"),
-            "provider": signed["provider"].fillna(NO_PROVIDER).astype("str"),
-        }
+    _, signed = _active_signed(staff)
+    counts = pd.DataFrame(
+        {"level": staff["level"], "provider": staff["provider"], "n_signed": signed.astype("int64")}
     )
-    both = pd.concat([signed, signed.assign(level=TOTAL)], ignore_index=True)
-    out = both.groupby(["level", "provider"]).size().rename("n_signed").reset_index()
+    per_level = counts.groupby(["level", "provider"], sort=False, dropna=False)["n_signed"].sum()
+    per_level = per_level[per_level > 0].reset_index()
+    per_level["provider"] = per_level["provider"].fillna(NO_PROVIDER).astype("str")
+    per_level["level"] = per_level["level"].astype("str")
+    # a provider written as "Không rõ nhà cung cấp" and a missing one are the same row
+    per_level = per_level.groupby(["level", "provider"], sort=False)["n_signed"].sum().reset_index()
+    total = per_level.groupby("provider", sort=False)["n_signed"].sum().reset_index()
+    out = pd.concat([per_level, total.assign(level=TOTAL)], ignore_index=True)
     out["n_signed"] = _int(out["n_signed"])
     level_total = out.groupby("level")["n_signed"].transform("sum")
     out["share"] = _ratio(out["n_signed"], level_total)
@@ -924,10 +1253,11 @@ def compute_coverage(
     """The tables notebook 20 writes (coverage_*, projection, expiring)."""
     p = processed
     history = coverage_history(p.history)
-    return {
-        "coverage_by_school": coverage_by_school(p.schools, p.signature_by_school),
+    per_school = coverage_by_school(p.schools, p.signature_by_school)
+    tables = {
+        "coverage_by_school": per_school,
         "coverage_by_level": coverage_by_level(p.schools, p.signature_by_school),
-        "coverage_by_ward": coverage_by_ward(p.schools, p.signature_by_school),
+        "coverage_by_ward": coverage_by_ward(p.schools, p.signature_by_school, per_school),
         "coverage_by_role": coverage_by_role(p.staff),
         "coverage_by_provider": coverage_by_provider(p.staff),
         "coverage_change": coverage_change(p.history, period, p.schools),
@@ -935,6 +1265,9 @@ def compute_coverage(
         "projection": projection(history, last_k=last_k),
         "expiring": expiring(p.staff, p.schools, period, days=expiring_days),
     }
+    if has_many_districts(p.schools):
+        tables["coverage_by_district"] = coverage_by_district(p.schools, p.signature_by_school)
+    return tables
 
 
 def compute_scale(
@@ -943,7 +1276,7 @@ def compute_scale(
     """The tables notebook 30 writes (scale_by_level, infrastructure_*, records_*)."""
     p = processed
     infra = infrastructure_by_school(p.schools, p.infrastructure, min_speed, min_computers_per_100)
-    return {
+    tables = {
         "scale_by_level": scale_by_level(p.schools),
         "infrastructure_by_school": infra,
         "infrastructure_summary": infrastructure_summary(infra),
@@ -951,6 +1284,9 @@ def compute_scale(
         "records_by_grade": records_by_grade(p.records),
         "records_by_level": records_by_level(p.records),
     }
+    if has_many_districts(p.schools):
+        tables["scale_by_district"] = scale_by_district(p.schools)
+    return tables
 
 
 def compute_all(processed: Processed, period: str, **options) -> dict[str, pd.DataFrame]:
@@ -1068,8 +1404,9 @@ def write_tables(
 ) -> dict[str, Path]:
     """Write ``<name>.parquet`` and ``<name>.csv`` (UTF-8) per table, in a stable column order.
 
-    With ``headline_part`` also write that headline part and the merged ``headline.json``.
-    Returns name -> parquet path.
+    With ``headline_part`` also write that headline part and the merged ``headline.json``, and
+    remove the files of that part's district tables (``DISTRICT_TABLES``) absent from ``tables``
+    (left by an earlier many-district run into the same folder). Returns name -> parquet path.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -1087,6 +1424,11 @@ def write_tables(
         _atomic_write_bytes(out_dir / f"{name}.csv", csv.encode("utf-8"))
         written[name] = parquet
     if headline_part:
+        # A district table of an earlier many-district run must not outlive a one-district run.
+        for name in DISTRICT_TABLES.get(headline_part, ()):
+            if name not in tables:
+                for suffix in (".parquet", ".csv"):
+                    (out_dir / f"{name}{suffix}").unlink(missing_ok=True)
         write_headline(headline_part, headline(tables, period, sample), out_dir)
     return written
 
@@ -1127,6 +1469,18 @@ def vn_columns(df: pd.DataFrame, percent: bool = True) -> pd.DataFrame:
             label += " (%)"
         names[col] = label
     return out.rename(columns=names)
+
+
+def vn_table(tables: Mapping[str, pd.DataFrame], name: str, percent: bool = True) -> pd.DataFrame:
+    """``vn_columns`` of ``tables[name]``, or a one-cell note when the run has no such table
+    (a one-district run has no district tables), so a notebook cell never needs an ``if``."""
+    if name in tables:
+        return vn_columns(tables[name], percent)
+    if name in {n for names in DISTRICT_TABLES.values() for n in names}:
+        note = "Dữ liệu chỉ có một quận/huyện: không lập bảng theo quận/huyện."
+    else:
+        note = "Không có bảng này trong kỳ báo cáo."
+    return pd.DataFrame({"Ghi chú": [note]})
 
 
 def furthest_behind(coverage_by_school: pd.DataFrame, n: int = 10) -> pd.DataFrame:

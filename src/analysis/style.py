@@ -69,6 +69,8 @@ PROVIDER_COLORS = {
 }
 #: Extra colours, in order, for providers outside the list above.
 _SPARE = [OKABE_ITO["yellow"], "#882255", "#44AA99", "#117733", "#332288"]
+#: Bars of districts (all levels together): neither a level's colour nor the total's black.
+DISTRICT_COLOR = OKABE_ITO["sky_blue"]
 TARGET_COLOR = OKABE_ITO["vermillion"]
 AVERAGE_COLOR = OKABE_ITO["black"]
 
@@ -149,6 +151,16 @@ def pct_formatter(decimals: int = 0) -> FuncFormatter:
 def int_formatter() -> FuncFormatter:
     """Axis ticks as Vietnamese integers: 87097 -> '87.097'."""
     return FuncFormatter(lambda x, _pos: fmt_int(x))
+
+
+def millions_formatter() -> FuncFormatter:
+    """Axis ticks in millions (the axis title says "triệu"): 14_500_000 -> '14,5', 2e6 -> '2'."""
+
+    def text(x, _pos) -> str:
+        value = fmt_num(x / 1e6, 1)
+        return value[:-2] if value.endswith(",0") else value
+
+    return FuncFormatter(text)
 
 
 def num_formatter(decimals: int = 0) -> FuncFormatter:
