@@ -282,7 +282,8 @@ def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
     for col, dt in COLUMNS[name].items():
         series = df[col] if col in df.columns else pd.Series(pd.NA, index=df.index)
         if dt == STR:
-            series = series.astype("object").where(series.notna(), None).astype(STR)
+            if not (isinstance(series.dtype, pd.StringDtype) and str(series.dtype) == STR):
+                series = series.astype("object").where(series.notna(), None).astype(STR)
         elif dt.startswith("datetime64"):
             series = pd.to_datetime(series).astype(dt)
         else:
