@@ -265,7 +265,8 @@ def _stack(tables: list[RawTable]) -> pd.DataFrame:
     frames = []
     for tid, t in enumerate(tables):
         personal = [c for c in t.data.columns if c in K.PERSONAL_COLUMNS]
-        d = t.data.drop(columns=personal).astype(object)
+        # Values as read (str for CSV, object for Excel): every check works per distinct value.
+        d = t.data.drop(columns=personal)
         d = d.assign(
             _tid=tid,
             source_file=t.file,
@@ -305,6 +306,11 @@ def _display(s: pd.Series) -> pd.Series:
         return text.clean_text(v) or ""
 
     return text.map_unique(s, show).fillna("")
+
+
+def _shown(s: pd.Series):
+    """``_display`` of ``s`` as a function of a row mask (computed for those rows only)."""
+    return lambda rows: _display(s[rows])
 
 
 def _type_mask(s: pd.Series, predicate) -> pd.Series:
@@ -348,15 +354,26 @@ class _Checks:
         self.message = pd.Series(None, index=idx, dtype="str")
 
     def add(self, reason: str, mask: pd.Series, column: str, value, message) -> None:
+        """Refuse the rows of ``mask`` not refused yet. ``value``/``message``: a Series, a
+        scalar, or a function of the rows' boolean mask returning either for those rows only
+        (so that nothing is formatted for rows that pass, e.g. a million good ones)."""
         new = (mask.fillna(False).astype(bool) & self.reason.isna()).to_numpy()
         if not new.any():
             return
         self.reason[new] = reason
         self.column[new] = column
+        self.value[new] = self._rows(value, new).astype("str").fillna("")
+        self.message[new] = self._rows(message, new).astype("str")
+
+    def _rows(self, value, new: np.ndarray) -> pd.Series:
+        """``value`` (Series, scalar or function of the mask) on the rows of ``new``."""
+        if callable(value):
+            value = value(new)
+            if isinstance(value, pd.Series):
+                return value
+            return pd.Series(value, index=self.df.index[new])
         val = value if isinstance(value, pd.Series) else pd.Series(value, index=self.df.index)
-        msg = message if isinstance(message, pd.Series) else pd.Series(message, index=self.df.index)
-        self.value[new] = val[new].astype("str").fillna("")
-        self.message[new] = msg[new].astype("str")
+        return val[new]
 
     def add_match(self, m: match.MatchResult) -> None:
         bad = m.reason.notna()
@@ -450,7 +467,7 @@ def _count_check(
     raw = _col(df, column)
     values, bad = parse.parse_int_vn(raw)
     parsed[column] = values
-    shown = _display(raw)
+    shown = _shown(raw)
     if required:
         checks.add(
             "missing_count",
@@ -464,15 +481,17 @@ def _count_check(
         bad,
         column,
         shown,
-        f"{label} '" + shown + f"' không đọc được: cần {parse.EXPECTED_FORMAT['int']}. "
-        "Hãy sửa ô này rồi chạy lại.",
+        lambda rows: (
+            f"{label} '" + shown(rows) + f"' không đọc được: cần {parse.EXPECTED_FORMAT['int']}. "
+            "Hãy sửa ô này rồi chạy lại."
+        ),
     )
     checks.add(
         "negative_count",
         values < 0,
         column,
         shown,
-        f"{label} '" + shown + "' là số âm. Hãy sửa thành số ≥ 0 rồi chạy lại.",
+        lambda rows: f"{label} '" + shown(rows) + "' là số âm. Hãy sửa thành số ≥ 0 rồi chạy lại.",
     )
     if stats is not None:
         stats["number_text"] = stats.get("number_text", 0) + int(
@@ -722,20 +741,22 @@ def _staff_rows(
     _count_methods(stats, m, df["school_code"] if "school_code" in df.columns else None)
     raw_status = _col(df, "signature_status")
     signed, pending, bad_status = parse.parse_status(raw_status)
-    shown = _display(raw_status)
+    shown_status = _shown(raw_status)
     checks.add(
         "bad_status",
         bad_status,
         "signature_status",
-        shown,
-        "Trạng thái chữ ký số '"
-        + shown
-        + f"' không đọc được: cần {parse.EXPECTED_FORMAT['status']}."
-        " Hãy sửa ô này rồi chạy lại.",
+        shown_status,
+        lambda rows: (
+            "Trạng thái chữ ký số '"
+            + shown_status(rows)
+            + f"' không đọc được: cần {parse.EXPECTED_FORMAT['status']}."
+            " Hãy sửa ô này rồi chạy lại."
+        ),
     )
     raw_pos = _col(df, "position")
     role, title, bad_role = parse.parse_role(raw_pos)
-    shown = _display(raw_pos)
+    shown_pos = _shown(raw_pos)
     checks.add(
         "missing_role",
         role.isna() & ~bad_role,
@@ -747,38 +768,52 @@ def _staff_rows(
         "bad_role",
         bad_role,
         "position",
-        shown,
-        "Chức vụ '" + shown + f"' không rõ: cần {parse.EXPECTED_FORMAT['role']}. Hãy sửa ô này "
-        "rồi chạy lại.",
+        shown_pos,
+        lambda rows: (
+            "Chức vụ '"
+            + shown_pos(rows)
+            + f"' không rõ: cần {parse.EXPECTED_FORMAT['role']}. Hãy sửa ô này "
+            "rồi chạy lại."
+        ),
     )
     dates = {}
     for col, label in (("issued_on", "Ngày cấp"), ("expires_on", "Ngày hết hạn")):
         raw = _col(df, col)
         values, bad = parse.parse_date_vn(raw)
         dates[col] = values
-        shown = _display(raw)
+        shown = _shown(raw)
         checks.add(
             "bad_date",
             bad,
             col,
             shown,
-            f"{label} '" + shown + f"' không đọc được: cần {parse.EXPECTED_FORMAT['date']}. Hãy "
-            "sửa ô này rồi chạy lại.",
+            lambda rows, label=label, shown=shown: (
+                f"{label} '"
+                + shown(rows)
+                + f"' không đọc được: cần {parse.EXPECTED_FORMAT['date']}. Hãy "
+                "sửa ô này rồi chạy lại."
+            ),
         )
         is_text = _is_text_cell(raw) & values.notna()
         is_num = _is_number_cell(raw) & values.notna()
         stats["date_text"] = stats.get("date_text", 0) + int(is_text.sum())
         stats["date_serial"] = stats.get("date_serial", 0) + int(is_num.sum())
     before = dates["expires_on"] < dates["issued_on"]
-    shown_exp = _display(dates["expires_on"])
-    shown_iss = _display(dates["issued_on"])
+    shown_exp = _shown(dates["expires_on"])
+    shown_iss = _shown(dates["issued_on"])
     checks.add(
         "expiry_before_issue",
         before,
         "expires_on",
         shown_exp,
-        "Ngày hết hạn " + shown_exp + " trước ngày cấp " + shown_iss + ". Hãy kiểm tra lại hai "
-        "ngày này rồi chạy lại.",
+        lambda rows: (
+            "Ngày hết hạn "
+            + shown_exp(rows)
+            + " trước ngày cấp "
+            + shown_iss(rows)
+            + ". Hãy kiểm tra lại hai "
+            "ngày này rồi chạy lại."
+        ),
     )
     status = text.clean_text_series(_col(df, "employment_status"))
     folded = text.fold_series(status)
@@ -1297,22 +1332,12 @@ def _signatures(
     return _Signatures(staff, counts, sbs, staff_out, counts_out, dups, warnings)
 
 
-_FOLDER_CACHE: dict[tuple, list[RawTable]] = {}
-_FOLDER_CACHE_SIZE = 8
-
-
 def _read_signature_folder(raw_root: Path, folder: str) -> list[RawTable]:
-    """The signature tables of one folder, cached per process on the files' names, sizes and
-    modification times (cleaning several periods in one run reads each folder once)."""
-    files = sorted((raw_root / folder).iterdir()) if (raw_root / folder).is_dir() else []
-    stamp = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files if p.is_file())
-    key = (str(raw_root.resolve()), folder, stamp)
-    if key not in _FOLDER_CACHE:
-        tables = [t for t in read_folder(raw_root / folder, raw_root) if t.kind in SIGNATURE_KINDS]
-        if len(_FOLDER_CACHE) >= _FOLDER_CACHE_SIZE:
-            _FOLDER_CACHE.pop(next(iter(_FOLDER_CACHE)))
-        _FOLDER_CACHE[key] = tables
-    return _FOLDER_CACHE[key]
+    """The signature tables of one folder (the other sheets are classified, not read in full).
+
+    Small files are kept by ``ingest``'s read cache (keyed by content), so cleaning several
+    periods in one run, or the history after ``read_period``, reads each file once."""
+    return read_folder(raw_root / folder, raw_root, kinds=SIGNATURE_KINDS)
 
 
 def _history(

@@ -28,18 +28,28 @@ Per sheet:
 
 Row numbers are 1-based source rows as Excel (or a text editor, for CSV) shows them. A CSV
 field holding a line break shifts the numbers of the lines below it (rare in exports).
+
+Speed: a sheet's cells are factorised once (``_Cells``) and every fact used to classify rows
+(blank, total label, repeated header) or to repair text is computed per distinct value, never
+per row. Small files (up to :data:`CACHE_FILE_BYTES`) are kept per process, keyed by path and
+content (``clear_cache`` forgets them): carry-forward, the history and several periods in one
+run read each file once. Every caller still gets its own copy of a table.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
+import itertools
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis import kinds as K
@@ -227,57 +237,102 @@ def list_files(folder: Path) -> list[Path]:
 _WS_ODD = "^ | \\Z|  |[\t\r\n\x0b\x0c]"
 
 
+def _factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct values as an object array); code -1 for a missing cell."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.intp), np.asarray(uniques, dtype=object)
+
+
+def _str_flags(uniques: np.ndarray) -> np.ndarray:
+    """True for the values that are ``str`` (exactly: as ``map(type).eq(str)``)."""
+    return np.fromiter((type(v) is str for v in uniques), dtype=bool, count=len(uniques))
+
+
+def _texts(uniques: np.ndarray, is_str: np.ndarray) -> pd.Series:
+    """The text values among ``uniques`` as a ``str`` Series ("" for the others), so that the
+    string predicates run with the same engine (pyarrow) as on a whole column."""
+    return pd.Series(np.where(is_str, uniques, ""), dtype="str")
+
+
+def _todo_fact(is_str: np.ndarray, texts: pd.Series) -> np.ndarray:
+    """Per distinct value (+ a last slot for a missing cell): text that legacy repair, NFC or
+    white-space cleaning may change (not ASCII, or ASCII with odd white space)."""
+    ascii_mask = texts.str.isascii().fillna(False).to_numpy(dtype=bool)
+    odd_ws = texts.str.contains(_WS_ODD, regex=True).fillna(False).to_numpy(dtype=bool)
+    return np.append(is_str & (~ascii_mask | (odd_ws & ascii_mask)), False)
+
+
 def _clean_values(s: pd.Series, enc: str | None) -> tuple[pd.Series, dict[str, int]]:
     """Repair (legacy ``enc``), NFC-normalise and clean the text cells of one column.
 
     Works per unique value; ASCII cells only get the white-space check (vectorised). Returns
     the new series and the cells changed per repair kind.
     """
-    counts = dict.fromkeys(REPAIR_KINDS, 0)
     if s.empty:
-        return s, counts
-    if isinstance(s.dtype, pd.StringDtype) or s.dtype == "str":
-        str_vals = s
-        is_str = s.notna()
-    else:
-        is_str = s.map(type).eq(str)
-        str_vals = s.where(is_str).astype("str")
-    ascii_mask = str_vals.str.isascii().fillna(False).astype(bool)
-    odd_ws = str_vals.str.contains(_WS_ODD, regex=True).fillna(False).astype(bool) & ascii_mask
-    todo = is_str & (~ascii_mask | odd_ws)
-    if not bool(todo.any()):
-        return s, counts
-    uniques = sorted(pd.unique(str_vals[todo]))
-    mapping: dict[str, str] = {}
-    step: dict[str, tuple[bool, bool, bool, str | None]] = {}
-    for value in uniques:
-        v = value
-        found = None
-        if enc is not None:
-            v, found = legacy.repair_legacy(v, enc)
-        v_nfc = unicodedata.normalize("NFC", v)
-        v_clean = text.clean_text(v_nfc)
-        if v_clean is None:
-            v_clean = ""
-        if v_clean != value:
-            mapping[value] = v_clean
-            step[value] = (found is not None, v_nfc != v, v_clean != v_nfc, found)
-    if not mapping:
-        return s, counts
-    hits = str_vals[todo]
-    hits = hits[hits.isin(list(mapping))]
-    freq = hits.value_counts()
-    for value, n in freq.items():
-        is_legacy, is_nfd, is_ws, found = step[value]
+        return s, dict.fromkeys(REPAIR_KINDS, 0)
+    codes, uniques = _factorize(s)
+    is_str = _str_flags(uniques)
+    if not is_str.any():
+        return s, dict.fromkeys(REPAIR_KINDS, 0)
+    todo = _todo_fact(is_str, _texts(uniques, is_str))
+    codes = np.where(codes >= 0, codes, len(uniques))
+    cleaned, counts = _clean_coded(s, codes, lambda idx: uniques[idx].tolist(), todo, enc, {})
+    return (s if cleaned is None else cleaned), counts
+
+
+def _clean_coded(
+    s: pd.Series,
+    codes: np.ndarray,
+    values_of,
+    todo: np.ndarray,
+    enc: str | None,
+    memo: dict[str, tuple[str, tuple[bool, bool, bool, str | None] | None]],
+) -> tuple[pd.Series | None, dict[str, int]]:
+    """The work of :func:`_clean_values` on a column already factorised: ``codes`` index a
+    table of distinct values whose last slot is a missing cell, ``todo`` (one flag per slot) as
+    from :func:`_todo_fact`, ``values_of(positions)`` gives the values at those slots.
+    Returns ``(None, counts)`` when nothing changes. ``memo`` keeps repairs across columns."""
+    counts = dict.fromkeys(REPAIR_KINDS, 0)
+    rows_todo = todo[codes]
+    if not rows_todo.any():
+        return None, counts
+    freq = np.bincount(codes[rows_todo], minlength=len(todo))
+    changed = np.zeros(len(todo), dtype=bool)
+    new_values = np.empty(len(todo), dtype=object)
+    slots = np.flatnonzero(freq)
+    for i, value in zip(slots.tolist(), values_of(slots), strict=True):
+        hit = memo.get(value)
+        if hit is None:
+            v = value
+            found = None
+            if enc is not None:
+                v, found = legacy.repair_legacy(v, enc)
+            v_nfc = unicodedata.normalize("NFC", v)
+            v_clean = text.clean_text(v_nfc)
+            if v_clean is None:
+                v_clean = ""
+            step = None
+            if v_clean != value:
+                step = (found is not None, v_nfc != v, v_clean != v_nfc, found)
+            memo[value] = hit = (v_clean, step)
+        v_clean, step = hit
+        if step is None:
+            continue
+        changed[i] = True
+        new_values[i] = v_clean
+        is_legacy, is_nfd, is_ws, found = step
+        n = int(freq[i])
         if is_legacy and found:
-            counts[found] += int(n)
+            counts[found] += n
         if is_nfd:
-            counts["nfd"] += int(n)
+            counts["nfd"] += n
         if is_ws:
-            counts["whitespace"] += int(n)
+            counts["whitespace"] += n
+    if not changed.any():
+        return None, counts
+    rows = np.flatnonzero(changed[codes])
     out = s.copy()
-    idx = hits.index
-    out.loc[idx] = hits.map(mapping).to_numpy()
+    out.loc[s.index[rows]] = new_values[codes[rows]]
     return out, counts
 
 
@@ -434,104 +489,225 @@ _SIGNATORY_RE = re.compile(
 _LETTER_RE = "[A-Za-z\u00c0-\u1ef9]"
 
 
-def _blank_frame(body: pd.DataFrame) -> pd.DataFrame:
-    """True where a cell is empty or white space only."""
-    out = {}
-    for c in body.columns:
-        s = body[c]
-        if not (isinstance(s.dtype, pd.StringDtype) or s.dtype == "str"):
-            s = s.astype("str")
-        out[c] = (s.isna() | s.eq("") | s.str.isspace()).fillna(True).astype(bool)
-    return pd.DataFrame(out, index=body.index)
+# Row classes as small integers (the positions in ROW_CLASSES).
+_DATA, _TITLE, _HEADER, _BLANK, _FOOTER, _TOTAL = range(len(ROW_CLASSES))
+
+# A total label ("Tổng cộng", "Cộng:"...) folds to words of a small vocabulary, the first one
+# "tong" or "cong" (``parse.is_total_label``). Two cheap tests on the raw text that every
+# such label passes, so that the per-value check only sees the few values that might be one:
+# - the first character that is an ASCII letter/digit or not ASCII is T/t/C/c or not ASCII
+#   (legacy repair, NFC and white-space cleaning never turn ASCII punctuation into a letter,
+#   nor one ASCII letter into another);
+# - no ASCII digit and none of the letters d f j l v w z, nor đ/Đ (they survive repair and
+#   folding, and no word of the vocabulary has them).
+# Excel's escaped line breaks (``_x000D_``) become spaces first, as ``text.clean_text`` does.
+_EXCEL_ESCAPE = "_x000[dDaA9]_"
+_TOTAL_START = r"^[^0-9A-Za-z]*(?:[TtCc]|[^\x00-\x7f])"
+_NOT_IN_TOTAL = "[0-9dDfFjJlLvVwWzZđĐ]"
 
 
-def _as_text(s: pd.Series) -> pd.Series:
-    if isinstance(s.dtype, pd.StringDtype) or s.dtype == "str":
-        return s.fillna("")
-    is_str = s.map(type).eq(str)
-    return s.where(is_str, "").astype("str")
+def _may_be_total(texts: pd.Series) -> np.ndarray:
+    """False for values that cannot be a total label (see above); True otherwise."""
+    t = texts.str.replace(_EXCEL_ESCAPE, " ", regex=True)
+    start = t.str.contains(_TOTAL_START, regex=True).fillna(False)
+    other = t.str.contains(_NOT_IN_TOTAL, regex=True).fillna(True)
+    return (start & ~other).to_numpy(dtype=bool)
 
 
-def _total_mask(values: pd.Series, enc: str | None) -> pd.Series:
-    """Rows whose value is a total label (per unique value, prefiltered)."""
-    v = _as_text(values)
-    cand = v.str.contains("ng", case=False, regex=False) & v.str.len().le(60)
-    if not bool(cand.any()):
-        return pd.Series(False, index=values.index)
-    uniques = sorted(pd.unique(v[cand]))
-    fixed = _repair_cells(uniques, enc)
-    totals = [u for u, f in zip(uniques, fixed, strict=True) if parse.is_total_label(f)]
-    return v.isin(totals) & cand
+class _Cells:
+    """The cells of a sheet, factorised column by column.
+
+    ``codes[j]`` indexes one table of distinct values (the columns' own distinct values, one
+    after the other) and ``NA`` (= the table's length) marks a missing cell. Facts about the
+    values (blank, total label...) are computed once per distinct value and spread back with
+    ``fact[codes[j]]``: no Python work per row, and few pandas calls on a small sheet.
+    """
+
+    def __init__(self, grid: pd.DataFrame):
+        self.grid = grid
+        n, width = grid.shape
+        if width and all(dtype == np.dtype(object) for dtype in grid.dtypes):
+            # Excel: every cell in one pass (values, not columns, carry the facts).
+            c, self.uniques = _factorize(pd.Series(grid.to_numpy(dtype=object).ravel("F")))
+            self.NA = len(self.uniques)
+            c = np.where(c >= 0, c, self.NA)
+            self.codes = [c[j * n : (j + 1) * n] for j in range(width)]
+            self.bounds = [(0, self.NA)] * width
+        else:
+            # Column by column; text columns (CSV) keep their distinct values as pyarrow
+            # strings (no round trip through Python objects).
+            parts: list[pd.Series] = []
+            flags: list[np.ndarray] = []
+            codes: list[np.ndarray] = []
+            self.bounds = []
+            offset = 0
+            for j in range(width):
+                col = grid.iloc[:, j]
+                if col.dtype == object:
+                    c, u = _factorize(col)
+                    is_str = _str_flags(u)
+                    parts.append(_texts(u, is_str))
+                else:
+                    c, u = pd.factorize(col, use_na_sentinel=True)
+                    c = np.asarray(c, dtype=np.intp)
+                    is_str = np.ones(len(u), dtype=bool)
+                    parts.append(pd.Series(u, dtype="str"))
+                flags.append(is_str)
+                codes.append(np.where(c >= 0, c + offset, -1))
+                self.bounds.append((offset, offset + len(u)))
+                offset += len(u)
+            self.NA = offset
+            self.codes = [np.where(c >= 0, c, offset) for c in codes]
+            self.uniques = None
+            self.texts = (
+                pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype="str")
+            )
+            self.is_str = np.concatenate(flags) if flags else np.zeros(0, dtype=bool)
+        if self.uniques is not None:
+            self.is_str = _str_flags(self.uniques)
+            self.texts = _texts(self.uniques, self.is_str)
+        empty = self.texts.eq("") | self.texts.str.isspace()
+        # A missing cell is blank; a non-text cell (number, date, bool) never is.
+        self.blank_fact = np.append(self.is_str & empty.fillna(True).to_numpy(dtype=bool), True)
+        self._total: np.ndarray | None = None
+        self._total_done: np.ndarray | None = None
+
+    def values_of(self, idx: np.ndarray) -> list:
+        """The distinct values at positions ``idx``."""
+        if self.uniques is not None:
+            return self.uniques[idx].tolist()
+        return self.texts.iloc[idx].tolist()
+
+    def todo(self) -> np.ndarray:
+        """:func:`_todo_fact` of the sheet's distinct values."""
+        return _todo_fact(self.is_str, self.texts)
+
+    def blank(self) -> np.ndarray:
+        """Rows x columns: True where a cell is empty or white space only."""
+        n = len(self.grid)
+        if not self.codes:
+            return np.zeros((n, 0), dtype=bool)
+        return np.column_stack([self.blank_fact[c] for c in self.codes])
+
+    def equals(self, j: int, value: str) -> np.ndarray:
+        """Rows whose cell in column ``j`` is the text ``value``."""
+        lo, hi = self.bounds[j]
+        fact = np.zeros(self.NA + 1, dtype=bool)
+        same = self.texts.iloc[lo:hi].eq(value).fillna(False).to_numpy(dtype=bool)
+        fact[lo:hi] = self.is_str[lo:hi] & same
+        return fact[self.codes[j]]
+
+    def total_fact(self, columns: list[int], enc: str | None) -> np.ndarray:
+        """Per distinct value (+ NA): a total label ("Tổng cộng", "Cộng"...), for the values
+        of ``columns`` (others: False). Text only, at most 60 characters, holding "ng"."""
+        if self._total is None:
+            self._total = np.zeros(self.NA + 1, dtype=bool)
+            self._total_done = np.zeros(self.NA + 1, dtype=bool)
+            self._total_done[self.NA] = True
+        wanted = np.zeros(self.NA + 1, dtype=bool)
+        for j in columns:
+            wanted[self.codes[j]] = True
+        todo = np.flatnonzero(wanted & ~self._total_done)
+        self._total_done[todo] = True
+        todo = todo[self.is_str[todo]]
+        if len(todo):
+            t = self.texts.iloc[todo]
+            cand = t.str.contains("ng", case=False, regex=False) & t.str.len().le(60)
+            todo = todo[cand.fillna(False).to_numpy(dtype=bool)]
+        if len(todo):
+            todo = todo[_may_be_total(self.texts.iloc[todo])]
+        if len(todo):
+            fixed = _repair_cells(self.values_of(todo), enc)
+            hit = np.fromiter((parse.is_total_label(f) for f in fixed), bool, len(fixed))
+            self._total[todo[hit]] = True
+        return self._total
+
+    def letter_fact(self, idx: np.ndarray) -> np.ndarray:
+        """Per distinct value (+ NA): text holding a letter, for the values ``idx``."""
+        fact = np.zeros(self.NA + 1, dtype=bool)
+        idx = np.unique(idx)
+        idx = idx[idx < self.NA]
+        idx = idx[self.is_str[idx]]
+        if len(idx):
+            has = self.texts.iloc[idx].str.contains(_LETTER_RE, regex=True)
+            fact[idx] = has.fillna(False).to_numpy(dtype=bool)
+        return fact
 
 
 def _classify_rows(
-    body: pd.DataFrame,
-    blank: pd.DataFrame,
+    cells: _Cells,
+    blank: np.ndarray,
+    start: int,
     mapping: dict[int, str],
     header_last: list[str],
     enc: str | None,
-) -> pd.Series:
-    """Class of each body row (rows under the header): data, blank, header, total, footer."""
-    n_nonblank = (~blank).sum(axis=1)
-    cls = pd.Series("data", index=body.index, dtype="str")
-    is_blank = n_nonblank.eq(0)
+) -> np.ndarray:
+    """Class of each body row (rows ``start:`` of the sheet, under the header): data, blank,
+    header, total, footer (as ``_DATA``... codes)."""
+    body_blank = blank[start:]
+    n_body = len(body_blank)
+    codes = [c[start:] for c in cells.codes]
+    n_nonblank = (~body_blank).sum(axis=1)
+    cls = np.full(n_body, _DATA, dtype=np.int8)
+    is_blank = n_nonblank == 0
 
     # Repeated header rows (page headers of long exports): exact copies of the header cells.
-    repeated = pd.Series(False, index=body.index)
+    repeated = np.zeros(n_body, dtype=bool)
     keyed = [
         (j, header_last[j]) for j in sorted(mapping) if j < len(header_last) and header_last[j]
     ]
     if len(keyed) >= 2:
-        hits = pd.Series(0, index=body.index)
+        hits = np.zeros(n_body, dtype=np.int64)
         for j, k in keyed:
-            hits = hits + _as_text(body.iloc[:, j]).eq(k).astype(int)
-        repeated = hits.ge(max(2, (len(keyed) + 1) // 2))
+            hits += cells.equals(j, k)[start:]
+        repeated = hits >= max(2, (len(keyed) + 1) // 2)
 
     # Totals: school name, or the first text cell among the first columns.
-    total = pd.Series(False, index=body.index)
     name_cols = [j for j, c in mapping.items() if c == "school_name"]
+    first_cols = list(range(min(5, len(codes))))
+    total_fact = cells.total_fact(sorted(set(name_cols) | set(first_cols)), enc)
+    total = np.zeros(n_body, dtype=bool)
     for j in name_cols:
-        total |= _total_mask(body.iloc[:, j], enc)
+        total |= total_fact[codes[j]]
     # "First text cell": only rows where one of the first columns holds a total label.
-    first_cols = list(range(min(5, body.shape[1])))
-    any_label = pd.Series(False, index=body.index)
+    any_label = np.zeros(n_body, dtype=bool)
     for j in first_cols:
-        any_label |= _total_mask(body.iloc[:, j], enc)
-    if bool(any_label.any()):
-        sub = body.loc[any_label, first_cols]
-        first_text = pd.Series("", index=sub.index, dtype="str")
-        for j in reversed(range(len(first_cols))):
-            col = _as_text(sub.iloc[:, j])
-            first_text = col.where(col.str.contains(_LETTER_RE, regex=True), first_text)
-        total.loc[sub.index] |= _total_mask(first_text, enc)
+        any_label |= total_fact[codes[j]]
+    if any_label.any():
+        rows = np.flatnonzero(any_label)
+        sub = [codes[j][rows] for j in first_cols]
+        letter = cells.letter_fact(np.concatenate(sub))
+        first_text = np.full(len(rows), cells.NA)  # no text with a letter: ""
+        for c in reversed(sub):
+            first_text = np.where(letter[c], c, first_text)
+        total[rows] |= total_fact[first_text]
 
     # Footer: after the last "dense" row, from the first footer-looking row on.
     n_mapped = max(1, len(mapping))
-    dense = n_nonblank.ge(max(3, -(-6 * n_mapped // 10))) & ~total & ~repeated
-    dense_pos = dense.to_numpy().nonzero()[0]
+    dense = (n_nonblank >= max(3, -(-6 * n_mapped // 10))) & ~total & ~repeated
+    dense_pos = np.flatnonzero(dense)
     tail_from = int(dense_pos[-1]) + 1 if len(dense_pos) else 0
-    footer = pd.Series(False, index=body.index)
-    tail = body.iloc[tail_from:]
-    if len(tail):
-        tail_blank = blank.iloc[tail_from:].all(axis=1).to_numpy()
-        tail_total = total.iloc[tail_from:].to_numpy()
+    footer = np.zeros(n_body, dtype=bool)
+    if tail_from < n_body:
+        tail_blank = body_blank[tail_from:].all(axis=1)
+        tail_total = total[tail_from:]
         # Footers are short: look at the last rows only (bounded work on any sheet).
-        positions = (~tail_blank & ~tail_total).nonzero()[0][-FOOTER_SCAN_ROWS:].tolist()
+        positions = np.flatnonzero(~tail_blank & ~tail_total)[-FOOTER_SCAN_ROWS:].tolist()
         first_marker = None
         for pos in positions:
-            row = tail.iloc[pos].tolist()
-            cells = [c for c in (_cell_text(v).strip() for v in row) if c]
-            key = K.header_key(" ".join(_repair_cells(cells, enc)))
-            if _FOOTER_RE.search(key) or (len(cells) <= 2 and _SIGNATORY_RE.match(key)):
+            row = cells.grid.iloc[start + tail_from + pos].tolist()
+            texts = [c for c in (_cell_text(v).strip() for v in row) if c]
+            key = K.header_key(" ".join(_repair_cells(texts, enc)))
+            if _FOOTER_RE.search(key) or (len(texts) <= 2 and _SIGNATORY_RE.match(key)):
                 first_marker = pos
                 break
         if first_marker is not None:
-            footer.loc[tail.index[first_marker:]] = True
+            footer[tail_from + first_marker :] = True
 
-    cls[total] = "total"
-    cls[footer & ~total] = "footer"
-    cls[repeated] = "header"
-    cls[is_blank] = "blank"
+    cls[total] = _TOTAL
+    cls[footer & ~total] = _FOOTER
+    cls[repeated] = _HEADER
+    cls[is_blank] = _BLANK
     return cls
 
 
@@ -553,6 +729,9 @@ class _Probe:
     head_rows: list[list[str]]  # repaired text of the first rows
     load: object  # callable (n_top_rows) -> pd.DataFrame of every row (raw values)
     n_rows_hint: int | None = None
+    #: the finished table, kept when the probe sits in the file cache (see ``_finished``)
+    table: RawTable | None = None
+    cached: bool = False
 
     @property
     def kind(self) -> str | None:
@@ -626,29 +805,27 @@ def _finish(probe: _Probe) -> RawTable:
         for j in range(grid.shape[1], len(header.cells)):
             grid[j] = ""
     grid.index = pd.RangeIndex(1, n + 1, name="source_row")
-    blank = _blank_frame(grid)
+    cells = _Cells(grid)
+    blank = cells.blank()
     row_blank = blank.all(axis=1)
-    cls = pd.Series("data", index=grid.index, dtype="str")
+    cls = np.full(n, _DATA, dtype=np.int8)
     h0, h1 = header.start, header.end
-    cls.iloc[:h0] = "title"
-    cls.iloc[h0:h1] = "header"
+    cls[:h0] = _TITLE
+    cls[h0:h1] = _HEADER
     body_from = h1
     if h1 < n:
         first = [_cell_text(v) for v in grid.iloc[h1].tolist()]
         if _is_numbering_row(first):
-            cls.iloc[h1] = "header"
+            cls[h1] = _HEADER
             body_from = h1 + 1
     header_last = [c[-1] if c else "" for c in header.cells]
     if body_from < n:
-        body_cls = _classify_rows(
-            grid.iloc[body_from:],
-            blank.iloc[body_from:],
-            header.mapping,
-            header_last,
-            probe.legacy,
+        cls[body_from:] = _classify_rows(
+            cells, blank, body_from, header.mapping, header_last, probe.legacy
         )
-        cls.iloc[body_from:] = body_cls.to_numpy()
-    cls[row_blank & cls.ne("header")] = "blank"
+    cls[row_blank & (cls != _HEADER)] = _BLANK
+    sel = (cls == _DATA) | (cls == _TOTAL)
+    del blank
 
     # Column mapping: keep non-personal canonical columns, in canonical order.
     by_name: dict[str, int] = {}
@@ -664,21 +841,25 @@ def _finish(probe: _Probe) -> RawTable:
         if j not in header.mapping and not K.is_ignored_header(c)
     ]
     keep = [name for name in spec.kept_columns if name in by_name]
-    sel = cls.isin(["data", "total"])
     kept = grid.loc[sel, [by_name[name] for name in keep]]
     kept.columns = keep
-    del grid, blank
+    todo = cells.todo() if keep else None
+    kept_codes = [cells.codes[by_name[name]][sel] for name in keep]
+    values_of = cells.values_of
+    del grid
     repairs = dict.fromkeys(REPAIR_KINDS, 0)
-    for name in keep:
-        cleaned, counts = _clean_values(kept[name], probe.legacy)
-        kept[name] = cleaned
+    memo: dict = {}
+    for name, codes in zip(keep, kept_codes, strict=True):
+        cleaned, counts = _clean_coded(kept[name], codes, values_of, todo, probe.legacy, memo)
+        if cleaned is not None:
+            kept[name] = cleaned
         for r, v in counts.items():
             repairs[r] += v
     row_cls = cls[sel]
-    data = kept[row_cls.eq("data").to_numpy()]
-    totals = kept[row_cls.eq("total").to_numpy()]
-    counts = cls.value_counts()
-    row_classes = {c: int(counts.get(c, 0)) for c in ROW_CLASSES}
+    data = kept[row_cls == _DATA]
+    totals = kept[row_cls == _TOTAL]
+    counts = np.bincount(cls, minlength=len(ROW_CLASSES))
+    row_classes = {c: int(counts[i]) for i, c in enumerate(ROW_CLASSES)}
     return RawTable(
         file=probe.file,
         sheet=probe.sheet,
@@ -698,6 +879,27 @@ def _finish(probe: _Probe) -> RawTable:
     )
 
 
+def _detect_legacy_head(head: list[list[object]]) -> str | None:
+    """``legacy.detect_legacy_frame`` of the first rows as text (``_cell_text`` of each cell,
+    short rows padded with ``""``), column by column, without building a frame: a column is
+    reduced to its distinct cells first and only those are turned into text."""
+    if not head:
+        return None
+
+    def columns():
+        for col in itertools.zip_longest(*head, fillvalue=""):
+            texts = {v for v in col if type(v) is str}
+            try:
+                # (type, value): 1, 1.0 and True compare equal but read differently.
+                others = {(type(v), v) for v in col if type(v) is not str}
+                texts.update(_cell_text(v) for _, v in others)
+            except TypeError:  # an unhashable cell (never from calamine or csv)
+                texts.update(_cell_text(v) for v in col if type(v) is not str)
+            yield texts
+
+    return legacy.detect_legacy_columns(columns())
+
+
 def _probe_grid(
     rel: str,
     sheet: str,
@@ -708,11 +910,7 @@ def _probe_grid(
     load,
 ) -> _Probe:
     """Decide legacy encoding and header from the first rows of a sheet."""
-    width = max((len(r) for r in head), default=0)
-    sample = pd.DataFrame(
-        [[_cell_text(v) for v in r] + [""] * (width - len(r)) for r in head], dtype="str"
-    )
-    enc = legacy.detect_legacy_frame(sample) if len(sample) else None
+    enc = _detect_legacy_head(head)
     window = head[: HEADER_SEARCH_ROWS + MAX_HEADER_ROWS - 1]
     window_text = [_repair_cells([_cell_text(v) for v in r], enc) for r in window]
     info = find_header(window_text, merges)
@@ -846,7 +1044,9 @@ def _pick_delimiter(sample: str) -> tuple[str, list[list[str]], HeaderInfo | Non
     consistent field count)."""
     best = None
     for delim in (",", ";", "\t"):
-        rows = _split_lines(sample, delim, max(LEGACY_SAMPLE_ROWS, 60))
+        # The choice looks at the first 60 lines only; the winner's lines are split in full
+        # below (the legacy sample).
+        rows = _split_lines(sample, delim, 60)
         window = [[c for c in r] for r in rows[: HEADER_SEARCH_ROWS + MAX_HEADER_ROWS - 1]]
         info = find_header([_repair_cells(r, None) for r in window])
         widths = [len(r) for r in rows[:60] if len(r) > 1]
@@ -859,9 +1059,10 @@ def _pick_delimiter(sample: str) -> tuple[str, list[list[str]], HeaderInfo | Non
             mode,
         )
         if best is None or rank > best[0]:
-            best = (rank, delim, rows, info)
+            best = (rank, delim, info)
     assert best is not None
-    return best[1], best[2], best[3]
+    rank, delim, info = best
+    return delim, _split_lines(sample, delim, max(LEGACY_SAMPLE_ROWS, 60)), info
 
 
 def _read_csv_c(data: bytes, delim: str, width: int) -> pd.DataFrame:
@@ -1067,6 +1268,83 @@ def _probe_file(path: Path, raw_root: Path | None) -> list[_Probe | SkippedSheet
     return out
 
 
+# --------------------------------------------------------------------------------------------
+# File cache: cleaning a period reads the folders <= period (carry-forward) and the history
+# reads the earlier folders again; several periods in one process read the same files over
+# and over. Small files are kept, probed and finished, keyed by their content.
+# --------------------------------------------------------------------------------------------
+
+#: Files up to this size are kept in memory once read (per process).
+CACHE_FILE_BYTES = 1 << 20
+#: The cache holds files of at most this many bytes in all (least recently used go first).
+CACHE_TOTAL_BYTES = 48 << 20
+
+_FILE_CACHE: OrderedDict[tuple[str, str, str], tuple[int, list[_Probe | SkippedSheet]]] = (
+    OrderedDict()
+)
+
+
+def clear_cache() -> None:
+    """Forget every file kept by the read cache."""
+    _FILE_CACHE.clear()
+
+
+def _probe_file_cached(path: Path, raw_root: Path | None) -> list[_Probe | SkippedSheet]:
+    """``_probe_file``, kept per process for small files, keyed by path and content."""
+    try:
+        size = path.stat().st_size
+        if not 0 < size <= CACHE_FILE_BYTES:
+            return _probe_file(path, raw_root)
+        digest = hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest()
+    except OSError:
+        return _probe_file(path, raw_root)
+    key = (str(path.resolve()), _rel(path, raw_root), digest)
+    hit = _FILE_CACHE.get(key)
+    if hit is None:
+        items = _probe_file(path, raw_root)  # a bad file raises: nothing is kept
+        for item in items:
+            if isinstance(item, _Probe):
+                item.cached = True
+        _FILE_CACHE[key] = hit = (size, items)
+        total = sum(n for n, _ in _FILE_CACHE.values())
+        while total > CACHE_TOTAL_BYTES and len(_FILE_CACHE) > 1:
+            _, (n, _) = _FILE_CACHE.popitem(last=False)
+            total -= n
+    else:
+        _FILE_CACHE.move_to_end(key)
+    return [
+        item if isinstance(item, _Probe) else replace(item, headers_seen=list(item.headers_seen))
+        for item in hit[1]
+    ]
+
+
+def _copy_table(t: RawTable) -> RawTable:
+    """A RawTable that shares no mutable container with ``t`` (frames are copy-on-write)."""
+    return replace(
+        t,
+        data=t.data.copy(deep=False),
+        totals=t.totals.copy(deep=False),
+        row_classes=dict(t.row_classes),
+        repairs=dict(t.repairs),
+        unmapped_columns=list(t.unmapped_columns),
+        personal_columns_dropped=list(t.personal_columns_dropped),
+        header_rows=list(t.header_rows),
+        columns=dict(t.columns),
+    )
+
+
+def _finished(probe: _Probe) -> RawTable:
+    """``_finish(probe)``; a cached probe keeps its table (and drops its rows) for next time.
+    Every caller gets its own copy."""
+    if probe.table is not None:
+        return _copy_table(probe.table)
+    table = _finish(probe)
+    if probe.cached:
+        probe.table = _copy_table(table)
+        probe.load = None  # the rows are no longer needed
+    return table
+
+
 def read_file(
     path: Path | str, raw_root: Path | str | None = None
 ) -> list[RawTable | SkippedSheet]:
@@ -1078,8 +1356,8 @@ def read_file(
     """
     raw_root = Path(raw_root) if raw_root is not None else Path(path).parent.parent
     out: list[RawTable | SkippedSheet] = []
-    for item in _probe_file(Path(path), raw_root):
-        out.append(_finish(item) if isinstance(item, _Probe) else item)
+    for item in _probe_file_cached(Path(path), raw_root):
+        out.append(_finished(item) if isinstance(item, _Probe) else item)
     return out
 
 
@@ -1087,16 +1365,19 @@ def read_folder(
     folder: Path | str,
     raw_root: Path | str | None = None,
     skipped: list[SkippedSheet] | None = None,
+    kinds: tuple[str, ...] | None = None,
 ) -> list[RawTable]:
     """Read every file of one folder (sorted names). Skipped sheets are appended to
-    ``skipped`` when a list is given."""
+    ``skipped`` when a list is given. With ``kinds``, only the sheets of those kinds are
+    turned into tables (the others are classified from their header rows and left)."""
     folder = Path(folder)
     raw_root = Path(raw_root) if raw_root is not None else folder.parent
     tables: list[RawTable] = []
     for path in list_files(folder):
-        for item in read_file(path, raw_root):
-            if isinstance(item, RawTable):
-                tables.append(item)
+        for item in _probe_file_cached(path, raw_root):
+            if isinstance(item, _Probe):
+                if kinds is None or item.kind in kinds:
+                    tables.append(_finished(item))
             elif skipped is not None:
                 skipped.append(item)
     return tables
@@ -1131,7 +1412,7 @@ def read_period(raw_root: Path | str, period: str) -> PeriodInput:
         pending: list[_Probe] = []
         newest = folder == folders[-1]
         for path in files:
-            items = _probe_file(path, raw_root)
+            items = _probe_file_cached(path, raw_root)
             used = [i for i in items if isinstance(i, _Probe) and served[i.kind] is None]
             for item in items:
                 if isinstance(item, SkippedSheet):
@@ -1142,7 +1423,7 @@ def read_period(raw_root: Path | str, period: str) -> PeriodInput:
                 pending.append(item)
                 found_here.add(item.kind)
         for probe in pending:
-            tables.append(_finish(probe))
+            tables.append(_finished(probe))
         for kind in sorted(found_here):
             served[kind] = folder
     if n_files == 0:
@@ -1172,6 +1453,7 @@ __all__ = [
     "PeriodInput",
     "RawTable",
     "SkippedSheet",
+    "clear_cache",
     "decode_bytes",
     "find_header",
     "list_files",

@@ -765,6 +765,26 @@ def _group_keys_longest_first() -> tuple[str, ...]:
 
 def _as_parts(cell: object) -> tuple[str, ...]:
     """A header cell as its non-empty parts (group..., sub), consecutive repeats removed."""
+    if _is_text_cell(cell):
+        return _as_parts_cached(cell)
+    return _as_parts_uncached(cell)
+
+
+def _is_text_cell(cell: object) -> bool:
+    """A str, or a tuple of str/None parts: safe as a cache key (``1 == 1.0 == True`` would
+    mix up numbers whose text differs)."""
+    if type(cell) is str:
+        return True
+    return type(cell) is tuple and all(p is None or type(p) is str for p in cell)
+
+
+@lru_cache(maxsize=1 << 16)
+def _as_parts_cached(cell: str | tuple) -> tuple[str, ...]:
+    # Header texts repeat across candidate rows, sheets, files and periods.
+    return _as_parts_uncached(cell)
+
+
+def _as_parts_uncached(cell: object) -> tuple[str, ...]:
     if isinstance(cell, (tuple, list)):
         raw = [str(p) for p in cell if p is not None and str(p).strip() != ""]
     elif cell is None:
@@ -856,23 +876,40 @@ def match_columns(kind: str, header_cells: Sequence[object]) -> dict[int, str]:
 
 def _match(kind: str, header_cells: Sequence[object]) -> tuple[dict[int, str], int]:
     """(mapping, sum of the match qualities of the mapped columns)."""
-    cands = []
+    cells = _hashable_cells(header_cells)
+    if cells is None:
+        items, quality = _match_items(kind, header_cells)
+    else:
+        items, quality = _match_cached(kind, cells)
+    return dict(items), quality
+
+
+def _hashable_cells(header_cells: Sequence[object]) -> tuple | None:
+    """``header_cells`` as a tuple usable as a cache key, or None when a cell is not text
+    (a str, None, or a tuple of str/None parts)."""
+    cells = tuple(header_cells)
+    if all(c is None or _is_text_cell(c) for c in cells):
+        return cells
+    return None
+
+
+@lru_cache(maxsize=1 << 14)
+def _match_cached(kind: str, cells: tuple) -> tuple[tuple[tuple[int, str], ...], int]:
+    # A header candidate (a row, or 2-3 rows of a merged header) is classified once per
+    # process: the same forms come back in every file and every period.
+    return _match_items(kind, cells)
+
+
+def _match_items(
+    kind: str, header_cells: Sequence[object]
+) -> tuple[tuple[tuple[int, str], ...], int]:
+    found = []
     for i, cell in enumerate(header_cells):
         c = _candidate(kind, _as_parts(cell))
         if c is not None:
-            quality, rank, name = c
-            cands.append((-quality, rank, i, name))
-    cands.sort()
-    taken: set[str] = set()
-    mapping: dict[int, str] = {}
-    quality = 0
-    for neg_quality, _, i, name in cands:
-        if name in taken and name not in PERSONAL_COLUMNS:
-            continue
-        taken.add(name)
-        mapping[i] = name
-        quality -= neg_quality
-    return dict(sorted(mapping.items())), quality
+            found.append((i, c))
+    mapping, quality = _assign(found)
+    return tuple(mapping.items()), quality
 
 
 @dataclass(frozen=True)
@@ -907,12 +944,67 @@ class KindMatch:
 
 def match_kinds(header_cells: Sequence[object]) -> list[KindMatch]:
     """A :class:`KindMatch` for every kind, in :data:`KINDS` order."""
+    found = _found_kinds(header_cells)
+    # Fresh mappings: a caller may change its copy.
+    return [_fresh(m) for m in found]
+
+
+def _found_kinds(header_cells: Sequence[object]) -> tuple[KindMatch, ...]:
+    """``match_kinds`` without copies (shared objects: read only)."""
+    cells = _hashable_cells(header_cells)
+    return _match_kinds(header_cells) if cells is None else _match_kinds_cached(cells)
+
+
+def _fresh(m: KindMatch) -> KindMatch:
+    return KindMatch(m.kind, dict(m.mapping), m.complete, m.missing, m.quality)
+
+
+@lru_cache(maxsize=1 << 14)
+def _match_kinds_cached(cells: tuple) -> tuple[KindMatch, ...]:
+    # A header candidate (a row, or 2-3 rows of a merged header) is classified once per
+    # process: the same forms come back in every file and every period.
+    return _match_kinds(cells)
+
+
+def _match_kinds(header_cells: Sequence[object]) -> tuple[KindMatch, ...]:
+    # Each cell's parts and candidates are looked up once for all kinds.
+    per_cell = [_cell_candidates(cell) for cell in header_cells]
     out = []
-    for kind in KINDS:
-        mapping, quality = _match(kind, header_cells)
+    for k, kind in enumerate(KINDS):
+        mapping, quality = _assign([(i, c[k]) for i, c in enumerate(per_cell) if c[k] is not None])
         missing = tuple(KIND_SPECS[kind].missing(mapping.values()))
         out.append(KindMatch(kind, mapping, not missing, missing, quality))
-    return out
+    return tuple(out)
+
+
+def _cell_candidates(cell: object) -> tuple[tuple[int, int, str] | None, ...]:
+    """``_candidate(kind, parts)`` of one header cell for every kind, in :data:`KINDS` order."""
+    if _is_text_cell(cell):
+        return _cell_candidates_cached(cell)
+    parts = _as_parts(cell)
+    return tuple(_candidate(kind, parts) for kind in KINDS)
+
+
+@lru_cache(maxsize=1 << 16)
+def _cell_candidates_cached(cell: str | tuple) -> tuple[tuple[int, int, str] | None, ...]:
+    parts = _as_parts(cell)
+    return tuple(_candidate(kind, parts) for kind in KINDS)
+
+
+def _assign(found: list[tuple[int, tuple[int, int, str]]]) -> tuple[dict[int, str], int]:
+    """Greedy assignment of (column, (quality, rank, canonical)) candidates, as in
+    :func:`_match`: (mapping, sum of qualities)."""
+    cands = sorted((-quality, rank, i, name) for i, (quality, rank, name) in found)
+    taken: set[str] = set()
+    mapping: dict[int, str] = {}
+    total = 0
+    for neg_quality, _, i, name in cands:
+        if name in taken and name not in PERSONAL_COLUMNS:
+            continue
+        taken.add(name)
+        mapping[i] = name
+        total -= neg_quality
+    return dict(sorted(mapping.items())), total
 
 
 def classify(header_cells: Sequence[object]) -> tuple[str | None, dict[int, str], int]:
@@ -930,10 +1022,11 @@ def classify(header_cells: Sequence[object]) -> tuple[str | None, dict[int, str]
 def best_match(header_cells: Sequence[object]) -> KindMatch:
     """The best :class:`KindMatch` of a header: complete kinds first, then most columns, then
     the higher match quality, then :data:`KINDS` order."""
-    return max(
-        match_kinds(header_cells),
+    best = max(
+        _found_kinds(header_cells),
         key=lambda m: (m.complete, m.score, m.quality, -KINDS.index(m.kind)),
     )
+    return _fresh(best)
 
 
 def near_kind(header_cells: Sequence[object], threshold: float = 0.6) -> KindMatch | None:

@@ -48,6 +48,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Literal
 
@@ -484,15 +485,31 @@ def detect_legacy_frame(df: pd.DataFrame | pd.Series, max_votes: int = FRAME_VOT
     after ``max_votes`` decisive cells, so a sheet of a million rows costs no more than a page.
     """
     columns = [df] if isinstance(df, pd.Series) else [df.iloc[:, i] for i in range(df.shape[1])]
+    texts = (
+        _string_uniques(col)
+        for col in columns
+        if pd.api.types.is_string_dtype(col) or col.dtype == object
+    )
+    return detect_legacy_columns(texts, max_votes)
+
+
+def detect_legacy_columns(columns: Iterable[Iterable[object]], max_votes: int = FRAME_VOTES):
+    """:func:`detect_legacy_frame` on plain columns (any iterables of cell values).
+
+    Only text cells with a character above ASCII can vote, so each column is reduced to its
+    distinct non-ASCII strings before anything else (cheap on a page of mostly ASCII cells).
+    Columns are consumed lazily: the walk stops once ``max_votes`` cells have voted.
+    """
     votes: Counter[str] = Counter()
     gains: Counter[str] = Counter()
     seen: set[str] = set()
+    n_votes = 0
     for col in columns:
-        if sum(votes.values()) >= max_votes:
+        if n_votes >= max_votes:
             break
-        if not (pd.api.types.is_string_dtype(col) or col.dtype == object):
-            continue
-        for value in _string_uniques(col):
+        # The same cells, in the same (sorted) order, as ``_string_uniques`` would visit them:
+        # an ASCII text is never a candidate.
+        for value in sorted({v for v in col if isinstance(v, str) and not v.isascii()}):
             if value in seen or not _candidate(value):
                 continue
             seen.add(value)
@@ -500,7 +517,8 @@ def detect_legacy_frame(df: pd.DataFrame | pd.Series, max_votes: int = FRAME_VOT
             if found is not None:
                 votes[found] += 1
                 gains[found] += gain
-                if sum(votes.values()) >= max_votes:
+                n_votes += 1
+                if n_votes >= max_votes:
                     break
     if not votes:
         return None

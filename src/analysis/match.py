@@ -27,7 +27,9 @@ neither (it only gets both as suggestions).
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,6 +182,39 @@ class _Reference:
         return f"{self.name_of.get(code, code)} ({code})"
 
 
+_REFERENCE_CACHE: OrderedDict[tuple[bytes, bytes | None], _Reference] = OrderedDict()
+_REFERENCE_CACHE_SIZE = 4
+
+
+def _fingerprint(df: pd.DataFrame, columns: list[str]) -> bytes:
+    """A digest of the values of ``columns`` (with their names and dtypes)."""
+    h = hashlib.blake2b(digest_size=20)
+    part = df[columns]
+    h.update(repr((list(part.columns), [str(t) for t in part.dtypes], len(part))).encode())
+    h.update(pd.util.hash_pandas_object(part, index=False).to_numpy().tobytes())
+    return h.digest()
+
+
+def _reference(schools: pd.DataFrame, aliases: pd.DataFrame | None) -> _Reference:
+    """``_Reference(schools, aliases)``, kept for the few last school lists (one cleaning run
+    matches every table of every folder against the same list), keyed by content."""
+    key = (
+        _fingerprint(schools, ["school_code", "school_name", "level"]),
+        None
+        if aliases is None or not len(aliases)
+        else _fingerprint(aliases, ["alias", "school_code"]),
+    )
+    ref = _REFERENCE_CACHE.get(key)
+    if ref is None:
+        ref = _Reference(schools, aliases)
+        _REFERENCE_CACHE[key] = ref
+        while len(_REFERENCE_CACHE) > _REFERENCE_CACHE_SIZE:
+            _REFERENCE_CACHE.popitem(last=False)
+    else:
+        _REFERENCE_CACHE.move_to_end(key)
+    return ref
+
+
 def _as_series(values: pd.Series | None, index: pd.Index) -> pd.Series:
     if values is None:
         return pd.Series(None, index=index, dtype="str")
@@ -204,7 +239,7 @@ def match_schools(
     if names is None and codes is None:
         raise ValueError("match_schools needs names or codes")
     index = (names if names is not None else codes).index
-    ref = _Reference(schools, aliases)
+    ref = _reference(schools, aliases)
     name_s = _as_series(names, index)
     code_raw = _as_series(codes, index)
     code_s = (

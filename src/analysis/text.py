@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -74,10 +75,29 @@ def clean_text(value) -> str | None:
     return text or None
 
 
+class _CharTable(dict):
+    """A ``str.translate`` table filled lazily, one computed entry per distinct character."""
+
+    def __init__(self, func: Callable[[str], str | None]):
+        super().__init__()
+        self._func = func
+
+    def __missing__(self, code: int) -> str | None:
+        out = self._func(chr(code))
+        self[code] = out
+        return out
+
+
+# Combining characters vanish, every other character stays itself.
+_DROP_COMBINING = _CharTable(lambda ch: None if unicodedata.combining(ch) else ch)
+
+
 def strip_diacritics(text: str) -> str:
     """'Trường Đức' -> 'Truong Duc' (tones, shapes and đ/Đ)."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return decomposed.translate(_DROP_COMBINING)
 
 
 def fold(value) -> str | None:
@@ -146,13 +166,23 @@ _PREFIX_RES = [
 ]
 
 
+def _fold_char(ch: str) -> str:
+    base = strip_diacritics(ch)
+    return base[:1].lower() if base and base[:1].isalnum() else " "
+
+
+_FOLD_POSITIONS = _CharTable(_fold_char)
+# Letters, digits and combining marks stay; anything else becomes a space.
+_SPACE_PUNCT_KEEP_MARKS = _CharTable(
+    lambda ch: ch if (ch.isalnum() or unicodedata.combining(ch)) else " "
+)
+# Letters and digits stay; anything else becomes a space.
+_SPACE_NON_ALNUM = _CharTable(lambda ch: ch if ch.isalnum() else " ")
+
+
 def _fold_keep_positions(text: str) -> str:
     """Fold that keeps one character per input character (so a match length carries over)."""
-    out = []
-    for ch in text:
-        base = strip_diacritics(ch)
-        out.append(base[:1].lower() if base and base[:1].isalnum() else " ")
-    return "".join(out)
+    return text.translate(_FOLD_POSITIONS)
 
 
 def _split_prefix(name: str) -> tuple[str, str | None, bool]:
@@ -162,7 +192,7 @@ def _split_prefix(name: str) -> tuple[str, str | None, bool]:
     remainder is cut from the original text so diacritics are kept.
     """
     # Normalise punctuation first so character positions line up with the folded copy.
-    spaced = "".join(ch if (ch.isalnum() or unicodedata.combining(ch)) else " " for ch in name)
+    spaced = name.translate(_SPACE_PUNCT_KEEP_MARKS)
     spaced = unicodedata.normalize("NFC", spaced)
     tokens_text = _SPACE_RUN_RE.sub(" ", spaced).strip()
     folded = _fold_keep_positions(tokens_text)
@@ -190,12 +220,17 @@ def _school_parts(value) -> tuple[str | None, str | None]:
     text = clean_text(value)
     if text is None:
         return None, None
+    return _school_parts_of_clean(text)
+
+
+@lru_cache(maxsize=1 << 17)
+def _school_parts_of_clean(text: str) -> tuple[str | None, str | None]:
+    # Memoised: school_key, school_key_ascii and level_hint of one name, in the school list
+    # and in every table matched against it, all need these parts.
     text = unify_tone_placement(text).lower()
     remainder, level, _ = _split_prefix(text)
     if not remainder:  # the name is nothing but a type ("Trường Tiểu học"): keep it whole
-        remainder = _SPACE_RUN_RE.sub(
-            " ", "".join(ch if ch.isalnum() else " " for ch in text)
-        ).strip()
+        remainder = _SPACE_RUN_RE.sub(" ", text.translate(_SPACE_NON_ALNUM)).strip()
     return remainder or None, level
 
 
