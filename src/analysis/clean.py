@@ -819,7 +819,7 @@ def _staff_rows(
     folded = text.fold_series(status)
     active = status.isna() | (folded == "dang lam viec").fillna(False)
     stats["blank_status_active"] = int(status.isna().sum())
-    pkey = privacy.person_key(sid, key)
+    pkey = privacy.person_key(sid, key, normalised=True)
     level = m.school_code.map(dict(zip(schools["school_code"], schools["level"], strict=True)))
     folder = df["_tid"].map({i: t.folder for i, t in enumerate(tables)})
     provider, _ = parse.parse_provider(_col(df, "provider"))

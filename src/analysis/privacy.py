@@ -123,16 +123,30 @@ def normalise_staff_id(values: pd.Series) -> pd.Series:
         text = pd.Series(as_text[codes], index=s.index).astype("str")
     else:
         text = s.astype("str")
-    text = (
-        text.str.normalize("NFC")
-        .str.replace(r"[\s\u00a0\u200b\u200c\u200d\ufeff]+", "", regex=True)
-        .str.upper()
+    # Each repair only where it applies: most ids are plain ASCII digits already.
+    text = _where_needed(text, ~text.str.isascii(), lambda t: t.str.normalize("NFC"))
+    text = _where_needed(
+        text,
+        text.str.contains(_SPACES, regex=True),
+        lambda t: t.str.replace(_SPACES, "", regex=True),
     )
-    # "12345.0" -> "12345", only where it applies (a back-reference makes pandas loop in Python)
-    float_like = text.str.fullmatch(r"\d+\.0+").fillna(False).astype(bool)
-    if float_like.any():
-        text = text.mask(float_like, text[float_like].str.replace(r"\.0+$", "", regex=True))
+    text = text.str.upper()
+    # "12345.0" (a float read from Excel) -> "12345"
+    text = _where_needed(
+        text, text.str.fullmatch(r"\d+\.0+"), lambda t: t.str.replace(r"\.0+$", "", regex=True)
+    )
     return text.where(text != "").astype("str")
+
+
+_SPACES = r"[ \t\n\r\f\v\u00a0\u200b\u200c\u200d\ufeff]+"
+
+
+def _where_needed(text: pd.Series, mask: pd.Series, repair) -> pd.Series:
+    """``repair`` applied to the rows of ``mask`` only (vectorised on that subset)."""
+    mask = mask.fillna(False).astype(bool)
+    if not mask.any():
+        return text
+    return text.mask(mask, repair(text[mask]))
 
 
 def _cell_text(value) -> str:
@@ -144,11 +158,15 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def person_key(staff_ids: pd.Series, key: bytes) -> pd.Series:
-    """Keyed BLAKE2b (8-byte digest) of the normalised staff_id, as 16 hex characters."""
+def person_key(staff_ids: pd.Series, key: bytes, *, normalised: bool = False) -> pd.Series:
+    """Keyed BLAKE2b (8-byte digest) of the normalised staff_id, as 16 hex characters.
+
+    ``normalised=True``: the ids already went through :func:`normalise_staff_id` (the cleaning
+    stage normalises and pads them first), so they are hashed as they are.
+    """
     if not isinstance(key, bytes | bytearray) or not key:
         raise PrivacyError("Khoá bí danh không hợp lệ (cần một dãy byte khác rỗng).")
-    norm = normalise_staff_id(staff_ids)
+    norm = staff_ids.astype("str") if normalised else normalise_staff_id(staff_ids)
     codes, uniques = pd.factorize(norm, use_na_sentinel=True)
     # Keyed BLAKE2b per unique id (a loop per unique value, not per row): a MAC by design
     # (RFC 7693), and about twice as fast as HMAC-SHA256 on 1,66 million ids.
