@@ -291,6 +291,11 @@ def _stack(tables: list[RawTable]) -> pd.DataFrame:
     return df
 
 
+def _level_of(school_codes: pd.Series, schools: pd.DataFrame) -> pd.Series:
+    """The level (Cấp học) of each matched school code, from the school list."""
+    return school_codes.map(pd.Series(schools["level"].to_numpy(), index=schools["school_code"]))
+
+
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
     if name in df.columns:
         return df[name]
@@ -820,7 +825,7 @@ def _staff_rows(
     active = status.isna() | (folded == "dang lam viec").fillna(False)
     stats["blank_status_active"] = int(status.isna().sum())
     pkey = privacy.person_key(sid, key, normalised=True)
-    level = m.school_code.map(dict(zip(schools["school_code"], schools["level"], strict=True)))
+    level = _level_of(m.school_code, schools)
     folder = df["_tid"].map({i: t.folder for i, t in enumerate(tables)})
     provider, _ = parse.parse_provider(_col(df, "provider"))
     rows = pd.DataFrame(
@@ -1054,7 +1059,7 @@ def clean_counts(tables: list[RawTable], schools: pd.DataFrame, aliases: pd.Data
                 "message": "Tỷ lệ (%) không đọc được: bỏ qua, dùng số liệu.",
             }
         )
-    level = m.school_code.map(dict(zip(schools["school_code"], schools["level"], strict=True)))
+    level = _level_of(m.school_code, schools)
     out = pd.DataFrame(
         {
             "school_code": m.school_code,
@@ -1172,7 +1177,7 @@ def clean_infrastructure(
     )
     kept = ~checks.refused
     kk = kept.to_numpy()
-    level = m.school_code.map(dict(zip(schools["school_code"], schools["level"], strict=True)))
+    level = _level_of(m.school_code, schools)
     out = pd.DataFrame(
         {
             "school_code": m.school_code,
@@ -1262,7 +1267,7 @@ def clean_records(tables: list[RawTable], schools: pd.DataFrame, aliases: pd.Dat
     )
     kept = ~checks.refused
     kk = kept.to_numpy()
-    level = m.school_code.map(dict(zip(schools["school_code"], schools["level"], strict=True)))
+    level = _level_of(m.school_code, schools)
     out = pd.DataFrame(
         {
             "school_code": m.school_code,
