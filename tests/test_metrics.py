@@ -252,16 +252,18 @@ def test_vn_columns(proc):
     assert t["Tỷ lệ có chữ ký số (%)"].tolist()[1] == 56.0
 
 
-PROCESSED_SAMPLE = paths.PROCESSED_DIR / "2024-04-19"
+@pytest.fixture(scope="module")
+def processed_sample(tmp_path_factory):
+    """The committed sample's 2024-04-19, cleaned into a temporary folder by this test."""
+    from analysis.clean import clean_period
+
+    out = tmp_path_factory.mktemp("processed")
+    clean_period("2024-04-19", paths.RAW_DIR, out, key=b"backtest-key" * 3)
+    return out / "2024-04-19"
 
 
-@pytest.mark.skipif(
-    not (PROCESSED_SAMPLE / "schools.parquet").is_file(),
-    reason="data/processed/2024-04-19 chưa có: chạy `python -m analysis sample` rồi "
-    "`python -m analysis clean --period 2024-04-19` trước (bước làm sạch đang được viết).",
-)
-def test_backtest_sample_2024_04_19():
-    p = metrics.load_processed(PROCESSED_SAMPLE)
+def test_backtest_sample_2024_04_19(processed_sample):
+    p = metrics.load_processed(processed_sample)
     scale = metrics.scale_by_level(p.schools).set_index("level")
     expected = {
         "Mầm non": (82, 1127, 25915),
