@@ -291,6 +291,11 @@ def _stack(tables: list[RawTable]) -> pd.DataFrame:
     return df
 
 
+def _source(df: pd.DataFrame) -> dict[str, pd.Series]:
+    """The source columns (file, sheet, row) every processed table carries."""
+    return {col: df[col] for col in schemas.SOURCE_COLUMNS}
+
+
 def _level_of(school_codes: pd.Series, schools: pd.DataFrame) -> pd.Series:
     """The level (Cấp học) of each matched school code, from the school list."""
     return school_codes.map(pd.Series(schools["level"].to_numpy(), index=schools["school_code"]))
@@ -702,9 +707,7 @@ def clean_schools(tables: list[RawTable]) -> _KindOut:
             "n_pupils": parsed["n_pupils"],
             "n_pupils_with_id": parsed["n_pupils_with_id"],
             "n_pupils_verified": parsed["n_pupils_verified"],
-            "source_file": df["source_file"],
-            "source_sheet": df["source_sheet"],
-            "source_row": df["source_row"],
+            **_source(df),
         }
     )[kept.to_numpy()]
     table = schemas.conform("schools", out)
@@ -842,9 +845,7 @@ def _staff_rows(
             "expires_on": dates["expires_on"],
             "active": active.astype(bool),
             "status": status,
-            "source_file": df["source_file"],
-            "source_sheet": df["source_sheet"],
-            "source_row": df["source_row"],
+            **_source(df),
             "_folder": folder.astype("str"),
         }
     )
@@ -1068,9 +1069,7 @@ def clean_counts(tables: list[RawTable], schools: pd.DataFrame, aliases: pd.Data
             "n_signed": n_signed,
             "rate_reported": rate.astype("float64"),
             "superseded": False,
-            "source_file": df["source_file"],
-            "source_sheet": df["source_sheet"],
-            "source_row": df["source_row"],
+            **_source(df),
         }
     )[kk]
     tc = _total_checks(
@@ -1185,9 +1184,7 @@ def clean_infrastructure(
             "n_fibre": parsed["n_fibre"],
             "speed_mbps": speed.astype("float64"),
             "n_computers": parsed["n_computers"],
-            "source_file": df["source_file"],
-            "source_sheet": df["source_sheet"],
-            "source_row": df["source_row"],
+            **_source(df),
         }
     )[kk]
     tc = _total_checks(
@@ -1277,9 +1274,7 @@ def clean_records(tables: list[RawTable], schools: pd.DataFrame, aliases: pd.Dat
             "n_pupils": pupils,
             "n_signed_teacher": teacher,
             "n_signed_principal": principal,
-            "source_file": df["source_file"],
-            "source_sheet": df["source_sheet"],
-            "source_row": df["source_row"],
+            **_source(df),
         }
     )[kk]
     tc = _total_checks(
