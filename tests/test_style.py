@@ -68,8 +68,12 @@ def test_save_is_byte_identical_and_closes(tmp_path, suffix):
 
     fig = draw()
     returned = style.save(fig, tmp_path / "a" / "fig")
-    assert returned is fig and not plt.fignum_exists(fig.number)
+    assert returned.figure is fig and not plt.fignum_exists(fig.number)
     first = (tmp_path / "a" / f"fig{suffix}").read_bytes()
+    assert getattr(returned, suffix[1:]) == tmp_path / "a" / f"fig{suffix}"
+    if suffix == ".png":  # a notebook shows the file that was written, at ~96 px per inch
+        data, meta = returned._repr_png_()
+        assert data == first and meta["width"] == round(fig.get_figwidth() * 96)
     style.save(draw(), tmp_path / "a" / "fig")
     assert (tmp_path / "a" / f"fig{suffix}").read_bytes() == first
     assert not list((tmp_path / "a").glob("*.tmp*"))

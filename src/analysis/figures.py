@@ -752,8 +752,9 @@ def publish(
     period: str | None = None,
     sample: bool = False,
     **options,
-) -> Figure | None:
-    """Render, save ``<out_dir>/<name>.png/.svg`` and return the (closed) figure for display.
+) -> style.SavedFigure | None:
+    """Render, save ``<out_dir>/<name>.png/.svg`` and return a ``style.SavedFigure``: a
+    notebook cell ending with it shows the saved PNG; ``.figure`` is the (closed) figure.
 
     A district figure (``DISTRICT_FIGURES``) whose tables are absent is not drawn: its old
     files are removed and None is returned (a notebook cell then shows nothing).

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import io
 import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
@@ -193,20 +194,55 @@ def normalize_text(fig: Figure) -> Figure:
     return fig
 
 
-def save(fig: Figure, path_without_suffix: Path | str) -> Figure:
+class SavedFigure:
+    """What ``save`` returns: the figure, its two files, and the saved PNG for display.
+
+    A notebook cell ending with it shows the PNG that was written (``_repr_png_``) instead of
+    having the inline backend draw the figure a third time: the same picture the report uses,
+    at no cost (drawing is most of a figure cell's time, see ``benchmarks/bench_batch.py``).
+    """
+
+    #: Display width: the figure's width at 96 px per inch (a 16 cm figure is ~600 px wide).
+    DISPLAY_DPI = 96
+
+    def __init__(self, figure: Figure, png: Path, svg: Path, png_bytes: bytes):
+        self.figure = figure
+        self.png = png
+        self.svg = svg
+        self._png_bytes = png_bytes
+
+    def _repr_png_(self):
+        width = round(self.figure.get_figwidth() * self.DISPLAY_DPI)
+        return self._png_bytes, {"width": width}
+
+    def __repr__(self) -> str:
+        return f"<SavedFigure {self.png.name} + {self.svg.name} in {self.png.parent}>"
+
+
+def save(fig: Figure, path_without_suffix: Path | str) -> SavedFigure:
     """Write ``<path>.png`` (200 dpi) and ``<path>.svg``, byte-identical on a rerun.
 
-    The figure is closed (no pyplot state is kept) and returned, so a notebook cell can end
-    with it and still show it inline.
+    The figure is closed (no pyplot state is kept). The layout is computed once, for the PNG,
+    and frozen for the SVG (same positions, one constrained-layout pass less). Returns a
+    ``SavedFigure`` that a notebook cell can end with to show the saved PNG.
     """
     base = Path(path_without_suffix)
     base.parent.mkdir(parents=True, exist_ok=True)
     normalize_text(fig)
+    written: dict[str, bytes] = {}
     with use_style():
         for suffix, metadata in ((".png", {"Software": None}), (".svg", {"Date": None})):
-            target = base.with_name(base.name + suffix)
-            tmp = base.with_name(base.name + ".tmp" + suffix)
-            fig.savefig(tmp, dpi=DPI, metadata=metadata)
-            tmp.replace(target)
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=suffix[1:], dpi=DPI, metadata=metadata)
+            written[suffix] = buffer.getvalue()
+            if suffix == ".png":
+                fig.set_layout_engine("none")
+    for suffix, data in written.items():
+        target = base.with_name(base.name + suffix)
+        tmp = base.with_name(base.name + ".tmp" + suffix)
+        tmp.write_bytes(data)
+        tmp.replace(target)
     plt.close(fig)
-    return fig
+    return SavedFigure(
+        fig, base.with_name(base.name + ".png"), base.with_name(base.name + ".svg"), written[".png"]
+    )
