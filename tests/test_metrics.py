@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -434,3 +435,36 @@ def test_sort_is_vietnamese_stable_and_missing_last():
     assert out["n"].tolist() == expected
     nums = pd.DataFrame({"x": pd.array([3, None, 1, 3], dtype="Int64"), "i": [0, 1, 2, 3]})
     assert metrics._sort(nums, ["x"])["i"].tolist() == [2, 0, 3, 1]
+
+
+def test_headline_merge_waits_for_the_other_notebooks_merge(tmp_path):
+    """The batch runs notebooks 20 and 30 together; their merges of headline.json must not
+    interleave (a merge that read the parts before the other part was written, and wrote
+    last, would drop that part). While one merge holds the lock, the other waits."""
+    import multiprocessing
+    import time
+
+    metrics.write_headline("coverage", {"signed_th": 1}, tmp_path)
+    # spawn, not fork: a forked child would share the parent's locked descriptor
+    context = multiprocessing.get_context("spawn")
+    with metrics._locked(tmp_path):
+        other = context.Process(
+            target=metrics.write_headline, args=("scale", {"schools_th": 2}, tmp_path)
+        )
+        other.start()
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "headline_scale.json").exists():  # its part is written first
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(0.5)  # ample time to merge, were it not waiting
+        assert other.is_alive()
+        assert json.loads((tmp_path / "headline.json").read_text("utf-8")) == {"signed_th": 1}
+    other.join(30)
+    assert other.exitcode == 0
+    head = json.loads((tmp_path / "headline.json").read_text("utf-8"))
+    assert head == {"schools_th": 2, "signed_th": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "headline.json",
+        "headline_coverage.json",
+        "headline_scale.json",
+    ]

@@ -27,15 +27,19 @@ Decisions worth knowing (also in the report of this module):
   distinct value); no Python loop per school or per person (1,66 million staff in ~2 s).
 - Headline numbers: notebook 20 writes ``headline_coverage.json``, notebook 30
   ``headline_scale.json``; each then (re)writes ``headline.json`` = the merge of the parts
-  present (their keys never overlap), so the order of the runs does not matter.
+  present (their keys never overlap), so the order of the runs does not matter. The batch runs
+  20 and 30 side by side: the merge holds a lock on the ``tables`` folder (POSIX ``flock``),
+  so the last merge always sees both parts.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import unicodedata
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -1382,15 +1386,36 @@ def write_headline(part: str, data: dict, tables_dir: Path | str) -> Path:
     tables_dir.mkdir(parents=True, exist_ok=True)
     _write_json(data, tables_dir / f"headline_{part}.json")
     path = tables_dir / "headline.json"
-    _write_json(read_headline(tables_dir), path)
+    # Notebooks 20 and 30 may run at the same time (analysis.batch). Each part is written
+    # before its merge, and merges are serialised, so the last merge sees every part.
+    with _locked(tables_dir):
+        _write_json(read_headline(tables_dir), path)
     return path
+
+
+@contextmanager
+def _locked(folder: Path):
+    """An exclusive advisory lock on ``folder`` itself for the duration of the block (no lock
+    file is left among the artefacts; a no-op without fcntl)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows (the batch's IPC kernels are POSIX too)
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 # --------------------------------------------------------------------------- files
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    # The process id keeps two notebooks writing the same file at once (headline.json) apart.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
 
