@@ -417,3 +417,93 @@ def test_hash_tree_is_sorted_and_excludes(tmp_path):
     items = manifest.hash_tree(tmp_path, exclude=["manifest.json"])
     assert [i["path"] for i in items] == ["a.txt", "b/z.txt"]
     assert items[0]["sha256"] == hashlib.sha256(b"a").hexdigest() and items[0]["size"] == 1
+
+
+# --------------------------------------------------------------------------- stages
+
+# Stand-ins for two analysis notebooks that can only finish together: each writes its marker,
+# then waits for the other's. Run one after the other they would wait out the timeout.
+MEETS = """\
+import time
+from analysis.paths import RunConfig
+cfg = RunConfig.from_params(period, raw_dir, processed_dir, output_dir)
+cfg.out.mkdir(parents=True, exist_ok=True)
+(cfg.out / "{me}.started").write_text("{me}")
+deadline = time.monotonic() + 60
+while not (cfg.out / "{other}.started").exists():
+    assert time.monotonic() < deadline, "{other} did not run at the same time"
+    time.sleep(0.05)
+"""
+REPORT = """\
+from analysis.paths import RunConfig
+cfg = RunConfig.from_params(period, raw_dir, processed_dir, output_dir)
+seen = sorted(p.name for p in cfg.out.glob("*.started"))
+assert seen == ["a.started", "b.started"], seen
+(cfg.out / "report.txt").write_text("ok")
+"""
+
+
+def test_notebook_stages_from_their_numbers():
+    names = ["10_clean", "15_check", "20_coverage", "30_scale", "89_x", "90_report", "95_pdf"]
+    assert [batch.notebook_stage(n + ".ipynb") for n in names] == [0, 0, 1, 1, 1, 2, 2]
+    paths = [Path(n + ".ipynb") for n in names]
+    assert batch.notebook_stages(paths) == [[0, 1], [2, 3, 4], [5, 6]]
+    assert batch.notebook_stages([Path("20_a.ipynb"), Path("90_b.ipynb")]) == [[0], [1]]
+
+
+@pytest.fixture(scope="module")
+def staged(project, tmp_path_factory):
+    nbs = tmp_path_factory.mktemp("staged") / "notebooks"
+    nbs.mkdir()
+    write_notebook(nbs / "10_clean.ipynb", CLEAN)
+    write_notebook(nbs / "20_a.ipynb", MEETS.format(me="a", other="b"))
+    write_notebook(nbs / "30_b.ipynb", MEETS.format(me="b", other="a"))
+    write_notebook(nbs / "90_report.ipynb", REPORT)
+    return nbs
+
+
+def test_analysis_notebooks_of_a_stage_run_side_by_side(project, staged, tmp_path, capsys):
+    cfg = batch.make_config(
+        project / "raw", tmp_path / "processed", tmp_path / "outputs", staged, notebook_jobs=2
+    )
+    result = batch.run_period(P1, cfg)
+    assert result.ok, result.message
+    assert [n.name for n in result.notebooks] == [
+        "10_clean.ipynb",
+        "20_a.ipynb",
+        "30_b.ipynb",
+        "90_report.ipynb",
+    ]
+    period_dir = tmp_path / "outputs" / P1
+    assert (period_dir / "report.txt").read_text() == "ok"  # 90 ran after both
+    data = manifest.read_manifest(period_dir)
+    assert list(data["timings"]["notebooks"]) == [n.name for n in result.notebooks]
+    printed = capsys.readouterr().out
+    assert printed.index("20_a.ipynb") < printed.index("30_b.ipynb") < printed.index("90_report")
+
+
+def test_a_failing_notebook_of_a_stage_fails_the_period_after_the_other(
+    project, tmp_path, capsys
+):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    write_notebook(nbs / "10_clean.ipynb", CLEAN)
+    write_notebook(nbs / "20_a.ipynb", "x = 1", BOOM)
+    slow_ok = "import time\ntime.sleep(1)\nprint('30 xong')"
+    write_notebook(nbs / "30_b.ipynb", slow_ok)
+    write_notebook(nbs / "90_report.ipynb", "raise SystemExit('90 must not run')")
+    cfg = batch.make_config(
+        project / "raw", tmp_path / "processed", tmp_path / "outputs", nbs, notebook_jobs=2
+    )
+    result = batch.run_period(P2, cfg)
+    assert not result.ok
+    assert "notebook 20_a.ipynb" in result.message and "Cột Chữ ký số bị thiếu" in result.message
+    assert [(n.name, n.ok) for n in result.notebooks] == [
+        ("10_clean.ipynb", True),
+        ("20_a.ipynb", False),
+        ("30_b.ipynb", True),  # the other notebook of the stage was let finish
+    ]
+    outputs = tmp_path / "outputs"
+    assert sorted(p.name for p in outputs.iterdir()) == ["_failed"]  # nothing swapped in
+    assert [p.name for p in (outputs / "_failed" / P2).iterdir()] == ["20_a.ipynb"]
+    assert "90_report" not in capsys.readouterr().out

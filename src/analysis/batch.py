@@ -74,6 +74,8 @@ class BatchConfig:
     progress_bar: bool = False
     prewarm: bool = True
     hide_code: bool = False
+    #: Notebooks of one stage run at the same time (see ``notebook_stages``).
+    notebook_jobs: int = 2
 
 
 @dataclass
@@ -493,8 +495,35 @@ def _failure_message(period: str, name: str, exc: BaseException, saved: Path | N
     return text + f" Kết quả cũ của kỳ {period} (nếu có) được giữ nguyên."
 
 
+def notebook_stage(name: str) -> int:
+    """The stage of a notebook from its number: 10-19 clean (0), 20-89 analyses (1), 90-99
+    report (2). The analyses of one stage only read ``data/processed`` and write their own
+    tables and figures, so a period runs them side by side."""
+    number = int(name[:2])
+    return 0 if number < 20 else 1 if number < 90 else 2
+
+
+def notebook_stages(notebooks: list[Path]) -> list[list[int]]:
+    """Indexes of ``notebooks`` (name order) grouped by ``notebook_stage``, stage order."""
+    groups: dict[int, list[int]] = {}
+    for index, path in enumerate(notebooks):
+        groups.setdefault(notebook_stage(path.name), []).append(index)
+    return [groups[stage] for stage in sorted(groups)]
+
+
+@dataclass
+class _Outcome:
+    index: int
+    seconds: float
+    error: BaseException | None = None
+
+
 def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
-    """Run every notebook for one period; swap the outputs in only if all succeeded."""
+    """Run every notebook for one period; swap the outputs in only if all succeeded.
+
+    Stages run in order (``notebook_stages``); the notebooks of one stage run at the same
+    time, up to ``cfg.notebook_jobs``, each in its own kernel. While a stage runs, the kernels
+    of the next stage start and import their modules."""
     _light_nbformat()
     import nbformat
     import papermill as pm
@@ -514,58 +543,87 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
     params = _parameters(period, cfg, tmp_root)
     notebooks = find_notebooks(cfg.notebooks_dir)
     sources = [nbformat.read(p, as_version=4) for p in notebooks]
+    stages = notebook_stages(notebooks)
     result = PeriodResult(period, ok=False)
     timings: dict[str, float] = {}
+    kernels: dict[int, WarmKernel] = {}
 
-    def warm(index: int) -> WarmKernel | None:
-        if not cfg.prewarm or index >= len(notebooks):
-            return None
-        return WarmKernel(notebook_imports(sources[index]), cfg.notebooks_dir)
+    def start_kernels(stage: list[int]) -> None:
+        for index in stage:
+            modules = notebook_imports(sources[index]) if cfg.prewarm else []
+            kernels[index] = WarmKernel(modules, cfg.notebooks_dir)
 
-    next_kernel = warm(0)
+    def execute(index: int, progress_bar: bool) -> _Outcome:
+        path, kernel = notebooks[index], kernels.pop(index, None)
+        if kernel is None:  # no prewarm: a kernel of its own, started now
+            kernel = WarmKernel([], cfg.notebooks_dir)
+        t0 = time.perf_counter()
+        try:
+            pm.execute_notebook(
+                str(path),
+                str(nb_out_dir / path.name),
+                parameters=params,
+                engine_name=ENGINE_NAME,
+                kernel_name=KERNEL_NAME,
+                language="python",
+                progress_bar=progress_bar,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                execution_timeout=cfg.timeout,
+                report_mode=cfg.hide_code,
+                # The kernel was started in the notebooks folder; papermill's ``cwd`` would
+                # chdir the whole process, which two notebooks in threads must not do.
+                cwd=None,
+                warm_kernel=kernel,
+            )
+        except Exception as exc:  # a failing notebook, a dead kernel, a timeout
+            kernel.shutdown()
+            return _Outcome(index, time.perf_counter() - t0, exc)
+        return _Outcome(index, time.perf_counter() - t0)
+
     try:
-        for index, (path, source) in enumerate(zip(notebooks, sources, strict=True)):
-            kernel, next_kernel = next_kernel, None
-            out_path = nb_out_dir / path.name
-            t0 = time.perf_counter()
-            try:
-                next_kernel = warm(index + 1)
-                pm.execute_notebook(
-                    str(path),
-                    str(out_path),
-                    parameters=params,
-                    engine_name=ENGINE_NAME,
-                    kernel_name=KERNEL_NAME,
-                    language="python",
-                    progress_bar=cfg.progress_bar,
-                    log_output=False,
-                    request_save_on_cell_execute=False,
-                    execution_timeout=cfg.timeout,
-                    report_mode=cfg.hide_code,
-                    cwd=str(cfg.notebooks_dir),
-                    warm_kernel=kernel,
-                )
-            except Exception as exc:  # a failing notebook, a dead kernel, a timeout
-                seconds = time.perf_counter() - t0
-                if kernel is not None:
-                    kernel.shutdown()
-                result.notebooks.append(NotebookRun(path.name, seconds, ok=False))
-                _say(cfg, f"[{period}] {path.name:<36} {_seconds(seconds):>6} s  lỗi")
+        if cfg.prewarm:
+            start_kernels(stages[0])
+        for number, stage in enumerate(stages):
+            if cfg.prewarm and number + 1 < len(stages):
+                start_kernels(stages[number + 1])
+            if len(stage) > 1 and cfg.notebook_jobs > 1:
+                # Threads: each only relays messages to its kernel (a separate process), and
+                # several progress bars on one terminal would garble, so none.
+                from concurrent.futures import ThreadPoolExecutor
+
+                with ThreadPoolExecutor(min(len(stage), cfg.notebook_jobs)) as pool:
+                    outcomes = list(pool.map(lambda index: execute(index, False), stage))
+            else:
+                outcomes = [execute(index, cfg.progress_bar) for index in stage]
+            failures = []
+            for outcome in outcomes:
+                path, source = notebooks[outcome.index], sources[outcome.index]
+                out_path = nb_out_dir / path.name
+                ok = outcome.error is None
+                result.notebooks.append(NotebookRun(path.name, outcome.seconds, ok=ok))
+                state = "ok" if ok else "lỗi"
+                _say(cfg, f"[{period}] {path.name:<36} {_seconds(outcome.seconds):>6} s  {state}")
+                if ok:
+                    timings[path.name] = round(outcome.seconds, 3)
+                    _finish_notebook(out_path, _source_ids(source), str(tmp_root), str(output_root))
+                    continue
                 saved = None
                 if out_path.is_file():
                     failed_dir.mkdir(parents=True, exist_ok=True)
                     saved = failed_dir / path.name
                     shutil.copyfile(out_path, saved)
                     _finish_notebook(saved, _source_ids(source), str(tmp_root), str(output_root))
-                message = _failure_message(period, path.name, exc, saved)
-                message = message.replace(str(tmp_root), str(output_root))
+                message = _failure_message(period, path.name, outcome.error, saved)
+                failures.append((message.replace(str(tmp_root), str(output_root)), saved))
+            if failures:
+                # The first failing notebook (name order) is the one reported; every failed
+                # notebook of the stage is saved under _failed/.
+                message, saved = failures[0]
+                if len(failures) > 1:
+                    message += f" ({len(failures) - 1} notebook khác cùng bước cũng lỗi.)"
                 result.message, result.failed_notebook = message, str(saved) if saved else None
                 return result
-            seconds = time.perf_counter() - t0
-            timings[path.name] = round(seconds, 3)
-            result.notebooks.append(NotebookRun(path.name, seconds, ok=True))
-            _finish_notebook(out_path, _source_ids(source), str(tmp_root), str(output_root))
-            _say(cfg, f"[{period}] {path.name:<36} {_seconds(seconds):>6} s  ok")
 
         parameters = {
             **_parameters(period, cfg, output_root),
@@ -594,8 +652,8 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
         )
         return result
     finally:
-        if next_kernel is not None:
-            next_kernel.shutdown()
+        for kernel in kernels.values():  # kernels of stages that did not run
+            kernel.shutdown()
         shutil.rmtree(tmp_root, ignore_errors=True)
         result.seconds = time.perf_counter() - started
 
@@ -641,8 +699,13 @@ def _run_in_worker(period: str, cfg: BatchConfig) -> PeriodResult:
 
 
 def run_periods(periods: list[str], cfg: BatchConfig, jobs: int = 1) -> list[PeriodResult]:
-    """Run several periods, ``jobs`` at a time (separate processes); results in period order."""
+    """Run several periods, ``jobs`` at a time (separate processes); results in period order.
+
+    The cores left per period run the notebooks of one stage side by side
+    (``cfg.notebook_jobs``): one period on 2 cores runs 20 and 30 together, two periods at
+    once run each period's notebooks one after another."""
     jobs = max(1, min(jobs, len(periods)))
+    cfg = replace(cfg, notebook_jobs=max(1, (os.cpu_count() or 1) // jobs))
     if jobs == 1:
         return [_run_in_worker(period, cfg) for period in periods]
     import multiprocessing
