@@ -43,6 +43,7 @@ Rules (also in the README's "Cleaning rules" section)
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -54,10 +55,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis import cache, match, parse, paths, privacy, schemas, text
 from analysis import kinds as K
-from analysis import match, parse, paths, privacy, schemas, text
 from analysis.fmt import fmt_num
-from analysis.ingest import IngestError, PeriodInput, RawTable, read_folder, read_period
+from analysis.ingest import (
+    IngestError,
+    PeriodInput,
+    RawTable,
+    list_files,
+    read_folder,
+    read_period,
+)
 
 log = logging.getLogger(__name__)
 
@@ -297,8 +305,17 @@ def _source(df: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def _level_of(school_codes: pd.Series, schools: pd.DataFrame) -> pd.Series:
-    """The level (Cấp học) of each matched school code, from the school list."""
-    return school_codes.map(pd.Series(schools["level"].to_numpy(), index=schools["school_code"]))
+    """The level (Cấp học) of each matched school code, from the school list.
+
+    Looked up once per distinct code (``map`` on the distinct codes, spread back by their
+    factorisation), not once per row."""
+    codes, uniques = pd.factorize(school_codes, use_na_sentinel=True)
+    levels = pd.Series(uniques).map(
+        pd.Series(schools["level"].to_numpy(), index=schools["school_code"])
+    )
+    return pd.Series(
+        levels.array.take(codes, allow_fill=True), index=school_codes.index, name=school_codes.name
+    )
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
@@ -325,8 +342,10 @@ def _shown(s: pd.Series):
 
 def _type_mask(s: pd.Series, predicate) -> pd.Series:
     """``predicate(value)`` per unique value (missing -> False)."""
-    out = text.map_unique(s, predicate, dtype=None)
-    return out.astype("boolean").fillna(False).astype(bool)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    facts = [bool(predicate(v)) for v in text.unique_values(uniques)]
+    per_code = np.array([*facts, False], dtype=bool)  # code -1 (missing) -> the last slot
+    return pd.Series(per_code[codes], index=s.index, name=s.name)
 
 
 def _is_text_cell(s: pd.Series) -> pd.Series:
@@ -829,7 +848,9 @@ def _staff_rows(
     stats["blank_status_active"] = int(status.isna().sum())
     pkey = privacy.person_key(sid, key, normalised=True)
     level = _level_of(m.school_code, schools)
-    folder = df["_tid"].map({i: t.folder for i, t in enumerate(tables)})
+    folder = pd.Series(
+        pd.array([t.folder for t in tables], dtype="str")[df["_tid"].to_numpy()], index=df.index
+    )
     provider, _ = parse.parse_provider(_col(df, "provider"))
     rows = pd.DataFrame(
         {
@@ -850,7 +871,9 @@ def _staff_rows(
         }
     )
     kept = ~checks.refused
-    out = _KindOut(rows[kept.to_numpy()], checks.quarantine(), kept, df, stats)
+    kk = kept.to_numpy()
+    # Usually every row is kept: no copy of a 1,66 million-row frame then.
+    out = _KindOut(rows if kk.all() else rows[kk], checks.quarantine(), kept, df, stats)
     out.unmatched = _unmatched_table("cbgvnv", m)
     return out
 
@@ -1348,25 +1371,45 @@ def _history(
     schools: pd.DataFrame,
     aliases: pd.DataFrame,
     key: bytes,
+    processed_root: Path | None = None,
 ) -> pd.DataFrame:
     """signature_by_school of every folder <= period with its own signature data (+ this one).
 
     Each earlier folder is read once; signature kinds are carried forward between folders like
     ``read_period`` does, and cleaned with this period's school list.
+
+    With ``processed_root``, each earlier folder's result is kept in
+    ``<processed_root>/_cache/history/<folder>.parquet`` (``analysis.cache``), under a key that
+    covers everything it depends on: the bytes of every raw file in the folders up to that one
+    (so carried-forward tables too), this period's school list, the alias file and the cleaning
+    code. When every earlier folder is a hit no raw file of an earlier folder is parsed; after
+    a miss the folders are walked as without a cache (the carry-forward needs their tables)
+    and only the missing folders are cleaned.
     """
     frames = []
     folders = [p for p in paths.list_periods(raw_root) if p < period]
+    keys = _history_keys(raw_root, folders, schools) if processed_root is not None else {}
+    cached = {f: cache.load(processed_root, f"history/{f}", keys[f]) for f in keys}
     last: dict[str, list[RawTable]] = {k: [] for k in SIGNATURE_KINDS}
+    all_hits = bool(folders) and all(cached.get(f) is not None for f in folders)
     for folder in folders:
-        tables = _read_signature_folder(raw_root, folder)
-        here = {k: [t for t in tables if t.kind == k] for k in SIGNATURE_KINDS}
-        if not any(here.values()):
-            continue
-        for k in SIGNATURE_KINDS:
-            if here[k]:
-                last[k] = here[k]
-        sig = _signatures(last["cbgvnv"], last["tonghop_cks"], schools, aliases, key)
-        frames.append(sig.by_school.assign(period=folder))
+        hit = cached.get(folder)
+        if not all_hits:
+            tables = _read_signature_folder(raw_root, folder)
+            here = {k: [t for t in tables if t.kind == k] for k in SIGNATURE_KINDS}
+            for k in SIGNATURE_KINDS:
+                if here[k]:
+                    last[k] = here[k]
+            if hit is None:
+                if any(here.values()):
+                    sig = _signatures(last["cbgvnv"], last["tonghop_cks"], schools, aliases, key)
+                    hit = sig.by_school.assign(period=folder)
+                else:  # no signature data of its own: an empty entry says so
+                    hit = schemas.empty("history")
+                if folder in keys:
+                    cache.store(processed_root, f"history/{folder}", keys[folder], hit)
+        if len(hit):
+            frames.append(hit)
     if any(current.served.get(k) for k in SIGNATURE_KINDS):
         frames.append(current_sbs.assign(period=period))
     if not frames:
@@ -1375,6 +1418,23 @@ def _history(
         ["period", "school_code"], kind="stable"
     )
     return schemas.conform("history", hist)
+
+
+def _history_keys(raw_root: Path, folders: list[str], schools: pd.DataFrame) -> dict[str, str]:
+    """The cache key of each earlier folder's history entry (see ``_history``)."""
+    running = hashlib.blake2b(digest_size=20)
+    running.update(b"history-v1")
+    running.update(cache.code_fingerprint().encode())
+    running.update(cache.frame_digest(schools))
+    alias_file = raw_root / match.ALIASES_FILE
+    running.update(cache.file_digest(alias_file) if alias_file.is_file() else b"-")
+    keys = {}
+    for folder in folders:
+        for path in list_files(raw_root / folder):
+            running.update(f"{folder}/{path.name}".encode())
+            running.update(cache.file_digest(path))
+        keys[folder] = running.copy().hexdigest()
+    return keys
 
 
 # --------------------------------------------------------------------------------------------
@@ -1500,7 +1560,7 @@ def clean_period(
         if pin.tables_of("hoc_ba")
         else None
     )
-    history = _history(raw_root, period, pin, sig.by_school, schools, aliases, key)
+    history = _history(raw_root, period, pin, sig.by_school, schools, aliases, key, processed_root)
 
     tables = {
         "schools": schools,

@@ -1,0 +1,117 @@
+"""A small on-disk cache of derived tables, in ``<processed_root>/_cache/``.
+
+Used by the cleaning stage for the signature history: the per-school signature counts of every
+earlier folder, recomputed with this period's school list, are the same from one run to the
+next as long as nothing they depend on changed. Each entry is one parquet file per name
+(``_cache/history/2024-03-22.parquet``) that carries the key it was computed for in its schema
+metadata; a lookup with another key is a miss, and the entry is overwritten.
+
+What a key must cover is the caller's business (``clean._history``: the bytes of every raw file
+in the folders up to that one, the school list, the alias file and the code of the cleaning
+modules, ``code_fingerprint``). Entries hold no personal data (``privacy.assert_no_personal``
+runs on every store), are written atomically, and a damaged or unreadable entry is a miss.
+Deleting ``_cache`` is always safe: the next run recomputes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import privacy
+
+log = logging.getLogger(__name__)
+
+CACHE_DIR = "_cache"
+_KEY = b"hocbaso_cache_key"
+#: The modules whose code decides what cleaning produces (all of them, to be safe).
+_CLEANING_MODULES = (
+    "cache",
+    "clean",
+    "ingest",
+    "kinds",
+    "legacy",
+    "match",
+    "parse",
+    "paths",
+    "privacy",
+    "schemas",
+    "text",
+)
+
+
+@cache
+def code_fingerprint() -> str:
+    """A digest of the source of the cleaning modules: any change to them is a cache miss."""
+    digest = hashlib.blake2b(digest_size=16)
+    here = Path(__file__).resolve().parent
+    for name in _CLEANING_MODULES:
+        digest.update(name.encode())
+        digest.update((here / f"{name}.py").read_bytes())
+    return digest.hexdigest()
+
+
+def file_digest(path: Path) -> bytes:
+    """BLAKE2b of a file's bytes (read in blocks: national exports can be large)."""
+    digest = hashlib.blake2b(digest_size=20)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.digest()
+
+
+def frame_digest(df: pd.DataFrame) -> bytes:
+    """A digest of a frame's columns, dtypes and values (row order included)."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(repr([(c, str(t)) for c, t in df.dtypes.items()]).encode())
+    digest.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return digest.digest()
+
+
+def _path(processed_root: Path, name: str) -> Path:
+    return Path(processed_root) / CACHE_DIR / f"{name}.parquet"
+
+
+def load(processed_root: Path | str | None, name: str, key: str) -> pd.DataFrame | None:
+    """The entry ``name`` if it was stored with ``key``, else None."""
+    if processed_root is None:
+        return None
+    path = _path(Path(processed_root), name)
+    if not path.is_file():
+        return None
+    try:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        if (table.schema.metadata or {}).get(_KEY) != key.encode():
+            return None
+        return table.to_pandas()
+    except Exception as exc:  # a damaged entry is only a miss
+        log.warning("Bỏ qua bộ nhớ đệm hỏng %s: %s", path, exc)
+        return None
+
+
+def store(processed_root: Path | str | None, name: str, key: str, df: pd.DataFrame) -> None:
+    """Write the entry ``name`` for ``key`` (atomically; a failure to write is only logged)."""
+    if processed_root is None:
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    privacy.assert_no_personal(df, f"{CACHE_DIR}/{name}")
+    path = _path(Path(processed_root), name)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), _KEY: key})
+        pq.write_table(table, tmp, compression="zstd")
+        tmp.replace(path)
+    except OSError as exc:  # a read-only or full disk: the run goes on without the cache
+        tmp.unlink(missing_ok=True)
+        log.warning("Không ghi được bộ nhớ đệm %s: %s", path, exc)

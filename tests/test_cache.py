@@ -1,0 +1,121 @@
+"""The history cache of the cleaning stage (analysis.cache, clean._history): a hit gives the
+same bytes as a cold run, a changed raw file is a miss, a damaged entry is a miss."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import cache, clean, ingest, privacy
+
+PERIOD = "2024-04-19"
+EARLIER = ["2023-12-15", "2024-01-19", "2024-02-23", "2024-03-22"]
+KEY = b"test-cache-key-not-secret-32byte"
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def _clean(raw: Path, processed: Path) -> dict[str, str]:
+    ingest.clear_cache()  # as in a new kernel: nothing read before
+    clean.clean_period(PERIOD, raw, processed, key=KEY)
+    return _hashes(processed / PERIOD)
+
+
+@pytest.fixture(scope="module")
+def raw(sample_raw_dir, tmp_path_factory) -> Path:
+    """A copy of the sample's folders up to PERIOD (the test changes one file)."""
+    root = tmp_path_factory.mktemp("raw") / "raw"
+    root.mkdir()
+    for child in sample_raw_dir.iterdir():
+        if child.is_file():
+            shutil.copy2(child, root / child.name)
+        elif child.name <= PERIOD:
+            shutil.copytree(child, root / child.name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def cold(raw, tmp_path_factory):
+    processed = tmp_path_factory.mktemp("cold")
+    return processed, _clean(raw, processed)
+
+
+def test_cold_run_fills_the_cache_without_personal_data(cold):
+    processed, _ = cold
+    entries = sorted((processed / cache.CACHE_DIR / "history").iterdir())
+    assert [p.stem for p in entries] == EARLIER
+    for path in entries:
+        df = pd.read_parquet(path)
+        assert not privacy.personal_columns(df.columns)
+        assert set(df.columns) <= {
+            "period",
+            "school_code",
+            "level",
+            "n_staff",
+            "n_signed",
+            "n_pending",
+            "basis",
+        }
+        assert (df["period"] == path.stem).all() and len(df) >= 50  # the TH and THCS schools
+
+
+def test_warm_run_reads_no_earlier_folder_and_writes_the_same_bytes(cold, raw, monkeypatch):
+    processed, first = cold
+
+    def no_read(raw_root, folder):
+        raise AssertionError(f"folder {folder} was read although its history is cached")
+
+    monkeypatch.setattr(clean, "_read_signature_folder", no_read)
+    assert _clean(raw, processed) == first
+    history = pd.read_parquet(processed / PERIOD / "history.parquet")
+    assert sorted(history["period"].unique()) == [*EARLIER, PERIOD]
+
+
+def test_a_changed_earlier_file_is_a_miss_and_matches_a_run_without_cache(cold, raw, tmp_path):
+    processed, first = cold
+    before = pd.read_parquet(processed / PERIOD / "history.parquet")
+    changed_raw = tmp_path / "raw"
+    shutil.copytree(raw, changed_raw)
+    # A school's own staff list disappears from 2024-02-23 (the later folders have theirs).
+    (changed_raw / "2024-02-23" / "THCS_NgocLam_CBGVNV.csv").unlink()
+    shutil.copytree(processed / cache.CACHE_DIR, tmp_path / "proc" / cache.CACHE_DIR)
+    with_cache = _clean(changed_raw, tmp_path / "proc")
+    without = _clean(changed_raw, tmp_path / "fresh")
+    assert with_cache == without
+    after = pd.read_parquet(tmp_path / "proc" / PERIOD / "history.parquet")
+    both = before.merge(
+        after, on=["period", "school_code"], how="outer", suffixes=("", "_after"), indicator=True
+    )
+    differs = both[(both["_merge"] != "both") | (both["n_staff"] != both["n_staff_after"])]
+    # the school's row of that folder is gone, and nothing else changed
+    assert differs[["period", "_merge"]].astype(str).values.tolist() == [
+        ["2024-02-23", "left_only"]
+    ]
+
+
+def test_a_damaged_entry_is_a_miss(cold, raw, tmp_path):
+    processed, first = cold
+    target = tmp_path / "proc"
+    shutil.copytree(processed / cache.CACHE_DIR, target / cache.CACHE_DIR)
+    entry = target / cache.CACHE_DIR / "history" / "2024-01-19.parquet"
+    entry.write_bytes(b"not parquet")
+    assert _clean(raw, target) == first
+    assert pd.read_parquet(entry)["period"].eq("2024-01-19").all()  # rewritten
+
+
+def test_store_refuses_personal_columns_and_load_checks_the_key(tmp_path):
+    with pytest.raises(privacy.PrivacyError):
+        cache.store(tmp_path, "x/y", "k1", pd.DataFrame({"ho_ten": ["Nguyễn Văn A"]}))
+    assert not (tmp_path / cache.CACHE_DIR / "x" / "y.parquet").exists()
+    df = pd.DataFrame({"school_code": ["01"], "n_staff": [3]})
+    cache.store(tmp_path, "x/y", "k1", df)
+    pd.testing.assert_frame_equal(cache.load(tmp_path, "x/y", "k1"), df)
+    assert cache.load(tmp_path, "x/y", "k2") is None
+    assert cache.load(None, "x/y", "k1") is None
+    assert not list((tmp_path / cache.CACHE_DIR / "x").glob("*.tmp"))
