@@ -138,6 +138,7 @@ def good_run(project, tmp_path_factory):
         (["--period", "2024-03-01"], "không có thư mục dữ liệu thô"),
         (["--period", P1, "--all"], "--all hoặc --period"),
         (["--jobs", "0"], "--jobs phải là số nguyên dương"),
+        (["--notebook-jobs", "0"], "--notebook-jobs phải là số nguyên dương"),
         (["--timeout", "0"], "--timeout phải là số giây dương"),
         (["--raw-dir", "/khong/co/thu/muc"], "Thư mục dữ liệu thô /khong/co/thu/muc không tồn tại"),
         (["--notebooks-dir", "/khong/co/nb"], "Thư mục notebook /khong/co/nb không tồn tại"),
@@ -482,9 +483,7 @@ def test_analysis_notebooks_of_a_stage_run_side_by_side(project, staged, tmp_pat
     assert printed.index("20_a.ipynb") < printed.index("30_b.ipynb") < printed.index("90_report")
 
 
-def test_a_failing_notebook_of_a_stage_fails_the_period_after_the_other(
-    project, tmp_path, capsys
-):
+def test_a_failing_notebook_of_a_stage_fails_the_period_after_the_other(project, tmp_path, capsys):
     nbs = tmp_path / "notebooks"
     nbs.mkdir()
     write_notebook(nbs / "10_clean.ipynb", CLEAN)

@@ -698,14 +698,18 @@ def _run_in_worker(period: str, cfg: BatchConfig) -> PeriodResult:
         return PeriodResult(period, ok=False, message=f"Kỳ {period}: {type(exc).__name__}: {exc}")
 
 
-def run_periods(periods: list[str], cfg: BatchConfig, jobs: int = 1) -> list[PeriodResult]:
+def run_periods(
+    periods: list[str], cfg: BatchConfig, jobs: int = 1, notebook_jobs: int | None = None
+) -> list[PeriodResult]:
     """Run several periods, ``jobs`` at a time (separate processes); results in period order.
 
     The cores left per period run the notebooks of one stage side by side
     (``cfg.notebook_jobs``): one period on 2 cores runs 20 and 30 together, two periods at
-    once run each period's notebooks one after another."""
+    once run each period's notebooks one after another. ``notebook_jobs`` overrides that."""
     jobs = max(1, min(jobs, len(periods)))
-    cfg = replace(cfg, notebook_jobs=max(1, (os.cpu_count() or 1) // jobs))
+    if notebook_jobs is None:
+        notebook_jobs = max(1, (os.cpu_count() or 1) // jobs)
+    cfg = replace(cfg, notebook_jobs=notebook_jobs)
     if jobs == 1:
         return [_run_in_worker(period, cfg) for period in periods]
     import multiprocessing
@@ -762,6 +766,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=int, help="số kỳ chạy song song (mặc định: số lõi CPU, tối đa số kỳ)"
     )
     parser.add_argument(
+        "--notebook-jobs",
+        type=int,
+        help="số notebook cùng bước (20-89) chạy song song trong một kỳ "
+        "(mặc định: số lõi CPU chia cho số kỳ chạy song song)",
+    )
+    parser.add_argument(
         "--timeout", type=int, default=600, help="giới hạn thời gian mỗi ô, giây (mặc định 600)"
     )
     parser.add_argument(
@@ -784,6 +794,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.jobs is not None and args.jobs < 1:
             raise BatchError(f"--jobs phải là số nguyên dương (đang là {args.jobs}).")
+        if args.notebook_jobs is not None and args.notebook_jobs < 1:
+            raise BatchError(
+                f"--notebook-jobs phải là số nguyên dương (đang là {args.notebook_jobs})."
+            )
         if args.timeout < 1:
             raise BatchError(f"--timeout phải là số giây dương (đang là {args.timeout}).")
         cfg = make_config(
@@ -808,7 +822,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
     jobs = args.jobs or os.cpu_count() or 1
-    results = run_periods(periods, cfg, jobs=jobs)
+    results = run_periods(periods, cfg, jobs=jobs, notebook_jobs=args.notebook_jobs)
     failed = [r for r in results if not r.ok]
     for r in results:
         if r.ok:
