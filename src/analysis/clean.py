@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analysis import cache, match, parse, paths, privacy, schemas, text
 from analysis import kinds as K
@@ -369,6 +370,12 @@ def _code_width(codes: pd.Series) -> int:
     return int(counts[counts == counts.max()].index.max())
 
 
+def _missing_text(index: pd.Index) -> pd.Series:
+    """``pd.Series(None, index=index, dtype="str")``, built from a pyarrow array of nulls
+    (several times faster than pandas spreading the scalar)."""
+    return pd.Series(pd.array(pa.nulls(len(index), pa.large_string()), dtype="str"), index=index)
+
+
 class _Checks:
     """Row checks of one stacked frame: the first failing reason per row wins."""
 
@@ -376,11 +383,10 @@ class _Checks:
         self.df = df
         self.kind = kind
         self.tables = tables
-        idx = df.index
-        self.reason = pd.Series(None, index=idx, dtype="str")
-        self.column = pd.Series(None, index=idx, dtype="str")
-        self.value = pd.Series(None, index=idx, dtype="str")
-        self.message = pd.Series(None, index=idx, dtype="str")
+        self.reason = _missing_text(df.index)
+        self.column = _missing_text(df.index)
+        self.value = _missing_text(df.index)
+        self.message = _missing_text(df.index)
 
     def add(self, reason: str, mask: pd.Series, column: str, value, message) -> None:
         """Refuse the rows of ``mask`` not refused yet. ``value``/``message``: a Series, a
@@ -420,6 +426,8 @@ class _Checks:
 
     def quarantine(self) -> pd.DataFrame:
         bad = self.refused.to_numpy()
+        if not bad.any():  # (selecting no row of a big frame is not free)
+            return _empty_quarantine()
         df = self.df.loc[bad]
         if df.empty:
             return _empty_quarantine()
@@ -533,7 +541,11 @@ def _match(df: pd.DataFrame, schools: pd.DataFrame, aliases: pd.DataFrame) -> ma
     codes = df["school_code"] if "school_code" in df.columns else None
     if names is None and codes is None:  # cannot happen for a recognised kind
         names = pd.Series(None, index=df.index, dtype="str")
-    groups = df["source_file"] + "\x1f" + df["source_sheet"]
+
+    # Built only if some name is ambiguous (a 1,66 million-row concatenation otherwise).
+    def groups() -> pd.Series:
+        return df["source_file"] + "\x1f" + df["source_sheet"]
+
     return match.match_schools(names, codes, schools, aliases, groups=groups)
 
 
@@ -904,8 +916,7 @@ def dedup_staff(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = rows.sort_values(["source_file", "source_sheet", "source_row"], kind="stable")
     if rows.empty:
         return rows, _empty_dups()
-    dup_any = rows["person_key"].duplicated(keep=False)
-    if not dup_any.any():
+    if not privacy.has_repeated_keys(rows["person_key"]):
         return rows, _empty_dups()
     ranked = rows.assign(
         _inactive=~rows["active"],
@@ -1114,17 +1125,26 @@ def resolve_signatures(
     A school with a staff list: active staff (n_staff), signed and pending among them, basis
     ``list``. A school with only counts: the counts, n_pending 0, basis ``counts``.
     """
-    active = staff[staff["active"]]
-    listed = staff.groupby("school_code", sort=True).agg(level=("level", "first"))
+    # Only the columns the counts need are filtered (not the whole 1,66 million-row table).
+    active = staff.loc[staff["active"].to_numpy(dtype=bool), ["school_code", "signed", "pending"]]
+    listed = staff[["school_code", "level"]].groupby("school_code", sort=True)
+    listed = listed.agg(level=("level", "first"))
     agg = active.groupby("school_code", sort=True).agg(
-        n_staff=("person_key", "size"),
+        n_staff=("signed", "size"),
         n_signed=("signed", "sum"),
         n_pending=("pending", "sum"),
     )
     from_list = listed.join(agg, how="left").fillna({"n_staff": 0, "n_signed": 0, "n_pending": 0})
     from_list = from_list.reset_index().assign(basis="list")
     counts = counts.copy()
-    counts["superseded"] = counts["school_code"].isin(set(from_list["school_code"]))
+    # Membership in a Python set of the listed codes (``isin`` would build one pyarrow scalar
+    # per listed school); missing codes are never listed.
+    listed_codes = set(from_list["school_code"].to_numpy(dtype=object).tolist())
+    counts["superseded"] = np.fromiter(
+        (c in listed_codes for c in counts["school_code"].to_numpy(dtype=object).tolist()),
+        dtype=bool,
+        count=len(counts),
+    )
     warnings = []
     sup = counts[counts["superseded"]].merge(
         from_list[["school_code", "n_staff", "n_signed"]], on="school_code", suffixes=("", "_list")

@@ -51,9 +51,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from analysis import kinds as K
 from analysis import legacy, parse, paths, text
+from analysis import kinds as K
 
 #: The header is looked for in the first rows of a sheet.
 HEADER_SEARCH_ROWS = 20
@@ -296,11 +298,16 @@ def _clean_coded(
     rows_todo = todo[codes]
     if not rows_todo.any():
         return None, counts
-    freq = np.bincount(codes[rows_todo], minlength=len(todo))
+    # Counted over the column's own span of slots (``base`` on), not the sheet's whole table
+    # of distinct values, which has one slot per row for columns read in place.
+    used = codes[rows_todo]
+    base = int(used.min())
+    freq = np.bincount(used - base)  # freq[k]: rows of slot base + k
     changed = np.zeros(len(todo), dtype=bool)
-    new_values = np.empty(len(todo), dtype=object)
-    slots = np.flatnonzero(freq)
-    for i, value in zip(slots.tolist(), values_of(slots), strict=True):
+    new_values = np.empty(len(freq), dtype=object)
+    local = np.flatnonzero(freq)
+    for k, value in zip(local.tolist(), values_of(local + base), strict=True):
+        i = base + k
         hit = memo.get(value)
         if hit is None:
             v = value
@@ -319,9 +326,9 @@ def _clean_coded(
         if step is None:
             continue
         changed[i] = True
-        new_values[i] = v_clean
+        new_values[k] = v_clean
         is_legacy, is_nfd, is_ws, found = step
-        n = int(freq[i])
+        n = int(freq[k])
         if is_legacy and found:
             counts[found] += n
         if is_nfd:
@@ -332,7 +339,7 @@ def _clean_coded(
         return None, counts
     rows = np.flatnonzero(changed[codes])
     out = s.copy()
-    out.loc[s.index[rows]] = new_values[codes[rows]]
+    out.loc[s.index[rows]] = new_values[codes[rows] - base]
     return out, counts
 
 
@@ -506,12 +513,48 @@ _TOTAL_START = r"^[^0-9A-Za-z]*(?:[TtCc]|[^\x00-\x7f])"
 _NOT_IN_TOTAL = "[0-9dDfFjJlLvVwWzZđĐ]"
 
 
+def _holds_ng(texts: pd.Series) -> np.ndarray:
+    """``texts.str.contains("ng", case=False, regex=False)`` (NA -> False), faster: no other
+    character than N and G has n or g as its lower case, upper case or case folding, so the
+    test is exact on the ASCII-lowered bytes, a plain substring search (no regex engine)."""
+    arr = pa.array(texts.array, type=pa.large_string())
+    found = pc.match_substring(pc.ascii_lower(arr), "ng")
+    return np.asarray(pc.fill_null(found, False), dtype=bool)
+
+
 def _may_be_total(texts: pd.Series) -> np.ndarray:
     """False for values that cannot be a total label (see above); True otherwise."""
-    t = texts.str.replace(_EXCEL_ESCAPE, " ", regex=True)
-    start = t.str.contains(_TOTAL_START, regex=True).fillna(False)
-    other = t.str.contains(_NOT_IN_TOTAL, regex=True).fillna(True)
-    return (start & ~other).to_numpy(dtype=bool)
+
+    def facts(t: pd.Series) -> np.ndarray:
+        start = t.str.contains(_TOTAL_START, regex=True).fillna(False)
+        other = t.str.contains(_NOT_IN_TOTAL, regex=True).fillna(True)
+        return np.array(start & ~other, dtype=bool)  # a writable copy
+
+    out = facts(texts)
+    # The escape replacement only changes values holding "_x000": done on those alone.
+    escaped = texts.str.contains("_x000", regex=False).fillna(False).to_numpy(dtype=bool)
+    if escaped.any():
+        out[escaped] = facts(texts[escaped].str.replace(_EXCEL_ESCAPE, " ", regex=True))
+    return out
+
+
+def _one_chunk(texts: pd.Series) -> pd.Series:
+    """``texts`` (``str``) as one contiguous pyarrow array: picking scattered values out of
+    hundreds of chunks (one per column and CSV block) costs more than this one copy."""
+    arr = pa.array(texts.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return pd.Series(pd.array(arr, dtype="str"), index=texts.index)
+
+
+#: Rows looked at to guess whether a column's values are nearly all distinct.
+DISTINCT_SAMPLE_ROWS = 2048
+
+
+def _nearly_distinct(col: pd.Series) -> bool:
+    """A guess from the first rows: at least 90 % of them distinct (and enough of them)."""
+    head = col.iloc[:DISTINCT_SAMPLE_ROWS]
+    return len(head) >= 256 and head.nunique() >= 0.9 * len(head)
 
 
 class _Cells:
@@ -521,6 +564,11 @@ class _Cells:
     after the other) and ``NA`` (= the table's length) marks a missing cell. Facts about the
     values (blank, total label...) are computed once per distinct value and spread back with
     ``fact[codes[j]]``: no Python work per row, and few pandas calls on a small sheet.
+
+    A text column whose first rows are nearly all distinct (ids, phone numbers, e-mails) has
+    one slot per row instead of one per distinct value: finding its distinct values would cost
+    more than it saves. Both give the same facts, being facts about a value; the guess only
+    decides the speed.
     """
 
     def __init__(self, grid: pd.DataFrame):
@@ -547,6 +595,12 @@ class _Cells:
                     c, u = _factorize(col)
                     is_str = _str_flags(u)
                     parts.append(_texts(u, is_str))
+                elif isinstance(col.dtype, pd.StringDtype) and _nearly_distinct(col):
+                    missing = col.isna().to_numpy(dtype=bool)
+                    c = np.where(missing, -1, np.arange(n, dtype=np.intp))
+                    u = col.array
+                    is_str = ~missing
+                    parts.append(pd.Series(u, dtype="str"))
                 else:
                     c, u = pd.factorize(col, use_na_sentinel=True)
                     c = np.asarray(c, dtype=np.intp)
@@ -560,7 +614,9 @@ class _Cells:
             self.codes = [np.where(c >= 0, c, offset) for c in codes]
             self.uniques = None
             self.texts = (
-                pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype="str")
+                _one_chunk(pd.concat(parts, ignore_index=True))
+                if parts
+                else pd.Series([], dtype="str")
             )
             self.is_str = np.concatenate(flags) if flags else np.zeros(0, dtype=bool)
         if self.uniques is not None:
@@ -576,11 +632,19 @@ class _Cells:
         """The distinct values at positions ``idx``."""
         if self.uniques is not None:
             return self.uniques[idx].tolist()
-        return self.texts.iloc[idx].tolist()
+        # Through numpy: a list of a pyarrow-backed Series builds one scalar per element.
+        return self.texts.iloc[idx].to_numpy(dtype=object).tolist()
 
-    def todo(self) -> np.ndarray:
-        """:func:`_todo_fact` of the sheet's distinct values."""
-        return _todo_fact(self.is_str, self.texts)
+    def todo(self, columns: list[int] | None = None) -> np.ndarray:
+        """:func:`_todo_fact` of the sheet's distinct values; with ``columns``, only of those
+        columns' values (the other slots are False: the caller never looks them up)."""
+        if columns is None or self.uniques is not None:
+            return _todo_fact(self.is_str, self.texts)
+        fact = np.zeros(self.NA + 1, dtype=bool)
+        for j in sorted(set(columns)):
+            lo, hi = self.bounds[j]
+            fact[lo:hi] = _todo_fact(self.is_str[lo:hi], self.texts.iloc[lo:hi])[:-1]
+        return fact
 
     def blank(self) -> np.ndarray:
         """Rows x columns: True where a cell is empty or white space only."""
@@ -611,14 +675,24 @@ class _Cells:
         self._total_done[todo] = True
         todo = todo[self.is_str[todo]]
         if len(todo):
-            t = self.texts.iloc[todo]
-            cand = t.str.contains("ng", case=False, regex=False) & t.str.len().le(60)
-            todo = todo[cand.fillna(False).to_numpy(dtype=bool)]
+            # The cheap test over the columns' whole ranges of slots (zero-copy slices; a
+            # superset of ``todo``), rather than gathering the ``todo`` slots first.
+            cand = np.zeros(self.NA + 1, dtype=bool)
+            for lo, hi in sorted({self.bounds[j] for j in columns}):
+                t = self.texts.iloc[lo:hi]
+                cand[lo:hi] = _holds_ng(t) & t.str.len().le(60).fillna(False).to_numpy(bool)
+            todo = todo[cand[todo]]
         if len(todo):
             todo = todo[_may_be_total(self.texts.iloc[todo])]
         if len(todo):
-            fixed = _repair_cells(self.values_of(todo), enc)
-            hit = np.fromiter((parse.is_total_label(f) for f in fixed), bool, len(fixed))
+            # A text may fill several slots (a column read in place has one per row): each
+            # distinct text is repaired and read once.
+            values = self.values_of(todo)
+            label: dict[str, bool] = {}
+            for v in values:
+                if v not in label:
+                    label[v] = parse.is_total_label(_repair_cells([v], enc)[0])
+            hit = np.fromiter((label[v] for v in values), bool, len(values))
             self._total[todo[hit]] = True
         return self._total
 
@@ -793,6 +867,15 @@ def _check_probe(probe: _Probe) -> SkippedSheet | None:
     )
 
 
+def _take_rows(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """``frame[mask]``; a slice when the rows form one run (the usual body of a sheet under
+    its header), so that no column is copied."""
+    rows = np.flatnonzero(mask)
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        return frame.iloc[rows[0] : rows[-1] + 1]
+    return frame[mask]
+
+
 def _finish(probe: _Probe) -> RawTable:
     """Read the body of a recognised sheet and build its RawTable."""
     header = probe.header
@@ -805,6 +888,16 @@ def _finish(probe: _Probe) -> RawTable:
         for j in range(grid.shape[1], len(header.cells)):
             grid[j] = ""
     grid.index = pd.RangeIndex(1, n + 1, name="source_row")
+    # Column mapping: keep non-personal canonical columns, in canonical order.
+    by_name: dict[str, int] = {}
+    personal: list[str] = []
+    for j, name in sorted(header.mapping.items()):
+        if name in K.PERSONAL_COLUMNS:
+            personal.append(K.header_text(header.cells[j]))
+        else:
+            by_name.setdefault(name, j)
+    keep = [name for name in spec.kept_columns if name in by_name]
+    keep_cols = [by_name[name] for name in keep]
     cells = _Cells(grid)
     blank = cells.blank()
     row_blank = blank.all(axis=1)
@@ -827,23 +920,14 @@ def _finish(probe: _Probe) -> RawTable:
     sel = (cls == _DATA) | (cls == _TOTAL)
     del blank
 
-    # Column mapping: keep non-personal canonical columns, in canonical order.
-    by_name: dict[str, int] = {}
-    personal: list[str] = []
-    for j, name in sorted(header.mapping.items()):
-        if name in K.PERSONAL_COLUMNS:
-            personal.append(K.header_text(header.cells[j]))
-        else:
-            by_name.setdefault(name, j)
     unmapped = [
         K.header_text(c)
         for j, c in enumerate(header.cells)
         if j not in header.mapping and not K.is_ignored_header(c)
     ]
-    keep = [name for name in spec.kept_columns if name in by_name]
-    kept = grid.loc[sel, [by_name[name] for name in keep]]
+    kept = _take_rows(grid, sel)[keep_cols]
     kept.columns = keep
-    todo = cells.todo() if keep else None
+    todo = cells.todo(keep_cols) if keep else None
     kept_codes = [cells.codes[by_name[name]][sel] for name in keep]
     values_of = cells.values_of
     del grid
@@ -856,8 +940,8 @@ def _finish(probe: _Probe) -> RawTable:
         for r, v in counts.items():
             repairs[r] += v
     row_cls = cls[sel]
-    data = kept[row_cls == _DATA]
-    totals = kept[row_cls == _TOTAL]
+    data = _take_rows(kept, row_cls == _DATA)
+    totals = _take_rows(kept, row_cls == _TOTAL)
     counts = np.bincount(cls, minlength=len(ROW_CLASSES))
     row_classes = {c: int(counts[i]) for i, c in enumerate(ROW_CLASSES)}
     return RawTable(
@@ -1139,6 +1223,8 @@ def _read_csv_arrow(data: bytes, delim: str, skip: int, width: int) -> pd.DataFr
 
 
 _HEAD_BYTES = 1 << 20
+# A byte other than white space, NUL or a BOM byte: a file without one holds no data.
+_NOT_BLANK_BYTE = re.compile(b"[^ \t\r\n\x00\xef\xbb\xbf\xff\xfe]")
 
 
 def _probe_csv(path: Path, rel: str, folder: str) -> list[_Probe | SkippedSheet]:
@@ -1147,7 +1233,7 @@ def _probe_csv(path: Path, rel: str, folder: str) -> list[_Probe | SkippedSheet]
     except OSError as exc:
         raise IngestError(rel, "", f"Không mở được tệp “{rel}” ({exc}).") from exc
     folder_txt = Path(rel).parent.as_posix()
-    if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+    if not _NOT_BLANK_BYTE.search(raw):  # as ``not raw.strip(...)``, without a copy
         raise IngestError(
             rel,
             "",
@@ -1198,22 +1284,32 @@ def _nth_line_end(text_data: str, n: int) -> int:
     return cut
 
 
+def _is_utf8(raw: bytes) -> bool:
+    """Whether ``raw.decode("utf-8")`` would succeed, checked by pyarrow's UTF-8 validation
+    (well-formed UTF-8 as the Unicode standard defines it, like Python's strict decoder:
+    tested to agree on every sequence of up to 3 bytes and on mixed text) without building
+    a str of the whole file."""
+    offsets = pa.py_buffer(np.array([0, len(raw)], dtype=np.int64))
+    one = pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(raw)])
+    try:
+        one.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
 def _to_utf8(raw: bytes) -> tuple[bytes, str]:
     """The CSV bytes as UTF-8 (no BOM) and the encoding found (see :func:`decode_bytes`).
 
-    Valid UTF-8 input is passed through as it is (one validating decode, no copy kept)."""
+    Valid UTF-8 input is passed through as it is (validated, not decoded)."""
     if raw.startswith(codecs.BOM_UTF8):
         return raw[len(codecs.BOM_UTF8) :], "utf-8-sig"
     head = raw[:_HEAD_BYTES]
     utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
         head and head.count(b"\x00") > len(head) // 4
     )
-    if not utf16:
-        try:
-            raw.decode("utf-8")
-            return raw, "utf-8"
-        except UnicodeDecodeError:
-            pass
+    if not utf16 and _is_utf8(raw):
+        return raw, "utf-8"
     text_data, encoding = decode_bytes(raw)
     return text_data.encode("utf-8"), encoding
 

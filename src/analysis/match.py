@@ -30,9 +30,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
@@ -142,20 +144,23 @@ class _Reference:
         sch = schools[["school_code", "school_name", "level"]].copy()
         sch["school_code"] = sch["school_code"].astype("str")
         self.width = _code_width(sch["school_code"])
-        self.codes = set(sch["school_code"].dropna())
-        self.name_of = dict(zip(sch["school_code"], sch["school_name"], strict=True))
-        self.level_of = dict(zip(sch["school_code"], sch["level"], strict=True))
-        sch["key"] = text.school_key_series(sch["school_name"])
-        sch["ascii"] = text.school_key_ascii_series(sch["school_name"])
+        self.codes = set(_values(sch["school_code"].dropna()))
+        code_l = _values(sch["school_code"])
+        self.name_of = dict(zip(code_l, _values(sch["school_name"]), strict=True))
+        self.level_of = dict(zip(code_l, _values(sch["level"]), strict=True))
+        name_keys = text.school_keys_frame(sch["school_name"])
+        sch["key"], sch["ascii"] = name_keys["key"], name_keys["ascii"]
         sch = sch.sort_values("school_code", kind="stable")
+        # Plain lists for the loops (iterating over pyarrow-backed columns is slow).
+        code_l, key_l, ascii_l = (_values(sch[c]) for c in ("school_code", "key", "ascii"))
         self.by_key: dict[str, list[str]] = {}
         self.by_ascii: dict[str, list[str]] = {}
-        for code, key, akey in zip(sch["school_code"], sch["key"], sch["ascii"], strict=True):
+        for code, key, akey in zip(code_l, key_l, ascii_l, strict=True):
             if isinstance(key, str):
                 self.by_key.setdefault(key, []).append(code)
             if isinstance(akey, str):
                 self.by_ascii.setdefault(akey, []).append(code)
-        self.key_of = dict(zip(sch["school_code"], sch["key"], strict=True))
+        self.key_of = dict(zip(code_l, key_l, strict=True))
         # Twin groups: base key -> keys of the schools that share it with a trailing letter.
         self.twins: dict[str, set[str]] = {}
         for key in self.by_key:
@@ -215,10 +220,21 @@ def _reference(schools: pd.DataFrame, aliases: pd.DataFrame | None) -> _Referenc
     return ref
 
 
-def _as_series(values: pd.Series | None, index: pd.Index) -> pd.Series:
+def _values(s: pd.Series) -> list:
+    """The values of a column as a list of Python objects (missing: the column's NA value),
+    as iterating over the column gives them, without a pyarrow scalar per element."""
+    return s.to_numpy(dtype=object).tolist()
+
+
+def _cleaned_codes(values: pd.Series | None, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, ``text.clean_text`` of each distinct value + ``None`` last): code -1
+    (a missing cell, or no column at all) indexes that last slot. ``clean_text_series`` of the
+    column is ``cleaned[codes]``, the same factorisation and the same call per value."""
     if values is None:
-        return pd.Series(None, index=index, dtype="str")
-    return text.clean_text_series(values.reindex(index))
+        return np.full(len(index), -1, dtype=np.intp), np.array([None], dtype=object)
+    codes, uniques = pd.factorize(values.reindex(index), use_na_sentinel=True)
+    cleaned = [text.clean_text(v) for v in text.unique_values(uniques)]
+    return np.asarray(codes, dtype=np.intp), np.array([*cleaned, None], dtype=object)
 
 
 def match_schools(
@@ -227,42 +243,57 @@ def match_schools(
     schools: pd.DataFrame,
     aliases: pd.DataFrame | None = None,
     *,
-    groups: pd.Series | None = None,
+    groups: pd.Series | Callable[[], pd.Series] | None = None,
 ) -> MatchResult:
     """Match rows to schools by code, normalised name, alias, ASCII key; suggest fuzzy matches.
 
     ``names``/``codes`` are the raw columns (either may be None); ``schools`` needs
     ``school_code``, ``school_name``, ``level``; ``aliases`` is the alias table
     (``alias``, ``school_code``); ``groups`` (optional, e.g. the source file) lets an ambiguous
-    name take the level of the other rows of its group. See the module docstring.
+    name take the level of the other rows of its group; it may be given as a function that
+    returns it, called only when some name is ambiguous. See the module docstring.
     """
     if names is None and codes is None:
         raise ValueError("match_schools needs names or codes")
     index = (names if names is not None else codes).index
     ref = _reference(schools, aliases)
-    name_s = _as_series(names, index)
-    code_raw = _as_series(codes, index)
-    code_s = (
-        normalise_codes(code_raw, ref.width)
-        if codes is not None
-        else pd.Series(None, index=index, dtype="str")
+    # Rows -> distinct raw (code, name) pairs, numbered from the two columns' factorisations
+    # (no cleaning or hashing of text per row); everything below works on the pairs.
+    name_codes, name_clean = _cleaned_codes(names, index)
+    code_codes, code_clean = _cleaned_codes(codes, index)
+    width = len(code_clean)  # distinct codes + 1: room for code -1
+    pair_codes, pair_ids = pd.factorize((name_codes + 1) * width + (code_codes + 1))
+    pair_name = name_clean[pair_ids // width - 1]
+    pair_code_raw = pd.Series(code_clean[pair_ids % width - 1], dtype="str")
+    pairs = pd.DataFrame(
+        {
+            "code_raw": pair_code_raw,
+            "code": (
+                normalise_codes(pair_code_raw, ref.width)
+                if codes is not None
+                else pd.Series(None, index=pair_code_raw.index, dtype="str")
+            ),
+            "name": pd.Series(pair_name, dtype="str"),
+        }
     )
-    pairs = pd.DataFrame({"code_raw": code_raw, "code": code_s, "name": name_s}, index=index)
     keys = ["code_raw", "code", "name"]
-    # One id per unique (raw code, code, name); NA compares equal to NA through the fill.
+    # One id per unique (raw code, code, name) (raw pairs may clean to the same values); NA
+    # compares equal to NA through the fill. Pairs come in order of first appearance, so the
+    # ids are numbered in order of first appearance in the rows.
     filled = pairs.fillna("\0")
-    uid = filled.groupby(keys, sort=False).ngroup()  # numbered in order of first appearance
-    uniq = pairs[(~uid.duplicated()).to_numpy()].reset_index(drop=True)  # row i = uid i
-    uniq["key"] = text.school_key_series(uniq["name"])
-    uniq["ascii"] = text.school_key_ascii_series(uniq["name"])
-    uniq["hint"] = text.level_hint_series(uniq["name"])
+    pair_uid = filled.groupby(keys, sort=False).ngroup()
+    uniq = pairs[(~pair_uid.duplicated()).to_numpy()].reset_index(drop=True)  # row i = uid i
+    uid = pd.Series(pair_uid.to_numpy()[pair_codes], index=index)
+    name_keys = text.school_keys_frame(uniq["name"])
+    for col in ("key", "ascii", "hint"):
+        uniq[col] = name_keys[col]
 
     n = len(uniq)
     matched: list[str | None] = [None] * n
     method: list[str | None] = [None] * n
     ambiguous: dict[int, list[str]] = {}
     for i, (code, key, akey, hint) in enumerate(
-        zip(uniq["code"], uniq["key"], uniq["ascii"], uniq["hint"], strict=True)
+        zip(*(_values(uniq[c]) for c in ("code", "key", "ascii", "hint")), strict=True)
     ):
         if isinstance(code, str) and code in ref.codes:
             matched[i], method[i] = code, "code"
@@ -294,7 +325,7 @@ def match_schools(
 
     # Step 4: an ambiguous name takes the level of the other matched rows of its group.
     if ambiguous and groups is not None:
-        grp = groups.reindex(index).astype("str").fillna("")
+        grp = (groups() if callable(groups) else groups).reindex(index).astype("str").fillna("")
         levels = school_code.map(ref.level_of)
         level_sets = pd.DataFrame({"g": grp, "lv": levels}).dropna().groupby("g")["lv"].unique()
         group_level = {g: lv[0] for g, lv in level_sets.items() if len(lv) == 1}
@@ -394,7 +425,11 @@ def match_schools(
             }
         )
 
+    any_unmatched = bool(unmatched_mask.any())
+
     def per_row(values: list[str | None]) -> pd.Series:
+        if not any_unmatched:  # every row matched: nothing to spread
+            return pd.Series(None, index=index, dtype="str")
         out = pd.Series(pd.array(values, dtype="str")[uid_arr], index=index, dtype="str")
         return out.where(unmatched_mask)
 

@@ -30,11 +30,12 @@ import math
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from analysis.text import clean_text, fold, is_missing
+from analysis.text import clean_text, fold, is_missing, unique_values
 
 ROLES = ("CBQL", "GV", "NV")
 LEVELS = ("Mầm non", "Tiểu học", "THCS")
@@ -72,7 +73,7 @@ class _Uniques:
         # One extra slot at the end: code -1 (missing input) indexes it.
         self.outs = [np.empty(len(uniques) + 1, dtype=object) for _ in range(n_out)]
         self.bad_u = np.zeros(len(uniques) + 1, dtype=bool)
-        for i, value in enumerate(uniques):
+        for i, value in enumerate(unique_values(uniques)):
             result = scalar(value)
             for j in range(n_out):
                 self.outs[j][i] = result[j]
@@ -616,6 +617,8 @@ _CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/\-]*", re.ASCII)
 
 
 def _code_scalar(value) -> tuple[str | None, bool]:
+    if type(value) is str:
+        return _code_text(value)
     if is_missing(value):
         return None, False
     if isinstance(value, bool | np.bool_):
@@ -628,6 +631,13 @@ def _code_scalar(value) -> tuple[str | None, bool]:
         return str(int(value)), False
     if not isinstance(value, str):
         return None, True
+    return _code_text(value)
+
+
+@lru_cache(maxsize=1 << 17)
+def _code_text(value: str) -> tuple[str | None, bool]:
+    # Memoised: the same codes are read in the school list, in every staff file and again
+    # when matching (tens of thousands of distinct codes, each several times).
     text = clean_text(value)
     if text is None:
         return None, False
@@ -658,6 +668,8 @@ def pad_code(s, width: int):
     text = s.astype("str")
     digits = text.str.fullmatch(r"\d+").fillna(False).astype(bool)
     short = digits & (text.str.len() < width).fillna(False).astype(bool)
+    if not short.any():  # the usual case: no zfill over every row for nothing
+        return text
     return text.where(~short, text.str.zfill(width))
 
 

@@ -26,6 +26,10 @@ _TRANSLATE = {ord(c): None for c in _ZERO_WIDTH}
 _TRANSLATE.update({ord(c): " " for c in _SPACES})
 _TRANSLATE.update({c: " " for c in range(0x00, 0x20)})  # tabs, line breaks, other controls
 _TRANSLATE[0x7F] = None
+# Every character of the table is non-printable (controls, format characters, separators
+# other than the ASCII space), so ``str.isprintable()`` (a C loop) proves that ``translate``
+# would change nothing. Checked here rather than assumed.
+_PRINTABLE_UNTOUCHED = not any(chr(c).isprintable() for c in _TRANSLATE)
 # Excel's XML escapes for line breaks, as some writers leave them in shared strings.
 _EXCEL_ESCAPE_RE = re.compile(r"_x000[dDaA9]_")
 _SPACE_RUN_RE = re.compile(r" {2,}")
@@ -36,6 +40,8 @@ def is_missing(value) -> bool:
     """None, NaN, NaT and pd.NA (scalars only)."""
     if value is None:
         return True
+    if type(value) is str:  # the common case, answered without pandas
+        return False
     try:
         return bool(pd.isna(value)) if pd.api.types.is_scalar(value) else False
     except (TypeError, ValueError):
@@ -69,10 +75,15 @@ def clean_text(value) -> str | None:
     text = _as_text(value)
     if text is None:
         return None
-    text = _EXCEL_ESCAPE_RE.sub(" ", text)
-    text = unicodedata.normalize("NFC", text.translate(_TRANSLATE))
-    text = _SPACE_RUN_RE.sub(" ", text).strip()
-    return text or None
+    # Each step only when it can change something: this runs once per distinct cell.
+    if "_x000" in text:
+        text = _EXCEL_ESCAPE_RE.sub(" ", text)
+    if not (_PRINTABLE_UNTOUCHED and text.isprintable()):
+        text = text.translate(_TRANSLATE)
+    text = unicodedata.normalize("NFC", text)
+    if "  " in text:
+        text = _SPACE_RUN_RE.sub(" ", text)
+    return text.strip() or None
 
 
 class _CharTable(dict):
@@ -124,6 +135,18 @@ _OA_OE_RE = re.compile(rf"(?<![qQ])([oO])([aAeE])({_TONE_CLASS})(?!{_LETTER_OR_M
 _UY_RE = re.compile(rf"(?<![qQ])([uU])([yY])({_TONE_CLASS})(?!{_LETTER_OR_MARK})")
 
 
+def _composed(bases: str) -> str:
+    return "".join(
+        unicodedata.normalize("NFC", b + t) for b in bases for t in _TONE_CLASS.strip("[]")
+    )
+
+
+# What the two patterns above need, seen on NFC text: an o/u directly followed by a vowel that
+# carries a tone and nothing else (à, é, ỷ...). A name without such a pair has nothing to move,
+# which is most names: they skip the NFD round trip.
+_OLD_TONE_NFC_RE = re.compile(f"[oO][{_composed('aAeE')}]|[uU][{_composed('yY')}]")
+
+
 def unify_tone_placement(value):
     """Old and new tone placement mapped to one form (the new one, tone on the first vowel of
     an open ``oa``/``oe``/``uy``): ``hoà`` -> ``hòa``, ``thuỷ`` -> ``thủy``, ``khoẻ`` ->
@@ -132,6 +155,9 @@ def unify_tone_placement(value):
         return None
     if not isinstance(value, str):
         return value
+    composed = unicodedata.normalize("NFC", value)
+    if not _OLD_TONE_NFC_RE.search(composed):
+        return composed  # nothing to move: NFC(NFD(x)) is NFC(x)
     text = unicodedata.normalize("NFD", value)
     text = _OA_OE_RE.sub(r"\1\3\2", text)
     text = _UY_RE.sub(r"\1\3\2", text)
@@ -160,10 +186,15 @@ _LEVEL_PREFIXES: list[tuple[str, str | None]] = [
     ("mg", "Mầm non"),
 ]
 _SCHOOL_WORD = "truong"
-_PREFIX_RES = [
-    (re.compile(r"^" + re.escape(p).replace(r"\ ", " ") + r"(?: |$)"), lvl)
-    for p, lvl in _LEVEL_PREFIXES
-]
+# One pattern for all the prefixes, one group per prefix in list order: Python tries the
+# alternatives left to right, so the first prefix of the list that matches wins, as a loop over
+# the list would find.
+_PREFIX_RE = re.compile(
+    "^(?:"
+    + "|".join("(" + re.escape(p).replace(r"\ ", " ") + "(?: |$))" for p, _ in _LEVEL_PREFIXES)
+    + ")"
+)
+_PREFIX_LEVELS = [lvl for _, lvl in _LEVEL_PREFIXES]
 
 
 def _fold_char(ch: str) -> str:
@@ -206,10 +237,10 @@ def _split_prefix(name: str) -> tuple[str, str | None, bool]:
             found = True
             continue
         if not level_done:
-            match = next(((m, lvl) for regex, lvl in _PREFIX_RES if (m := regex.match(rest))), None)
+            match = _PREFIX_RE.match(rest)
             if match is not None:
-                pos += match[0].end()
-                level, found, level_done = match[1], True, True
+                pos += match.end()
+                level, found, level_done = _PREFIX_LEVELS[match.lastindex - 1], True, True
                 continue
         break
     remainder = tokens_text[pos:].strip()
@@ -257,6 +288,16 @@ def level_hint(value) -> str | None:
 # ------------------------------------------------------------------ Series versions
 
 
+def unique_values(uniques):
+    """The distinct values from ``pd.factorize`` as Python objects, for a loop over them.
+
+    Text (pyarrow strings) is converted in one go: iterating over a pyarrow-backed array
+    builds one scalar per element, several times slower, for the same ``str`` values."""
+    if isinstance(getattr(uniques, "dtype", None), pd.StringDtype):
+        return np.asarray(uniques, dtype=object)
+    return uniques
+
+
 def map_unique(s: pd.Series, func: Callable, dtype: str | None = "str") -> pd.Series:
     """Apply ``func`` once per distinct value of ``s``; missing values stay missing.
 
@@ -266,7 +307,7 @@ def map_unique(s: pd.Series, func: Callable, dtype: str | None = "str") -> pd.Se
         s = pd.Series(s)
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     results = np.empty(len(uniques) + 1, dtype=object)
-    for i, value in enumerate(uniques):
+    for i, value in enumerate(unique_values(uniques)):
         results[i] = func(value)
     results[-1] = None  # code -1 (missing input) indexes this slot
     unique_array = pd.array(results, dtype=dtype) if dtype is not None else results
@@ -295,3 +336,19 @@ def school_key_ascii_series(s: pd.Series) -> pd.Series:
 
 def level_hint_series(s: pd.Series) -> pd.Series:
     return map_unique(s, level_hint)
+
+
+def school_keys_frame(s: pd.Series) -> pd.DataFrame:
+    """``school_key_series``, ``school_key_ascii_series`` and ``level_hint_series`` of ``s`` as
+    the columns ``key``, ``ascii``, ``hint`` (index of ``s``), from one pass over its distinct
+    values: each name is split once, not once per series."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    out = {c: np.empty(len(uniques) + 1, dtype=object) for c in ("key", "ascii", "hint")}
+    for i, value in enumerate(unique_values(uniques)):
+        key, hint = _school_parts(value)
+        out["key"][i] = key
+        out["ascii"][i] = None if key is None else strip_diacritics(key)
+        out["hint"][i] = hint
+    for c in out:
+        out[c][-1] = None  # code -1 (missing input) indexes this slot
+    return pd.DataFrame({c: pd.array(v, dtype="str")[codes] for c, v in out.items()}, index=s.index)
