@@ -119,3 +119,24 @@ def test_store_refuses_personal_columns_and_load_checks_the_key(tmp_path):
     assert cache.load(tmp_path, "x/y", "k2") is None
     assert cache.load(None, "x/y", "k1") is None
     assert not list((tmp_path / cache.CACHE_DIR / "x").glob("*.tmp"))
+
+
+def test_warm_run_probes_only_the_files_it_needs(cold, raw, monkeypatch):
+    """The kinds of every raw file are kept: an earlier folder's file whose kinds a newer
+    folder serves is not opened again (here: only the school list of the first folder)."""
+    processed, first = cold
+    assert len(list((processed / cache.CACHE_DIR / "kinds").glob("*.json"))) == sum(
+        len(ingest.list_files(folder)) for folder in raw.iterdir() if folder.is_dir()
+    )
+    probed = []
+    real = ingest._probe_file_cached
+
+    def spy(path, raw_root):
+        probed.append(Path(path).relative_to(raw).as_posix())
+        return real(path, raw_root)
+
+    monkeypatch.setattr(ingest, "_probe_file_cached", spy)
+    assert _clean(raw, processed) == first
+    earlier = sorted(p for p in probed if not p.startswith(PERIOD))
+    assert earlier == ["2023-12-15/DanhSachTruong_LongBien_NH2023-2024.xlsx"]
+    assert len(probed) - len(earlier) == len(ingest.list_files(raw / PERIOD))

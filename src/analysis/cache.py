@@ -1,10 +1,16 @@
 """A small on-disk cache of derived tables, in ``<processed_root>/_cache/``.
 
-Used by the cleaning stage for the signature history: the per-school signature counts of every
-earlier folder, recomputed with this period's school list, are the same from one run to the
-next as long as nothing they depend on changed. Each entry is one parquet file per name
-(``_cache/history/2024-03-22.parquet``) that carries the key it was computed for in its schema
-metadata; a lookup with another key is a miss, and the entry is overwritten.
+Used by the cleaning stage for
+
+- the signature history: the per-school signature counts of every earlier folder, recomputed
+  with this period's school list, are the same from one run to the next as long as nothing
+  they depend on changed. One parquet file per folder (``_cache/history/2024-03-22.parquet``)
+  carries the key it was computed for in its schema metadata;
+- the kinds of the sheets of each raw file (``_cache/kinds/<digest of the file>.json``), so
+  that ``ingest.read_period`` does not probe an earlier folder's file whose kinds a newer folder
+  already serves.
+
+A lookup with another key is a miss, and the entry is overwritten.
 
 What a key must cover is the caller's business (``clean._history``: the bytes of every raw file
 in the folders up to that one, the school list, the alias file and the code of the cleaning
@@ -16,6 +22,7 @@ Deleting ``_cache`` is always safe: the next run recomputes it.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from functools import cache
@@ -73,8 +80,41 @@ def frame_digest(df: pd.DataFrame) -> bytes:
     return digest.digest()
 
 
-def _path(processed_root: Path, name: str) -> Path:
-    return Path(processed_root) / CACHE_DIR / f"{name}.parquet"
+def _path(processed_root: Path, name: str, suffix: str = ".parquet") -> Path:
+    return Path(processed_root) / CACHE_DIR / f"{name}{suffix}"
+
+
+def load_json(processed_root: Path | str | None, name: str, key: str):
+    """The JSON entry ``name`` (``_cache/<name>.json``) if it was stored with ``key``."""
+    if processed_root is None:
+        return None
+    path = _path(Path(processed_root), name, ".json")
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:  # a damaged entry is only a miss
+        log.warning("Bỏ qua bộ nhớ đệm hỏng %s: %s", path, exc)
+        return None
+    if not isinstance(entry, dict) or entry.get("key") != key:
+        return None
+    return entry.get("value")
+
+
+def store_json(processed_root: Path | str | None, name: str, key: str, value) -> None:
+    """Write the JSON entry ``name`` for ``key`` (atomically; a failure is only logged).
+    Only for facts about files (kinds of their sheets), never for their content."""
+    if processed_root is None:
+        return
+    path = _path(Path(processed_root), name, ".json")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps({"key": key, "value": value}, sort_keys=True), "utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        log.warning("Không ghi được bộ nhớ đệm %s: %s", path, exc)
 
 
 def load(processed_root: Path | str | None, name: str, key: str) -> pd.DataFrame | None:

@@ -1548,7 +1548,7 @@ def clean_period(
     raw_root = Path(raw_root)
     processed_root = Path(processed_root)
     paths.parse_period(period)
-    pin = read_period(raw_root, period)
+    pin = read_period(raw_root, period, cache_root=processed_root)
     if key is None:
         key = privacy.load_key()
     aliases = match.read_aliases(raw_root / match.ALIASES_FILE)

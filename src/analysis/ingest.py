@@ -54,7 +54,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analysis import legacy, parse, paths, text
+from analysis import cache, legacy, parse, paths, text
 from analysis import kinds as K
 
 #: The header is looked for in the first rows of a sheet.
@@ -1479,7 +1479,9 @@ def read_folder(
     return tables
 
 
-def read_period(raw_root: Path | str, period: str) -> PeriodInput:
+def read_period(
+    raw_root: Path | str, period: str, cache_root: Path | str | None = None
+) -> PeriodInput:
     """Read what period ``period`` needs: for each kind, the sheets of the latest folder
     ``<= period`` that has that kind.
 
@@ -1488,6 +1490,11 @@ def read_period(raw_root: Path | str, period: str) -> PeriodInput:
     kind is served. An older folder is only looked at while some kind has not been found,
     so a district whose school list sits in the first folder probes every folder's headers:
     cheap for CSV (the first rows), a full sheet load for Excel (calamine reads whole sheets).
+
+    With ``cache_root`` (the processed folder), the kinds of each probed file's sheets are kept
+    in ``<cache_root>/_cache/kinds/`` (``analysis.cache``, keyed by the file's bytes and the
+    code), and a file of an earlier folder whose kinds a newer folder already serves is not
+    probed again: it would be left anyway (no table, and its skipped sheets are not listed).
 
     Raises :class:`IngestError` when no folder ``<= period`` holds a readable file, or none of
     them holds a sheet of any kind, or for a bad file met on the way.
@@ -1508,7 +1515,17 @@ def read_period(raw_root: Path | str, period: str) -> PeriodInput:
         pending: list[_Probe] = []
         newest = folder == folders[-1]
         for path in files:
+            index = None
+            if cache_root is not None:
+                index = f"kinds/{cache.file_digest(path).hex()}"
+                known = cache.load_json(cache_root, index, cache.code_fingerprint())
+                if not newest and known is not None and all(served[k] for k in known):
+                    continue
+                index = None if known is not None else index
             items = _probe_file_cached(path, raw_root)
+            if index is not None:
+                found = sorted({i.kind for i in items if isinstance(i, _Probe)})
+                cache.store_json(cache_root, index, cache.code_fingerprint(), found)
             used = [i for i in items if isinstance(i, _Probe) and served[i.kind] is None]
             for item in items:
                 if isinstance(item, SkippedSheet):
