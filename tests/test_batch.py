@@ -99,7 +99,7 @@ def project(tmp_path_factory):
     notebooks = root / "notebooks"
     notebooks.mkdir()
     write_notebook(notebooks / "10_clean.ipynb", CLEAN, NAMESPACE)
-    write_notebook(notebooks / "20_metrics.ipynb", METRICS)
+    write_notebook(notebooks / "20_metrics.ipynb", METRICS, NAMESPACE)
     (notebooks / "README.md").write_text("not a notebook")
     (notebooks / "scratch.ipynb").write_text("{}")  # not NN_*: never run
     return root
@@ -231,6 +231,19 @@ def test_prewarmed_kernel_leaves_the_namespace_clean(good_run):
     names = eval(nb.cells[-1].outputs[0]["text"])  # the NAMESPACE cell's printed list
     assert "cfg" in names and "json" in names and "RunConfig" in names
     assert "importlib" not in names and not any("preload" in n for n in names)
+
+
+def test_recycled_kernel_starts_afresh(good_run):
+    """20 runs in the kernel 10 ran in (reset, then its modules imported): none of 10's
+    variables is left, the execution count starts again at 1, and 20's own names are there."""
+    _, out = good_run
+    nb = nbformat.read(out / "outputs" / P2 / "notebooks" / "20_metrics.ipynb", as_version=4)
+    names = eval(nb.cells[-1].outputs[0]["text"])
+    assert "cfg" in names and "table" in names and "n" in names
+    for left_by_10 in ("quality", "served", "inputs", "given", "tmp_name", "Path"):
+        assert left_by_10 not in names
+    counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))
 
 
 def test_manifest_content(good_run, project):

@@ -14,12 +14,16 @@ Design choices (measured in ``benchmarks/bench_batch.py``):
   TCP ports, so parallel periods never collide on ZMQ ports (papermill#511).
 - The ``python3`` kernel is always the current interpreter (``sys.executable -m
   ipykernel_launcher``), whatever kernelspecs a user folder holds.
-- One fresh kernel per notebook (no variables leak from one notebook to the next, as under
-  nbval), but the kernels of the next stage are started while the current stage runs, and
-  each imports the modules its notebook imports (found with ``ast``) in a silent request that
-  leaves no name in the user namespace and no execution count. Kernel start and imports
-  (most of a thin notebook's time) then overlap with the previous stage's work; the first
-  stage's kernels boot while this process imports papermill.
+- Kernels are started ahead: while a stage runs, the next stage gets a new kernel for each
+  notebook beyond the number of kernels the running stage will free, and each imports the
+  modules its notebook imports (found with ``ast``) in a silent request that leaves no name in
+  the user namespace and no execution count. A kernel whose notebook succeeded is recycled for
+  a waiting notebook of the next stage (``WarmKernel.recycle``: ``reset(new_session=True)``,
+  so no variable leaks from one notebook to the next and counts start at 1, as under nbval;
+  then that notebook's imports). Kernel start and imports (most of a thin notebook's time)
+  overlap with the previous stage's work, and a period starts two kernels, not four; the
+  first stage's kernel boots while this process imports papermill. The artefacts are
+  byte-identical to those of ``--no-prewarm`` (a new kernel per notebook, started when due).
 - The analyses of one stage run in threads of this process (each only relays messages to its
   kernel); papermill's ``cwd`` is not used, since it would chdir the whole process.
 - A kernel whose notebook has run is stopped at once, not asked to exit gracefully (0,7-1,2 s
@@ -41,6 +45,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field, replace
@@ -272,6 +277,9 @@ def notebook_imports(nb) -> list[str]:
     return sorted(found)
 
 
+_RESET_CODE = "get_ipython().reset(new_session=True)\n"
+
+
 def _preload_code(modules: list[str]) -> str:
     # A function scope: nothing lands in the notebook's namespace; failures are ignored
     # (the notebook itself will import, and fail, with a proper traceback).
@@ -297,12 +305,26 @@ class WarmKernel:
         self.km = kernel_manager_class()(kernel_name=KERNEL_NAME)
         run_sync(self.km.start_kernel)(extra_arguments=list(KERNEL_EXTRA_ARGUMENTS), cwd=str(cwd))
         self._kc = None
-        if modules:
-            # The request waits in the socket queue until the kernel is up; the notebook's own
-            # requests are queued behind it, so the first cell finds the modules imported.
-            self._kc = self.km.blocking_client()
-            self._kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
-            self._kc.execute(_preload_code(modules), silent=True, store_history=False)
+        self._send(_preload_code(modules) if modules else "")
+
+    def _send(self, code: str) -> None:
+        """Queue a silent request. It waits in the socket queue until the kernel is up; the
+        notebook's own requests are queued behind it, so its first cell finds it done."""
+        if not code:
+            return
+        self.close_client()
+        self._kc = self.km.blocking_client()
+        self._kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        self._kc.execute(code, silent=True, store_history=False)
+
+    def recycle(self, modules: list[str]) -> WarmKernel:
+        """Make the kernel of a notebook that has run ready for another notebook: the user
+        namespace is emptied and the execution count starts again at 1
+        (``InteractiveShell.reset(new_session=True)``), then the other notebook's modules are
+        imported. The imports already done stay (the point: no new kernel to start, no
+        pandas to import again); no variable of the first notebook does."""
+        self._send(_RESET_CODE + _preload_code(modules))
+        return self
 
     def close_client(self) -> None:
         if self._kc is not None:
@@ -325,8 +347,8 @@ _ENGINE_REGISTERED = False
 
 
 def _register_engine() -> None:
-    """A papermill engine that runs a notebook in a given ``WarmKernel`` (or a fresh IPC
-    kernel), then shuts that kernel down."""
+    """A papermill engine that runs a notebook in a given ``WarmKernel`` and leaves it running
+    (or in a fresh IPC kernel that it shuts down)."""
     global _ENGINE_REGISTERED
     if _ENGINE_REGISTERED:
         return
@@ -372,8 +394,12 @@ def _register_engine() -> None:
             try:
                 return client.execute()
             finally:
+                # We gave the manager, so nbclient leaves the kernel running: the batch then
+                # recycles it for a notebook of the next stage or shuts it down.
                 warm.close_client()
-                client._cleanup_kernel()  # we gave the manager, so nbclient leaves it running
+                if client.kc is not None:
+                    with contextlib.suppress(Exception):
+                        client.kc.stop_channels()
 
     papermill_engines.register(ENGINE_NAME, WarmKernelEngine)
     _ENGINE_REGISTERED = True
@@ -555,15 +581,35 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
     result = PeriodResult(period, ok=False)
     timings: dict[str, float] = {}
     kernels: dict[int, WarmKernel] = {}
+    claims: list[int] = []  # notebooks of the next stage waiting for a recycled kernel
+    lock = threading.Lock()
 
-    def start_kernels(stage: list[int]) -> None:
-        for index in stage:
-            modules = notebook_imports(sources[index]) if cfg.prewarm else []
-            kernels[index] = WarmKernel(modules, cfg.notebooks_dir)
+    def start_kernels(stage: list[int], freed: int) -> None:
+        """Kernels for a stage: the running stage frees ``freed`` kernels when its notebooks
+        end, which the last notebooks of this stage take (``release``); the others get a
+        kernel started now."""
+        fresh = stage[: max(0, len(stage) - freed)]
+        for index in fresh:
+            kernels[index] = WarmKernel(notebook_imports(sources[index]), cfg.notebooks_dir)
+        with lock:
+            claims[:] = [index for index in stage if index not in fresh]
+
+    def release(kernel: WarmKernel, ok: bool) -> None:
+        """A notebook has run in ``kernel``: recycle it for a waiting notebook, or stop it."""
+        with lock:
+            claimant = claims.pop(0) if ok and claims else None
+        if claimant is None:
+            kernel.shutdown()
+            return
+        recycled = kernel.recycle(notebook_imports(sources[claimant]))
+        with lock:
+            kernels[claimant] = recycled
 
     def execute(index: int, progress_bar: bool) -> _Outcome:
-        path, kernel = notebooks[index], kernels.pop(index, None)
-        if kernel is None:  # no prewarm: a kernel of its own, started now
+        path = notebooks[index]
+        with lock:
+            kernel = kernels.pop(index, None)
+        if kernel is None:  # no prewarm (or its kernel was not freed): one started now
             kernel = WarmKernel([], cfg.notebooks_dir)
         t0 = time.perf_counter()
         try:
@@ -585,20 +631,23 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
                 warm_kernel=kernel,
             )
         except Exception as exc:  # a failing notebook, a dead kernel, a timeout
-            kernel.shutdown()
-            return _Outcome(index, time.perf_counter() - t0, exc)
-        return _Outcome(index, time.perf_counter() - t0)
+            seconds = time.perf_counter() - t0
+            release(kernel, ok=False)
+            return _Outcome(index, seconds, exc)
+        seconds = time.perf_counter() - t0
+        release(kernel, ok=True)
+        return _Outcome(index, seconds)
 
     try:
         if cfg.prewarm:
-            start_kernels(stages[0])
+            start_kernels(stages[0], 0)
         # papermill is imported while the first kernels boot (about 1 s each, side by side).
         import papermill as pm
 
         _register_engine()
         for number, stage in enumerate(stages):
             if cfg.prewarm and number + 1 < len(stages):
-                start_kernels(stages[number + 1])
+                start_kernels(stages[number + 1], len(stage))
             if len(stage) > 1 and cfg.notebook_jobs > 1:
                 # Threads: each only relays messages to its kernel (a separate process), and
                 # several progress bars on one terminal would garble, so none.
