@@ -333,7 +333,8 @@ class WarmKernel:
             self._kc = None
 
     def shutdown(self) -> None:
-        """Stop an unused kernel (after a failure earlier in the chain)."""
+        """Stop the kernel at once: its notebook has run (all output received) and no
+        notebook waits for it, or it was never used (a failure earlier in the period)."""
         from jupyter_core.utils import run_sync
 
         self.close_client()
@@ -559,7 +560,7 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
 
     Stages run in order (``notebook_stages``); the notebooks of one stage run at the same
     time, up to ``cfg.notebook_jobs``, each in its own kernel. While a stage runs, the kernels
-    of the next stage start and import their modules."""
+    of the next stage start (or are recycled from this stage) and import their modules."""
     _light_nbformat()
     import nbformat
 
