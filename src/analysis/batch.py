@@ -385,8 +385,10 @@ def _register_engine() -> None:
                 stderr_file=stderr_file,
                 kernel_manager_class=kernel_manager_class(),
                 record_timing=False,
-                # Every cell has run and its output is in: stop the kernel at once instead of
-                # waiting for a graceful exit (0,7-1,2 s per notebook, on the critical path).
+                # For a kernel nbclient starts itself (no warm kernel given): once every cell
+                # has run and its output is in, stop it at once instead of waiting for a
+                # graceful exit (0,7-1,2 s). A warm kernel is stopped by ``WarmKernel.shutdown``,
+                # also at once, or recycled.
                 shutdown_kernel="immediate",
             )
             if warm is None:
