@@ -519,3 +519,39 @@ def test_a_failing_notebook_of_a_stage_fails_the_period_after_the_other(project,
     assert sorted(p.name for p in outputs.iterdir()) == ["_failed"]  # nothing swapped in
     assert [p.name for p in (outputs / "_failed" / P2).iterdir()] == ["20_a.ipynb"]
     assert "90_report" not in capsys.readouterr().out
+
+
+JOBS_SEEN = """\
+import os
+from analysis.paths import RunConfig
+cfg = RunConfig.from_params(period, raw_dir, processed_dir, output_dir)
+cfg.processed.mkdir(parents=True, exist_ok=True)
+with open(cfg.processed / "jobs.txt", "a") as f:
+    f.write(os.environ.get("ANALYSIS_JOBS", "-") + "\\n")
+"""
+
+
+@pytest.mark.parametrize(("notebook_jobs", "prewarm"), [(1, True), (3, True), (2, False)])
+def test_kernels_get_the_periods_cores_as_analysis_jobs(
+    project, tmp_path, monkeypatch, notebook_jobs, prewarm
+):
+    """The cleaning stage's processes (analysis.parallel) follow the batch's share of cores,
+    in a kernel started ahead, a recycled one, or one started when due; not this process's
+    own ANALYSIS_JOBS."""
+    monkeypatch.setenv("ANALYSIS_JOBS", "7")
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    write_notebook(nbs / "10_clean.ipynb", CLEAN, JOBS_SEEN)
+    write_notebook(nbs / "20_a.ipynb", JOBS_SEEN)
+    cfg = batch.make_config(
+        project / "raw",
+        tmp_path / "processed",
+        tmp_path / "outputs",
+        nbs,
+        notebook_jobs=notebook_jobs,
+        prewarm=prewarm,
+    )
+    result = batch.run_period(P1, cfg)
+    assert result.ok, result.message
+    seen = (tmp_path / "processed" / P1 / "jobs.txt").read_text().split()
+    assert seen == [str(notebook_jobs)] * 2

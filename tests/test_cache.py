@@ -21,9 +21,9 @@ def _hashes(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
-def _clean(raw: Path, processed: Path) -> dict[str, str]:
+def _clean(raw: Path, processed: Path, jobs: int | None = None) -> dict[str, str]:
     ingest.clear_cache()  # as in a new kernel: nothing read before
-    clean.clean_period(PERIOD, raw, processed, key=KEY)
+    clean.clean_period(PERIOD, raw, processed, key=KEY, jobs=jobs)
     return _hashes(processed / PERIOD)
 
 
@@ -49,7 +49,8 @@ def cold(raw, tmp_path_factory):
 def test_cold_run_fills_the_cache_without_personal_data(cold):
     processed, _ = cold
     entries = sorted((processed / cache.CACHE_DIR / "history").iterdir())
-    assert [p.stem for p in entries] == EARLIER
+    # the earlier folders, and the period's own entry for the next period's history
+    assert [p.stem for p in entries] == [*EARLIER, PERIOD]
     for path in entries:
         df = pd.read_parquet(path)
         assert not privacy.personal_columns(df.columns)
@@ -136,7 +137,51 @@ def test_warm_run_probes_only_the_files_it_needs(cold, raw, monkeypatch):
         return real(path, raw_root)
 
     monkeypatch.setattr(ingest, "_probe_file_cached", spy)
-    assert _clean(raw, processed) == first
+    assert _clean(raw, processed, jobs=1) == first  # one process: every read goes by the spy
     earlier = sorted(p for p in probed if not p.startswith(PERIOD))
     assert earlier == ["2023-12-15/DanhSachTruong_LongBien_NH2023-2024.xlsx"]
     assert len(probed) - len(earlier) == len(ingest.list_files(raw / PERIOD))
+    # with workers, what is read ahead is the period's own folder only
+    assert ingest.files_to_read(raw, PERIOD, processed) == ingest.list_files(raw / PERIOD)
+    assert len(ingest.files_to_read(raw, PERIOD, None)) == sum(
+        len(ingest.list_files(folder)) for folder in raw.iterdir() if folder.is_dir()
+    )
+
+
+def test_a_period_stores_the_entry_the_next_period_would_compute(cold, sample_raw_dir, tmp_path):
+    """Cleaning PERIOD stores its own history entry; the next period's history (computed
+    without any cache) shows the same figures for PERIOD, and with the cache of PERIOD's run
+    it reads no earlier folder at all and writes the same bytes."""
+    processed, _ = cold
+    stored = pd.read_parquet(processed / cache.CACHE_DIR / "history" / f"{PERIOD}.parquet")
+    own = pd.read_parquet(processed / PERIOD / "signature_by_school.parquet")
+    assert len(stored) == len(own) > 0
+    assert stored.drop(columns="period").reset_index(drop=True).equals(own.reset_index(drop=True))
+
+    later = "2024-06-24"
+    ingest.clear_cache()
+    clean.clean_period(later, sample_raw_dir, tmp_path / "fresh", key=KEY)
+    fresh = pd.read_parquet(tmp_path / "fresh" / later / "history.parquet")
+    mine = fresh[fresh["period"] == PERIOD].reset_index(drop=True)
+    expected = pd.read_parquet(processed / PERIOD / "history.parquet")
+    expected = expected[expected["period"] == PERIOD].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, expected)
+    assert len(stored) == len(mine)
+
+    warm = tmp_path / "warm"
+    shutil.copytree(processed / cache.CACHE_DIR, warm / cache.CACHE_DIR)
+    ingest.clear_cache()
+    read = []
+    real = clean._read_signature_folder
+
+    def spy(raw_root, folder):
+        read.append(folder)
+        return real(raw_root, folder)
+
+    try:
+        clean._read_signature_folder = spy
+        clean.clean_period(later, sample_raw_dir, warm, key=KEY)
+    finally:
+        clean._read_signature_folder = real
+    assert read == []  # every earlier folder, PERIOD included, came from the cache
+    assert _hashes(warm / later) == _hashes(tmp_path / "fresh" / later)

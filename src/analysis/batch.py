@@ -26,6 +26,10 @@ Design choices (measured in ``benchmarks/bench_batch.py``):
   byte-identical to those of ``--no-prewarm`` (a new kernel per notebook, started when due).
 - The analyses of one stage run in threads of this process (each only relays messages to its
   kernel); papermill's ``cwd`` is not used, since it would chdir the whole process.
+- The cores a period gets (``notebook_jobs``) are also given to its kernels as
+  ``ANALYSIS_JOBS``: the cleaning stage reads the raw files and cleans the history's earlier
+  folders in that many processes (``analysis.parallel``), so one period uses every core even
+  in its single-notebook first stage, and periods run side by side do not oversubscribe them.
 - A kernel whose notebook has run is stopped at once, not asked to exit gracefully (0,7-1,2 s
   per notebook saved on the critical path).
 - Executed notebooks are normalised before saving: no papermill/nbclient timestamps, the
@@ -53,6 +57,7 @@ from pathlib import Path
 
 from analysis import manifest as manifest_mod
 from analysis import paths
+from analysis.parallel import ENV_JOBS
 
 NOTEBOOK_RE = re.compile(r"^\d{2}_.+\.ipynb$")
 KERNEL_NAME = "python3"
@@ -86,7 +91,8 @@ class BatchConfig:
     progress_bar: bool = False
     prewarm: bool = True
     hide_code: bool = False
-    #: Notebooks of one stage run at the same time (see ``notebook_stages``).
+    #: Notebooks of one stage run at the same time (see ``notebook_stages``); also the
+    #: processes a notebook's cleaning may use (``ANALYSIS_JOBS`` in its kernel).
     notebook_jobs: int = 2
 
 
@@ -299,11 +305,18 @@ def _preload_code(modules: list[str]) -> str:
 class WarmKernel:
     """A kernel started ahead of its notebook, importing the notebook's modules."""
 
-    def __init__(self, modules: list[str], cwd: Path):
+    def __init__(self, modules: list[str], cwd: Path, jobs: int | None = None):
+        """``jobs``: the processes the notebook's cleaning may use (``ANALYSIS_JOBS`` in the
+        kernel's environment, ``analysis.parallel``); ``None`` leaves the environment as is."""
         from jupyter_core.utils import run_sync
 
+        env = dict(os.environ)
+        if jobs is not None:
+            env[ENV_JOBS] = str(jobs)
         self.km = kernel_manager_class()(kernel_name=KERNEL_NAME)
-        run_sync(self.km.start_kernel)(extra_arguments=list(KERNEL_EXTRA_ARGUMENTS), cwd=str(cwd))
+        run_sync(self.km.start_kernel)(
+            extra_arguments=list(KERNEL_EXTRA_ARGUMENTS), cwd=str(cwd), env=env
+        )
         self._kc = None
         self._send(_preload_code(modules) if modules else "")
 
@@ -593,7 +606,9 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
         kernel started now."""
         fresh = stage[: max(0, len(stage) - freed)]
         for index in fresh:
-            kernels[index] = WarmKernel(notebook_imports(sources[index]), cfg.notebooks_dir)
+            kernels[index] = WarmKernel(
+                notebook_imports(sources[index]), cfg.notebooks_dir, cfg.notebook_jobs
+            )
         with lock:
             claims[:] = [index for index in stage if index not in fresh]
 
@@ -613,7 +628,7 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
         with lock:
             kernel = kernels.pop(index, None)
         if kernel is None:  # no prewarm (or its kernel was not freed): one started now
-            kernel = WarmKernel([], cfg.notebooks_dir)
+            kernel = WarmKernel([], cfg.notebooks_dir, cfg.notebook_jobs)
         t0 = time.perf_counter()
         try:
             pm.execute_notebook(
@@ -832,8 +847,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--notebook-jobs",
         type=int,
-        help="số notebook cùng bước (20-89) chạy song song trong một kỳ "
-        "(mặc định: số lõi CPU chia cho số kỳ chạy song song)",
+        help="số notebook cùng bước (20-89) chạy song song trong một kỳ, và số tiến trình "
+        "của bước làm sạch (mặc định: số lõi CPU chia cho số kỳ chạy song song)",
     )
     parser.add_argument(
         "--timeout", type=int, default=600, help="giới hạn thời gian mỗi ô, giây (mặc định 600)"

@@ -56,14 +56,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analysis import cache, match, parse, paths, privacy, schemas, text
+from analysis import cache, match, parallel, parse, paths, privacy, schemas, text
 from analysis import kinds as K
 from analysis.fmt import fmt_num
 from analysis.ingest import (
     IngestError,
     PeriodInput,
     RawTable,
+    files_to_read,
     list_files,
+    prefetch,
     read_folder,
     read_period,
 )
@@ -1383,6 +1385,157 @@ def _read_signature_folder(raw_root: Path, folder: str) -> list[RawTable]:
     return read_folder(raw_root / folder, raw_root, kinds=SIGNATURE_KINDS)
 
 
+@dataclass
+class _HistoryPlan:
+    """What the history of ``period`` needs (``_plan_history``).
+
+    ``entries``: folder -> its history entry, for the folders already done (cache hits, and
+    folders with no signature data of their own: an empty entry); ``tasks``: (folder, staff
+    tables, count tables) of each folder still to clean, in folder order, with the tables
+    carried forward as ``read_period`` would serve them to that folder; ``keys``: the cache
+    key of every folder ``<= period`` (none without a processed folder)."""
+
+    period: str
+    folders: list[str]
+    keys: dict[str, str]
+    entries: dict[str, pd.DataFrame]
+    tasks: list[tuple[str, list[RawTable], list[RawTable]]]
+    processed_root: Path | None
+
+
+def _plan_history(
+    raw_root: Path, period: str, schools: pd.DataFrame, processed_root: Path | None
+) -> _HistoryPlan:
+    """The history's cache hits, and the tables of the folders it still has to clean.
+
+    Each earlier folder is read once; signature kinds are carried forward between folders like
+    ``read_period`` does, and its tables of one kind are taken in the same (file, sheet) order,
+    so a folder's entry is what cleaning that folder's own period gives with this school list.
+
+    With ``processed_root``, each earlier folder's entry is kept in
+    ``<processed_root>/_cache/history/<folder>.parquet`` (``analysis.cache``), under a key that
+    covers everything it depends on: the bytes of every raw file in the folders up to that one
+    (so carried-forward tables too), this period's school list, the alias file and the cleaning
+    code. When every earlier folder is a hit no raw file of an earlier folder is parsed; after
+    a miss the folders are walked as without a cache (the carry-forward needs their tables)
+    and only the missing folders are cleaned.
+    """
+    upto = [p for p in paths.list_periods(raw_root) if p <= period]
+    folders = [p for p in upto if p < period]
+    keys = _history_keys(raw_root, upto, schools) if processed_root is not None else {}
+    entries: dict[str, pd.DataFrame] = {}
+    for folder in folders:
+        hit = cache.load(processed_root, f"history/{folder}", keys[folder]) if keys else None
+        if hit is not None:
+            entries[folder] = hit
+    tasks: list[tuple[str, list[RawTable], list[RawTable]]] = []
+    if len(entries) < len(folders):
+        last: dict[str, list[RawTable]] = {k: [] for k in SIGNATURE_KINDS}
+        for folder in folders:
+            tables = _read_signature_folder(raw_root, folder)
+            here = {
+                k: sorted((t for t in tables if t.kind == k), key=lambda t: (t.file, t.sheet))
+                for k in SIGNATURE_KINDS
+            }
+            for k in SIGNATURE_KINDS:
+                if here[k]:
+                    last[k] = here[k]
+            if folder in entries:
+                continue
+            if any(here.values()):
+                tasks.append((folder, last["cbgvnv"], last["tonghop_cks"]))
+            else:  # no signature data of its own: an empty entry says so
+                entries[folder] = schemas.empty("history")
+                if keys:
+                    cache.store(processed_root, f"history/{folder}", keys[folder], entries[folder])
+    return _HistoryPlan(period, folders, keys, entries, tasks, processed_root)
+
+
+def _history_entry(
+    task: tuple[str, list[RawTable], list[RawTable]],
+    schools: pd.DataFrame,
+    aliases: pd.DataFrame,
+    key: bytes,
+) -> pd.DataFrame:
+    """The history entry of one folder: its signature_by_school (run in a worker too)."""
+    folder, staff_tables, count_tables = task
+    sig = _signatures(staff_tables, count_tables, schools, aliases, key)
+    return sig.by_school.assign(period=folder)
+
+
+def _task_cost(task: tuple[str, list[RawTable], list[RawTable]]) -> float:
+    """A rough cost of cleaning one folder's signature tables, for sharing them out: the rows,
+    plus a fixed part per folder (school matching, checks, dedup on small tables)."""
+    return 2000.0 + sum(len(t.data) for t in task[1] + task[2])
+
+
+class _HistoryRun:
+    """The folders of a history plan being cleaned: shared between this process and forked
+    workers (``analysis.parallel``) at ``start``, so that the workers run while this process
+    cleans the period itself; ``finish`` cleans this process's share, collects the rest and
+    assembles the history."""
+
+    def __init__(
+        self,
+        plan: _HistoryPlan,
+        schools: pd.DataFrame,
+        aliases: pd.DataFrame,
+        key: bytes,
+        jobs: int,
+        head_start: float,
+    ):
+        self.plan, self.args = plan, (schools, aliases, key)
+        tasks = plan.tasks
+        if jobs > 1 and tasks:
+            groups = parallel.split(
+                [_task_cost(t) for t in tasks], min(jobs, len(tasks) + 1), head_start
+            )
+        else:
+            groups = [list(range(len(tasks)))]
+        self.mine, self.theirs = groups[0], [g for g in groups[1:] if g]
+        self.pending = parallel.start(
+            _history_entry, [[tasks[i] for i in g] for g in self.theirs], self.args
+        )
+
+    def cancel(self) -> None:
+        self.pending.cancel()
+
+    def finish(self, current: PeriodInput, current_sbs: pd.DataFrame) -> pd.DataFrame:
+        """signature_by_school of every folder <= period with its own signature data (+ this
+        period's), and the cache entries of the folders cleaned (this period's included: the
+        next period's history finds it)."""
+        plan, tasks = self.plan, self.plan.tasks
+        done: dict[int, object] = {}
+        for i in self.mine:
+            try:
+                done[i] = _history_entry(tasks[i], *self.args)
+            except Exception as exc:  # raised again below, in folder order
+                done[i] = parallel.Failed(str(exc))
+        for group, results in zip(self.theirs, self.pending.results(), strict=True):
+            done.update(zip(group, results, strict=True))
+        entries = dict(plan.entries)
+        for i, task in enumerate(tasks):  # folder order: the first failing folder raises
+            entry = done[i]
+            if isinstance(entry, parallel.Failed):
+                entry = _history_entry(task, *self.args)
+            entries[task[0]] = entry
+            if plan.keys:
+                cache.store(plan.processed_root, f"history/{task[0]}", plan.keys[task[0]], entry)
+        own = any(current.served.get(k) == plan.period for k in SIGNATURE_KINDS)
+        if plan.period in plan.keys:
+            mine = current_sbs.assign(period=plan.period) if own else schemas.empty("history")
+            cache.store(plan.processed_root, f"history/{plan.period}", plan.keys[plan.period], mine)
+        frames = [entries[f] for f in plan.folders if len(entries[f])]
+        if any(current.served.get(k) for k in SIGNATURE_KINDS):
+            frames.append(current_sbs.assign(period=plan.period))
+        if not frames:
+            return schemas.empty("history")
+        hist = pd.concat(frames, ignore_index=True).sort_values(
+            ["period", "school_code"], kind="stable"
+        )
+        return schemas.conform("history", hist)
+
+
 def _history(
     raw_root: Path,
     period: str,
@@ -1392,52 +1545,16 @@ def _history(
     aliases: pd.DataFrame,
     key: bytes,
     processed_root: Path | None = None,
+    jobs: int = 1,
 ) -> pd.DataFrame:
-    """signature_by_school of every folder <= period with its own signature data (+ this one).
-
-    Each earlier folder is read once; signature kinds are carried forward between folders like
-    ``read_period`` does, and cleaned with this period's school list.
-
-    With ``processed_root``, each earlier folder's result is kept in
-    ``<processed_root>/_cache/history/<folder>.parquet`` (``analysis.cache``), under a key that
-    covers everything it depends on: the bytes of every raw file in the folders up to that one
-    (so carried-forward tables too), this period's school list, the alias file and the cleaning
-    code. When every earlier folder is a hit no raw file of an earlier folder is parsed; after
-    a miss the folders are walked as without a cache (the carry-forward needs their tables)
-    and only the missing folders are cleaned.
-    """
-    frames = []
-    folders = [p for p in paths.list_periods(raw_root) if p < period]
-    keys = _history_keys(raw_root, folders, schools) if processed_root is not None else {}
-    cached = {f: cache.load(processed_root, f"history/{f}", keys[f]) for f in keys}
-    last: dict[str, list[RawTable]] = {k: [] for k in SIGNATURE_KINDS}
-    all_hits = bool(folders) and all(cached.get(f) is not None for f in folders)
-    for folder in folders:
-        hit = cached.get(folder)
-        if not all_hits:
-            tables = _read_signature_folder(raw_root, folder)
-            here = {k: [t for t in tables if t.kind == k] for k in SIGNATURE_KINDS}
-            for k in SIGNATURE_KINDS:
-                if here[k]:
-                    last[k] = here[k]
-            if hit is None:
-                if any(here.values()):
-                    sig = _signatures(last["cbgvnv"], last["tonghop_cks"], schools, aliases, key)
-                    hit = sig.by_school.assign(period=folder)
-                else:  # no signature data of its own: an empty entry says so
-                    hit = schemas.empty("history")
-                if folder in keys:
-                    cache.store(processed_root, f"history/{folder}", keys[folder], hit)
-        if len(hit):
-            frames.append(hit)
-    if any(current.served.get(k) for k in SIGNATURE_KINDS):
-        frames.append(current_sbs.assign(period=period))
-    if not frames:
-        return schemas.empty("history")
-    hist = pd.concat(frames, ignore_index=True).sort_values(
-        ["period", "school_code"], kind="stable"
-    )
-    return schemas.conform("history", hist)
+    """signature_by_school of every folder <= period with its own signature data (+ this one),
+    computed with this period's school list (see ``_plan_history``), in one call."""
+    plan = _plan_history(raw_root, period, schools, processed_root)
+    run = _HistoryRun(plan, schools, aliases, key, jobs, head_start=0.0)
+    try:
+        return run.finish(current, current_sbs)
+    finally:
+        run.cancel()
 
 
 def _history_keys(raw_root: Path, folders: list[str], schools: pd.DataFrame) -> dict[str, str]:
@@ -1543,11 +1660,19 @@ def clean_period(
     processed_root: Path | str = paths.PROCESSED_DIR,
     *,
     key: bytes | None = None,
+    jobs: int | None = None,
 ) -> CleanResult:
-    """Clean one period: read, check, match, pseudonymise, dedup, account, write atomically."""
+    """Clean one period: read, check, match, pseudonymise, dedup, account, write atomically.
+
+    ``jobs``: processes to use (``analysis.parallel``; default ``parallel.jobs()``): the raw
+    files are read, and the earlier folders of the history cleaned, by this process and forked
+    workers. The result is the same for any number."""
     raw_root = Path(raw_root)
     processed_root = Path(processed_root)
     paths.parse_period(period)
+    jobs = parallel.jobs() if jobs is None else max(1, jobs)
+    if jobs > 1:
+        prefetch(files_to_read(raw_root, period, processed_root), raw_root, jobs)
     pin = read_period(raw_root, period, cache_root=processed_root)
     if key is None:
         key = privacy.load_key()
@@ -1569,18 +1694,29 @@ def clean_period(
             "Hãy xem quarantine và sửa file danh sách trường rồi chạy lại."
         )
 
-    sig = _signatures(pin.tables_of("cbgvnv"), pin.tables_of("tonghop_cks"), schools, aliases, key)
-    infra = (
-        clean_infrastructure(pin.tables_of("ha_tang"), schools, aliases)
-        if pin.tables_of("ha_tang")
-        else None
-    )
-    recs = (
-        clean_records(pin.tables_of("hoc_ba"), schools, aliases)
-        if pin.tables_of("hoc_ba")
-        else None
-    )
-    history = _history(raw_root, period, pin, sig.by_school, schools, aliases, key, processed_root)
+    # The earlier folders of the history are cleaned by workers while this process cleans
+    # the period itself (its own signature, infrastructure and record tables: the head start).
+    plan = _plan_history(raw_root, period, schools, processed_root)
+    own = [t for k in (*SIGNATURE_KINDS, "ha_tang", "hoc_ba") for t in pin.tables_of(k)]
+    head_start = _task_cost((period, own, []))
+    history_run = _HistoryRun(plan, schools, aliases, key, jobs, head_start)
+    try:
+        sig = _signatures(
+            pin.tables_of("cbgvnv"), pin.tables_of("tonghop_cks"), schools, aliases, key
+        )
+        infra = (
+            clean_infrastructure(pin.tables_of("ha_tang"), schools, aliases)
+            if pin.tables_of("ha_tang")
+            else None
+        )
+        recs = (
+            clean_records(pin.tables_of("hoc_ba"), schools, aliases)
+            if pin.tables_of("hoc_ba")
+            else None
+        )
+        history = history_run.finish(pin, sig.by_school)
+    finally:
+        history_run.cancel()
 
     tables = {
         "schools": schools,

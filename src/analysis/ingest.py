@@ -1385,33 +1385,106 @@ def clear_cache() -> None:
     _FILE_CACHE.clear()
 
 
-def _probe_file_cached(path: Path, raw_root: Path | None) -> list[_Probe | SkippedSheet]:
-    """``_probe_file``, kept per process for small files, keyed by path and content."""
+def _cache_key(path: Path, raw_root: Path | None) -> tuple[tuple[str, str, str], int] | None:
+    """(key, size) of a file the read cache keeps, ``None`` for one it does not (empty, too
+    large or unreadable)."""
     try:
         size = path.stat().st_size
         if not 0 < size <= CACHE_FILE_BYTES:
-            return _probe_file(path, raw_root)
+            return None
         digest = hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest()
     except OSError:
+        return None
+    return (str(path.resolve()), _rel(path, raw_root), digest), size
+
+
+def _cache_put(key: tuple[str, str, str], size: int, items: list[_Probe | SkippedSheet]) -> None:
+    for item in items:
+        if isinstance(item, _Probe):
+            item.cached = True
+    _FILE_CACHE[key] = (size, items)
+    _FILE_CACHE.move_to_end(key)
+    total = sum(n for n, _ in _FILE_CACHE.values())
+    while total > CACHE_TOTAL_BYTES and len(_FILE_CACHE) > 1:
+        _, (n, _) = _FILE_CACHE.popitem(last=False)
+        total -= n
+
+
+def _probe_file_cached(path: Path, raw_root: Path | None) -> list[_Probe | SkippedSheet]:
+    """``_probe_file``, kept per process for small files, keyed by path and content."""
+    found = _cache_key(path, raw_root)
+    if found is None:
         return _probe_file(path, raw_root)
-    key = (str(path.resolve()), _rel(path, raw_root), digest)
+    key, size = found
     hit = _FILE_CACHE.get(key)
     if hit is None:
-        items = _probe_file(path, raw_root)  # a bad file raises: nothing is kept
-        for item in items:
-            if isinstance(item, _Probe):
-                item.cached = True
-        _FILE_CACHE[key] = hit = (size, items)
-        total = sum(n for n, _ in _FILE_CACHE.values())
-        while total > CACHE_TOTAL_BYTES and len(_FILE_CACHE) > 1:
-            _, (n, _) = _FILE_CACHE.popitem(last=False)
-            total -= n
+        _cache_put(key, size, _probe_file(path, raw_root))  # a bad file raises: nothing kept
+        hit = _FILE_CACHE[key]
     else:
         _FILE_CACHE.move_to_end(key)
     return [
         item if isinstance(item, _Probe) else replace(item, headers_seen=list(item.headers_seen))
         for item in hit[1]
     ]
+
+
+def _read_whole(path: Path, raw_root: Path | None) -> tuple[tuple, int, list] | None:
+    """In a worker of ``prefetch``: the cache entry of one file with every table finished
+    (the rows, which cannot be pickled, dropped), or ``None`` when it is not cacheable."""
+    found = _cache_key(path, raw_root)
+    if found is None:
+        return None
+    key, size = found
+    items = _probe_file(path, raw_root)
+    for item in items:
+        if isinstance(item, _Probe):
+            item.table = _finish(item)
+            item.load = None
+    return key, size, items
+
+
+def prefetch(files: list[Path], raw_root: Path | str | None, jobs: int) -> int:
+    """Read ``files`` into this process's read cache with ``jobs`` processes (this one and
+    forked workers, :mod:`analysis.parallel`), every sheet finished; the readers that follow
+    (``read_period``, ``read_folder``) then find them read. Files already kept, and files the
+    cache does not keep, are left to those readers; so is a file that fails to read, which
+    they then read (and report) as usual. Returns how many files the workers read."""
+    from analysis import parallel
+
+    raw_root = Path(raw_root) if raw_root is not None else None
+    todo: list[tuple[Path, int]] = []
+    for path in files:
+        found = _cache_key(Path(path), raw_root)
+        if found is not None and found[0] not in _FILE_CACHE:
+            todo.append((Path(path), found[1]))
+    if jobs < 2 or len(todo) < 2:
+        return 0
+    # A small export costs about the same to read whatever its size (50-60 ms: opening,
+    # header search, row classes); rows add to it.
+    groups = parallel.split([1.0 + size / 100_000 for _, size in todo], min(jobs, len(todo)))
+    pending = parallel.start(
+        _read_whole, [[todo[i][0] for i in g] for g in groups[1:]], (raw_root,)
+    )
+    try:
+        for i in groups[0]:
+            path = todo[i][0]
+            try:
+                for item in _probe_file_cached(path, raw_root):
+                    if isinstance(item, _Probe):
+                        _finished(item)
+            except Exception:  # left to the readers that follow, which report it
+                continue
+    finally:
+        results = pending.results()
+    n = 0
+    for result in itertools.chain.from_iterable(results):
+        if result is None or isinstance(result, parallel.Failed):
+            continue
+        key, size, items = result
+        if key not in _FILE_CACHE:
+            _cache_put(key, size, items)
+            n += 1
+    return n
 
 
 def _copy_table(t: RawTable) -> RawTable:
@@ -1479,6 +1552,30 @@ def read_folder(
     return tables
 
 
+def _kinds_index(path: Path) -> str:
+    return f"kinds/{cache.file_digest(path).hex()}"
+
+
+def files_to_read(raw_root: Path | str, period: str, cache_root: Path | str | None) -> list[Path]:
+    """The files a first reading of ``period`` and of the history of its earlier folders will
+    read, for ``prefetch``: every file of the newest folder ``<= period``, and the files of the
+    earlier folders whose kinds ``cache_root`` does not hold yet (a file whose kinds are known
+    was read by an earlier run, whose history entries spare reading it again)."""
+    raw_root = Path(raw_root)
+    folders = [p for p in paths.list_periods(raw_root) if p <= period]
+    out: list[Path] = []
+    for n, folder in enumerate(reversed(folders)):
+        for path in list_files(raw_root / folder):
+            known = (
+                cache.load_json(cache_root, _kinds_index(path), cache.code_fingerprint())
+                if n and cache_root is not None
+                else None
+            )
+            if known is None:
+                out.append(path)
+    return out
+
+
 def read_period(
     raw_root: Path | str, period: str, cache_root: Path | str | None = None
 ) -> PeriodInput:
@@ -1517,7 +1614,7 @@ def read_period(
         for path in files:
             index = None
             if cache_root is not None:
-                index = f"kinds/{cache.file_digest(path).hex()}"
+                index = _kinds_index(path)
                 known = cache.load_json(cache_root, index, cache.code_fingerprint())
                 if not newest and known is not None and all(served[k] for k in known):
                     continue
@@ -1568,8 +1665,10 @@ __all__ = [
     "SkippedSheet",
     "clear_cache",
     "decode_bytes",
+    "files_to_read",
     "find_header",
     "list_files",
+    "prefetch",
     "read_file",
     "read_folder",
     "read_period",
