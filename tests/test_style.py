@@ -81,3 +81,28 @@ def test_save_is_byte_identical_and_closes(tmp_path, suffix):
         assert b"<dc:date>" not in first
     else:
         assert b"Software" not in first
+
+
+def test_save_lays_out_once_and_draws_the_svg_once(tmp_path, monkeypatch):
+    """The PNG needs a layout pass and a draw; the SVG reuses that layout and is drawn once
+    (a placeholder layout engine would cost it one more draw). The SVG's positions are the
+    PNG's: the bars keep the places constrained layout gave them."""
+    from matplotlib.figure import Figure
+
+    draws = []
+    real = Figure.draw
+
+    def counting(self, renderer):
+        draws.append(type(renderer).__name__)
+        return real(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counting)
+    with style.use_style():
+        fig = style.new_figure(6)
+        ax = fig.add_subplot()
+        ax.barh(["Trường Tiểu học Ngọc Lâm", "Trường THCS Phúc Lợi"], [0.3, 0.7])
+    style.save(fig, tmp_path / "fig")
+    assert draws == ["RendererAgg", "RendererAgg", "MixedModeRenderer"]  # PNG x2, SVG x1
+    assert fig.get_layout_engine() is None
+    left = ax.get_position().x0
+    assert left > 0.2  # the long tick labels pushed the axes right: the layout was kept

@@ -223,7 +223,9 @@ def save(fig: Figure, path_without_suffix: Path | str) -> SavedFigure:
     """Write ``<path>.png`` (200 dpi) and ``<path>.svg``, byte-identical on a rerun.
 
     The figure is closed (no pyplot state is kept). The layout is computed once, for the PNG,
-    and frozen for the SVG (same positions, one constrained-layout pass less). Returns a
+    and frozen for the SVG: with no layout engine left (``set_layout_engine(None)``; "none"
+    would leave a placeholder engine, for which matplotlib still draws the figure once before
+    printing) the SVG is drawn once, at the same positions. Returns a
     ``SavedFigure`` that a notebook cell can end with to show the saved PNG.
     """
     base = Path(path_without_suffix)
@@ -236,7 +238,7 @@ def save(fig: Figure, path_without_suffix: Path | str) -> SavedFigure:
             fig.savefig(buffer, format=suffix[1:], dpi=DPI, metadata=metadata)
             written[suffix] = buffer.getvalue()
             if suffix == ".png":
-                fig.set_layout_engine("none")
+                fig.set_layout_engine(None)
     for suffix, data in written.items():
         target = base.with_name(base.name + suffix)
         tmp = base.with_name(base.name + ".tmp" + suffix)
