@@ -26,7 +26,7 @@ import pytest  # noqa: E402
 from docx import Document  # noqa: E402
 from docx.shared import Mm  # noqa: E402
 
-from analysis import paths, report, report_xlsx  # noqa: E402
+from analysis import parallel, paths, report, report_xlsx  # noqa: E402
 from analysis.fmt import fmt_int, fmt_pct  # noqa: E402
 
 PERIOD = "2024-04-19"
@@ -651,6 +651,37 @@ def test_rerun_is_byte_identical(project, tmp_path):
         infos = zf.infolist()
     assert infos[0].filename == "[Content_Types].xml"
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="workers are forked (Linux)")
+def test_workbook_written_by_a_worker_is_the_same_and_its_failure_is_raised_here(
+    project, tmp_path, monkeypatch
+):
+    """With a second process the workbook is written by a forked worker while the Word
+    report is rendered: same bytes as one process; a worker's failure is raised here."""
+    monkeypatch.setenv(parallel.ENV_JOBS, "1")
+    one = report.build_report(project)
+    expected = one.docx.read_bytes(), one.xlsx.read_bytes()
+    started = []
+    real = parallel.Pending.__init__
+
+    def spy(self, fn, groups, args=()):
+        started.append((fn.__name__, len(groups)))
+        real(self, fn, groups, args)
+
+    monkeypatch.setattr(parallel.Pending, "__init__", spy)
+    monkeypatch.setenv(parallel.ENV_JOBS, "2")
+    two = report.build_report(project)
+    assert started == [("_workbook_job", 1)]
+    assert (two.docx.read_bytes(), two.xlsx.read_bytes()) == expected
+
+    def broken(*args, **kwargs):
+        raise report.ReportError("Bảng thiếu cột n_staff")
+
+    monkeypatch.setattr(report, "write_xlsx", broken)
+    with pytest.raises(report.ReportError, match="thiếu cột n_staff"):
+        report.build_report(project)
+    assert not list(project.out.glob("*.tmp*"))
 
 
 def test_template_builder_is_reproducible(tmp_path):

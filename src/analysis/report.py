@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import paths
+from analysis import parallel, paths
 from analysis.fmt import date_line, fmt_date, fmt_int, fmt_num, fmt_pct
 from analysis.report_docx import TemplateError, render_docx
 from analysis.report_xlsx import sort_by_name, write_xlsx
@@ -721,6 +721,10 @@ def write_workbook(
     )
 
 
+def _workbook_job(cfg: paths.RunConfig, settings: Mapping) -> Path:
+    return write_workbook(cfg, settings=settings)
+
+
 def build_report(
     cfg: paths.RunConfig,
     settings: Mapping | None = None,
@@ -736,8 +740,17 @@ def build_report(
     if settings is None:
         settings, source, notes = load_settings(cfg.raw_root, cfg.period)
     notes = list(notes or [])
-    docx, content = write_docx(cfg, settings, template)
-    xlsx = write_workbook(cfg, settings=settings)
+    # The workbook and the Word report are independent: with a second process allowed
+    # (``analysis.parallel``), the workbook is written by a forked worker meanwhile. A worker
+    # that fails leaves the workbook to this process, which then raises the error itself.
+    pending = parallel.start(_workbook_job, [[cfg]] if parallel.jobs() > 1 else [], (settings,))
+    try:
+        docx, content = write_docx(cfg, settings, template)
+    finally:
+        done = pending.results()
+    xlsx = done[0][0] if done else None
+    if not isinstance(xlsx, Path):
+        xlsx = write_workbook(cfg, settings=settings)
     notes += content.notes
     for note in notes:
         log.warning(note)
