@@ -555,3 +555,58 @@ def test_kernels_get_the_periods_cores_as_analysis_jobs(
     assert result.ok, result.message
     seen = (tmp_path / "processed" / P1 / "jobs.txt").read_text().split()
     assert seen == [str(notebook_jobs)] * 2
+
+
+PID_SEEN = """\
+import os
+from pathlib import Path
+with open(Path(processed_dir) / "pids.txt", "a") as f:
+    f.write(f"{period} {os.getpid()}\\n")
+"""
+
+
+def test_periods_run_by_one_process_reuse_its_kernels(project, tmp_path):
+    """Two periods in one process: the second period's notebooks run in the kernels the first
+    left (reset: nothing of the first period's namespace, counts from 1), the executed
+    notebooks are the same bytes as with a new kernel per notebook, and no kernel is left."""
+    import os
+
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    # a module's warning is shown once per process: a recycled kernel must show it again
+    (nbs / "warner.py").write_text(
+        "import warnings\n\ndef go():\n    warnings.warn('cẩn thận', UserWarning)\n"
+    )
+    warn = "import warner\nwarner.go()"
+    write_notebook(nbs / "10_clean.ipynb", CLEAN, PID_SEEN, NAMESPACE, warn)
+    write_notebook(nbs / "20_metrics.ipynb", METRICS, PID_SEEN, NAMESPACE, warn)
+
+    def run(name: str, **options) -> list[batch.PeriodResult]:
+        cfg = batch.make_config(
+            project / "raw", tmp_path / name / "processed", tmp_path / name / "outputs", nbs,
+            **options,
+        )  # fmt: skip
+        return batch.run_periods([P1, P2], cfg, jobs=1, notebook_jobs=1)
+
+    results = run("kept")
+    assert all(r.ok for r in results), [r.message for r in results]
+    seen = [
+        line.split()
+        for line in (tmp_path / "kept/processed/pids.txt").read_text().split("\n")
+        if line
+    ]
+    pids = {period: {pid for p, pid in seen if p == period} for period in (P1, P2)}
+    assert pids[P1] & pids[P2]  # the second period ran in a kernel of the first
+    assert batch._IDLE_KERNELS == []
+    for pid in pids[P1] | pids[P2]:  # every kernel was stopped at the end
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid), 0)
+
+    cold = run("cold", prewarm=False)
+    assert all(r.ok for r in cold)
+    for period in (P1, P2):
+        for name in ("10_clean.ipynb", "20_metrics.ipynb"):
+            kept = (tmp_path / "kept/outputs" / period / "notebooks" / name).read_text()
+            new = (tmp_path / "cold/outputs" / period / "notebooks" / name).read_text()
+            assert kept.replace("/kept/", "/cold/") == new
+            assert '"execution_count": 1' in kept and "cẩn thận" in kept

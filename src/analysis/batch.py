@@ -22,7 +22,9 @@ Design choices (measured in ``benchmarks/bench_batch.py``):
   so no variable leaks from one notebook to the next and counts start at 1, as under nbval;
   then that notebook's imports). Kernel start and imports (most of a thin notebook's time)
   overlap with the previous stage's work, and a period starts two kernels, not four; the
-  first stage's kernel boots while this process imports papermill. The artefacts are
+  first stage's kernel boots while this process imports papermill. A process that runs
+  several periods (``run_periods``: each worker takes every ``jobs``-th period, in order)
+  hands the kernels a period leaves to the next period the same way. The artefacts are
   byte-identical to those of ``--no-prewarm`` (a new kernel per notebook, started when due).
 - The analyses of one stage run in threads of this process (each only relays messages to its
   kernel); papermill's ``cwd`` is not used, since it would chdir the whole process.
@@ -94,6 +96,9 @@ class BatchConfig:
     #: Notebooks of one stage run at the same time (see ``notebook_stages``); also the
     #: processes a notebook's cleaning may use (``ANALYSIS_JOBS`` in its kernel).
     notebook_jobs: int = 2
+    #: Kernels a period leaves are kept for the next period this process runs (set by
+    #: ``run_periods`` when a process runs several periods; ``shutdown_idle_kernels`` ends them).
+    keep_kernels: bool = False
 
 
 @dataclass
@@ -283,7 +288,16 @@ def notebook_imports(nb) -> list[str]:
     return sorted(found)
 
 
-_RESET_CODE = "get_ipython().reset(new_session=True)\n"
+# The namespace emptied and the execution count back to 1; a filter added at the end that
+# changes nothing (unmatched warnings already get "default") marks the warning filters as
+# changed, which voids every module's record of warnings already shown: a warning is shown
+# again in the next notebook, as in a new kernel.
+_RESET_CODE = (
+    "get_ipython().reset(new_session=True)\n"
+    "import warnings as __hocbaso_warnings\n"
+    "__hocbaso_warnings.simplefilter('default', append=True)\n"
+    "del __hocbaso_warnings\n"
+)
 
 
 def _preload_code(modules: list[str]) -> str:
@@ -355,6 +369,41 @@ class WarmKernel:
             run_sync(self.km.shutdown_kernel)(now=True)
         with contextlib.suppress(Exception):
             run_sync(self.km.cleanup_resources)()
+
+
+#: Kernels left by the periods this process ran, for the next period (``keep_kernels``).
+_IDLE_KERNELS: list[WarmKernel] = []
+_IDLE_LOCK = threading.Lock()
+
+
+def _take_kernel(modules: list[str], cfg: BatchConfig) -> WarmKernel:
+    """A kernel for a notebook importing ``modules``: one an earlier period left, recycled
+    (``keep_kernels``), or a new one."""
+    with _IDLE_LOCK:
+        kernel = _IDLE_KERNELS.pop(0) if cfg.keep_kernels and _IDLE_KERNELS else None
+    if kernel is not None:
+        return kernel.recycle(modules)
+    return WarmKernel(modules, cfg.notebooks_dir, cfg.notebook_jobs)
+
+
+def _set_aside(kernel: WarmKernel, cfg: BatchConfig) -> None:
+    """A kernel whose notebook succeeded and that no notebook of this period waits for: kept
+    for the next period (at most ``notebook_jobs`` + 1 of them), else stopped."""
+    with _IDLE_LOCK:
+        keep = cfg.keep_kernels and len(_IDLE_KERNELS) <= cfg.notebook_jobs
+        if keep:
+            _IDLE_KERNELS.append(kernel)
+    if not keep:
+        kernel.shutdown()
+
+
+def shutdown_idle_kernels() -> None:
+    """Stop the kernels kept for a next period (``run_periods`` calls it when done)."""
+    with _IDLE_LOCK:
+        idle = list(_IDLE_KERNELS)
+        _IDLE_KERNELS.clear()
+    for kernel in idle:
+        kernel.shutdown()
 
 
 _ENGINE_REGISTERED = False
@@ -606,9 +655,7 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
         kernel started now."""
         fresh = stage[: max(0, len(stage) - freed)]
         for index in fresh:
-            kernels[index] = WarmKernel(
-                notebook_imports(sources[index]), cfg.notebooks_dir, cfg.notebook_jobs
-            )
+            kernels[index] = _take_kernel(notebook_imports(sources[index]), cfg)
         with lock:
             claims[:] = [index for index in stage if index not in fresh]
 
@@ -617,7 +664,10 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
         with lock:
             claimant = claims.pop(0) if ok and claims else None
         if claimant is None:
-            kernel.shutdown()
+            if ok:
+                _set_aside(kernel, cfg)
+            else:
+                kernel.shutdown()
             return
         recycled = kernel.recycle(notebook_imports(sources[claimant]))
         with lock:
@@ -780,7 +830,9 @@ def _run_in_worker(period: str, cfg: BatchConfig) -> PeriodResult:
 def run_periods(
     periods: list[str], cfg: BatchConfig, jobs: int = 1, notebook_jobs: int | None = None
 ) -> list[PeriodResult]:
-    """Run several periods, ``jobs`` at a time (separate processes); results in period order.
+    """Run several periods, ``jobs`` at a time (separate processes, each running every
+    ``jobs``-th period in order and reusing its kernels from one period to the next); results
+    in period order.
 
     The cores left per period run the notebooks of one stage side by side
     (``cfg.notebook_jobs``): one period on 2 cores runs 20 and 30 together, two periods at
@@ -790,22 +842,36 @@ def run_periods(
         notebook_jobs = max(1, (os.cpu_count() or 1) // jobs)
     cfg = replace(cfg, notebook_jobs=notebook_jobs)
     if jobs == 1:
-        return [_run_in_worker(period, cfg) for period in periods]
+        return _run_chain(periods, cfg)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     cfg = replace(cfg, progress_bar=False)  # several bars on one terminal would garble
     context = multiprocessing.get_context("spawn")  # no inherited zmq/asyncio state
+    # Each worker runs every jobs-th period, in order: its kernels go from one period to the
+    # next, and a period's history finds the earlier periods' entries in the cache.
+    chains = [periods[k::jobs] for k in range(jobs)]
+    done: dict[str, PeriodResult] = {}
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {period: pool.submit(_run_in_worker, period, cfg) for period in periods}
-        results = []
-        for period in periods:
+        futures = [(chain, pool.submit(_run_chain, chain, cfg)) for chain in chains]
+        for chain, future in futures:
             try:
-                results.append(futures[period].result())
+                done.update((r.period, r) for r in future.result())
             except Exception as exc:  # a worker process died
-                msg = f"Kỳ {period}: tiến trình chạy bị dừng bất thường ({exc})."
-                results.append(PeriodResult(period, ok=False, message=msg))
-    return results
+                for period in chain:
+                    msg = f"Kỳ {period}: tiến trình chạy bị dừng bất thường ({exc})."
+                    done[period] = PeriodResult(period, ok=False, message=msg)
+    return [done[period] for period in periods]
+
+
+def _run_chain(periods: list[str], cfg: BatchConfig) -> list[PeriodResult]:
+    """Several periods one after another in this process; with kernels started ahead, a
+    period's kernels are recycled for the next one (no new kernel, no imports again)."""
+    cfg = replace(cfg, keep_kernels=cfg.prewarm and len(periods) > 1)
+    try:
+        return [_run_in_worker(period, cfg) for period in periods]
+    finally:
+        shutdown_idle_kernels()
 
 
 # --------------------------------------------------------------------------- command line
