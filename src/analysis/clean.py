@@ -1536,29 +1536,8 @@ class _HistoryRun:
         return schemas.conform("history", hist)
 
 
-def _history(
-    raw_root: Path,
-    period: str,
-    current: PeriodInput,
-    current_sbs: pd.DataFrame,
-    schools: pd.DataFrame,
-    aliases: pd.DataFrame,
-    key: bytes,
-    processed_root: Path | None = None,
-    jobs: int = 1,
-) -> pd.DataFrame:
-    """signature_by_school of every folder <= period with its own signature data (+ this one),
-    computed with this period's school list (see ``_plan_history``), in one call."""
-    plan = _plan_history(raw_root, period, schools, processed_root)
-    run = _HistoryRun(plan, schools, aliases, key, jobs, head_start=0.0)
-    try:
-        return run.finish(current, current_sbs)
-    finally:
-        run.cancel()
-
-
 def _history_keys(raw_root: Path, folders: list[str], schools: pd.DataFrame) -> dict[str, str]:
-    """The cache key of each earlier folder's history entry (see ``_history``)."""
+    """The cache key of each folder's history entry (see ``_plan_history``)."""
     running = hashlib.blake2b(digest_size=20)
     running.update(b"history-v1")
     running.update(cache.code_fingerprint().encode())
