@@ -371,6 +371,31 @@ def test_kernel_is_this_python_on_ipc():
     assert km.ip != other.ip  # distinct socket prefixes: no collision between kernels
 
 
+def test_ready_check_of_a_running_kernel_then_of_a_stopped_one(tmp_path):
+    """The batch's clients (short IOPub waits) still do jupyter_client's handshake: ready
+    when the kernel answers, then it runs code; an error once the kernel is gone."""
+    from jupyter_core.utils import run_sync
+
+    kernel = batch.WarmKernel([], tmp_path, 1)
+    kc = kernel.km.client()
+    assert type(kc).__name__ == "QuickReadyClient"
+    kc.start_channels()
+    try:
+        run_sync(kc.wait_for_ready)(timeout=60)
+        reply = run_sync(kc._async_recv_reply)(kc.execute("6 * 7"), timeout=30)
+        assert reply["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        kernel.shutdown()
+    kc = kernel.km.client()
+    kc.start_channels()
+    try:
+        with pytest.raises(RuntimeError, match="died|respond"):
+            run_sync(kc.wait_for_ready)(timeout=3)
+    finally:
+        kc.stop_channels()
+
+
 def test_notebook_imports_found_with_ast():
     nb = nbformat.v4.new_notebook()
     nb.cells = [
