@@ -411,6 +411,10 @@ def test_notebook_imports_found_with_ast():
         "matplotlib.pyplot",
         "pandas",
     ]
+    # the same from the file's JSON, where a cell's source is a list of lines
+    as_json = json.loads(nbformat.writes(nb))
+    assert isinstance(as_json["cells"][0]["source"], list)
+    assert batch.notebook_imports(as_json) == batch.notebook_imports(nb)
 
 
 def test_normalise_notebook_strips_timings_and_rewrites_root():
