@@ -251,6 +251,9 @@ def _kernel_manager_class():
         when IOPub missed the answer, as jupyter_client does)."""
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
+            if not all(hasattr(self, n) for n in ("_handle_kernel_info_reply", "_async_is_alive")):
+                # a jupyter_client without the helpers used here: its own check
+                return await super().wait_for_ready(timeout=timeout)
             deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
             while True:
                 self.kernel_info()
