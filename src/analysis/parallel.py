@@ -1,4 +1,4 @@
-"""Independent pieces of the cleaning stage, run in worker processes forked from this one.
+"""Independent pieces of work, run in worker processes forked from this one.
 
 The cleaning stage of a first run reads every raw file of the period's folders and cleans the
 signature data of every earlier folder for the history: pieces that do not depend on one
@@ -13,6 +13,9 @@ the same order as the serial code. A piece that fails in a worker (an unreadable
 killed for memory) comes back as :class:`Failed` and the caller runs it again itself, so an
 error is raised in the calling process, with its usual message, where the serial code would
 raise it. Warnings a worker gives are given again by the caller, in order.
+
+Used by the cleaning stage (``ingest.prefetch``, the history in ``clean.clean_period``) and by
+the report (the Excel workbook is written while the Word report renders).
 
 How many processes: the ``ANALYSIS_JOBS`` environment variable (the batch sets it to the cores
 it leaves to each period: ``--notebook-jobs``), else the number of cores; 1, or a system
@@ -39,7 +42,7 @@ def can_fork() -> bool:
 
 
 def jobs() -> int:
-    """How many processes the cleaning stage may use (see the module's docstring)."""
+    """How many processes may be used (see the module's docstring)."""
     if not can_fork():
         return 1
     value = os.environ.get(ENV_JOBS, "").strip()
