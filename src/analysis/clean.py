@@ -1523,8 +1523,9 @@ class _HistoryRun:
                 cache.store(plan.processed_root, f"history/{task[0]}", plan.keys[task[0]], entry)
         own = any(current.served.get(k) == plan.period for k in SIGNATURE_KINDS)
         if plan.period in plan.keys:
-            mine = current_sbs.assign(period=plan.period) if own else schemas.empty("history")
-            cache.store(plan.processed_root, f"history/{plan.period}", plan.keys[plan.period], mine)
+            entry = current_sbs.assign(period=plan.period) if own else schemas.empty("history")
+            name = f"history/{plan.period}"
+            cache.store(plan.processed_root, name, plan.keys[plan.period], entry)
         frames = [entries[f] for f in plan.folders if len(entries[f])]
         if any(current.served.get(k) for k in SIGNATURE_KINDS):
             frames.append(current_sbs.assign(period=plan.period))

@@ -1428,18 +1428,18 @@ def _probe_file_cached(path: Path, raw_root: Path | None) -> list[_Probe | Skipp
     ]
 
 
-def _read_whole(path: Path, raw_root: Path | None) -> tuple[tuple, int, list] | None:
-    """In a worker of ``prefetch``: the cache entry of one file with every table finished
-    (the rows, which cannot be pickled, dropped), or ``None`` when it is not cacheable."""
-    found = _cache_key(path, raw_root)
-    if found is None:
-        return None
-    key, size = found
+def _read_whole(
+    item: tuple[Path, tuple[str, str, str], int], raw_root: Path | None
+) -> tuple[tuple, int, list]:
+    """In a worker of ``prefetch``: the cache entry of one file (its key and size as the
+    caller found them) with every table finished (the rows, which cannot be pickled,
+    dropped)."""
+    path, key, size = item
     items = _probe_file(path, raw_root)
-    for item in items:
-        if isinstance(item, _Probe):
-            item.table = _finish(item)
-            item.load = None
+    for probe in items:
+        if isinstance(probe, _Probe):
+            probe.table = _finish(probe)
+            probe.load = None
     return key, size, items
 
 
@@ -1452,19 +1452,17 @@ def prefetch(files: list[Path], raw_root: Path | str | None, jobs: int) -> int:
     from analysis import parallel
 
     raw_root = Path(raw_root) if raw_root is not None else None
-    todo: list[tuple[Path, int]] = []
+    todo: list[tuple[Path, tuple[str, str, str], int]] = []
     for path in files:
         found = _cache_key(Path(path), raw_root)
         if found is not None and found[0] not in _FILE_CACHE:
-            todo.append((Path(path), found[1]))
+            todo.append((Path(path), *found))
     if jobs < 2 or len(todo) < 2:
         return 0
     # A small export costs about the same to read whatever its size (50-60 ms: opening,
     # header search, row classes); rows add to it.
-    groups = parallel.split([1.0 + size / 100_000 for _, size in todo], min(jobs, len(todo)))
-    pending = parallel.start(
-        _read_whole, [[todo[i][0] for i in g] for g in groups[1:]], (raw_root,)
-    )
+    groups = parallel.split([1.0 + size / 100_000 for _, _, size in todo], min(jobs, len(todo)))
+    pending = parallel.start(_read_whole, [[todo[i] for i in g] for g in groups[1:]], (raw_root,))
     try:
         for i in groups[0]:
             path = todo[i][0]
@@ -1478,7 +1476,7 @@ def prefetch(files: list[Path], raw_root: Path | str | None, jobs: int) -> int:
         results = pending.results()
     n = 0
     for result in itertools.chain.from_iterable(results):
-        if result is None or isinstance(result, parallel.Failed):
+        if isinstance(result, parallel.Failed):
             continue
         key, size, items = result
         if key not in _FILE_CACHE:
