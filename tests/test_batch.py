@@ -639,3 +639,22 @@ def test_periods_run_by_one_process_reuse_its_kernels(project, tmp_path):
             new = (tmp_path / "cold/outputs" / period / "notebooks" / name).read_text()
             assert kept.replace("/kept/", "/cold/") == new
             assert '"execution_count": 1' in kept and "cẩn thận" in kept
+
+
+def test_a_cells_stdout_is_one_output_whatever_the_flush_timing(project, tmp_path):
+    """Text written across a kernel flush (0,2 s apart) arrives as two stream messages; the
+    executed notebook holds one stdout output, so its bytes do not depend on timing."""
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    split = (
+        "import sys, time\nsys.stdout.write('a')\nsys.stdout.flush()\ntime.sleep(0.5)\nprint('b')"
+    )
+    write_notebook(nbs / "10_clean.ipynb", CLEAN, split)
+    cfg = batch.make_config(
+        project / "raw", tmp_path / "processed", tmp_path / "outputs", nbs, notebook_jobs=1
+    )
+    result = batch.run_period(P1, cfg)
+    assert result.ok, result.message
+    nb = nbformat.read(tmp_path / "outputs" / P1 / "notebooks" / "10_clean.ipynb", as_version=4)
+    outputs = nb.cells[-1].outputs
+    assert [(o.output_type, o.name, o.text) for o in outputs] == [("stream", "stdout", "ab\n")]

@@ -506,6 +506,10 @@ def _register_engine() -> None:
                 # graceful exit (0,7-1,2 s). A warm kernel is stopped by ``WarmKernel.shutdown``,
                 # also at once, or recycled.
                 shutdown_kernel="immediate",
+                # A print's text and its newline can reach IOPub in one stream message or
+                # two, depending on when the kernel flushes: merged, a cell's stdout (and
+                # stderr) is one output, and the executed notebook the same bytes every run.
+                coalesce_streams=True,
             )
             if warm is None:
                 return PapermillNotebookClient(nb_man, **final_kwargs).execute()
