@@ -62,3 +62,33 @@ def test_assert_no_personal():
     for col in ["full_name", "staff_id", "email", "Họ và tên", "Số CCCD", "Ngày sinh", "phone"]:
         with pytest.raises(privacy.PrivacyError):
             privacy.assert_no_personal(pd.DataFrame(columns=["person_key", col]))
+
+
+def test_load_key_race_two_processes_get_the_same_key(monkeypatch, tmp_path):
+    """Processes creating the key at once (pytest-xdist workers on a fresh machine, two batch
+    runs) end with one key file, and all of them use it."""
+    import multiprocessing
+    import secrets
+    import time
+
+    monkeypatch.delenv(privacy.KEY_ENV, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+
+    token_bytes = secrets.token_bytes
+
+    def slow_token(n):  # every process has looked for the file before any has written it
+        time.sleep(0.3)
+        return token_bytes(n)
+
+    monkeypatch.setattr(privacy.secrets, "token_bytes", slow_token)
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(4) as pool:
+        keys = pool.map(_load_key, range(4))
+    assert len(set(keys)) == 1
+    path = tmp_path / "cfg" / "hocbaso" / "pseudonym.key"
+    assert bytes.fromhex(path.read_text().strip()) == keys[0]
+    assert [p.name for p in path.parent.iterdir()] == ["pseudonym.key"]
+
+
+def _load_key(_: int) -> bytes:
+    return privacy.load_key()

@@ -100,10 +100,20 @@ def load_key() -> bytes:
         return key
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written under a temporary name and linked into place: a process that loses the race
+    # against another one creating the key at the same time reads the winner's key, never a
+    # half-written file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(key.hex() + "\n")
-    os.chmod(path, 0o600)
+    os.chmod(tmp, 0o600)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return load_key()
+    finally:
+        tmp.unlink(missing_ok=True)
     log.warning(
         "Đã tạo khoá bí danh mới tại %s. Hãy sao lưu file này ở nơi an toàn: mất khoá thì mã "
         "bí danh của các kỳ sau sẽ không nối được với các kỳ trước.",
