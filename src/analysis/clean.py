@@ -61,7 +61,7 @@ import pyarrow as pa
 
 from analysis import cache, match, parallel, parse, paths, privacy, schemas, text
 from analysis import kinds as K
-from analysis.fmt import fmt_num
+from analysis.fmt import fmt_int, fmt_num
 from analysis.ingest import (
     IngestError,
     PeriodInput,
@@ -375,7 +375,7 @@ def _unknown_width_warning(df: pd.DataFrame, numeric: pd.Series, kind: str, labe
         "sheet": df["source_sheet"].iat[first],
         "row": int(df["source_row"].iat[first]),
         "message": (
-            f"{label} ở {fmt_num(int(numeric.sum()))} dòng được lưu dạng số (Excel bỏ các số 0 "
+            f"{label} ở {fmt_int(int(numeric.sum()))} dòng được lưu dạng số (Excel bỏ các số 0 "
             f"ở đầu) và không có mã nào lưu dạng chữ để biết độ dài đúng: giữ nguyên như đã "
             f"đọc. Nếu mã có số 0 ở đầu, hãy định dạng cột {label} là Text (chữ) trong Excel, "
             "nhập lại mã rồi chạy lại."

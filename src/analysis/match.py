@@ -2,15 +2,14 @@
 
 ``match_schools`` works per UNIQUE (code, name) pair, never per row. Steps, first hit wins:
 
-1. ``code``: the code (``parse.parse_code``, zero-padded to the school list's code width by
-   ``parse.pad_code``) is a code of the list;
+1. ``code``: the code (``parse.parse_code``) is a code of the list, or an all-digit code that
+   lost leading zeros (a number cell) equals exactly one list code once zero-padded;
 2. ``name``: ``text.school_key`` of the name is the key of exactly one school, or of several
-   schools of different levels (``Ngọc Lâm`` exists as TH and THCS) and the name's own prefix
-   names the level (``THCS Ngọc Lâm``);
+   schools of different levels and the name states the level (``THCS Ngọc Lâm``);
 3. ``alias``: ``school_key`` of the name is the key of an alias of ``school_aliases.csv``;
-4. ``name`` again, for a key shared across levels with no prefix: the level of the other rows of
-   the same file (``groups``) when they all sit at one level; otherwise the rows are refused
-   (``ambiguous_school``);
+4. ``name`` again, for a key shared across levels by a name with no level word: the level of
+   the other rows of the same file (``groups``) when they all sit at one level; otherwise the
+   rows are refused (``ambiguous_school``, listing exactly the schools of that key);
 5. ``ascii``: ``text.school_key_ascii`` (no diacritics) is the key of exactly one school, that
    school's ASCII key is shared with no other school, and it is not a near-twin reached by a
    name without the twin's letter;
@@ -19,10 +18,23 @@
    naming the candidates, for a person to confirm in the alias table; no candidate at all ->
    ``unmatched_school``.
 
+A level word binds (``text.stated_levels``: ``Trường Tiểu học``, ``TH``, ``THCS``, ``MN``,
+``Mẫu giáo``, ``Nhà trẻ``, ``THPT``, ``GDTX``, ``TH&THCS``...): such a name is matched only to a
+school that teaches one of those levels (its ``level``, or a level its own name states), at
+every step. ``TH Sao Mai`` never lands in ``Trường Mầm non Sao Mai``: with no school of the
+level it is ``unmatched_school``, whose message names the stated level, the suggestions of that
+level first, then the schools of that name at other levels. An alias applies to such a name
+when the alias text states one of its levels or the alias's school teaches one. Two schools of
+the stated level sharing the name -> ``ambiguous_school`` with those two. A name with no level
+word is matched across levels as before. Candidates are shown as ``name (level, code)``.
+
 Near-twins (names that differ only by a trailing letter or number: ``Thạch Bàn A`` /
 ``Thạch Bàn B``, ``Ái Mộ A`` / ``Ái Mộ B``) are distinct schools. Every step keeps the trailing
 letter in its keys, so no step maps one twin onto the other, and a bare ``Thạch Bàn`` matches
 neither (it only gets both as suggestions).
+
+Code widths: ``code_width`` is the one rule of the cleaning stage (the codes stored as text
+decide); matching itself needs no width (step 1).
 """
 
 from __future__ import annotations
@@ -139,21 +151,39 @@ def code_width(*sources: pd.Series | None) -> int:
     for raw in sources:
         if raw is None or not len(raw):
             continue
-        row_codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-        values = text.unique_values(uniques)
-        is_text = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
-        if not is_text.any():
-            continue
-        parsed, bad = parse.parse_code(pd.Series(np.asarray(values, dtype=object)[is_text]))
-        digits = parsed.str.fullmatch(r"\d+").fillna(False).astype(bool) & ~bad
-        if not digits.any():
-            continue
-        rows = np.bincount(row_codes[row_codes >= 0], minlength=len(values))[is_text]
-        tally = (
-            pd.Series(rows[digits.to_numpy()]).groupby(parsed[digits].str.len().to_numpy()).sum()
-        )
-        return int(max(tally.index, key=lambda n: (tally[n], n)))
+        counts = _text_digit_lengths(raw)
+        if counts:
+            return max(counts, key=lambda n: (counts[n], n))
     return 0
+
+
+def _text_digit_lengths(raw: pd.Series) -> dict[int, int]:
+    """Length -> rows, over the all-digit codes of ``raw`` stored as text."""
+    if isinstance(raw.dtype, pd.StringDtype):  # a CSV column: every value is text
+        values = raw.dropna().to_numpy(dtype=object)
+    else:
+        values = raw.to_numpy(dtype=object)
+    # One pass in C-level string methods per row (a million ids: no factorising of a column
+    # that mixes numbers and text, which costs seconds).
+    lengths = np.fromiter(
+        (len(v) if type(v) is str and v.isdigit() and v.isascii() else -1 for v in values),
+        dtype=np.int64,
+        count=len(values),
+    )
+    counts = np.bincount(lengths[lengths >= 0]) if (lengths >= 0).any() else np.zeros(0, int)
+    out = {n: int(c) for n, c in enumerate(counts) if c}
+    # Text with spaces or Excel's leading ' (rare): read as parse.parse_code and
+    # privacy.normalise_staff_id read it.
+    other = [v for v in values[lengths < 0] if isinstance(v, str)]
+    if other:
+        cleaned = pd.Series(other, dtype="str").str.replace(_CODE_SPACES_RE, "", regex=True)
+        cleaned = cleaned.str.lstrip("'")
+        for n in cleaned[cleaned.str.fullmatch(r"[0-9]+").fillna(False)].str.len():
+            out[int(n)] = out.get(int(n), 0) + 1
+    return out
+
+
+_CODE_SPACES_RE = r"[\s\u200b\u200c\u200d\u2060\ufeff]+"
 
 
 def _parsed_codes(codes: pd.Series) -> pd.Series:
