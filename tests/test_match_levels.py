@@ -207,7 +207,7 @@ def test_suggestions_put_the_stated_level_first_and_twins_stay_apart(cleaned):
     assert "01020107" not in msg
     # The alias of a primary school is not applied to a THCS name, and says why.
     msg = _quarantined(cleaned, "cbgvnv_ten_truong.csv", 23)["message"]
-    assert "THCS Gia Quất" in msg
+    assert "ghi cấp THCS" in msg and "Trường Tiểu học Ngọc Lâm (Tiểu học, 01020104)" in msg
 
 
 def test_all_numeric_list_takes_the_width_from_the_other_files(tmp_path):
@@ -271,3 +271,20 @@ def test_code_width_rule():
     # Text as the readers leave it: Excel's leading ', spaces; a CSV column (all text).
     assert match.code_width(obj(["'01020304", 1020301, " 0102 0305 "])) == 8
     assert match.code_width(pd.Series(["01020304", "1020301", "01020305"], dtype="str")) == 8
+
+
+def test_staff_ids_all_numbers_of_two_lengths_are_kept_and_said(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / P).mkdir(parents=True)
+    write_school_list(raw / P / "DanhSachTruong.xlsx", SCHOOLS)
+    header = ["Mã định danh", "Họ và tên", "Chức vụ", "Mã trường", "Chữ ký số", "Trạng thái CB"]
+    rows = [
+        (123456789, "A", "Giáo viên", "01020104", "Đã cấp", "Đang làm việc"),
+        (1123456789, "B", "Giáo viên", "01020104", "Chưa cấp", "Đang làm việc"),
+    ]
+    write_staff_xlsx(raw / P / "cbgvnv.xlsx", rows, header)
+    r = clean.clean_period(P, raw, tmp_path / "processed", key=KEY, jobs=1)
+    assert len(r.tables["staff"]) == 2
+    (w,) = [w for w in r.quality["warnings"] if w["code"] == "code_width_unknown"]
+    assert w["kind"] == "cbgvnv" and w["row"] == 2 and "Mã định danh ở 2 dòng" in w["message"]
+    assert "123456789" not in w["message"]

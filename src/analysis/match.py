@@ -423,7 +423,7 @@ def match_schools(
     matched: list[str | None] = [None] * n
     method: list[str | None] = [None] * n
     ambiguous: dict[int, list[str]] = {}
-    # Names stating a level whose key (or ASCII key) is only that of schools of other levels.
+    # Names stating a level whose key (ASCII key, alias) is only that of schools of other levels.
     other_level: dict[int, list[str]] = {}
     for i, (code, key, akey) in enumerate(
         zip(*(_values(uniq[c]) for c in ("code", "key", "ascii")), strict=True)
@@ -454,8 +454,9 @@ def match_schools(
             if len(a_at_level) == 1 and not ref.is_near_twin(a_at_level[0]):
                 matched[i], method[i] = a_at_level[0], "ascii"
                 continue
-            if not a_at_level and (cands or acands):
-                other_level[i] = list(dict.fromkeys([*cands, *acands]))
+            aliased = [code for _, code in ref.alias_of.get(key, ())]
+            if not a_at_level and (cands or acands or aliased):
+                other_level[i] = list(dict.fromkeys([*cands, *acands, *aliased]))
             continue
         if len(cands) == 1:
             matched[i], method[i] = cands[0], "name"
@@ -564,7 +565,8 @@ def match_schools(
             if right:
                 msg += f"; gợi ý cùng cấp: {_candidates_text(right)}"
             msg += (
-                f"; trường cùng tên ở cấp khác: {_candidates_text(cands[len(right) :])}. Hãy "
+                "; trường mang tên này ở cấp khác (trong danh sách trường hoặc "
+                f"school_aliases.csv): {_candidates_text(cands[len(right) :])}. Hãy "
                 f"sửa tên (cấp học) hoặc điền mã trường; nếu đúng là một trường nêu trên, "
                 f"{alias_hint}."
             )
