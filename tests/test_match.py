@@ -155,3 +155,63 @@ def test_twin_base():
     assert match.twin_base("thạch bàn a") == "thạch bàn"
     assert match.twin_base("ngọc thụy 2") == "ngọc thụy"
     assert match.twin_base("gia thụy") is None
+
+
+def _codes(r) -> list:
+    return [c if isinstance(c, str) else None for c in r.school_code]
+
+
+def test_a_level_word_binds_the_match():
+    # Hoa Sữa exists only as a preschool: a name stating another level never lands there.
+    names = ["TH Hoa Sữa", "Trường THCS Hoa Sữa", "THPT Hoa Sữa", "Trung tâm GDTX Hoa Sữa"]
+    r = run(names=[*names, "MN Hoa Sữa", "Mẫu giáo Hoa Sữa", "Hoa Sữa", "Hoa Sua"])
+    assert _codes(r)[:4] == [None] * 4
+    assert _codes(r)[4:] == ["01010101"] * 4
+    assert r.reason.tolist()[:4] == ["unmatched_school"] * 4
+    for msg, level in zip(r.message[:4], ["Tiểu học", "THCS", "THPT", "GDTX"], strict=True):
+        assert f"ghi cấp {level}" in msg
+        assert "Trường Mầm non Hoa Sữa (Mầm non, 01010101)" in msg
+    # The same without diacritics (the ASCII step binds too).
+    r = run(names=["Truong Tieu hoc Hoa Sua"])
+    assert r.reason.tolist() == ["unmatched_school"]
+
+
+def test_a_multi_level_name_binds_to_its_levels():
+    r = run(names=["Trường TH&THCS Ngọc Lâm", "TH&THCS Hoa Sữa"])
+    assert r.school_code.isna().all()
+    assert r.reason.tolist() == ["ambiguous_school", "unmatched_school"]
+    u = r.unmatched.set_index("school_name_raw")
+    assert u.loc["Trường TH&THCS Ngọc Lâm", "candidate_codes"] == "01020305;01030305"
+    assert "ghi cấp Tiểu học / THCS" in r.message.iloc[1]
+
+
+def test_ambiguous_message_lists_exactly_the_namesakes_with_level_and_code():
+    r = run(names=["Ngọc Lâm", "THCS Gia Thụy", "TH Ái Mộ A"], groups=["f", "f", "f"])
+    u = r.unmatched.set_index("school_name_raw")
+    assert u.loc["Ngọc Lâm", "candidate_codes"] == "01020305;01030305"
+    assert u.loc["Ngọc Lâm", "candidates"] == (
+        "Trường Tiểu học Ngọc Lâm (Tiểu học, 01020305); Trường THCS Ngọc Lâm (THCS, 01030305)"
+    )
+
+
+def test_alias_respects_the_stated_level():
+    aliases = pd.DataFrame(
+        {
+            "alias": ["Trường Tiểu học Gia Quất", "Mầm non Cũ"],
+            "school_code": ["01020307", "01010101"],
+            "note": ["", ""],
+        }
+    )
+    r = run(
+        names=["TH Gia Quất", "Gia Quất", "THCS Gia Quất", "Mầm non Cũ", "TH Cũ"], aliases=aliases
+    )
+    assert _codes(r) == ["01020307", "01020307", None, "01010101", None]
+    assert r.method.tolist()[:2] == ["alias", "alias"]
+
+
+def test_codes_resolve_to_the_list_code_they_pad_to_only():
+    r = run(codes=[1020301, "1020301", "001020301", "1", 1030306.0])
+    assert _codes(r) == ["01020301", "01020301", None, None, "01030306"]
+    # The list's codes are not padded by matching: a code list with another width still works.
+    r = run(codes=["0001020301"])
+    assert r.school_code.isna().all()

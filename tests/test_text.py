@@ -22,6 +22,8 @@ from analysis.text import (
     school_key,
     school_key_ascii,
     school_key_series,
+    stated_levels,
+    stated_levels_series,
     strip_diacritics,
     unify_tone_placement,
 )
@@ -199,6 +201,33 @@ def test_near_twins_get_different_keys(a, b):
 def test_ascii_key_is_weaker():
     assert school_key("THCS Ái Mộ") != school_key("ai mo")
     assert school_key_ascii("THCS Ái Mộ") == school_key_ascii("ai mo") == "ai mo"
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "levels"),
+    [
+        ("Trường Tiểu học Sao Mai", "sao mai", ("Tiểu học",)),
+        ("TH Sao Mai", "sao mai", ("Tiểu học",)),
+        ("Trường MN Sao Mai", "sao mai", ("Mầm non",)),
+        ("Nhà trẻ Sao Mai", "sao mai", ("Mầm non",)),
+        ("THCS Sao Mai", "sao mai", ("THCS",)),
+        ("Trường THPT Sao Mai", "sao mai", ("THPT",)),
+        ("Trường Trung học phổ thông Sao Mai", "sao mai", ("THPT",)),
+        ("Trung tâm GDNN-GDTX Sao Mai", "sao mai", ("GDTX",)),
+        ("Trung tâm Giáo dục thường xuyên Sao Mai", "sao mai", ("GDTX",)),
+        ("Trường TH&THCS Sao Mai", "sao mai", ("Tiểu học", "THCS")),
+        ("Trường THCS&THPT Sao Mai", "sao mai", ("THCS", "THPT")),
+        ("Trường Liên cấp Sao Mai", "sao mai", None),
+        ("Trường Sao Mai", "sao mai", None),
+        ("Sao Mai", "sao mai", None),
+    ],
+)
+def test_stated_levels(name, key, levels):
+    assert school_key(name) == key
+    assert stated_levels(name) == levels
+    assert level_hint(name) == (levels[0] if levels and len(levels) == 1 else None)
+    got = stated_levels_series(pd.Series([name])).iloc[0]
+    assert (None if pd.isna(got) else got) == ("|".join(levels) if levels else None)
 
 
 def test_school_key_of_a_bare_type_keeps_it():

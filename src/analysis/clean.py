@@ -17,8 +17,11 @@ Rules (also in the README's "Cleaning rules" section)
   prefix when it names one), missing or unreadable class/pupil count (``missing_count``/
   ``bad_number``), negative (``negative_count``), a code listed twice (``duplicate_school``,
   the first row is kept). The optional pupil-id counts, when unreadable, negative or above the
-  pupils, are dropped to empty with a warning (the school is kept). Codes are zero-padded to
-  the list's usual width (Excel drops leading zeros).
+  pupils, are dropped to empty with a warning (the school is kept). Excel drops leading zeros
+  of codes stored as numbers only, so the code width is that of the codes stored as text
+  (``match.code_width``: the list's, else the period's other files' and the alias table's);
+  shorter all-digit codes are zero-padded to it; with no text code at all, codes stay as read
+  (warning ``code_width_unknown``). Mã định danh follows the same rule.
 - Staff lists (``cbgvnv``): ``missing_id``, school not matched (``missing_school``,
   ``unmatched_school``, ``fuzzy_school``, ``ambiguous_school``), ``bad_status``,
   ``missing_role``/``bad_role`` (the position names no role), ``bad_date``,
@@ -58,7 +61,7 @@ import pyarrow as pa
 
 from analysis import cache, match, parallel, parse, paths, privacy, schemas, text
 from analysis import kinds as K
-from analysis.fmt import fmt_num
+from analysis.fmt import fmt_int, fmt_num
 from analysis.ingest import (
     IngestError,
     PeriodInput,
@@ -362,14 +365,22 @@ def _is_number_cell(s: pd.Series) -> pd.Series:
     )
 
 
-def _code_width(codes: pd.Series) -> int:
-    """The usual (modal) length of all-digit codes; 0 when there is none."""
-    c = codes.dropna().astype("str")
-    c = c[c.str.fullmatch(r"\d+").fillna(False).astype(bool)]
-    if c.empty:
-        return 0
-    counts = c.str.len().value_counts()
-    return int(counts[counts == counts.max()].index.max())
+def _unknown_width_warning(df: pd.DataFrame, numeric: pd.Series, kind: str, label: str) -> dict:
+    """A column's codes stored as numbers with none stored as text: the width is unknown."""
+    first = int(np.flatnonzero(numeric.to_numpy())[0])
+    return {
+        "code": "code_width_unknown",
+        "kind": kind,
+        "file": df["source_file"].iat[first],
+        "sheet": df["source_sheet"].iat[first],
+        "row": int(df["source_row"].iat[first]),
+        "message": (
+            f"{label} ở {fmt_int(int(numeric.sum()))} dòng được lưu dạng số (Excel bỏ các số 0 "
+            f"ở đầu) và không có mã nào lưu dạng chữ để biết độ dài đúng: giữ nguyên như đã "
+            f"đọc. Nếu mã có số 0 ở đầu, hãy định dạng cột {label} là Text (chữ) trong Excel, "
+            "nhập lại mã rồi chạy lại."
+        ),
+    }
 
 
 def _missing_text(index: pd.Index) -> pd.Series:
@@ -641,15 +652,23 @@ class _KindOut:
     unmatched: pd.DataFrame | None = None
 
 
-def clean_schools(tables: list[RawTable]) -> _KindOut:
-    """The school list -> ``schools`` (refused rows quarantined)."""
+def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None) -> _KindOut:
+    """The school list -> ``schools`` (refused rows quarantined).
+
+    Codes are zero-padded to the width ``match.code_width`` finds: from the list's codes stored
+    as text, else from ``code_evidence`` (the raw codes of the period's other files and of the
+    alias table); with neither, codes stay as read and a warning says so."""
     df = _stack(tables)
     checks = _Checks(df, "truong", tables)
     stats: dict[str, int] = {}
     warnings: list[dict] = []
     raw_code = _col(df, "school_code")
     code, bad_code = parse.parse_code(raw_code)
-    width = _code_width(code.where(~bad_code))
+    width = match.code_width(raw_code, code_evidence)
+    if not width:
+        numeric = _is_number_cell(raw_code) & code.notna()
+        if numeric.any():
+            warnings.append(_unknown_width_warning(df, numeric, "truong", "Mã trường"))
     padded = parse.pad_code(code, width) if width else code
     stats["code_padded"] = int((padded.str.len() > code.str.len()).fillna(False).sum())
     code = padded.astype("str")
@@ -679,6 +698,7 @@ def clean_schools(tables: list[RawTable]) -> _KindOut:
     raw_level = _col(df, "level")
     level, bad_level = parse.parse_level(raw_level)
     hint = text.level_hint_series(name)
+    hint = hint.where(hint.isin(schemas.LEVELS))  # THPT/GDTX words: not levels of the list yet
     from_name = level.isna() & ~bad_level & hint.notna()
     stats["level_from_name"] = int(from_name.sum())
     level = level.fillna(hint)
@@ -765,11 +785,18 @@ def _staff_rows(
     df = _stack(tables)
     checks = _Checks(df, "cbgvnv", tables)
     stats: dict[str, int] = {}
-    # Person id: normalised, zero-padded to the usual width (Excel drops leading zeros).
-    sid = privacy.normalise_staff_id(_col(df, "staff_id"))
-    width = id_width if id_width is not None else _code_width(sid)
+    # Person id: normalised, zero-padded to the width of the ids stored as text (Excel drops
+    # leading zeros of numbers only: ``match.code_width``, the rule of the school codes too).
+    raw_id = _col(df, "staff_id")
+    sid = privacy.normalise_staff_id(raw_id)
+    width = id_width if id_width is not None else match.code_width(raw_id)
+    warnings: list[dict] = []
     if width:
         sid = parse.pad_code(sid, width).astype("str")
+    else:
+        numeric = _is_number_cell(raw_id) & sid.notna()
+        if sid[numeric].str.len().nunique() > 1:  # some numbers surely lost zeros: say so
+            warnings.append(_unknown_width_warning(df, numeric, "cbgvnv", "Mã định danh"))
     checks.add(
         "missing_id",
         sid.isna(),
@@ -887,7 +914,7 @@ def _staff_rows(
     kept = ~checks.refused
     kk = kept.to_numpy()
     # Usually every row is kept: no copy of a 1,66 million-row frame then.
-    out = _KindOut(rows if kk.all() else rows[kk], checks.quarantine(), kept, df, stats)
+    out = _KindOut(rows if kk.all() else rows[kk], checks.quarantine(), kept, df, stats, warnings)
     out.unmatched = _unmatched_table("cbgvnv", m)
     return out
 
@@ -1666,7 +1693,16 @@ def clean_period(
             "phải gắn với một trường của danh sách: hãy chép file danh sách trường vào thư mục "
             "kỳ báo cáo rồi chạy lại."
         )
-    sch = clean_schools(truong)
+    # Codes stored as text in the period's other files and in the alias table tell the school
+    # list's code width when the list itself has none (every code a number cell).
+    evidence = [
+        t.data["school_code"]
+        for k in ("cbgvnv", "tonghop_cks", "ha_tang", "hoc_ba")
+        for t in pin.tables_of(k)
+        if "school_code" in t.data.columns
+    ]
+    evidence.append(aliases["school_code"].astype(object))
+    sch = clean_schools(truong, pd.concat(evidence, ignore_index=True))
     schools = sch.table
     if schools.empty:
         raise CleanError(

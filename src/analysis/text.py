@@ -166,24 +166,44 @@ def unify_tone_placement(value):
 
 # ------------------------------------------------------------------ school names
 
-# Type prefixes, folded (no diacritics), longest first. Each maps to the level it hints at.
-_LEVEL_PREFIXES: list[tuple[str, str | None]] = [
-    ("tieu hoc va trung hoc co so", None),
-    ("tieu hoc va thcs", None),
-    ("th va thcs", None),
-    ("th thcs", None),  # TH&THCS, TH-THCS
-    ("lien cap th thcs", None),
+# Type prefixes, folded (no diacritics), longest first. Each maps to the levels it states: one
+# level, several (a multi-level school, TH&THCS), or None (``Liên cấp``: levels not named). THPT
+# and GDTX are recognised as level words although the school list does not hold them yet, so
+# that ``THPT Sao Mai`` is never taken for ``Tiểu học Sao Mai``.
+_MN, _TH, _THCS, _THPT, _GDTX = "Mầm non", "Tiểu học", "THCS", "THPT", "GDTX"
+_LEVEL_PREFIXES: list[tuple[str, tuple[str, ...] | None]] = [
+    ("trung tam giao duc nghe nghiep giao duc thuong xuyen", (_GDTX,)),
+    ("tieu hoc trung hoc co so va trung hoc pho thong", (_TH, _THCS, _THPT)),
+    ("trung hoc co so va trung hoc pho thong", (_THCS, _THPT)),
+    ("tieu hoc va trung hoc co so", (_TH, _THCS)),
+    ("trung tam giao duc thuong xuyen", (_GDTX,)),
+    ("th thcs va thpt", (_TH, _THCS, _THPT)),
+    ("trung tam gdnn gdtx", (_GDTX,)),
+    ("lien cap th thcs", (_TH, _THCS)),
+    ("giao duc thuong xuyen", (_GDTX,)),
+    ("trung hoc pho thong", (_THPT,)),
+    ("tieu hoc va thcs", (_TH, _THCS)),
+    ("th thcs thpt", (_TH, _THCS, _THPT)),  # TH&THCS&THPT, TH-THCS-THPT
+    ("thcs va thpt", (_THCS, _THPT)),
+    ("trung tam gdtx", (_GDTX,)),
+    ("th va thcs", (_TH, _THCS)),
+    ("thcs thpt", (_THCS, _THPT)),  # THCS&THPT
+    ("gdnn gdtx", (_GDTX,)),
+    ("th thcs", (_TH, _THCS)),  # TH&THCS, TH-THCS
     ("lien cap", None),
-    ("trung hoc co so", "THCS"),
-    ("thcs", "THCS"),
-    ("tieu hoc", "Tiểu học"),
-    ("t h", "Tiểu học"),  # T.H
-    ("th", "Tiểu học"),
-    ("mam non", "Mầm non"),
-    ("mau giao", "Mầm non"),
-    ("nha tre", "Mầm non"),
-    ("mn", "Mầm non"),
-    ("mg", "Mầm non"),
+    ("trung hoc co so", (_THCS,)),
+    ("thcs", (_THCS,)),
+    ("thpt", (_THPT,)),
+    ("ptth", (_THPT,)),
+    ("gdtx", (_GDTX,)),
+    ("tieu hoc", (_TH,)),
+    ("t h", (_TH,)),  # T.H
+    ("th", (_TH,)),
+    ("mam non", (_MN,)),
+    ("mau giao", (_MN,)),
+    ("nha tre", (_MN,)),
+    ("mn", (_MN,)),
+    ("mg", (_MN,)),
 ]
 _SCHOOL_WORD = "truong"
 # One pattern for all the prefixes, one group per prefix in list order: Python tries the
@@ -216,8 +236,8 @@ def _fold_keep_positions(text: str) -> str:
     return text.translate(_FOLD_POSITIONS)
 
 
-def _split_prefix(name: str) -> tuple[str, str | None, bool]:
-    """(remaining name, level hint, prefix found) for a cleaned lower-case name.
+def _split_prefix(name: str) -> tuple[str, tuple[str, ...] | None, bool]:
+    """(remaining name, levels the prefix states, prefix found) for a cleaned lower-case name.
 
     Works on a punctuation-to-space copy of the name so ``T.H`` and ``TH&THCS`` match; the
     remainder is cut from the original text so diacritics are kept.
@@ -227,7 +247,7 @@ def _split_prefix(name: str) -> tuple[str, str | None, bool]:
     spaced = unicodedata.normalize("NFC", spaced)
     tokens_text = _SPACE_RUN_RE.sub(" ", spaced).strip()
     folded = _fold_keep_positions(tokens_text)
-    level: str | None = None
+    level: tuple[str, ...] | None = None
     found = level_done = False
     pos = 0
     while True:
@@ -247,22 +267,23 @@ def _split_prefix(name: str) -> tuple[str, str | None, bool]:
     return remainder, level, found
 
 
-def _school_parts(value) -> tuple[str | None, str | None]:
+def _school_parts(value) -> tuple[str | None, str | None, tuple[str, ...] | None]:
     text = clean_text(value)
     if text is None:
-        return None, None
+        return None, None, None
     return _school_parts_of_clean(text)
 
 
 @lru_cache(maxsize=1 << 17)
-def _school_parts_of_clean(text: str) -> tuple[str | None, str | None]:
-    # Memoised: school_key, school_key_ascii and level_hint of one name, in the school list
-    # and in every table matched against it, all need these parts.
+def _school_parts_of_clean(text: str) -> tuple[str | None, str | None, tuple[str, ...] | None]:
+    # Memoised: school_key, school_key_ascii, level_hint and stated_levels of one name, in the
+    # school list and in every table matched against it, all need these parts.
     text = unify_tone_placement(text).lower()
-    remainder, level, _ = _split_prefix(text)
+    remainder, levels, _ = _split_prefix(text)
     if not remainder:  # the name is nothing but a type ("Trường Tiểu học"): keep it whole
         remainder = _SPACE_RUN_RE.sub(" ", text.translate(_SPACE_NON_ALNUM)).strip()
-    return remainder or None, level
+    hint = levels[0] if levels is not None and len(levels) == 1 else None
+    return remainder or None, hint, levels
 
 
 def school_key(value) -> str | None:
@@ -280,9 +301,22 @@ def school_key_ascii(value) -> str | None:
 
 
 def level_hint(value) -> str | None:
-    """The level a school name's prefix names: ``"Mầm non"``, ``"Tiểu học"``, ``"THCS"`` or
-    None (no prefix, or a multi-level school such as TH&THCS)."""
+    """The level a school name's prefix names: ``"Mầm non"``, ``"Tiểu học"``, ``"THCS"``,
+    ``"THPT"``, ``"GDTX"`` or None (no prefix, or a multi-level school such as TH&THCS)."""
     return _school_parts(value)[1]
+
+
+def stated_levels(value) -> tuple[str, ...] | None:
+    """Every level a school name's prefix states, in the order of ``LEVEL_ORDER``:
+    ``"TH Sao Mai"`` -> ``("Tiểu học",)``, ``"Trường TH&THCS Đoàn Kết"`` -> ``("Tiểu học",
+    "THCS")``; None when the name states none (no prefix, ``"Trường Sao Mai"``, or
+    ``"Liên cấp"`` without the levels). ``match`` binds a name that states levels to the schools
+    of those levels."""
+    return _school_parts(value)[2]
+
+
+#: The levels a name can state, in the order ``stated_levels`` gives them.
+LEVEL_ORDER: tuple[str, ...] = (_MN, _TH, _THCS, _THPT, _GDTX)
 
 
 # ------------------------------------------------------------------ Series versions
@@ -338,17 +372,25 @@ def level_hint_series(s: pd.Series) -> pd.Series:
     return map_unique(s, level_hint)
 
 
+def stated_levels_series(s: pd.Series) -> pd.Series:
+    """``stated_levels`` per value, joined by ``|`` (``"Tiểu học|THCS"``); None -> NA."""
+    return map_unique(s, lambda v: None if (lv := stated_levels(v)) is None else "|".join(lv))
+
+
 def school_keys_frame(s: pd.Series) -> pd.DataFrame:
     """``school_key_series``, ``school_key_ascii_series`` and ``level_hint_series`` of ``s`` as
-    the columns ``key``, ``ascii``, ``hint`` (index of ``s``), from one pass over its distinct
-    values: each name is split once, not once per series."""
+    the columns ``key``, ``ascii``, ``hint``, and ``stated_levels`` joined by ``|`` as
+    ``levels`` (index of ``s``), from one pass over its distinct values: each name is split
+    once, not once per series."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    out = {c: np.empty(len(uniques) + 1, dtype=object) for c in ("key", "ascii", "hint")}
+    cols = ("key", "ascii", "hint", "levels")
+    out = {c: np.empty(len(uniques) + 1, dtype=object) for c in cols}
     for i, value in enumerate(unique_values(uniques)):
-        key, hint = _school_parts(value)
+        key, hint, levels = _school_parts(value)
         out["key"][i] = key
         out["ascii"][i] = None if key is None else strip_diacritics(key)
         out["hint"][i] = hint
+        out["levels"][i] = None if levels is None else "|".join(levels)
     for c in out:
         out[c][-1] = None  # code -1 (missing input) indexes this slot
     return pd.DataFrame({c: pd.array(v, dtype="str")[codes] for c, v in out.items()}, index=s.index)
