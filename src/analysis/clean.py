@@ -1011,9 +1011,7 @@ def _staff_rows(
         "provider_other",
     )  # fmt: skip
     # Usually every row is kept: no copy of a 1,66 million-row frame then.
-    out = _KindOut(
-        rows if kk.all() else rows[kk], checks.quarantine(), kept, df, stats, warnings
-    )
+    out = _KindOut(rows if kk.all() else rows[kk], checks.quarantine(), kept, df, stats, warnings)
     out.unmatched = _unmatched_table("cbgvnv", m)
     return out
 
