@@ -44,6 +44,7 @@ PHONES = [
     "0911222333",
     "0911222334",
     "0911222335",
+    "0915666777",
 ]
 SPACED_PHONE = "0913 444 555"
 EMAIL = "lienhe.canbo@truong.edu.vn"
@@ -83,13 +84,16 @@ STAFF = [
 ]  # fmt: skip
 
 
-def _write_xlsx(path: Path, rows: list[list]) -> None:
+def _write_xlsx(path: Path, rows: list[list], **more: list[list]) -> None:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False})
-    ws = wb.add_worksheet("Sheet1")
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            if value is not None:
-                ws.write_string(r, c, value) if isinstance(value, str) else ws.write(r, c, value)
+    for name, sheet in {"Sheet1": rows, **more}.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(sheet):
+            for c, value in enumerate(row):
+                if isinstance(value, str):
+                    ws.write_string(r, c, value)
+                elif value is not None:
+                    ws.write(r, c, value)
     wb.close()
 
 
@@ -103,7 +107,9 @@ def build_raw(root: Path) -> Path:
     rows = [STAFF_HEADER]
     for i, (sid, pos, job, school, emp, st, prov, note) in enumerate(STAFF, 1):
         rows.append([i, sid, f"Người {i}", pos, job, school, emp, st, prov, note])
-    _write_xlsx(folder / "CBGVNV.xlsx", rows)
+    # A sheet that is no table: its first cells are quoted in quality.json (masked).
+    contacts = [["Liên hệ chị Hoa 0915666777", EMAIL]]
+    _write_xlsx(folder / "CBGVNV.xlsx", rows, LienHe=contacts)
     rows = [
         ["Tên trường", "Khối", "Lớp", "Số học sinh", "Số học bạ GVCN đã ký",
          "Số học bạ Hiệu trưởng đã ký"],
@@ -180,6 +186,8 @@ def test_masked_raw_text_only_in_quarantine_and_quality(cleaned):
     assert "SĐT 09** *** ***" in joined
     assert "Cô Lan 09********" in joined  # ownership -> Khác
     assert "Phường Ngọc Lâm LH 09********" in joined  # ward -> Khác
+    skipped = [s["reason"] for s in quality["skipped_sheets"] if s["sheet"] == "LienHe"]
+    assert len(skipped) == 1 and "09********" in skipped[0] and "***@***" in skipped[0]
     rows = {(w["file"], w["row"]) for w in quality["warnings"] if w["code"] == "free_text_other"}
     assert (f"{PERIOD}/CBGVNV.xlsx", 4) in rows and (f"{PERIOD}/CBGVNV.xlsx", 7) in rows
     assert quality["repairs"]["status_other"] == 1 and quality["repairs"]["provider_other"] == 2

@@ -551,16 +551,16 @@ def _match(df: pd.DataFrame, schools: pd.DataFrame, aliases: pd.DataFrame) -> ma
         return df["source_file"] + "\x1f" + df["source_sheet"]
 
     m = match.match_schools(names, codes, schools, aliases, groups=groups)
+    if not len(m.unmatched):  # every row matched: no message, nothing to mask
+        return m
     # The raw names and codes shown in messages are masked; the list's codes are not personal.
     keep = frozenset(schools["school_code"].dropna().tolist())
     m.value = privacy.mask_contacts_series(m.value)
     m.message = privacy.mask_contacts_series(m.message, keep)
-    u = m.unmatched
-    if len(u):
-        m.unmatched = u.assign(
-            school_code_raw=privacy.mask_contacts_series(u["school_code_raw"]),
-            school_name_raw=privacy.mask_contacts_series(u["school_name_raw"]),
-        )
+    m.unmatched = m.unmatched.assign(
+        school_code_raw=privacy.mask_contacts_series(m.unmatched["school_code_raw"]),
+        school_name_raw=privacy.mask_contacts_series(m.unmatched["school_name_raw"]),
+    )
     return m
 
 
@@ -1906,7 +1906,7 @@ def clean_period(
         "served": served,
         "inputs": sorted(inputs, key=lambda i: (i["file"], i["sheet"])),
         "skipped_sheets": [
-            {"file": s.file, "sheet": s.sheet, "reason": s.reason}
+            {"file": s.file, "sheet": s.sheet, "reason": privacy.mask_contacts(s.reason)}
             for s in sorted(pin.skipped, key=lambda s: (s.file, s.sheet))
         ],
         "repairs": dict(sorted(repairs.items())),
