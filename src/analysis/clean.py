@@ -38,6 +38,12 @@ Rules (also in the README's "Cleaning rules" section)
   ``signed_gt_pupils``, a school (class) listed twice (``duplicate_school``/``duplicate_class``).
 - Total rows ("Tổng cộng") are never data; the last total row of a sheet is compared with the
   sum of the sheet's data rows (``quality.json["total_checks"]``, a mismatch is a warning).
+- Free text never leaves: employment status, provider and ownership are written in their
+  closed vocabularies (``parse``), anything else as ``Khác`` (warning ``free_text_other`` with
+  the raw text masked by ``privacy.mask_contacts``, rows counted as ``<column>_other``); a ward
+  or district holding a phone number or an e-mail becomes ``Khác`` too; a school name (school
+  list) or class name (records) holding one is refused (``contact_in_text``). Every raw value
+  quoted in a quarantine record or a warning is masked the same way.
 """
 
 from __future__ import annotations
