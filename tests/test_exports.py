@@ -94,14 +94,15 @@ def test_csv_bytes_touches_text_cells_only():
             "obj": ["@x", 5, None],
             "delta": [-3, 2, 0],
             "share": [-0.25, 0.5, float("nan")],
+            "cat": pd.Categorical(["+x", "y", None]),
         }
     )
     text = exports.csv_bytes(df).decode("utf-8")
     assert text.splitlines() == [
-        "name,obj,delta,share",
-        "'=1+1,'@x,-3,-0.25",
-        "Ái Mộ,5,2,0.5",
-        ",,0,",
+        "name,obj,delta,share,cat",
+        "'=1+1,'@x,-3,-0.25,'+x",
+        "Ái Mộ,5,2,0.5,y",
+        ",,0,,",
     ]
     assert df["name"].iloc[0] == "=1+1"  # the frame itself is not changed
     assert exports.csv_bytes(df, bom=True).startswith(b"\xef\xbb\xbf")

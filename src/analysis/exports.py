@@ -50,7 +50,14 @@ def neutralise(value):
 
 
 def _text_column(s: pd.Series) -> bool:
-    return s.dtype == object or isinstance(s.dtype, pd.StringDtype)
+    return (
+        s.dtype == object
+        or isinstance(s.dtype, pd.StringDtype)
+        or (
+            isinstance(s.dtype, pd.CategoricalDtype)
+            and not pd.api.types.is_numeric_dtype(s.cat.categories)
+        )
+    )
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -74,6 +81,8 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
             out = df.copy()
         if isinstance(s.dtype, pd.StringDtype):
             out[col] = pd.Series(pd.array(values, dtype=s.dtype), index=s.index)
+        elif isinstance(s.dtype, pd.CategoricalDtype):  # the CSV copy: plain text
+            out[col] = pd.Series(values, index=s.index, dtype=object)
         else:
             out[col] = pd.Series(values, index=s.index, dtype=object).where(s.notna(), s)
     return df if out is None else out
