@@ -227,3 +227,6 @@ def test_school_codes_in_messages_are_not_masked(cleaned):
     assert privacy.mask_contacts("ĐT 0912345678") == "ĐT 09********"
     assert privacy.mask_contacts("thư cho a.b@c.vn nhé") == "thư cho ***@*** nhé"
     assert privacy.mask_contacts("ngày 05/04/2024, 1.127 HS") == "ngày 05/04/2024, 1.127 HS"
+    assert privacy.mask_contacts("0912-345-678, 05-04-2024") == "09**-***-***, 05-04-2024"
+    assert privacy.mask_contacts("+84 912 345 678") == "+84 *** *** ***"
+    assert not privacy.contains_contact("2024-04-05 lúc 12345")

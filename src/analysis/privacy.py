@@ -19,10 +19,11 @@ A status, position or provider cell may hold a name and a phone number typed by 
 closed vocabularies leave the cleaning stage; the raw text of such a cell may appear only in
 ``quarantine.csv`` / ``quality.json``, masked:
 
-- a *digit run* is 6 or more digits in a row, a single space or dot between two digits
-  counting as part of the run (``0912345678``, ``0912 345 678``, ``0912.345.678``). Its first
-  two digits are kept and every other digit becomes ``*``: ``0912345678`` -> ``09********``,
-  ``0912 345 678`` -> ``09** *** ***`` (a date such as ``05/04/2024`` is no run);
+- a *digit run* is 6 or more digits in a row, a single space, dot or dash between two digits
+  counting as part of the run (``0912345678``, ``0912 345 678``, ``0912.345.678``,
+  ``0912-345-678``). Its first two digits are kept and every other digit becomes ``*``:
+  ``0912345678`` -> ``09********``, ``0912 345 678`` -> ``09** *** ***``. A date
+  (``05/04/2024``, ``05-04-2024``, ``05.04.2024``, ``2024-04-05``) is no run;
 - an e-mail address (``local@domain.tld``) becomes ``***@***``.
 
 Codes of the school list are not personal: ``mask_contacts(text, keep=codes)`` leaves a run
@@ -84,7 +85,12 @@ _HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2})+$")
 
 
 _EMAIL_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
-_DIGIT_RUN_RE = re.compile(r"(?<![0-9])[0-9](?:[ .]?[0-9]){5,}(?![0-9])")
+# A date (``05-04-2024``, ``2024-04-05``) is matched first and left alone; otherwise a run of
+# digits joined by single spaces, dots or dashes.
+_DIGIT_RUN_RE = re.compile(
+    r"(?<![0-9])(?:(?P<date>[0-9]{1,2}([-./])[0-9]{1,2}\2[0-9]{2,4}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2})"
+    r"|(?P<run>[0-9](?:[ .\-]?[0-9]){5,}))(?![0-9])"
+)
 MASKED_EMAIL = "***@***"
 
 
@@ -104,7 +110,9 @@ def contains_contact(value) -> bool:
     """True when ``value`` (text) holds a digit run of 6 or more or an e-mail address."""
     if not isinstance(value, str):
         return False
-    return bool(_DIGIT_RUN_RE.search(value) or ("@" in value and _EMAIL_RE.search(value)))
+    if "@" in value and _EMAIL_RE.search(value):
+        return True
+    return any(m.group("run") for m in _DIGIT_RUN_RE.finditer(value))
 
 
 def mask_contacts(value, keep: frozenset[str] | set[str] = frozenset()):
@@ -117,7 +125,8 @@ def mask_contacts(value, keep: frozenset[str] | set[str] = frozenset()):
         value = _EMAIL_RE.sub(MASKED_EMAIL, value)
 
     def run(m: re.Match) -> str:
-        return m.group(0) if m.group(0) in keep else _mask_run(m.group(0))
+        text = m.group(0)
+        return text if m.group("date") or text in keep else _mask_run(text)
 
     return _DIGIT_RUN_RE.sub(run, value)
 
