@@ -45,6 +45,7 @@ PHONES = [
     "0911222334",
     "0911222335",
     "0915666777",
+    "0915000999",
 ]
 SPACED_PHONE = "0913 444 555"
 EMAIL = "lienhe.canbo@truong.edu.vn"
@@ -62,6 +63,7 @@ STAFF_HEADER = [
     "Chữ ký số",
     "Nhà cung cấp",
     "Ghi chú",
+    "Liên hệ 0915000999",  # a header no kind knows: listed (masked) as an unmapped column
 ]
 TA, AM = "Trường Tiểu học Thạch Bàn A", "Trường Tiểu học Ái Mộ"
 STAFF = [
@@ -106,7 +108,7 @@ def build_raw(root: Path) -> Path:
     _write_xlsx(folder / "DanhSachTruong.xlsx", rows)
     rows = [STAFF_HEADER]
     for i, (sid, pos, job, school, emp, st, prov, note) in enumerate(STAFF, 1):
-        rows.append([i, sid, f"Người {i}", pos, job, school, emp, st, prov, note])
+        rows.append([i, sid, f"Người {i}", pos, job, school, emp, st, prov, note, "x"])
     # A sheet that is no table: its first cells are quoted in quality.json (masked).
     contacts = [["Liên hệ chị Hoa 0915666777", EMAIL]]
     _write_xlsx(folder / "CBGVNV.xlsx", rows, LienHe=contacts)
@@ -186,6 +188,8 @@ def test_masked_raw_text_only_in_quarantine_and_quality(cleaned):
     assert "SĐT 09** *** ***" in joined
     assert "Cô Lan 09********" in joined  # ownership -> Khác
     assert "Phường Ngọc Lâm LH 09********" in joined  # ward -> Khác
+    unmapped = [c for i in quality["inputs"] for c in i["unmapped_columns"]]
+    assert "Liên hệ 09********" in unmapped
     skipped = [s["reason"] for s in quality["skipped_sheets"] if s["sheet"] == "LienHe"]
     assert len(skipped) == 1 and "09********" in skipped[0] and "***@***" in skipped[0]
     rows = {(w["file"], w["row"]) for w in quality["warnings"] if w["code"] == "free_text_other"}
