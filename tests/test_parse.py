@@ -1,4 +1,5 @@
-"""Value parsers: numbers, percentages, dates, status, role, provider, level, codes, totals."""
+"""Value parsers: numbers, percentages, dates, status, role, provider, employment, ownership,
+level, codes, totals."""
 
 from __future__ import annotations
 
@@ -14,14 +15,20 @@ from hypothesis import strategies as st
 from analysis.fmt import fmt_int, fmt_num
 from analysis.parse import (
     EXPECTED_FORMAT,
+    OTHER,
+    POSITIONS,
+    PROVIDERS,
     SPEED_UNITS,
     is_total_label,
+    or_other,
     pad_code,
     parse_code,
     parse_date_vn,
+    parse_employment,
     parse_float_vn,
     parse_int_vn,
     parse_level,
+    parse_ownership,
     parse_percent,
     parse_provider,
     parse_role,
@@ -319,10 +326,11 @@ def test_parse_role_table():
     n = len(ROLE_CASES)
     for i, (raw, exp_role, exp_title) in enumerate(ROLE_CASES):
         assert (role[i], title[i], bad[i]) == (exp_role, exp_title, False), raw
-    assert bad[n] and pd.isna(role[n]) and title[n] == "Bếp trưởng"
+    assert bad[n] and pd.isna(role[n]) and title[n] == OTHER  # never the raw text
     assert not bad[n + 1] and pd.isna(role[n + 1]) and pd.isna(title[n + 1])
     assert not bad[n + 2] and pd.isna(role[n + 2])
     assert set(role.dropna()) <= {"CBQL", "GV", "NV"}
+    assert set(title.dropna()) <= {*POSITIONS, OTHER}
 
 
 # ------------------------------------------------------------------ provider
@@ -344,14 +352,62 @@ def test_parse_provider_table():
         ("vgca", "VGCA"),
         ("Ban Cơ yếu", "VGCA"),
         ("Ban Cơ yếu Chính phủ", "VGCA"),
-        ("Newtel-CA", "Newtel-CA"),
-        ("  Safe\u00a0CA ", "Safe CA"),
+        ("Newtel-CA", "Newtel"),
+        ("  Safe\u00a0CA ", "SafeCA"),
+        ("CMC-CA", "CMC"),
+        ("Nacencomm", "Nacencomm"),
+        ("CA2", "Nacencomm"),
+        ("EFY-CA", "EFY"),
+        ("SmartCA", "VNPT"),
         ("Không", MISSING),
         ("", MISSING),
         (None, MISSING),
     ]
     values, bad = run_table(parse_provider, cases)
     assert not bad.any()
+    assert set(values.dropna()) <= set(PROVIDERS)
+
+
+def test_parse_provider_free_text_is_other():
+    """A name and a phone typed as the provider never come out: "Khác", marked bad."""
+    raw = ["Nguyễn Văn A 0987654321", "anh Tuấn (0912 345 678)", "x@y.vn", "???"]
+    values, bad = parse_provider(pd.Series(raw))
+    assert values.isna().all() and bad.all()
+    assert or_other(values, bad).tolist() == [OTHER] * len(raw)
+
+
+def test_parse_employment_by_leading_words():
+    cases = [
+        ("Đang làm việc", "Đang làm việc"),
+        ("đang  làm việc", "Đang làm việc"),
+        ("Nghỉ hưu", "Nghỉ hưu"),
+        ("Đã nghỉ hưu", "Nghỉ hưu"),
+        ("Chuyển đi", "Chuyển đi"),
+        ("Chuyển công tác", "Chuyển đi"),
+        ("Nghỉ việc", "Nghỉ việc"),
+        ("Nghỉ việc (báo qua ĐT 0912345678)", "Nghỉ việc"),
+        ("Thôi việc", "Nghỉ việc"),
+        ("Nghỉ thai sản", "Nghỉ thai sản"),
+        ("Đang nghỉ thai sản", "Nghỉ thai sản"),
+        ("Tạm nghỉ", "Tạm nghỉ"),
+        ("Nghỉ ốm", "Tạm nghỉ"),
+        ("Đi học", "Đi học"),
+        ("", MISSING),
+        (None, MISSING),
+    ]
+    values, bad = run_table(parse_employment, cases)
+    assert not bad.any()
+    free = ["Nguyễn Văn A 0912345678", "Nghỉ", "liên hệ a@b.vn"]
+    values, bad = parse_employment(pd.Series(free))
+    assert or_other(values, bad).tolist() == [OTHER] * 3 and bad.all()
+
+
+def test_parse_ownership():
+    raw = ["Công lập", "Tư thục", "Ngoài công lập", "Dân lập", "công lập tự chủ", None, "A 0912"]
+    values, bad = parse_ownership(pd.Series(raw, dtype=object))
+    assert values.tolist()[:5] == ["Công lập", "Tư thục", "Tư thục", "Dân lập", "Công lập"]
+    assert pd.isna(values[5]) and not bad[5]
+    assert pd.isna(values[6]) and bad[6] and or_other(values, bad)[6] == OTHER
 
 
 # ------------------------------------------------------------------ level

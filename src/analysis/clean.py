@@ -41,6 +41,12 @@ Rules (also in the README's "Cleaning rules" section)
   ``signed_gt_pupils``, a school (class) listed twice (``duplicate_school``/``duplicate_class``).
 - Total rows ("Tổng cộng") are never data; the last total row of a sheet is compared with the
   sum of the sheet's data rows (``quality.json["total_checks"]``, a mismatch is a warning).
+- Free text never leaves: employment status, provider and ownership are written in their
+  closed vocabularies (``parse``), anything else as ``Khác`` (warning ``free_text_other`` with
+  the raw text masked by ``privacy.mask_contacts``, rows counted as ``<column>_other``); a ward
+  or district holding a phone number or an e-mail becomes ``Khác`` too; a school name (school
+  list) or class name (records) holding one is refused (``contact_in_text``). Every raw value
+  quoted in a quarantine record or a warning is masked the same way.
 """
 
 from __future__ import annotations
@@ -59,7 +65,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analysis import cache, match, parallel, parse, paths, privacy, schemas, text
+from analysis import cache, exports, match, parallel, parse, paths, privacy, schemas, text
 from analysis import kinds as K
 from analysis.fmt import fmt_int, fmt_num
 from analysis.ingest import (
@@ -115,6 +121,7 @@ REASON_LABELS: dict[str, str] = {
     "principal_gt_teacher": "Hiệu trưởng ký nhiều hơn GVCN",
     "signed_gt_pupils": "Số học bạ đã ký lớn hơn số học sinh",
     "missing_class": "Thiếu tên lớp",
+    "contact_in_text": "Có số điện thoại / e-mail trong tên",
 }
 
 
@@ -331,12 +338,13 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _display(s: pd.Series) -> pd.Series:
-    """Values as short text for messages (per unique value); missing -> ""."""
+    """Raw values as short text for messages (per unique value), with phone numbers and
+    e-mail addresses masked (``privacy.mask_contacts``); missing -> ""."""
 
     def show(v):
         if isinstance(v, pd.Timestamp):
             return f"{v.day:02d}/{v.month:02d}/{v.year}"
-        return text.clean_text(v) or ""
+        return privacy.mask_contacts(text.clean_text(v) or "")
 
     return text.map_unique(s, show).fillna("")
 
@@ -559,7 +567,18 @@ def _match(df: pd.DataFrame, schools: pd.DataFrame, aliases: pd.DataFrame) -> ma
     def groups() -> pd.Series:
         return df["source_file"] + "\x1f" + df["source_sheet"]
 
-    return match.match_schools(names, codes, schools, aliases, groups=groups)
+    m = match.match_schools(names, codes, schools, aliases, groups=groups)
+    if not len(m.unmatched):  # every row matched: no message, nothing to mask
+        return m
+    # The raw names and codes shown in messages are masked; the list's codes are not personal.
+    keep = frozenset(schools["school_code"].dropna().tolist())
+    m.value = privacy.mask_contacts_series(m.value)
+    m.message = privacy.mask_contacts_series(m.message, keep)
+    m.unmatched = m.unmatched.assign(
+        school_code_raw=privacy.mask_contacts_series(m.unmatched["school_code_raw"]),
+        school_name_raw=privacy.mask_contacts_series(m.unmatched["school_name_raw"]),
+    )
+    return m
 
 
 def _count_methods(stats: dict[str, int], m: match.MatchResult, raw_codes: pd.Series | None):
@@ -635,6 +654,73 @@ def _total_warnings(checks: list[dict]) -> list[dict]:
     ]
 
 
+#: Most warnings listed per column for text outside its closed vocabulary (the count of
+#: rows is in ``repairs``; one more warning says how many distinct values were not listed).
+OTHER_WARNINGS_MAX = 50
+
+
+def _contact_mask(s: pd.Series) -> pd.Series:
+    """True where a text cell holds a phone-like digit run or an e-mail address."""
+    return _type_mask(s, privacy.contains_contact)
+
+
+def _other_warnings(
+    kind: str,
+    df: pd.DataFrame,
+    raw: pd.Series,
+    rows: pd.Series,
+    label: str,
+    written: str,
+    stats: dict[str, int],
+    stat_key: str,
+) -> list[dict]:
+    """Warnings for the kept rows of ``rows`` whose ``raw`` text left a closed vocabulary (it
+    is written as ``written``): one per distinct text, masked, at its first row; the number
+    of rows is counted in ``stats[stat_key]`` (only when there is one)."""
+    sel = rows.fillna(False).to_numpy(dtype=bool)
+    if not sel.any():
+        return []
+    stats[stat_key] = stats.get(stat_key, 0) + int(sel.sum())
+    shown = _display(raw[sel])
+    first = pd.DataFrame({"shown": shown.to_numpy(), "i": np.flatnonzero(sel)})
+    groups = first.groupby("shown", sort=False)["i"].agg(["first", "size"])
+    groups = groups.sort_values("first", kind="stable")
+    out = []
+    for value, (i, n) in groups.head(OTHER_WARNINGS_MAX).iterrows():
+        out.append(
+            {
+                "code": "free_text_other",
+                "kind": kind,
+                "file": df["source_file"].iat[i],
+                "sheet": df["source_sheet"].iat[i],
+                "row": int(df["source_row"].iat[i]),
+                "message": (
+                    f"{label} '{value}' không thuộc danh mục: ghi là “{written}” ở {int(n)} "
+                    "dòng (dòng này và các dòng cùng nội dung). Số điện thoại và e-mail đã "
+                    "được che; hãy sửa ô theo danh mục (tên, số điện thoại không ghi vào cột "
+                    "này) rồi chạy lại."
+                ),
+            }
+        )
+    if len(groups) > OTHER_WARNINGS_MAX:
+        i = int(groups["first"].iat[OTHER_WARNINGS_MAX])
+        out.append(
+            {
+                "code": "free_text_other",
+                "kind": kind,
+                "file": df["source_file"].iat[i],
+                "sheet": df["source_sheet"].iat[i],
+                "row": int(df["source_row"].iat[i]),
+                "message": (
+                    f"Còn {len(groups) - OTHER_WARNINGS_MAX} nội dung khác của cột {label} "
+                    f"không thuộc danh mục ({int(groups['size'].iloc[OTHER_WARNINGS_MAX:].sum())}"
+                    f" dòng), cũng ghi là “{written}”."
+                ),
+            }
+        )
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # Kinds
 # --------------------------------------------------------------------------------------------
@@ -695,6 +781,19 @@ def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None
         "",
         "Thiếu tên trường. Hãy điền tên trường rồi chạy lại.",
     )
+    shown_name = _shown(name)
+    checks.add(
+        "contact_in_text",
+        _contact_mask(name),
+        "school_name",
+        shown_name,
+        lambda rows: (
+            "Tên trường '"
+            + shown_name(rows)
+            + "' có số điện thoại hoặc e-mail (đã che): tên trường không được chứa thông tin "
+            "liên hệ. Hãy sửa tên trường theo danh sách rồi chạy lại."
+        ),
+    )
     raw_level = _col(df, "level")
     level, bad_level = parse.parse_level(raw_level)
     hint = text.level_hint_series(name)
@@ -748,14 +847,32 @@ def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None
         "xoá dòng lặp rồi chạy lại.",
     )
     kept = ~checks.refused
+    # Ownership is a closed vocabulary; a ward or district is a name of the list, unless it
+    # holds a phone number or an e-mail: then it is written as "Khác" (raw text masked in
+    # the warnings only).
+    raw_own = _col(df, "ownership")
+    ownership, other_own = parse.parse_ownership(raw_own)
+    ownership = parse.or_other(ownership, other_own)
+    warnings += _other_warnings(
+        "truong", df, raw_own, other_own & kept, "Loại hình", parse.OTHER, stats,
+        "ownership_other",
+    )  # fmt: skip
+    places = {}
+    for col, label in (("ward", "Phường/Xã"), ("district", "Quận/Huyện")):
+        place = text.clean_text_series(_col(df, col))
+        contact = _contact_mask(place)
+        warnings += _other_warnings(
+            "truong", df, place, contact & kept, label, parse.OTHER, stats, f"{col}_other"
+        )
+        places[col] = place.mask(contact.to_numpy(), parse.OTHER)
     out = pd.DataFrame(
         {
             "school_code": code,
             "school_name": name,
             "level": level,
-            "ownership": text.clean_text_series(_col(df, "ownership")),
-            "ward": text.clean_text_series(_col(df, "ward")),
-            "district": text.clean_text_series(_col(df, "district")),
+            "ownership": ownership,
+            "ward": places["ward"],
+            "district": places["district"],
             "n_classes": parsed["n_classes"],
             "n_pupils": parsed["n_pupils"],
             "n_pupils_with_id": parsed["n_pupils_with_id"],
@@ -883,16 +1000,21 @@ def _staff_rows(
             "ngày này rồi chạy lại."
         ),
     )
-    status = text.clean_text_series(_col(df, "employment_status"))
-    folded = text.fold_series(status)
-    active = status.isna() | (folded == "dang lam viec").fillna(False)
+    # Closed vocabularies: a status or provider typed as free text (a name, a phone number)
+    # is written as "Khác"; its masked raw text goes to the warnings only.
+    raw_emp = _col(df, "employment_status")
+    status, other_status = parse.parse_employment(raw_emp)
+    status = parse.or_other(status, other_status)
+    active = status.isna() | (status == parse.ACTIVE_STATUS).fillna(False)
     stats["blank_status_active"] = int(status.isna().sum())
     pkey = privacy.person_key(sid, key, normalised=True)
     level = _level_of(m.school_code, schools)
     folder = pd.Series(
         pd.array([t.folder for t in tables], dtype="str")[df["_tid"].to_numpy()], index=df.index
     )
-    provider, _ = parse.parse_provider(_col(df, "provider"))
+    raw_provider = _col(df, "provider")
+    provider, other_provider = parse.parse_provider(raw_provider)
+    provider = parse.or_other(provider, other_provider)
     rows = pd.DataFrame(
         {
             "person_key": pkey,
@@ -913,6 +1035,14 @@ def _staff_rows(
     )
     kept = ~checks.refused
     kk = kept.to_numpy()
+    warnings = _other_warnings(
+        "cbgvnv", df, raw_emp, other_status & kept, "Trạng thái CB", parse.OTHER, stats,
+        "status_other",
+    )  # fmt: skip
+    warnings += _other_warnings(
+        "cbgvnv", df, raw_provider, other_provider & kept, "Nhà cung cấp", parse.OTHER, stats,
+        "provider_other",
+    )  # fmt: skip
     # Usually every row is kept: no copy of a 1,66 million-row frame then.
     out = _KindOut(rows if kk.all() else rows[kk], checks.quarantine(), kept, df, stats, warnings)
     out.unmatched = _unmatched_table("cbgvnv", m)
@@ -1290,6 +1420,15 @@ def clean_records(tables: list[RawTable], schools: pd.DataFrame, aliases: pd.Dat
         "",
         "Thiếu tên lớp. Hãy điền tên lớp rồi chạy lại.",
     )
+    shown_class = _display(class_name)
+    checks.add(
+        "contact_in_text",
+        _contact_mask(class_name),
+        "class_name",
+        shown_class,
+        "Tên lớp '" + shown_class + "' có số điện thoại hoặc e-mail (đã che): tên lớp không "
+        "được chứa thông tin liên hệ. Hãy sửa tên lớp (ví dụ 5A) rồi chạy lại.",
+    )
     parsed: dict[str, pd.Series] = {}
     _count_check(checks, df, "grade", "Khối", False, parsed, stats=stats)
     _count_check(checks, df, "n_pupils", "Số học sinh", True, parsed, stats=stats)
@@ -1330,8 +1469,8 @@ def clean_records(tables: list[RawTable], schools: pd.DataFrame, aliases: pd.Dat
         "duplicate_class",
         dup,
         "class_name",
-        class_name.fillna(""),
-        "Lớp '" + class_name.fillna("") + "' của trường " + m.school_code.fillna("") + " đã có ở "
+        shown_class,
+        "Lớp '" + shown_class + "' của trường " + m.school_code.fillna("") + " đã có ở "
         "một dòng trước: dòng này bị bỏ qua. Hãy xoá dòng lặp rồi chạy lại.",
     )
     kept = ~checks.refused
@@ -1607,9 +1746,8 @@ def _write_outputs(
         for name in schemas.COLUMNS:
             _write_parquet(tables[name], tmp / schemas.FILES[name])
         privacy.assert_no_personal(quarantine, "quarantine.csv")
-        quarantine.to_csv(
-            tmp / "quarantine.csv", index=False, encoding="utf-8-sig", lineterminator="\n"
-        )
+        # Text that a spreadsheet would run as a formula gets a leading ' (``exports``).
+        (tmp / "quarantine.csv").write_bytes(exports.csv_bytes(quarantine, bom=True))
         (tmp / "quality.json").write_text(
             json.dumps(quality, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
             encoding="utf-8",
@@ -1645,7 +1783,7 @@ def _input_record(t: RawTable, kept: int, quarantined: int) -> dict:
         "balanced": bool(balanced),
         "encoding": t.encoding,
         "legacy_encoding": t.legacy_encoding,
-        "unmapped_columns": list(t.unmapped_columns),
+        "unmapped_columns": [privacy.mask_contacts(str(c)) for c in t.unmapped_columns],
         "personal_columns_dropped": len(t.personal_columns_dropped),
     }
 
@@ -1810,7 +1948,7 @@ def clean_period(
         "served": served,
         "inputs": sorted(inputs, key=lambda i: (i["file"], i["sheet"])),
         "skipped_sheets": [
-            {"file": s.file, "sheet": s.sheet, "reason": s.reason}
+            {"file": s.file, "sheet": s.sheet, "reason": privacy.mask_contacts(s.reason)}
             for s in sorted(pin.skipped, key=lambda s: (s.file, s.sheet))
         ],
         "repairs": dict(sorted(repairs.items())),

@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis import exports
 from analysis.fmt import fmt_date, fmt_int, fmt_num, fmt_pct
 
 LEVELS: tuple[str, ...] = ("Mầm non", "Tiểu học", "THCS")
@@ -1445,8 +1446,8 @@ def write_tables(
         tmp = parquet.with_name(parquet.name + ".tmp")
         df.to_parquet(tmp, index=False)
         tmp.replace(parquet)
-        csv = df.to_csv(index=False, lineterminator="\n")
-        _atomic_write_bytes(out_dir / f"{name}.csv", csv.encode("utf-8"))
+        # The CSV copy is for people: formula-like text gets a leading ' (``exports``).
+        _atomic_write_bytes(out_dir / f"{name}.csv", exports.csv_bytes(df))
         written[name] = parquet
     if headline_part:
         # A district table of an earlier many-district run must not outlive a one-district run.

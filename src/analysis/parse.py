@@ -37,9 +37,69 @@ import pandas as pd
 
 from analysis.text import clean_text, fold, is_missing, unique_values
 
+# ------------------------------------------------------------------ closed vocabularies
+# Only these values (and the names of the school list) leave the cleaning stage: free text
+# typed in a status, position, provider or ownership cell (a name, a phone number) becomes
+# ``OTHER`` (or refuses the row, for a position), and its raw text goes, masked, to
+# ``quality.json`` / ``quarantine.csv`` only (data contract, section 3).
+
+#: What any value outside a closed vocabulary becomes.
+OTHER = "Khác"
 ROLES = ("CBQL", "GV", "NV")
 LEVELS = ("Mầm non", "Tiểu học", "THCS")
-PROVIDERS = ("Viettel", "VNPT", "FPT", "BKAV", "MISA", "VGCA")
+#: Certificate providers (``parse_provider``); anything else is ``OTHER``.
+PROVIDERS = (
+    "Viettel",
+    "VNPT",
+    "FPT",
+    "BKAV",
+    "MISA",
+    "VGCA",
+    "CMC",
+    "Nacencomm",
+    "EFY",
+    "Newtel",
+    "SafeCA",
+    "TrustCA",
+    "VinaCA",
+    "SmartSign",
+    "FastCA",
+)
+#: Normalised positions (``parse_role``'s titles); an unknown position refuses the row.
+POSITIONS = (
+    "Hiệu trưởng",
+    "Phó hiệu trưởng",
+    "Cán bộ quản lý",
+    "Giáo viên",
+    "Tổng phụ trách Đội",
+    "Kế toán",
+    "Văn thư",
+    "Y tế",
+    "Thư viện",
+    "Thiết bị",
+    "Bảo vệ",
+    "Phục vụ",
+    "Thủ quỹ",
+    "Công nghệ thông tin",
+    "Nấu ăn",
+    "Giáo vụ",
+    "Hành chính",
+    "Nhân viên",
+)
+#: Employment statuses (Trạng thái CB, ``parse_employment``); anything else is ``OTHER``.
+ACTIVE_STATUS = "Đang làm việc"
+EMPLOYMENT_STATUSES = (
+    ACTIVE_STATUS,
+    "Nghỉ hưu",
+    "Chuyển đi",
+    "Nghỉ việc",
+    "Nghỉ thai sản",
+    "Tạm nghỉ",
+    "Đi học",
+    OTHER,
+)
+#: School ownership (Loại hình, ``parse_ownership``); anything else is ``OTHER``.
+OWNERSHIPS = ("Công lập", "Tư thục", "Dân lập", OTHER)
 
 #: What a value should look like, for the Vietnamese quarantine messages of the clean stage.
 EXPECTED_FORMAT = {
@@ -522,11 +582,11 @@ def _role_scalar(value) -> tuple[str | None, str | None, bool]:
         return None, None, False
     key = fold(text)
     if key is None:
-        return None, text, True
+        return None, OTHER, True
     for regex, role, title in _ROLE_RES:
         if regex.search(key):
             return role, title, False
-    return None, text, True
+    return None, OTHER, True
 
 
 def parse_role(s) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -535,7 +595,8 @@ def parse_role(s) -> tuple[pd.Series, pd.Series, pd.Series]:
     Hiệu trưởng, Phó hiệu trưởng (P. Hiệu trưởng, PHT, HT) -> CBQL; Giáo viên, GV, Tổng phụ
     trách Đội -> GV; Nhân viên, NV, Kế toán, Văn thư, Y tế, Thư viện, Thiết bị, Bảo vệ,
     Phục vụ, Thủ quỹ, CNTT -> NV. The first rule that matches wins, so "Giáo viên kiêm văn thư"
-    is GV. An unknown position is bad; its title is kept as written (cleaned).
+    is GV. Titles are ``POSITIONS``; an unknown position is bad, its title ``OTHER`` (the raw
+    text never leaves: the caller quarantines the row with the text masked).
     """
     u = _Uniques(s, _role_scalar, n_out=2)
     return u.series(0, "str"), u.series(1, "str"), u.bad
@@ -543,16 +604,25 @@ def parse_role(s) -> tuple[pd.Series, pd.Series, pd.Series]:
 
 # ------------------------------------------------------------------ provider
 
+#: (pattern searched in the folded text without spaces, provider); the first match wins.
 _PROVIDER_RULES = [
-    ("viettel", "Viettel"),
-    ("vnpt", "VNPT"),
-    ("fpt", "FPT"),
-    ("bkav", "BKAV"),
-    ("misa", "MISA"),
-    ("vgca", "VGCA"),
-    ("bancoyeu", "VGCA"),
-    ("coyeuchinhphu", "VGCA"),
+    (r"viettel|mysign", "Viettel"),
+    (r"vnpt|smartca", "VNPT"),
+    (r"fpt", "FPT"),
+    (r"bkav", "BKAV"),
+    (r"misa", "MISA"),
+    (r"vgca|bancoyeu|coyeuchinhphu", "VGCA"),
+    (r"cmc", "CMC"),
+    (r"nacencomm|^ca2(?:ca)?$", "Nacencomm"),
+    (r"^efy", "EFY"),
+    (r"newtel", "Newtel"),
+    (r"^safe(?:ca)?$|safeca", "SafeCA"),
+    (r"trustca", "TrustCA"),
+    (r"vinaca", "VinaCA"),
+    (r"smartsign", "SmartSign"),
+    (r"fastca", "FastCA"),
 ]
+_PROVIDER_RES = [(re.compile(p, re.ASCII), name) for p, name in _PROVIDER_RULES]
 _PROVIDER_NONE = {"khong", "khong co", "chua co", "chua", "0", "ko", "k"}
 
 
@@ -562,22 +632,121 @@ def _provider_scalar(value) -> tuple[str | None, bool]:
         return None, False
     key = fold(text)
     if key is None:
-        return text, False
+        return None, True
     if key in _PROVIDER_NONE:
         return None, False
     compact = key.replace(" ", "")
-    for needle, name in _PROVIDER_RULES:
-        if needle in compact:
+    for regex, name in _PROVIDER_RES:
+        if regex.search(compact):
             return name, False
-    return text, False
+    return None, True
 
 
 def parse_provider(s) -> tuple[pd.Series, pd.Series]:
-    """Certificate provider -> canonical ``Viettel``, ``VNPT``, ``FPT``, ``BKAV``, ``MISA``,
-    ``VGCA`` (also "Ban Cơ yếu Chính phủ"), e.g. ``viettel-ca``, ``VNPT CA``, ``MISA eSign``;
-    others kept as written (cleaned); blank or "Không" -> NA. ``bad`` is never set (any text is
-    a provider) but is returned for a uniform API."""
+    """Certificate provider -> one of ``PROVIDERS`` (``Viettel``, ``VNPT``, ``FPT``, ``BKAV``,
+    ``MISA``, ``VGCA`` (also "Ban Cơ yếu Chính phủ"), ``CMC``, ``Nacencomm`` (CA2), ``EFY``,
+    ``Newtel``...), e.g. ``viettel-ca``, ``VNPT CA``, ``MISA eSign``; blank or "Không" -> NA;
+    anything else (a name, a phone number typed by hand) is bad: NA, which the caller writes
+    as ``OTHER`` ("Khác", ``or_other``), reporting the raw text masked, never writing it."""
     u = _Uniques(s, _provider_scalar)
+    return u.series(0, "str"), u.bad
+
+
+def or_other(values: pd.Series, bad: pd.Series) -> pd.Series:
+    """``values`` with ``OTHER`` where ``bad``: what a closed-vocabulary column writes."""
+    return values.mask(bad.to_numpy(dtype=bool), OTHER)
+
+
+# ------------------------------------------------------------------ employment status
+
+#: (folded leading words, status): a status is read from its leading words, so
+#: "Nghỉ việc (báo qua ĐT ...)" is ``Nghỉ việc``; "đã"/"đang" before them is ignored.
+_EMPLOYMENT_RULES: list[tuple[tuple[str, ...], str]] = [
+    (("dang lam viec", "lam viec"), ACTIVE_STATUS),
+    (("nghi huu", "ve huu", "huu", "huu tri", "nghi che do", "nghi huu tri"), "Nghỉ hưu"),
+    (
+        (
+            "chuyen di",
+            "chuyen cong tac",
+            "chuyen truong",
+            "chuyen don vi",
+            "dieu chuyen",
+            "dieu dong",
+            "luan chuyen",
+        ),
+        "Chuyển đi",
+    ),
+    (
+        ("nghi viec", "thoi viec", "cham dut hop dong", "het hop dong", "cho nghi viec"),
+        "Nghỉ việc",
+    ),
+    (("nghi thai san", "thai san", "nghi sinh", "nghi de"), "Nghỉ thai sản"),
+    (
+        (
+            "tam nghi",
+            "nghi om",
+            "nghi khong luong",
+            "nghi dai han",
+            "nghi phep",
+            "tam hoan",
+            "tam dung",
+        ),
+        "Tạm nghỉ",
+    ),
+    (("di hoc", "hoc tap", "cu di hoc"), "Đi học"),
+]
+
+
+def _employment_scalar(value) -> tuple[str | None, bool]:
+    text = _text(value)
+    if text is None:
+        return None, False
+    key = fold(text)
+    if key is None:
+        return None, True
+    for candidate in (key, re.sub(r"^(?:da|dang) ", "", key)):
+        for prefixes, status in _EMPLOYMENT_RULES:
+            if _starts(candidate, prefixes):
+                return status, False
+    return None, True
+
+
+def parse_employment(s) -> tuple[pd.Series, pd.Series]:
+    """Employment status (Trạng thái CB) -> one of ``EMPLOYMENT_STATUSES``, read from the
+    leading words: ``Đang làm việc``; ``Nghỉ hưu``; ``Chuyển đi`` (Chuyển công tác, Điều
+    chuyển...); ``Nghỉ việc`` (Thôi việc...); ``Nghỉ thai sản``; ``Tạm nghỉ`` (Nghỉ ốm, Nghỉ
+    không lương...); ``Đi học``. "Nghỉ việc (báo qua ĐT ...)" is ``Nghỉ việc``. Blank -> NA;
+    anything else is bad (NA; the caller writes ``OTHER``, see ``or_other``)."""
+    u = _Uniques(s, _employment_scalar)
+    return u.series(0, "str"), u.bad
+
+
+# ------------------------------------------------------------------ ownership
+
+_OWNERSHIP_RULES: list[tuple[tuple[str, ...], str]] = [
+    (("ngoai cong lap", "ncl", "tu thuc", "tu nhan"), "Tư thục"),
+    (("cong lap", "cl"), "Công lập"),
+    (("dan lap",), "Dân lập"),
+]
+
+
+def _ownership_scalar(value) -> tuple[str | None, bool]:
+    text = _text(value)
+    if text is None:
+        return None, False
+    key = fold(text)
+    if key is not None:
+        for candidate in (key, re.sub(r"^(?:truong|loai hinh) ", "", key)):
+            for prefixes, name in _OWNERSHIP_RULES:
+                if _starts(candidate, prefixes):
+                    return name, False
+    return None, True
+
+
+def parse_ownership(s) -> tuple[pd.Series, pd.Series]:
+    """School ownership (Loại hình) -> ``Công lập``, ``Tư thục`` (Ngoài công lập, Tư nhân) or
+    ``Dân lập``; blank -> NA; anything else is bad (NA; the caller writes ``OTHER``)."""
+    u = _Uniques(s, _ownership_scalar)
     return u.series(0, "str"), u.bad
 
 

@@ -12,6 +12,22 @@ repository:
 
 Without the same key the keys of later periods cannot be joined to earlier ones, so the key
 file must be backed up; its value is never logged nor written anywhere else.
+
+Contact details typed into free text (``mask_contacts``)
+--------------------------------------------------------
+A status, position or provider cell may hold a name and a phone number typed by hand. Only
+closed vocabularies leave the cleaning stage; the raw text of such a cell may appear only in
+``quarantine.csv`` / ``quality.json``, masked:
+
+- a *digit run* is 6 or more digits in a row, a single space, dot or dash between two digits
+  counting as part of the run (``0912345678``, ``0912 345 678``, ``0912.345.678``,
+  ``0912-345-678``). Its first two digits are kept and every other digit becomes ``*``:
+  ``0912345678`` -> ``09********``, ``0912 345 678`` -> ``09** *** ***``. A date
+  (``05/04/2024``, ``05-04-2024``, ``05.04.2024``, ``2024-04-05``) is no run;
+- an e-mail address (``local@domain.tld``) becomes ``***@***``.
+
+Codes of the school list are not personal: ``mask_contacts(text, keep=codes)`` leaves a run
+that is exactly one of ``keep`` as it is (messages that name candidate schools by code).
 """
 
 from __future__ import annotations
@@ -66,6 +82,64 @@ _PERSONAL_HEADER_RE = re.compile(
 )
 
 _HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2})+$")
+
+
+_EMAIL_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+# A date (``05-04-2024``, ``2024-04-05``) is matched first and left alone; otherwise a run of
+# digits joined by single spaces, dots or dashes.
+_DIGIT_RUN_RE = re.compile(
+    r"(?<![0-9])(?:(?P<date>[0-9]{1,2}([-./])[0-9]{1,2}\2[0-9]{2,4}|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2})"
+    r"|(?P<run>[0-9](?:[ .\-]?[0-9]){5,}))(?![0-9])"
+)
+MASKED_EMAIL = "***@***"
+
+
+def _mask_run(run: str) -> str:
+    kept = 0
+    out = []
+    for ch in run:
+        if ch.isdigit():
+            out.append(ch if kept < 2 else "*")
+            kept += 1
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def contains_contact(value) -> bool:
+    """True when ``value`` (text) holds a digit run of 6 or more or an e-mail address."""
+    if not isinstance(value, str):
+        return False
+    if "@" in value and _EMAIL_RE.search(value):
+        return True
+    return any(m.group("run") for m in _DIGIT_RUN_RE.finditer(value))
+
+
+def mask_contacts(value, keep: frozenset[str] | set[str] = frozenset()):
+    """``value`` with its e-mail addresses and digit runs masked (see the module's doc);
+    a run equal to one of ``keep`` (school codes) stays. Non-text values are returned as they
+    are."""
+    if not isinstance(value, str):
+        return value
+    if "@" in value:
+        value = _EMAIL_RE.sub(MASKED_EMAIL, value)
+
+    def run(m: re.Match) -> str:
+        text = m.group(0)
+        return text if m.group("date") or text in keep else _mask_run(text)
+
+    return _DIGIT_RUN_RE.sub(run, value)
+
+
+def mask_contacts_series(s: pd.Series, keep: frozenset[str] | set[str] = frozenset()) -> pd.Series:
+    """``mask_contacts`` per distinct value of a text Series (missing stays missing)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if not len(uniques):
+        return s
+    masked = np.array([*(mask_contacts(v, keep) for v in uniques), None], dtype=object)
+    if all(a is b or a == b for a, b in zip(masked[:-1], uniques, strict=True)):
+        return s
+    return pd.Series(pd.array(masked[codes], dtype="str"), index=s.index, name=s.name)
 
 
 class PrivacyError(RuntimeError):

@@ -532,7 +532,13 @@ def write_xlsx(
     try:
         wb = xlsxwriter.Workbook(
             str(tmp),
-            {"constant_memory": False, "strings_to_urls": False, "strings_to_numbers": False},
+            # Data text is text: never a formula (``=...``), a hyperlink or a number.
+            {
+                "constant_memory": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
         )
         stamp = datetime(day.year, day.month, day.day)
         wb.set_properties(
