@@ -1035,7 +1035,7 @@ def _staff_rows(
     )
     kept = ~checks.refused
     kk = kept.to_numpy()
-    warnings = _other_warnings(
+    warnings += _other_warnings(
         "cbgvnv", df, raw_emp, other_status & kept, "Trạng thái CB", parse.OTHER, stats,
         "status_other",
     )  # fmt: skip
