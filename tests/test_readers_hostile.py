@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import codecs
 import io
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import xlsxwriter
 from test_clean import KEY, P1, P2, build_raw
 from test_ingest import _cp1258
 
-from analysis import clean, ingest
+from analysis import clean, ingest, report
 from analysis.ingest import IngestError, RawTable
 
 PERIOD = "2024-04-19"
@@ -181,6 +183,7 @@ def test_ignored_files_are_silent_and_every_other_file_is_listed(tmp_path):
     ]
     assert "PDF" in unread[0].reason and "Word" in unread[1].reason
     assert "giải nén" in unread[2].reason
+    assert {report.SETTINGS_FILE} == ingest.PROJECT_FILES  # the one file of ours in a folder
     pin = ingest.read_period(tmp_path, PERIOD)
     assert [t.file for t in pin.tables] == [f"{PERIOD}/tonghop.csv"]
     # The note (a .txt holding no table) is not read either, and says so.
@@ -431,6 +434,13 @@ def test_a_real_cp1258_csv_is_still_read(tmp_path):
         ("pdf.xls", b"%PDF-1.4\n1 0 obj\n", "wrong_type", "tệp PDF"),
         ("rong.xlsx", b"", "empty", "rỗng"),
         ("mat_khau.xlsx", ingest._OLE_MAGIC + bytes(4088), "password", "mật khẩu"),
+        # an encrypted .xlsx under the .xls name: its "EncryptionInfo" stream gives it away
+        (
+            "mat_khau.xls",
+            ingest._OLE_MAGIC + bytes(1016) + "EncryptionInfo".encode("utf-16-le") + bytes(3044),
+            "password",
+            "mật khẩu",
+        ),
     ],
 )
 def test_bad_workbooks_get_vietnamese_messages_without_library_text(
@@ -487,3 +497,57 @@ def test_history_cache_keys_cover_files_in_sub_folders(tmp_path):
     after = clean._history_keys(raw, [P1, P2], schools)
     assert before[P1] != after[P1] and before[P2] != after[P2]
     assert extra in ingest.files_to_read(raw, P2, None)
+
+
+# ------------------------------------------------------------------------------------------
+# Files written by LibreOffice (a real ODS, a real HTML export, a real UTF-16 "Unicode Text")
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice chưa cài")
+def test_files_written_by_libreoffice_are_read(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    _write_xlsx(src / "tonghop.xlsx", [["TỔNG HỢP CHỮ KÝ SỐ"], HEADER, *ROWS])
+    folder = _folder(tmp_path / "raw")
+    profile = (tmp_path / "lo_profile").as_uri()
+    for target, name in (
+        ("ods", "tonghop.ods"),
+        ("html:HTML (StarCalc)", "tonghop.html"),
+        ("txt:Text - txt - csv (StarCalc):9,34,65535", "tonghop.txt"),
+    ):
+        subprocess.run(
+            ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to",
+             target, "--outdir", str(src), str(src / "tonghop.xlsx")],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        out = name if not name.endswith(".html") else "tonghop_web.xls"  # as web exports
+        shutil.copy(src / name, folder / out)
+    assert (folder / "tonghop.txt").read_bytes().startswith(codecs.BOM_UTF16_LE)
+    for name in ("tonghop.ods", "tonghop_web.xls", "tonghop.txt"):
+        t = _only_table(folder / name, tmp_path / "raw")
+        assert t.kind == "tonghop_cks", name
+        assert t.data["school_code"].tolist() == CODES, name
+        assert t.data["school_name"].tolist() == NAMES, name
+        assert t.data.index.tolist() == [3, 4, 5], name
+        assert t.read_note is None, name
+
+
+def test_unread_files_do_not_depend_on_the_kinds_cache(tmp_path):
+    raw = tmp_path / "raw"
+    old = _folder(raw, "2024-03-01")
+    (old / "tonghop.csv").write_bytes(_csv_bytes())
+    (old / "ghi_chu.txt").write_text("ghi chú\n", encoding="utf-8")
+    (old / "cong_van.pdf").write_bytes(b"%PDF-1.4\n")
+    new = _folder(raw, PERIOD)
+    staff = [["Mã định danh", "Họ và tên", "Chức vụ", "Mã trường", "Chữ ký số"]]
+    staff += [[f"CB{i}", f"Người {i}", "Giáo viên", "001", "Có"] for i in range(3)]
+    (new / "cbgvnv.csv").write_bytes(_csv_bytes(staff))
+    (new / "ghi_chu.txt").write_text("ghi chú\n", encoding="utf-8")
+    runs = []
+    for _ in range(2):  # the second run finds the kinds of every file in the cache
+        ingest.clear_cache()
+        pin = ingest.read_period(raw, PERIOD, cache_root=tmp_path / "processed")
+        runs.append([(u.file, u.reason) for u in pin.unread])
+    assert runs[0] == runs[1]
+    assert [f for f, _ in runs[0]] == ["2024-03-01/cong_van.pdf", f"{PERIOD}/ghi_chu.txt"]

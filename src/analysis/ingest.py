@@ -82,6 +82,9 @@ HEADER_SEARCH_ROWS = 20
 MAX_HEADER_ROWS = 3
 #: Rows of a sheet sampled to decide its legacy encoding.
 LEGACY_SAMPLE_ROWS = 2000
+#: An unrecognised sheet's rows looked at for a header below the first HEADER_SEARCH_ROWS, to
+#: say where it is (about 0.15 ms a row with text; only sheets that match no kind pay it).
+DEEP_HEADER_ROWS = 200
 #: File extensions that are candidates for reading; the reader is picked from the bytes
 #: (:func:`sniff`). Any other file of a period folder is listed as not read (:class:`UnreadFile`).
 EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt")
@@ -125,8 +128,8 @@ class RawTable:
         unmapped_columns: headers (flattened text) of non-blank columns that map to nothing
             (``STT``/``Ghi chú`` are not listed).
         personal_columns_dropped: headers of the personal columns dropped at read time.
-        encoding: the CSV encoding found (``"utf-8"``, ``"utf-8-sig"``, ``"utf-16"``,
-            ``"cp1258"``); ``None`` for Excel.
+        encoding: the CSV (or HTML) encoding found (``"utf-8"``, ``"utf-8-sig"``,
+            ``"utf-16"``, ``"cp1258"``); ``None`` for a workbook.
         header_rows: the 1-based source rows of the header (merged headers span 2-3 rows).
         columns: canonical column -> the source column (flattened header text, for messages).
         legacy_encoding: ``"tcvn3"``/``"vni"`` when the sheet was typed in a legacy encoding.
@@ -175,9 +178,11 @@ class PeriodInput:
     ``tables``: the recognised sheets used for the period (for each kind those of
     ``served[kind]``), sorted by (kind order, file, sheet); ``skipped``: unrecognised sheets of
     the files read; ``served``: kind -> the folder that served it (``None``: no data <= period),
-    for every kind of :data:`analysis.kinds.KINDS`; ``unread``: the files not read (other
-    types, text files holding no table) of the period's own folder and of the folders that
-    served a kind, sorted by file.
+    for every kind of :data:`analysis.kinds.KINDS`; ``unread``: the files not read, sorted by
+    file: of other types, in the period's own folder and in the folders that served a kind;
+    ``.txt`` files holding no table, in the period's own folder (as for skipped sheets, a file
+    of an earlier folder that serves nothing is not listed: whether it is looked at depends on
+    the kinds cache, and the listing must not).
     """
 
     period: str
@@ -1120,10 +1125,10 @@ def _probe_grid(
 
 
 def _deep_header(head: list[list[object]], enc: str | None) -> HeaderInfo | None:
-    """A header of a known kind below the first :data:`HEADER_SEARCH_ROWS` rows of ``head``
-    (the sheet's legacy sample), for the message that says where it is: rows with two text
-    cells matching columns of a kind are tried as a header (with the rows around them, for a
-    merged header). Only unrecognised sheets are looked at; positions are the sheet's."""
+    """A header of a known kind below the first :data:`HEADER_SEARCH_ROWS` rows (down to row
+    :data:`DEEP_HEADER_ROWS`), for the message that says where it is: rows with two text cells
+    matching columns of a kind are tried as a header (with the rows around them, for a merged
+    header). Only unrecognised sheets are looked at; positions are the sheet's."""
     memo: dict[int, list[str]] = {}
 
     def text_of(i: int) -> list[str]:
@@ -1131,7 +1136,7 @@ def _deep_header(head: list[list[object]], enc: str | None) -> HeaderInfo | None
             memo[i] = _repair_cells([_cell_text(v) for v in head[i]], enc)
         return memo[i]
 
-    for start in range(HEADER_SEARCH_ROWS, len(head)):
+    for start in range(HEADER_SEARCH_ROWS, min(len(head), DEEP_HEADER_ROWS)):
         if sum(1 for v in head[start] if type(v) is str and v.strip()) < 2:
             continue
         if K.best_match([(t,) for t in text_of(start) if t]).score < 2:
@@ -1248,6 +1253,16 @@ def _folder_of(rel: str) -> str:
     return f"thư mục “{folder}”" if folder not in ("", ".") else "thư mục dữ liệu"
 
 
+def _is_encrypted_ooxml(path: Path) -> bool:
+    """A compound file holding an "EncryptionInfo" stream: a password-protected .xlsx (under
+    any name)."""
+    try:
+        with open(path, "rb") as fh:
+            return "EncryptionInfo".encode("utf-16-le") in fh.read(1 << 20)
+    except OSError:
+        return False
+
+
 def _excel_error(
     rel: str, path: Path, exc: Exception | None, real: str | None = None
 ) -> IngestError:
@@ -1271,7 +1286,7 @@ def _excel_error(
             f"hoặc xoá tệp khỏi {where} rồi chạy lại."
         )
     elif isinstance(exc, pc.PasswordError) or (
-        real == "ole" and path.suffix.lower() in (".xlsx", ".xlsm")
+        real == "ole" and (path.suffix.lower() in (".xlsx", ".xlsm") or _is_encrypted_ooxml(path))
     ):
         code = "password"
         msg = (
@@ -1801,6 +1816,11 @@ def _probe_by_content(path: Path, rel: str, folder: str) -> list[_Probe | Skippe
     textual = suffix in _TEXT_SUFFIXES
     if real in _WORKBOOK_TYPES:
         items = _probe_excel(path, rel, folder, by_content=real not in _EXPECTED[suffix])
+    elif real == "broken_zip" and suffix in (".xlsx", ".xlsm", ".ods"):
+        # A zip Python's zipfile cannot list: calamine has the last word (and its failure,
+        # the "corrupt" message).
+        items = _probe_excel(path, rel, folder)
+        real = _EXPECTED[suffix][0]
     elif real == "html":
         items = _probe_html(path, rel, folder)
     elif real == "text" or (textual and real in ("empty", "binary")):
@@ -2192,7 +2212,8 @@ def read_period(
             if index is not None:
                 found = sorted({i.kind for i in items if isinstance(i, _Probe)})
                 cache.store_json(cache_root, index, cache.code_fingerprint(), found)
-            unread_here += [i for i in items if isinstance(i, UnreadFile)]
+            if newest:  # like the skipped sheets of a file that serves nothing
+                unread_here += [i for i in items if isinstance(i, UnreadFile)]
             used = [i for i in items if isinstance(i, _Probe) and served[i.kind] is None]
             for item in items:
                 if isinstance(item, SkippedSheet):
