@@ -320,6 +320,25 @@ def test_html_in_windows_1258_with_a_merged_header_is_read(tmp_path):
     assert t.data.index.tolist() == [3, 4, 5]
 
 
+def test_html_with_several_tables_reads_each_as_a_sheet(tmp_path):
+    html = (
+        "<html><body><table><tr><td>Phòng GD&amp;ĐT</td><td>Ngày 19/04/2024</td></tr></table>"
+        "<table><tr><td><table><tr><td>lồng nhau</td></tr></table></td></tr></table>"
+        + _html_table([HEADER, *ROWS], merged_title=False)
+        + "</body></html>"
+    )
+    path = _folder(tmp_path) / "web.xls"
+    path.write_text(html, encoding="utf-8")
+    items = ingest.read_file(path, tmp_path)
+    assert [(type(i).__name__, i.sheet) for i in items] == [
+        ("SkippedSheet", "Bảng 1"),
+        ("SkippedSheet", "Bảng 2"),  # the inner table; its layout table is left
+        ("RawTable", "Bảng 3"),
+    ]
+    assert items[2].data["school_code"].tolist() == CODES
+    assert items[2].data.index.tolist() == [2, 3, 4]
+
+
 # ------------------------------------------------------------------------------------------
 # 3. Messages
 

@@ -1433,8 +1433,8 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
                 text_data = raw.decode("cp1258")
             except UnicodeDecodeError as exc2:
                 raise UnknownEncoding(
-                    "không phải UTF-8, UTF-16 hay Windows-1258 (byte không dùng trong các bảng "
-                    f"mã này ở dòng {_line_of(raw, exc2.start)})"
+                    "tệp không phải UTF-8, UTF-16 hay Windows-1258: có byte không thuộc các bảng "
+                    f"mã này ở dòng {_line_of(raw, exc2.start)}"
                 ) from exc2
             text_data, encoding = unicodedata.normalize("NFC", text_data), "cp1258"
     controls = _CONTROL_RE.findall(text_data[:SNIFF_BYTES])
@@ -1685,6 +1685,14 @@ def _decode_html(raw: bytes) -> tuple[str, str]:
     return decode_bytes(raw)
 
 
+def _span(cell, name: str) -> int:
+    """A cell's ``colspan``/``rowspan`` (1 when missing or unreadable; at most 1000)."""
+    try:
+        return max(1, min(int(cell.get(name, "1")), 1000))
+    except ValueError:
+        return 1
+
+
 def _html_grids(
     text_data: str,
 ) -> list[tuple[list[list[str]], list[tuple[tuple[int, int], tuple[int, int]]]]]:
@@ -1700,39 +1708,27 @@ def _html_grids(
             continue
         rows: list[list[str]] = []
         merges: list[tuple[tuple[int, int], tuple[int, int]]] = []
-        taken: set[tuple[int, int]] = set()
+        carry: dict[int, set[int]] = {}  # row -> columns covered by a rowspan from above
         for r, tr in enumerate(table.iter("tr")):
-            row: list[str] = []
+            covered = carry.pop(r, set())
+            values: dict[int, str] = {}
             c = 0
             for cell in tr:
                 if not isinstance(cell.tag, str) or cell.tag.lower() not in ("td", "th"):
                     continue
-                while (r, c) in taken:
+                while c in covered:
                     c += 1
                 for br in cell.iter("br"):
                     br.tail = "\n" + (br.tail or "")
-                value = cell.text_content()
-
-                def span(name: str, cell=cell) -> int:
-                    try:
-                        return max(1, min(int(cell.get(name, "1")), 1000))
-                    except ValueError:
-                        return 1
-
-                cs, rs = span("colspan"), span("rowspan")
+                cs, rs = _span(cell, "colspan"), _span(cell, "rowspan")
                 if cs > 1 or rs > 1:
                     merges.append(((r, c), (r + rs - 1, c + cs - 1)))
-                for dr in range(rs):
-                    for dc in range(cs):
-                        taken.add((r + dr, c + dc))
-                while len(row) < c:
-                    row.append("")
-                row.append(value)
-                row.extend([""] * (cs - 1))
+                values[c] = cell.text_content()
+                for dr in range(1, rs):
+                    carry.setdefault(r + dr, set()).update(range(c, c + cs))
                 c += cs
-            width = max([c for (rr, c) in taken if rr == r], default=-1) + 1
-            row.extend([""] * (width - len(row)))
-            rows.append(row)
+            width = max(c, max(covered, default=-1) + 1)
+            rows.append([values.get(j, "") for j in range(width)])
         while rows and all(v.strip() == "" for v in rows[-1]):
             rows.pop()
         if rows:
