@@ -486,10 +486,18 @@ def test_clean_lists_unread_files_reads_sub_folders_and_warns_on_read_by_content
     (raw / P2 / "cong_van.pdf").write_bytes(b"%PDF-1.4\n")
     (raw / P2 / "~$TongHop.xlsx").write_bytes(b"lock")
     (raw / P2 / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
-    r = clean.clean_period(P2, raw, tmp_path / "out", key=KEY)
+    (raw / P2 / "ghi_chu.txt").write_text("Nhớ gửi lại.\n", encoding="utf-8")
+    r = clean.clean_period(P2, raw, tmp_path / "out", key=KEY, jobs=1)
     q = r.quality
+    # Read by forked workers (prefetch): the same result, byte for byte.
+    ingest.clear_cache()
+    clean.clean_period(P2, raw, tmp_path / "out2", key=KEY, jobs=2)
+    assert (tmp_path / "out2" / P2 / "quality.json").read_bytes() == (
+        tmp_path / "out" / P2 / "quality.json"
+    ).read_bytes()
     assert q["unread_files"] == [
-        {"file": f"{P2}/cong_van.pdf", "reason": ingest._unread_reason("cong_van.pdf")}
+        {"file": f"{P2}/cong_van.pdf", "reason": ingest._unread_reason("cong_van.pdf")},
+        {"file": f"{P2}/ghi_chu.txt", "reason": ingest._TXT_UNREAD["no_kind"]},
     ]
     files = {i["file"] for i in q["inputs"]}
     assert f"{P2}/Gửi bổ sung/HocBa.xlsx" in files and f"{P2}/HaTang.xls" in files
@@ -499,7 +507,7 @@ def test_clean_lists_unread_files_reads_sub_folders_and_warns_on_read_by_content
     (w,) = [w for w in q["warnings"] if w["code"] == "read_by_content"]
     assert w["file"] == f"{P2}/HaTang.xls" and "thực chất là tệp Excel (.xlsx)" in w["message"]
     view = r.unread_files()
-    assert view["Tệp"].tolist() == [f"{P2}/cong_van.pdf"]
+    assert view["Tệp"].tolist() == [f"{P2}/cong_van.pdf", f"{P2}/ghi_chu.txt"]
     assert any(v.startswith("(không đọc) ") for v in r.inputs()["Loại bảng"])
     assert '"unread_files"' in (tmp_path / "out" / P2 / "quality.json").read_text("utf-8")
 
