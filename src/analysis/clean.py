@@ -158,7 +158,8 @@ class CleanResult:
     # -- views -------------------------------------------------------------------------------
 
     def inputs(self) -> pd.DataFrame:
-        """Files and sheets read: kind, serving folder; then skipped sheets."""
+        """Files and sheets read: kind, serving folder; then skipped sheets, then the files
+        not read."""
         rows = [
             {
                 "Tệp": i["file"],
@@ -179,8 +180,25 @@ class CleanResult:
             }
             for s in self.quality["skipped_sheets"]
         ]
+        rows += [
+            {
+                "Tệp": u["file"],
+                "Trang": "",
+                "Loại bảng": "(không đọc) " + u["reason"],
+                "Thư mục phục vụ": "",
+                "Mã hoá": "",
+            }
+            for u in self.quality.get("unread_files", [])
+        ]
         return pd.DataFrame(
             rows, columns=["Tệp", "Trang", "Loại bảng", "Thư mục phục vụ", "Mã hoá"]
+        )
+
+    def unread_files(self) -> pd.DataFrame:
+        """The files of the period's folders that were not read, with the reason."""
+        return pd.DataFrame(
+            [(u["file"], u["reason"]) for u in self.quality.get("unread_files", [])],
+            columns=["Tệp", "Lý do không đọc"],
         )
 
     def served(self) -> pd.DataFrame:
@@ -1713,8 +1731,8 @@ def _history_keys(raw_root: Path, folders: list[str], schools: pd.DataFrame) -> 
     running.update(cache.file_digest(alias_file) if alias_file.is_file() else b"-")
     keys = {}
     for folder in folders:
-        for path in list_files(raw_root / folder):
-            running.update(f"{folder}/{path.name}".encode())
+        for path in list_files(raw_root / folder):  # sub-folders too: what is read
+            running.update(path.relative_to(raw_root).as_posix().encode())
             running.update(cache.file_digest(path))
         keys[folder] = running.copy().hexdigest()
     return keys
@@ -1913,6 +1931,21 @@ def clean_period(
             for k, v in t.repairs.items():
                 repairs[k] = repairs.get(k, 0) + int(v)
     warnings += sig.warnings
+    # A file read by its content rather than its extension (a CSV named .xlsx...): once a file.
+    noted: set[str] = set()
+    for t in pin.tables:
+        if t.read_note and t.file not in noted:
+            noted.add(t.file)
+            warnings.append(
+                {
+                    "code": "read_by_content",
+                    "kind": t.kind,
+                    "file": t.file,
+                    "sheet": t.sheet,
+                    "row": None,
+                    "message": t.read_note,
+                }
+            )
 
     unbalanced = [i for i in inputs if not i["balanced"]]
     if unbalanced:
@@ -1951,6 +1984,7 @@ def clean_period(
             {"file": s.file, "sheet": s.sheet, "reason": privacy.mask_contacts(s.reason)}
             for s in sorted(pin.skipped, key=lambda s: (s.file, s.sheet))
         ],
+        "unread_files": [{"file": u.file, "reason": u.reason} for u in pin.unread],
         "repairs": dict(sorted(repairs.items())),
         "duplicates": {
             "rows_before": n_before,

@@ -1,9 +1,21 @@
 """Reading raw exports: files, sheets, header rows, merged headers, table kinds.
 
 ``read_period(raw_root, period)`` is what the cleaning stage calls. It lists the period folders
-``<= period`` (newest first), reads their ``.xlsx``/``.xls`` (python-calamine) and ``.csv`` files,
-classifies each sheet by its header (:mod:`analysis.kinds`) and, for each kind, keeps the sheets
-of the latest folder that has that kind (carry-forward, data contract section 1).
+``<= period`` (newest first), reads their files, classifies each sheet by its header
+(:mod:`analysis.kinds`) and, for each kind, keeps the sheets of the latest folder that has that
+kind (carry-forward, data contract section 1).
+
+Files: :func:`scan_folder` lists a period folder and its sub-folders (``source_file`` keeps the
+sub-path) and is the one listing used for reading, prefetching and every cache key over raw
+files. Lock files (``~$``), hidden files and folders and system files are ignored; a file whose
+extension is not a candidate (:data:`EXTENSIONS`) is an :class:`UnreadFile` with its reason, as
+is a ``.txt`` that holds no table (it may be a note). The reader of a candidate is picked from
+its bytes (:func:`sniff`), not its extension: workbooks (``.xlsx``/``.xlsm``/``.xls``/``.ods``,
+python-calamine), HTML tables (web exports saved as ``.xls``; lxml), text (``.csv``, Excel's
+"Unicode Text" ``.txt``: encoding, line ends, delimiter). A file read as another type than its
+extension says carries a ``read_note`` (a warning in the quality report). A file that cannot be
+read stops the run with one Vietnamese message (:class:`IngestError`, with a ``code``); the
+library's own text goes to the log.
 
 Per sheet:
 
@@ -26,8 +38,11 @@ Per sheet:
 6. the kept text cells are repaired (legacy), NFC-normalised and white-space cleaned, counted
    in ``RawTable.repairs`` (cells of ``data`` and ``totals``), per unique value.
 
-Row numbers are 1-based source rows as Excel (or a text editor, for CSV) shows them. A CSV
-field holding a line break shifts the numbers of the lines below it (rare in exports).
+Row numbers are 1-based source rows as Excel (or a text editor, for CSV) shows them. CSV line
+ends (CRLF, LF, CR alone, mixed) are made LF before any parsing, so each counts as one line. A
+CSV field holding a line break shifts the numbers of the lines below it (rare in exports): rows
+are numbered by records, as Excel does. A header below the first :data:`HEADER_SEARCH_ROWS`
+rows is not read but named, with its row, in the message.
 
 Speed: a sheet's cells are factorised once (``_Cells``) and every fact used to classify rows
 (blank, total label, repeated header) or to repair text is computed per distinct value, never
@@ -43,6 +58,8 @@ import csv
 import hashlib
 import io
 import itertools
+import logging
+import os
 import re
 import unicodedata
 from collections import OrderedDict
@@ -57,14 +74,27 @@ import pyarrow.compute as pc
 from analysis import cache, legacy, parse, paths, text
 from analysis import kinds as K
 
+log = logging.getLogger(__name__)
+
 #: The header is looked for in the first rows of a sheet.
 HEADER_SEARCH_ROWS = 20
 #: A header may be merged over this many rows.
 MAX_HEADER_ROWS = 3
 #: Rows of a sheet sampled to decide its legacy encoding.
 LEGACY_SAMPLE_ROWS = 2000
-#: File extensions that are read; everything else in a period folder is ignored.
-EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".csv")
+#: An unrecognised sheet's rows looked at for a header below the first HEADER_SEARCH_ROWS, to
+#: say where it is (about 0.15 ms a row with text; only sheets that match no kind pay it).
+DEEP_HEADER_ROWS = 200
+#: File extensions that are candidates for reading; the reader is picked from the bytes
+#: (:func:`sniff`). Any other file of a period folder is listed as not read (:class:`UnreadFile`).
+EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt")
+#: System files (lower case) ignored without a word, like lock files (``~$``) and dot files.
+SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r"})
+#: Folders ignored without a word (besides hidden ones): macOS archive metadata.
+SYSTEM_FOLDERS = frozenset({"__MACOSX"})
+#: The suite's own files that may sit at the top of a period folder (the report's settings,
+#: ``analysis.report.SETTINGS_FILE``): not data, not listed.
+PROJECT_FILES = frozenset({"bao_cao.toml"})
 ROW_CLASSES = ("data", "title", "header", "blank", "footer", "total")
 REPAIR_KINDS = ("tcvn3", "vni", "nfd", "whitespace")
 #: Footers (signature block, date line, notes) are looked for in the last rows after the data.
@@ -98,11 +128,13 @@ class RawTable:
         unmapped_columns: headers (flattened text) of non-blank columns that map to nothing
             (``STT``/``Ghi chú`` are not listed).
         personal_columns_dropped: headers of the personal columns dropped at read time.
-        encoding: the CSV encoding found (``"utf-8"``, ``"utf-8-sig"``, ``"utf-16"``,
-            ``"cp1258"``); ``None`` for Excel.
+        encoding: the CSV (or HTML) encoding found (``"utf-8"``, ``"utf-8-sig"``,
+            ``"utf-16"``, ``"cp1258"``); ``None`` for a workbook.
         header_rows: the 1-based source rows of the header (merged headers span 2-3 rows).
         columns: canonical column -> the source column (flattened header text, for messages).
         legacy_encoding: ``"tcvn3"``/``"vni"`` when the sheet was typed in a legacy encoding.
+        read_note: a Vietnamese warning when the file was read by its content rather than its
+            extension (a CSV named ``.xlsx``...), ``None`` otherwise.
     """
 
     file: str
@@ -120,6 +152,7 @@ class RawTable:
     header_rows: list[int] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
     legacy_encoding: str | None = None
+    read_note: str | None = None
 
     @property
     def where(self) -> str:
@@ -145,7 +178,11 @@ class PeriodInput:
     ``tables``: the recognised sheets used for the period (for each kind those of
     ``served[kind]``), sorted by (kind order, file, sheet); ``skipped``: unrecognised sheets of
     the files read; ``served``: kind -> the folder that served it (``None``: no data <= period),
-    for every kind of :data:`analysis.kinds.KINDS`.
+    for every kind of :data:`analysis.kinds.KINDS`; ``unread``: the files not read, sorted by
+    file: of other types, in the period's own folder and in the folders that served a kind;
+    ``.txt`` files holding no table, in the period's own folder (as for skipped sheets, a file
+    of an earlier folder that serves nothing is not listed: whether it is looked at depends on
+    the kinds cache, and the listing must not).
     """
 
     period: str
@@ -153,6 +190,7 @@ class PeriodInput:
     tables: list[RawTable]
     skipped: list[SkippedSheet]
     served: dict[str, str | None]
+    unread: list[UnreadFile] = field(default_factory=list)
 
     def tables_of(self, kind: str) -> list[RawTable]:
         """The tables of one kind, in file/sheet order."""
@@ -161,16 +199,29 @@ class PeriodInput:
         return [t for t in self.tables if t.kind == kind]
 
 
+@dataclass(frozen=True)
+class UnreadFile:
+    """A file of a period folder that is not read (a PDF, a Word document, an archive, a text
+    file that holds no table...), listed in the quality report with ``reason`` (Vietnamese).
+    ``file`` is relative to the raw root."""
+
+    file: str
+    reason: str
+
+
 class IngestError(Exception):
     """A file or period that cannot be read. ``message`` is Vietnamese and says what to do;
     ``file`` is relative to the raw root (or the period folder for a period-level error) and
-    ``sheet`` is the sheet name (``""`` for a CSV or a whole file, ``None`` for a period)."""
+    ``sheet`` is the sheet name (``""`` for a CSV or a whole file, ``None`` for a period).
+    ``code`` names the case for callers and tests: ``empty``, ``encoding``, ``corrupt``,
+    ``password``, ``wrong_type``, ``no_kind``, ``missing_column``, ``deep_header``, ``""``."""
 
-    def __init__(self, file: str | None, sheet: str | None, message: str):
+    def __init__(self, file: str | None, sheet: str | None, message: str, code: str = ""):
         super().__init__(message)
         self.file = file
         self.sheet = sheet
         self.message = message
+        self.code = code
 
     def __str__(self) -> str:
         return self.message
@@ -213,21 +264,72 @@ def _cell_text(v: object) -> str:
     return str(v)
 
 
-def _is_listed(name: str) -> bool:
+def _is_ignored(name: str) -> bool:
+    """Lock files (``~$``), hidden (dot) files and system files: never data, never listed."""
+    return name.startswith(("~$", ".")) or name.lower() in SYSTEM_FILES
+
+
+#: Why a file of another type is not read (by extension; the default names the types read).
+_UNREAD_REASONS = {
+    ".pdf": "tệp PDF, không đọc được số liệu từ PDF: nếu đây là số liệu cần dùng, hãy lấy tệp "
+    "Excel hoặc CSV gốc chép vào thư mục",
+    ".doc": "tệp Word, không phải bảng tính: nếu trong đó có bảng số liệu cần dùng, hãy chép "
+    "bảng sang Excel và lưu dạng .xlsx",
+    ".xlsb": "sổ làm việc nhị phân (.xlsb): hãy mở bằng Excel và lưu lại dạng .xlsx",
+    ".numbers": "tệp Numbers: hãy xuất ra dạng Excel (.xlsx)",
+    ".zip": "tệp nén: hãy giải nén vào thư mục kỳ báo cáo (tệp trong thư mục con cũng được đọc)",
+}
+_UNREAD_REASONS[".docx"] = _UNREAD_REASONS[".doc"]
+for _ext in (".rar", ".7z", ".gz", ".tar"):
+    _UNREAD_REASONS[_ext] = _UNREAD_REASONS[".zip"]
+
+
+def _unread_reason(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    found = _UNREAD_REASONS.get(suffix)
+    if found is not None:
+        return _cap(found) + "."
     return (
-        not name.startswith("~$") and not name.startswith(".") and name.lower().endswith(EXTENSIONS)
+        f"Loại tệp {suffix or '(không có đuôi)'} không phải bảng tính: chỉ đọc .xlsx, .xlsm, "
+        ".xls, .ods, .csv, .txt."
     )
 
 
-def list_files(folder: Path) -> list[Path]:
-    """The readable files of a folder (sorted names; no ``~$`` lock files, dot files or other
-    extensions)."""
+def scan_folder(
+    folder: Path | str, raw_root: Path | str | None = None
+) -> tuple[list[Path], list[UnreadFile]]:
+    """The files of a period folder and its sub-folders: (the files to read, the files not
+    read with their reason). Sorted by path inside the folder; lock files, hidden files and
+    folders, system files and the suite's own files are left out of both."""
     folder = Path(folder)
     if not folder.is_dir():
-        return []
-    return sorted(
-        (p for p in folder.iterdir() if p.is_file() and _is_listed(p.name)), key=lambda p: p.name
-    )
+        return [], []
+    root = Path(raw_root) if raw_root is not None else folder.parent
+    found: list[tuple[str, Path]] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in SYSTEM_FOLDERS]
+        here = Path(dirpath)
+        for name in filenames:
+            path = here / name
+            if _is_ignored(name) or not path.is_file():
+                continue
+            if here == folder and name.lower() in PROJECT_FILES:
+                continue
+            found.append((path.relative_to(folder).as_posix(), path))
+    found.sort(key=lambda item: item[0])
+    files = [p for _, p in found if p.suffix.lower() in EXTENSIONS]
+    unread = [
+        UnreadFile(_rel(p, root), _unread_reason(p.name))
+        for _, p in found
+        if p.suffix.lower() not in EXTENSIONS
+    ]
+    return files, unread
+
+
+def list_files(folder: Path | str) -> list[Path]:
+    """The files to read of a period folder, sub-folders included (see :func:`scan_folder`):
+    the one listing used for reading, prefetching and every cache key over raw files."""
+    return scan_folder(folder)[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -806,6 +908,10 @@ class _Probe:
     #: the finished table, kept when the probe sits in the file cache (see ``_finished``)
     table: RawTable | None = None
     cached: bool = False
+    #: an unrecognised sheet's header of a known kind further down (``_deep_header``)
+    deep_header: HeaderInfo | None = None
+    #: see ``RawTable.read_note``
+    read_note: str | None = None
 
     @property
     def kind(self) -> str | None:
@@ -829,6 +935,18 @@ def _check_probe(probe: _Probe) -> SkippedSheet | None:
     when it looks like a kind but lacks a required column."""
     if probe.kind is not None:
         return None
+    deep = probe.deep_header
+    if deep is not None:
+        assert deep.kind is not None
+        raise IngestError(
+            probe.file,
+            probe.sheet,
+            f"{_cap(_where(probe.file, probe.sheet))}: dòng tiêu đề của bảng "
+            f"“{K.KIND_TITLES[deep.kind]}” ở dòng {deep.start + 1}, ngoài {HEADER_SEARCH_ROWS} "
+            f"dòng đầu (dòng tiêu đề chỉ được tìm trong {HEADER_SEARCH_ROWS} dòng đầu của mỗi "
+            "trang). Hãy xoá bớt các dòng phía trên dòng tiêu đề rồi chạy lại.",
+            code="deep_header",
+        )
     seen = _headers_seen(probe)
     if not probe.head_rows or not any(any(v for v in r) for r in probe.head_rows):
         return SkippedSheet(probe.file, probe.sheet, "Trang tính trống.", [])
@@ -856,6 +974,7 @@ def _check_probe(probe: _Probe) -> SkippedSheet | None:
             f"(dòng tiêu đề ở dòng {start + 1}) nhưng thiếu cột bắt buộc {missing}. "
             f"Các cột tìm thấy: {found}. Hãy thêm cột này hoặc sửa tên cột cho đúng mẫu "
             "rồi chạy lại.",
+            code="missing_column",
         )
     shown = ", ".join(f"“{v}”" for v in seen[:12]) or "(không có)"
     return SkippedSheet(
@@ -960,6 +1079,7 @@ def _finish(probe: _Probe) -> RawTable:
         header_rows=list(range(header.start + 1, header.end + 1)),
         columns={name: K.header_text(header.cells[by_name[name]]) for name in keep},
         legacy_encoding=probe.legacy,
+        read_note=probe.read_note,
     )
 
 
@@ -998,7 +1118,35 @@ def _probe_grid(
     window = head[: HEADER_SEARCH_ROWS + MAX_HEADER_ROWS - 1]
     window_text = [_repair_cells([_cell_text(v) for v in r], enc) for r in window]
     info = find_header(window_text, merges)
-    return _Probe(rel, sheet, folder, encoding, enc, info, window_text, load)
+    probe = _Probe(rel, sheet, folder, encoding, enc, info, window_text, load)
+    if info is None or info.kind is None:
+        probe.deep_header = _deep_header(head, enc)
+    return probe
+
+
+def _deep_header(head: list[list[object]], enc: str | None) -> HeaderInfo | None:
+    """A header of a known kind below the first :data:`HEADER_SEARCH_ROWS` rows (down to row
+    :data:`DEEP_HEADER_ROWS`), for the message that says where it is: rows with two text cells
+    matching columns of a kind are tried as a header (with the rows around them, for a merged
+    header). Only unrecognised sheets are looked at; positions are the sheet's."""
+    memo: dict[int, list[str]] = {}
+
+    def text_of(i: int) -> list[str]:
+        if i not in memo:
+            memo[i] = _repair_cells([_cell_text(v) for v in head[i]], enc)
+        return memo[i]
+
+    for start in range(HEADER_SEARCH_ROWS, min(len(head), DEEP_HEADER_ROWS)):
+        if sum(1 for v in head[start] if type(v) is str and v.strip()) < 2:
+            continue
+        if K.best_match([(t,) for t in text_of(start) if t]).score < 2:
+            continue
+        lo = max(HEADER_SEARCH_ROWS, start - MAX_HEADER_ROWS + 1)
+        hi = min(len(head), start + MAX_HEADER_ROWS)
+        info = find_header([text_of(i) for i in range(lo, hi)])
+        if info is not None and info.kind is not None:
+            return replace(info, start=info.start + lo)
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -1007,51 +1155,178 @@ def _probe_grid(
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
+#: Bytes looked at to tell a file's real type (:func:`sniff`).
+SNIFF_BYTES = 1 << 16
+#: What a file named with an extension is expected to hold (:func:`sniff` types).
+_EXPECTED = {
+    ".xlsx": ("xlsx",),
+    ".xlsm": ("xlsx",),
+    ".xls": ("ole", "html"),  # BIFF, or an HTML table: what web exports produce
+    ".ods": ("ods",),
+    ".csv": ("text",),
+    ".txt": ("text",),
+}
+#: How a type is named in messages, and the extension it should have.
+_TYPE_NAMES = {
+    "xlsx": ("tệp Excel (.xlsx)", ".xlsx"),
+    "xlsb": ("sổ làm việc nhị phân Excel (.xlsb)", ".xlsb"),
+    "ods": ("bảng tính OpenDocument (.ods)", ".ods"),
+    "ole": ("tệp Excel 97-2003 (.xls)", ".xls"),
+    "html": ("bảng HTML (trang web)", ".xls"),
+    "text": ("văn bản CSV", ".csv"),
+    "docx": ("tệp Word (.docx)", ".docx"),
+    "zip": ("tệp nén (.zip)", ".zip"),
+    "pdf": ("tệp PDF", ".pdf"),
+    "xml": ("tệp XML (có thể là “Bảng tính XML 2003” của Excel)", ".xml"),
+}
+_MARKUP_START = ("<!doctype html", "<html", "<table", "<meta", "<head", "<body", "<style", "<title")
+_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x19\x1b-\x1f]")
 
 
-def _excel_error(rel: str, path: Path, exc: Exception | None) -> IngestError:
-    head = b""
+def _head_text(head: bytes) -> str:
+    """The first bytes of a file as text, enough to look for markup and control characters:
+    UTF-8 and UTF-16 (BOM, or NUL-rich) decoded, anything else byte for byte (latin-1)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return head[3:].decode("utf-8", errors="ignore")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return head.decode("utf-16", errors="ignore")
+    if head.count(b"\x00") > len(head) // 4:
+        le = head[1::2].count(b"\x00") >= head[0::2].count(b"\x00")
+        return head.decode("utf-16-le" if le else "utf-16-be", errors="ignore")
+    return head.decode("latin-1")
+
+
+def _sniff_bytes(head: bytes) -> str:
+    """:func:`sniff` on the first bytes only (a zip is ``"zip"``, not refined)."""
+    if not _NOT_BLANK_BYTE.search(head):
+        return "empty"
+    if head.startswith((_ZIP_MAGIC, b"PK\x05\x06")):
+        return "zip"
+    if head.startswith(_OLE_MAGIC):
+        return "ole"
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    txt = _head_text(head)
+    start = txt.lstrip("\ufeff \t\r\n\x00").lower()[:4096]
+    if start.startswith("<?xml"):
+        return "html" if ("<html" in start or "<table" in start) else "xml"
+    if start.startswith(_MARKUP_START) or (start.startswith("<!--") and "<table" in txt.lower()):
+        return "html"
+    if len(_CONTROL_RE.findall(txt)) > len(txt) // 100:
+        return "binary"
+    return "text"
+
+
+def sniff(path: Path | str) -> str:
+    """The real type of a file, from its bytes (the extension only decides what is a
+    candidate for reading, :data:`EXTENSIONS`): ``"empty"`` (no byte but white space),
+    ``"xlsx"``, ``"xlsb"``, ``"ods"``, ``"docx"``, ``"zip"`` (another archive),
+    ``"broken_zip"``, ``"ole"`` (a compound file: ``.xls``, or an encrypted ``.xlsx``),
+    ``"pdf"``, ``"html"``, ``"xml"``, ``"binary"`` (no text) or ``"text"`` (CSV-like)."""
+    import zipfile
+
+    path = Path(path)
+    with open(path, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    found = _sniff_bytes(head)
+    if found != "zip":
+        return found
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError):
+        return "broken_zip"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if any(n.startswith("xl/") for n in names):
+        return "xlsx"
+    if b"opendocument.spreadsheet" in mimetype:
+        return "ods"
+    if any(n.startswith("word/") for n in names):
+        return "docx"
+    return "zip"
+
+
+def _folder_of(rel: str) -> str:
+    folder = Path(rel).parent.as_posix()
+    return f"thư mục “{folder}”" if folder not in ("", ".") else "thư mục dữ liệu"
+
+
+def _is_encrypted_ooxml(path: Path) -> bool:
+    """A compound file holding an "EncryptionInfo" stream: a password-protected .xlsx (under
+    any name)."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(2048)
+            return "EncryptionInfo".encode("utf-16-le") in fh.read(1 << 20)
     except OSError:
-        pass
-    folder = Path(rel).parent.as_posix()
-    where = f"thư mục “{folder}”" if folder not in ("", ".") else "thư mục dữ liệu"
-    if not head:
+        return False
+
+
+def _excel_error(
+    rel: str, path: Path, exc: Exception | None, real: str | None = None
+) -> IngestError:
+    """The message for an Excel-named file that cannot be read (``real``: its :func:`sniff`
+    type when known). Vietnamese only: the library's own text stays in the chained
+    exception (the log), not in the message."""
+    import python_calamine as pc
+
+    if real is None:
+        try:
+            real = sniff(path)
+        except OSError:
+            real = "binary"
+    where = _folder_of(rel)
+    suffix = path.suffix.lower() or "(không có)"
+    code = "corrupt"
+    if real == "empty":
+        code = "empty"
         msg = (
-            f"Tệp “{rel}” rỗng (0 byte), không có dữ liệu. Hãy xuất lại tệp từ phần mềm "
+            f"Tệp “{rel}” rỗng, không có dữ liệu. Hãy xuất lại tệp từ phần mềm "
             f"hoặc xoá tệp khỏi {where} rồi chạy lại."
         )
-    elif path.suffix.lower() in (".xlsx", ".xlsm") and head.startswith(_OLE_MAGIC):
+    elif isinstance(exc, pc.PasswordError) or (
+        real == "ole" and (path.suffix.lower() in (".xlsx", ".xlsm") or _is_encrypted_ooxml(path))
+    ):
+        code = "password"
         msg = (
             f"Tệp “{rel}” được đặt mật khẩu (mã hoá) nên không đọc được. Hãy mở tệp bằng "
             "Excel, gỡ mật khẩu (Tệp > Thông tin > Bảo vệ sổ làm việc > Mã hoá bằng mật khẩu: "
             "để trống), lưu lại rồi chạy lại."
         )
-    elif head.lstrip().lower().startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")):
+    elif real in ("docx", "zip", "pdf", "xml"):
+        code = "wrong_type"
         msg = (
-            f"Tệp “{rel}” thực chất là trang web (HTML/XML) được đặt đuôi "
-            f"{path.suffix}, không phải tệp Excel. Hãy mở bằng Excel và lưu lại dạng "
-            "“Excel Workbook (.xlsx)” rồi chạy lại."
+            f"Tệp “{rel}” có đuôi {suffix} nhưng thực chất là {_TYPE_NAMES[real][0]}, không "
+            "phải bảng tính đọc được. Hãy mở bằng phần mềm tạo ra nó và lưu (hoặc xuất) lại "
+            f"dạng .xlsx, hoặc xoá tệp khỏi {where}, rồi chạy lại."
         )
     else:
-        detail = f" ({type(exc).__name__}: {exc})" if exc is not None else ""
         msg = (
-            f"Không đọc được tệp “{rel}”: tệp bị hỏng hoặc không phải tệp Excel{detail}. "
+            f"Không đọc được tệp “{rel}”: tệp bị hỏng hoặc không phải tệp Excel. "
             "Hãy mở tệp bằng Excel và lưu lại dạng .xlsx (hoặc xuất lại từ phần mềm), "
             f"hoặc xoá tệp khỏi {where}, rồi chạy lại."
         )
-    return IngestError(rel, "", msg)
+    if exc is not None:
+        log.info("%s: %s: %s", rel, type(exc).__name__, exc)
+    return IngestError(rel, "", msg, code=code)
 
 
-def _probe_excel(path: Path, rel: str, folder: str) -> list[_Probe | SkippedSheet]:
+def _probe_excel(
+    path: Path, rel: str, folder: str, by_content: bool = False
+) -> list[_Probe | SkippedSheet]:
+    """The sheets of a workbook (xlsx, xls, ods: python-calamine). ``by_content``: the
+    extension does not say the file's type, which calamine then finds from the bytes."""
     import python_calamine as pc
 
     try:
         if path.stat().st_size == 0:
             raise _excel_error(rel, path, None)
-        wb = pc.CalamineWorkbook.from_path(str(path))
+        if by_content:
+            with open(path, "rb") as fh:
+                wb = pc.CalamineWorkbook.from_filelike(fh)
+        else:
+            wb = pc.CalamineWorkbook.from_path(str(path))
         metas = wb.sheets_metadata
     except IngestError:
         raise
@@ -1071,11 +1346,13 @@ def _probe_excel(path: Path, rel: str, folder: str) -> list[_Probe | SkippedShee
             except Exception:  # not available for every format
                 merges = None
         except Exception as exc:
+            log.info("%s [%s]: %s: %s", rel, name, type(exc).__name__, exc)
             raise IngestError(
                 rel,
                 name,
-                f"Không đọc được {_where(rel, name)} ({type(exc).__name__}: {exc}). Hãy mở tệp "
+                f"Không đọc được {_where(rel, name)}: trang tính bị hỏng. Hãy mở tệp "
                 "bằng Excel, lưu lại dạng .xlsx rồi chạy lại.",
+                code="corrupt",
             ) from exc
         # Trim trailing all-empty rows (calamine stops at the used range; be safe).
         while rows and all(v == "" or v is None for v in rows[-1]):
@@ -1095,22 +1372,85 @@ def _probe_excel(path: Path, rel: str, folder: str) -> list[_Probe | SkippedShee
 # --------------------------------------------------------------------------------------------
 
 
+class UnknownEncoding(ValueError):
+    """Bytes that are not text in an encoding the suite reads (UTF-8, UTF-16, Windows-1258).
+    ``detail`` says what was seen (Vietnamese, for the message)."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+_UTF8_SEQ = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _line_of(raw: bytes, pos: int) -> int:
+    """The 1-based line of byte ``pos`` (CR, LF or CRLF end a line)."""
+    before = raw[:pos]
+    return before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+
+
+def _decode_strict(raw: bytes, codec: str, what: str) -> str:
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise UnknownEncoding(
+            f"tệp được đánh dấu là {what} nhưng có byte sai ở dòng {_line_of(raw, exc.start)}"
+        ) from exc
+
+
 def decode_bytes(raw: bytes) -> tuple[str, str]:
     """Decode a CSV file: UTF-8 with BOM, UTF-16 (BOM, or NUL-rich without), UTF-8, else
-    Windows-1258 (then NFC: cp1258 yields combining tone marks). Returns (text, encoding)."""
+    Windows-1258 (then NFC: cp1258 yields combining tone marks). Returns (text, encoding).
+
+    Raises :class:`UnknownEncoding` for bytes that are none of these: a BOM whose encoding
+    does not decode, UTF-8 with damaged or foreign bytes among many well-formed sequences
+    (read as Windows-1258 it would be silent mojibake), bytes that Windows-1258 leaves
+    undefined, or control characters (not text)."""
     if raw.startswith(codecs.BOM_UTF8):
-        return raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16", errors="replace"), "utf-16"
-    head = raw[:4000]
-    if head and head.count(b"\x00") > len(head) // 4:
+        text_data, encoding = _decode_strict(raw[3:], "utf-8", "UTF-8"), "utf-8-sig"
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text_data, encoding = _decode_strict(raw, "utf-16", "UTF-16"), "utf-16"
+    elif raw[:4000] and raw[:4000].count(b"\x00") > len(raw[:4000]) // 4:
+        head = raw[:4000]
         le = head[1::2].count(b"\x00") >= head[0::2].count(b"\x00")
-        codec = "utf-16-le" if le else "utf-16-be"
-        return raw.decode(codec, errors="replace"), codec
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return unicodedata.normalize("NFC", raw.decode("cp1258", errors="replace")), "cp1258"
+        encoding = "utf-16-le" if le else "utf-16-be"
+        text_data = _decode_strict(raw, encoding, "UTF-16")
+    else:
+        try:
+            text_data, encoding = raw.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError as exc:
+            valid = sum(len(m) for m in _UTF8_SEQ.findall(raw))
+            high = len(raw.translate(None, bytes(range(128))))  # bytes >= 0x80
+            if valid >= 10 and valid >= 3 * (high - valid):
+                raise UnknownEncoding(
+                    "tệp gần như là UTF-8 nhưng có byte sai hoặc lẫn bảng mã khác ở dòng "
+                    f"{_line_of(raw, exc.start)}"
+                ) from exc
+            try:
+                text_data = raw.decode("cp1258")
+            except UnicodeDecodeError as exc2:
+                raise UnknownEncoding(
+                    "tệp không phải UTF-8, UTF-16 hay Windows-1258: có byte không thuộc các bảng "
+                    f"mã này ở dòng {_line_of(raw, exc2.start)}"
+                ) from exc2
+            text_data, encoding = unicodedata.normalize("NFC", text_data), "cp1258"
+    controls = _CONTROL_RE.findall(text_data[:SNIFF_BYTES])
+    if len(controls) > len(text_data[:SNIFF_BYTES]) // 100:
+        raise UnknownEncoding("tệp có nhiều ký tự điều khiển, không phải văn bản")
+    return text_data, encoding
+
+
+def _normalise_newlines(data: bytes) -> bytes:
+    """CR alone (Excel for Mac "CSV (Macintosh)") and CRLF as LF, so that every reader (the
+    csv module, pandas, pyarrow) sees the same lines: one line end is one line, whatever its
+    kind, mixed or not. A line break inside a quoted field stays one (as LF)."""
+    if b"\r" not in data:
+        return data
+    data = data.replace(b"\r\n", b"\n")  # Windows: the usual case, one pass
+    return data.replace(b"\r", b"\n") if b"\r" in data else data
 
 
 def _split_lines(sample: str, delim: str, limit: int) -> list[list[str]]:
@@ -1182,8 +1522,6 @@ def _read_csv_arrow(data: bytes, delim: str, skip: int, width: int) -> pd.DataFr
     import pyarrow as pa
     from pyarrow import csv as pacsv
 
-    if b"\r" in data[:65536] and b"\n" not in data[:65536]:
-        return None  # old Mac line ends
     invalid = []
 
     def on_invalid(row):
@@ -1227,28 +1565,37 @@ _HEAD_BYTES = 1 << 20
 _NOT_BLANK_BYTE = re.compile(b"[^ \t\r\n\x00\xef\xbb\xbf\xff\xfe]")
 
 
-def _probe_csv(path: Path, rel: str, folder: str) -> list[_Probe | SkippedSheet]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(rel, "", f"Không mở được tệp “{rel}” ({exc}).") from exc
-    folder_txt = Path(rel).parent.as_posix()
+def _probe_csv(
+    path: Path, rel: str, folder: str, raw: bytes | None = None
+) -> list[_Probe | SkippedSheet]:
+    """The one sheet (named ``""``) of a CSV-like text file (``.csv``, Excel's "Unicode Text"
+    ``.txt``, or text under another name): encoding, line ends, delimiter, header."""
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise IngestError(rel, "", f"Không mở được tệp “{rel}”.", code="corrupt") from exc
     if not _NOT_BLANK_BYTE.search(raw):  # as ``not raw.strip(...)``, without a copy
         raise IngestError(
             rel,
             "",
             f"Tệp “{rel}” rỗng, không có dữ liệu. Hãy xuất lại tệp từ phần mềm hoặc xoá tệp "
-            f"khỏi thư mục “{folder_txt}” rồi chạy lại.",
+            f"khỏi {_folder_of(rel)} rồi chạy lại.",
+            code="empty",
         )
-    if raw.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+    try:
+        data, encoding = _to_utf8(raw)
+    except UnknownEncoding as exc:
         raise IngestError(
             rel,
             "",
-            f"Tệp “{rel}” có đuôi .csv nhưng thực chất là tệp Excel. Hãy đổi đuôi thành .xlsx "
-            "(hoặc .xls) hoặc lưu lại dạng CSV rồi chạy lại.",
-        )
-    data, encoding = _to_utf8(raw)
+            f"Tệp “{rel}”: không nhận ra bảng mã ký tự ({exc.detail}). Hãy mở tệp bằng Excel "
+            "hoặc Notepad và lưu lại dạng “CSV UTF-8” (Lưu thành > CSV UTF-8 (phân cách bằng "
+            "dấu phẩy)) rồi chạy lại.",
+            code="encoding",
+        ) from exc
     del raw
+    data = _normalise_newlines(data)
     head_text = codecs.getincrementaldecoder("utf-8")(errors="replace").decode(
         data[:_HEAD_BYTES], final=len(data) <= _HEAD_BYTES
     )
@@ -1302,7 +1649,7 @@ def _to_utf8(raw: bytes) -> tuple[bytes, str]:
     """The CSV bytes as UTF-8 (no BOM) and the encoding found (see :func:`decode_bytes`).
 
     Valid UTF-8 input is passed through as it is (validated, not decoded)."""
-    if raw.startswith(codecs.BOM_UTF8):
+    if raw.startswith(codecs.BOM_UTF8) and _is_utf8(raw[len(codecs.BOM_UTF8) :]):
         return raw[len(codecs.BOM_UTF8) :], "utf-8-sig"
     head = raw[:_HEAD_BYTES]
     utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
@@ -1315,26 +1662,244 @@ def _to_utf8(raw: bytes) -> tuple[bytes, str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Files, folders, periods
+# HTML tables saved as .xls (web exports)
 # --------------------------------------------------------------------------------------------
 
+_CHARSET_RE = re.compile(rb"""<meta[^>]*charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.I)
+_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 
-def _probe_file(path: Path, raw_root: Path | None) -> list[_Probe | SkippedSheet]:
-    path = Path(path)
-    rel = _rel(path, raw_root)
-    folder = path.parent.name
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        items = _probe_csv(path, rel, folder)
-    elif suffix in (".xlsx", ".xlsm", ".xls"):
-        items = _probe_excel(path, rel, folder)
-    else:
+
+def _decode_html(raw: bytes) -> tuple[str, str]:
+    """An HTML file as text: a BOM, else the ``<meta charset>`` it declares, else as a CSV
+    (:func:`decode_bytes`). Returns (text, encoding)."""
+    if not raw.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        found = _CHARSET_RE.search(raw[:SNIFF_BYTES])
+        if found is not None:
+            try:
+                name = codecs.lookup(found.group(1).decode("ascii")).name
+                text_data = raw.decode(name)
+            except (LookupError, UnicodeDecodeError):
+                pass
+            else:
+                return unicodedata.normalize("NFC", text_data), name
+    return decode_bytes(raw)
+
+
+def _span(cell, name: str) -> int:
+    """A cell's ``colspan``/``rowspan`` (1 when missing or unreadable; at most 1000)."""
+    try:
+        return max(1, min(int(cell.get(name, "1")), 1000))
+    except ValueError:
+        return 1
+
+
+def _html_grids(
+    text_data: str,
+) -> list[tuple[list[list[str]], list[tuple[tuple[int, int], tuple[int, int]]]]]:
+    """The tables of an HTML document (those holding no other table: a page's layout table
+    around the data is left), each as rows of cell texts and merged ranges (``colspan``/
+    ``rowspan``: the text in the top-left cell, ``""`` in the others, as Excel reads them)."""
+    import lxml.html
+
+    doc = lxml.html.document_fromstring(_XML_DECL_RE.sub("", text_data, count=1))
+    out = []
+    for table in doc.iter("table"):
+        if next(table.iterdescendants("table"), None) is not None:
+            continue
+        rows: list[list[str]] = []
+        merges: list[tuple[tuple[int, int], tuple[int, int]]] = []
+        carry: dict[int, set[int]] = {}  # row -> columns covered by a rowspan from above
+        for r, tr in enumerate(table.iter("tr")):
+            covered = carry.pop(r, set())
+            values: dict[int, str] = {}
+            c = 0
+            for cell in tr:
+                if not isinstance(cell.tag, str) or cell.tag.lower() not in ("td", "th"):
+                    continue
+                while c in covered:
+                    c += 1
+                for br in cell.iter("br"):
+                    br.tail = "\n" + (br.tail or "")
+                cs, rs = _span(cell, "colspan"), _span(cell, "rowspan")
+                if cs > 1 or rs > 1:
+                    merges.append(((r, c), (r + rs - 1, c + cs - 1)))
+                values[c] = cell.text_content()
+                for dr in range(1, rs):
+                    carry.setdefault(r + dr, set()).update(range(c, c + cs))
+                c += cs
+            width = max(c, max(covered, default=-1) + 1)
+            rows.append([values.get(j, "") for j in range(width)])
+        while rows and all(v.strip() == "" for v in rows[-1]):
+            rows.pop()
+        if rows:
+            out.append((rows, merges))
+    return out
+
+
+def _probe_html(path: Path, rel: str, folder: str) -> list[_Probe | SkippedSheet]:
+    """The tables of an HTML file (an ``.xls`` web export): one sheet per table, named ``""``
+    when there is one, ``"Bảng 1"``, ``"Bảng 2"``... otherwise. Cells are text (as in a CSV:
+    codes keep their leading zeros)."""
+    try:
+        raw = path.read_bytes()
+        text_data, encoding = _decode_html(raw)
+        grids = _html_grids(text_data)
+    except UnknownEncoding as exc:
         raise IngestError(
             rel,
             "",
-            f"Tệp “{rel}” có đuôi {suffix or '(không có)'} không đọc được: chỉ nhận .xlsx, "
-            ".xls, .csv. Hãy lưu lại tệp dạng .xlsx hoặc .csv.",
+            f"Tệp “{rel}” (trang web HTML): không nhận ra bảng mã ký tự ({exc.detail}). Hãy mở "
+            "tệp bằng Excel và lưu lại dạng .xlsx rồi chạy lại.",
+            code="encoding",
+        ) from exc
+    except Exception as exc:  # lxml's parser errors, OSError
+        log.info("%s: %s: %s", rel, type(exc).__name__, exc)
+        raise IngestError(
+            rel,
+            "",
+            f"Không đọc được tệp “{rel}”: trang web (HTML) bị hỏng. Hãy mở tệp bằng Excel và "
+            f"lưu lại dạng .xlsx, hoặc xoá tệp khỏi {_folder_of(rel)}, rồi chạy lại.",
+            code="corrupt",
+        ) from exc
+    if not grids:
+        raise IngestError(
+            rel,
+            "",
+            f"Tệp “{rel}” là trang web (HTML) nhưng không có bảng nào. Hãy xuất lại dữ liệu "
+            f"dạng Excel (.xlsx), hoặc xoá tệp khỏi {_folder_of(rel)}, rồi chạy lại.",
+            code="wrong_type",
         )
+    out: list[_Probe | SkippedSheet] = []
+    for i, (rows, merges) in enumerate(grids):
+        sheet = "" if len(grids) == 1 else f"Bảng {i + 1}"
+
+        def load(_n_top: int, rows=rows):
+            width = max((len(r) for r in rows), default=0)
+            return pd.DataFrame(
+                [r + [""] * (width - len(r)) for r in rows], columns=range(width), dtype=object
+            )
+
+        head = rows[: max(LEGACY_SAMPLE_ROWS, HEADER_SEARCH_ROWS + MAX_HEADER_ROWS)]
+        out.append(_probe_grid(rel, sheet, folder, encoding, head, merges, load))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Files, folders, periods
+# --------------------------------------------------------------------------------------------
+
+#: The readers, by the :func:`sniff` type of a file.
+_WORKBOOK_TYPES = ("xlsx", "xlsb", "ods", "ole")
+_TEXT_SUFFIXES = (".csv", ".txt")
+
+
+def _read_note(rel: str, suffix: str, real: str) -> str:
+    name, ext = _TYPE_NAMES[real]
+    return (
+        f"Tệp “{rel}” có đuôi {suffix} nhưng thực chất là {name}: đã đọc theo nội dung của "
+        f"tệp. Nên lưu lại tệp với đúng đuôi ({ext}) cho khỏi nhầm."
+    )
+
+
+def _probe_by_content(path: Path, rel: str, folder: str) -> list[_Probe | SkippedSheet]:
+    """Pick the reader from the file's bytes (:func:`sniff`), not its extension; a file read
+    as another type than its extension says carries a ``read_note``."""
+    suffix = path.suffix.lower()
+    try:
+        real = sniff(path)
+    except OSError as exc:
+        raise IngestError(rel, "", f"Không mở được tệp “{rel}”.", code="corrupt") from exc
+    textual = suffix in _TEXT_SUFFIXES
+    if real in _WORKBOOK_TYPES:
+        items = _probe_excel(path, rel, folder, by_content=real not in _EXPECTED[suffix])
+    elif real == "broken_zip" and suffix in (".xlsx", ".xlsm", ".ods"):
+        # A zip Python's zipfile cannot list: calamine has the last word (and its failure,
+        # the "corrupt" message).
+        items = _probe_excel(path, rel, folder)
+        real = _EXPECTED[suffix][0]
+    elif real == "html":
+        items = _probe_html(path, rel, folder)
+    elif real == "text" or (textual and real in ("empty", "binary")):
+        if real == "binary":
+            raise IngestError(
+                rel,
+                "",
+                f"Tệp “{rel}”: không nhận ra bảng mã ký tự (tệp có nhiều ký tự điều khiển, "
+                "không phải văn bản). Hãy mở tệp bằng Excel và lưu lại dạng “CSV UTF-8” hoặc "
+                f".xlsx, hoặc xoá tệp khỏi {_folder_of(rel)}, rồi chạy lại.",
+                code="encoding",
+            )
+        try:
+            items = _probe_csv(path, rel, folder)
+        except IngestError as exc:
+            if textual:
+                raise
+            raise IngestError(
+                rel,
+                exc.sheet,
+                f"Tệp “{rel}” có đuôi {suffix} nhưng thực chất là văn bản (CSV), không phải "
+                f"tệp Excel. {exc.message}",
+                code=exc.code,
+            ) from exc
+    elif real == "empty":
+        raise _excel_error(rel, path, None, real)
+    elif real in ("docx", "zip", "pdf", "xml"):
+        if textual:
+            raise IngestError(
+                rel,
+                "",
+                f"Tệp “{rel}” có đuôi {suffix} nhưng thực chất là {_TYPE_NAMES[real][0]}, "
+                "không phải bảng tính đọc được. Hãy lưu (hoặc xuất) lại dạng .xlsx hoặc CSV, "
+                f"hoặc xoá tệp khỏi {_folder_of(rel)}, rồi chạy lại.",
+                code="wrong_type",
+            )
+        raise _excel_error(rel, path, None, real)
+    else:  # broken zip, binary under an Excel name
+        raise _excel_error(rel, path, None, real)
+    if real not in _EXPECTED[suffix]:
+        note = _read_note(rel, suffix, real)
+        for item in items:
+            if isinstance(item, _Probe):
+                item.read_note = note
+    return items
+
+
+#: A ``.txt`` file that fails to read for one of these reasons is listed as not read (it may
+#: be a note, not a table); any other failure stops the run as for a ``.csv``.
+_TXT_UNREAD = {
+    "empty": "Tệp văn bản rỗng: không đọc.",
+    "encoding": "Tệp văn bản có bảng mã ký tự không nhận ra (không phải UTF-8, UTF-16 hay "
+    "Windows-1258): không đọc.",
+    "no_kind": "Tệp văn bản không có dòng tiêu đề của một loại bảng đã biết (không phải bảng "
+    "“Unicode Text” xuất từ Excel): không đọc.",
+    "wrong_type": "Tệp văn bản không phải bảng tính: không đọc.",
+}
+
+
+def _probe_file(path: Path, raw_root: Path | None) -> list[_Probe | SkippedSheet | UnreadFile]:
+    path = Path(path)
+    rel = _rel(path, raw_root)
+    if path.suffix.lower() not in EXTENSIONS:
+        raise IngestError(
+            rel,
+            "",
+            f"Tệp “{rel}” không đọc được: {_unread_reason(path.name)} Hãy lưu lại tệp dạng "
+            ".xlsx hoặc .csv.",
+            code="wrong_type",
+        )
+    try:
+        return _probe_checked(path, rel)
+    except IngestError as exc:
+        if path.suffix.lower() == ".txt" and exc.code in _TXT_UNREAD:
+            return [UnreadFile(rel, _TXT_UNREAD[exc.code])]
+        raise
+
+
+def _probe_checked(path: Path, rel: str) -> list[_Probe | SkippedSheet]:
+    # The period folder: the first part of the path under the raw root (a file may sit in a
+    # sub-folder of it).
+    folder = rel.split("/", 1)[0] if "/" in rel else path.parent.name
+    items = _probe_by_content(path, rel, folder)
     # Refuse look-alike sheets missing a required column; collect the skipped ones.
     out: list[_Probe | SkippedSheet] = []
     for item in items:
@@ -1344,6 +1909,7 @@ def _probe_file(path: Path, raw_root: Path | None) -> list[_Probe | SkippedSheet
         else:
             out.append(item)
     if not any(isinstance(i, _Probe) for i in out):
+        note = next((i.read_note for i in items if isinstance(i, _Probe) and i.read_note), "")
         parts = []
         for s in out:
             assert isinstance(s, SkippedSheet)
@@ -1356,10 +1922,12 @@ def _probe_file(path: Path, raw_root: Path | None) -> list[_Probe | SkippedSheet
         raise IngestError(
             rel,
             "",
+            f"{note + ' ' if note else ''}"
             f"Tệp “{rel}”: không có trang nào có dòng tiêu đề của một loại bảng đã biết. "
             f"Tiêu đề thấy được: {' | '.join(parts) or '(không có)'}. Các loại bảng nhận được: "
             f"{kinds_txt}. Hãy sửa dòng tiêu đề theo mẫu hoặc chuyển tệp này ra khỏi thư mục "
             "dữ liệu rồi chạy lại.",
+            code="no_kind",
         )
     return out
 
@@ -1375,9 +1943,9 @@ CACHE_FILE_BYTES = 1 << 20
 #: The cache holds files of at most this many bytes in all (least recently used go first).
 CACHE_TOTAL_BYTES = 48 << 20
 
-_FILE_CACHE: OrderedDict[tuple[str, str, str], tuple[int, list[_Probe | SkippedSheet]]] = (
-    OrderedDict()
-)
+_FILE_CACHE: OrderedDict[
+    tuple[str, str, str], tuple[int, list[_Probe | SkippedSheet | UnreadFile]]
+] = OrderedDict()
 
 
 def clear_cache() -> None:
@@ -1398,7 +1966,9 @@ def _cache_key(path: Path, raw_root: Path | None) -> tuple[tuple[str, str, str],
     return (str(path.resolve()), _rel(path, raw_root), digest), size
 
 
-def _cache_put(key: tuple[str, str, str], size: int, items: list[_Probe | SkippedSheet]) -> None:
+def _cache_put(
+    key: tuple[str, str, str], size: int, items: list[_Probe | SkippedSheet | UnreadFile]
+) -> None:
     for item in items:
         if isinstance(item, _Probe):
             item.cached = True
@@ -1410,7 +1980,9 @@ def _cache_put(key: tuple[str, str, str], size: int, items: list[_Probe | Skippe
         total -= n
 
 
-def _probe_file_cached(path: Path, raw_root: Path | None) -> list[_Probe | SkippedSheet]:
+def _probe_file_cached(
+    path: Path, raw_root: Path | None
+) -> list[_Probe | SkippedSheet | UnreadFile]:
     """``_probe_file``, kept per process for small files, keyed by path and content."""
     found = _cache_key(path, raw_root)
     if found is None:
@@ -1423,7 +1995,9 @@ def _probe_file_cached(path: Path, raw_root: Path | None) -> list[_Probe | Skipp
     else:
         _FILE_CACHE.move_to_end(key)
     return [
-        item if isinstance(item, _Probe) else replace(item, headers_seen=list(item.headers_seen))
+        replace(item, headers_seen=list(item.headers_seen))
+        if isinstance(item, SkippedSheet)
+        else item
         for item in hit[1]
     ]
 
@@ -1514,10 +2088,11 @@ def _finished(probe: _Probe) -> RawTable:
 
 def read_file(
     path: Path | str, raw_root: Path | str | None = None
-) -> list[RawTable | SkippedSheet]:
+) -> list[RawTable | SkippedSheet | UnreadFile]:
     """Read every sheet of one file (a CSV file is one sheet named ``""``).
 
-    Returns a RawTable per recognised sheet and a SkippedSheet per other sheet, in sheet order.
+    Returns a RawTable per recognised sheet and a SkippedSheet per other sheet, in sheet order;
+    for a ``.txt`` file that holds no table, one :class:`UnreadFile`.
     Raises :class:`IngestError` for an unreadable file, a file with no recognised sheet, or a
     sheet that looks like a kind but lacks a required column.
     """
@@ -1533,20 +2108,30 @@ def read_folder(
     raw_root: Path | str | None = None,
     skipped: list[SkippedSheet] | None = None,
     kinds: tuple[str, ...] | None = None,
+    unread: list[UnreadFile] | None = None,
 ) -> list[RawTable]:
-    """Read every file of one folder (sorted names). Skipped sheets are appended to
-    ``skipped`` when a list is given. With ``kinds``, only the sheets of those kinds are
-    turned into tables (the others are classified from their header rows and left)."""
+    """Read every file of one folder and its sub-folders (:func:`list_files` order). Skipped
+    sheets are appended to ``skipped``, and the files not read to ``unread``, when lists are
+    given. With ``kinds``, only the sheets of those kinds are turned into tables (the others
+    are classified from their header rows and left)."""
     folder = Path(folder)
     raw_root = Path(raw_root) if raw_root is not None else folder.parent
+    files, not_read = scan_folder(folder, raw_root)
+    if unread is not None:
+        unread.extend(not_read)
     tables: list[RawTable] = []
-    for path in list_files(folder):
+    for path in files:
         for item in _probe_file_cached(path, raw_root):
             if isinstance(item, _Probe):
                 if kinds is None or item.kind in kinds:
                     tables.append(_finished(item))
-            elif skipped is not None:
-                skipped.append(item)
+            elif isinstance(item, SkippedSheet):
+                if skipped is not None:
+                    skipped.append(item)
+            elif unread is not None:
+                unread.append(item)
+    if unread is not None:
+        unread.sort(key=lambda u: u.file)
     return tables
 
 
@@ -1600,15 +2185,17 @@ def read_period(
     served: dict[str, str | None] = dict.fromkeys(K.KINDS, None)
     tables: list[RawTable] = []
     skipped: list[SkippedSheet] = []
+    unread: list[UnreadFile] = []
     n_files = 0
     for folder in reversed(folders):
         if all(served[k] is not None for k in K.KINDS):
             break
-        files = list_files(raw_root / folder)
+        files, not_read = scan_folder(raw_root / folder, raw_root)
         n_files += len(files)
         found_here: set[str] = set()
         pending: list[_Probe] = []
         newest = folder == folders[-1]
+        unread_here = list(not_read)
         for path in files:
             index = None
             if cache_root is not None:
@@ -1621,6 +2208,8 @@ def read_period(
             if index is not None:
                 found = sorted({i.kind for i in items if isinstance(i, _Probe)})
                 cache.store_json(cache_root, index, cache.code_fingerprint(), found)
+            if newest:  # like the skipped sheets of a file that serves nothing
+                unread_here += [i for i in items if isinstance(i, UnreadFile)]
             used = [i for i in items if isinstance(i, _Probe) and served[i.kind] is None]
             for item in items:
                 if isinstance(item, SkippedSheet):
@@ -1634,12 +2223,16 @@ def read_period(
             tables.append(_finished(probe))
         for kind in sorted(found_here):
             served[kind] = folder
+        if newest or found_here:  # as for skipped sheets: the folders this period uses
+            unread += unread_here
     if n_files == 0:
+        shown = "; ".join(f"“{u.file}”: {u.reason}" for u in unread[:5])
         raise IngestError(
             period,
             None,
-            f"Không có dữ liệu cho kỳ {period}: không tìm thấy tệp .xlsx, .xls hay .csv nào "
-            f"trong các thư mục kỳ báo cáo ≤ {period} dưới {raw_root}. Hãy chép các tệp xuất "
+            f"Không có dữ liệu cho kỳ {period}: không tìm thấy tệp .xlsx, .xls, .ods hay .csv "
+            f"nào trong các thư mục kỳ báo cáo ≤ {period} dưới {raw_root}"
+            f"{f' (tệp không đọc: {shown})' if shown else ''}. Hãy chép các tệp xuất "
             f"dữ liệu vào {raw_root / period} rồi chạy lại.",
         )
     if not tables:
@@ -1652,7 +2245,8 @@ def read_period(
         )
     order = {k: i for i, k in enumerate(K.KINDS)}
     tables.sort(key=lambda t: (order[t.kind], t.file, t.sheet))
-    return PeriodInput(period, raw_root, tables, skipped, served)
+    unread.sort(key=lambda u: u.file)
+    return PeriodInput(period, raw_root, tables, skipped, served, unread)
 
 
 __all__ = [
@@ -1661,6 +2255,8 @@ __all__ = [
     "PeriodInput",
     "RawTable",
     "SkippedSheet",
+    "UnknownEncoding",
+    "UnreadFile",
     "clear_cache",
     "decode_bytes",
     "files_to_read",
@@ -1670,4 +2266,6 @@ __all__ = [
     "read_file",
     "read_folder",
     "read_period",
+    "scan_folder",
+    "sniff",
 ]
