@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (tables of data typed one row a line)
 """Build the hostile-file corpus (tests/hostile/): files as other programs write them.
 
 Run from the repository root (re-runnable; it rewrites every fixture):
@@ -110,7 +111,14 @@ STAFF_TITLE = "DANH SÁCH CBGVNV VÀ CHỮ KÝ SỐ (số liệu tính đến 14
 STAFF_NAMES = [f"Người Thử Nghiệm Số {i:02d}" for i in range(1, 21)]
 STAFF_PHONES = [f"09003334{i:02d}" for i in range(1, 21)]
 
-COUNTS_HEADER = ["STT", "Tên trường", "Mã trường", "Tổng số CBGVNV", "Số đã có chữ ký số", "Tỷ lệ (%)"]
+COUNTS_HEADER = [
+    "STT",
+    "Tên trường",
+    "Mã trường",
+    "Tổng số CBGVNV",
+    "Số đã có chữ ký số",
+    "Tỷ lệ (%)",
+]
 COUNTS = [
     ("Trường Mầm non Bình Minh", "01010002", 10, 4, "40%"),
     ("Trường THCS Đoàn Kết", 1030002, 25, 20, "80%"),
@@ -427,7 +435,7 @@ def staff_html(bom_meta: bool) -> bytes:
         if r == 0:
             cells = f'<td colspan="13"><b>{html.escape(str(row[0]))}</b></td>'
         trs.append(f"<tr>{cells}</tr>")
-    table = "<table border=\"1\">\n" + "\n".join(trs) + "\n</table>"
+    table = '<table border="1">\n' + "\n".join(trs) + "\n</table>"
     if bom_meta:
         doc = (
             '<html xmlns:o="urn:schemas-microsoft-com:office:office" '
@@ -601,22 +609,22 @@ FREE_HEADER = [
     "Ghi chú",
 ]
 FREE_ROWS = [
-    # 2: status free text with a name and a phone (not "Đang làm việc": out of the denominator)
+    # row 3: status free text with a name and a phone (not "Đang làm việc": out of the denominator)
     ["8800100401", CANARY_PERSONAL_NAME, CANARY_PERSONAL_PHONE, CANARY_EMAIL, "Giáo viên",
      "01030002", f"Nghỉ phép, liên hệ {CANARY_NAME} {CANARY_PHONE}", "Đã cấp", "VNPT", ""],
-    # 3: position with a role word and a name/phone typed beside it
+    # row 4: position with a role word and a name/phone typed beside it
     ["8800100402", "Người Thử Nghiệm TD 2", "", "", f"Giáo viên (nhờ {CANARY_NAME}, {CANARY_PHONE})",
      "01030002", W, "Đã cấp", "Viettel", ""],
-    # 4: provider free text (not a provider of the list)
+    # row 5: provider free text (not a provider of the list)
     ["8800100403", "Người Thử Nghiệm TD 3", "", "", "Giáo viên", "01030002", W, "Đã cấp",
      f"Mua qua {CANARY_NAME} ĐT {CANARY_PHONE}", ""],
-    # 5: a note with a phone and an e-mail
+    # row 6: a note with a phone and an e-mail
     ["8800100404", "Người Thử Nghiệm TD 4", "", "", "Nhân viên", "01030002", W, "Chưa cấp", "",
      f"Gọi {CANARY_NAME} {CANARY_PHONE} hoặc {CANARY_EMAIL}"],
-    # 6: position that is only a name and a phone (no role in it)
+    # row 7: position that is only a name and a phone (no role in it)
     ["8800100405", "Người Thử Nghiệm TD 5", "", "", f"{CANARY_NAME} {CANARY_PHONE}", "01030002", W,
      "Chưa cấp", "", ""],
-    # 7: an ordinary row
+    # row 8: an ordinary row
     ["8800100406", "Người Thử Nghiệm TD 6", "", "", "Hiệu trưởng", "01030002", W, "Đã cấp", "MISA", ""],
 ]  # fmt: skip
 
