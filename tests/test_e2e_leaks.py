@@ -10,7 +10,9 @@ and PNG, the Word report and the workbook unzipped, tables, manifest, logs) is s
 - the personal-column canaries and the e-mail: nowhere;
 - the phone numbers: no run of 6 or more digits taken from them, anywhere;
 - the free-text name: only in ``quarantine.csv`` / ``quality.json`` (where raw free text may
-  be shown, masked).
+  be shown, masked);
+- provider texts that look like formulas never become one in the workbook, and are neutralised
+  (a leading ') in the CSV files meant for people.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ CANARY_PERSONAL_NAME = "Canary Họ Tên Riêng"  # in the personal columns
 CANARY_PERSONAL_PHONE = "0900333444"
 PHONES = (CANARY_PHONE, CANARY_PERSONAL_PHONE)
 FREE = f"{CANARY_NAME} {CANARY_PHONE}"
+# provider texts that look like formulas (no provider's name in them)
+FORMULAS = ("=cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0", "=1+2", "-2+3+cmd|' /C calc'!A0")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 _missing = [f for f in (CSV_FILE, XLSX_FILE) if not (paths.RAW_DIR / PERIOD / f).is_file()]
 if _missing or not (paths.NOTEBOOKS_DIR / "10_clean.ipynb").is_file():
@@ -61,6 +66,8 @@ def plant_csv(path: Path) -> None:
     df.loc[5, "Trạng thái chữ ký số"] = f"Đã cấp - hỏi {FREE}"
     df["Ghi chú"] = ""
     df.loc[6, "Ghi chú"] = f"Gọi {FREE} hoặc {CANARY_EMAIL}"
+    df.loc[7, "Đơn vị cung cấp"] = FORMULAS[0]
+    df.loc[8, "Đơn vị cung cấp"] = FORMULAS[1]
     df.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
@@ -86,6 +93,9 @@ def plant_xlsx(path: Path) -> None:
     ws.cell(first + 3, note, f"Gọi {FREE} hoặc {CANARY_EMAIL}")
     ws.cell(first + 4, col["Họ và tên"], CANARY_PERSONAL_NAME)
     ws.cell(first + 5, col["Chức vụ"], FREE)
+    for i, text_ in enumerate(FORMULAS[2:]):
+        cell = ws.cell(first + 6 + i, col["Nhà cung cấp"], text_)
+        cell.data_type = "s"  # text in the raw file, as a person typed it
     wb.save(path)
 
 
@@ -183,3 +193,44 @@ def test_no_canary_in_any_output_file(leak_run):
                 leaks.append((rel, t[max(0, i - 40) : i + 60]))
     assert seen_readable  # the scan read real text
     assert not leaks, {"files": sorted({r for r, _ in leaks}), "first": sorted(set(leaks))[:12]}
+
+
+def _is_number(text_: str) -> bool:
+    try:
+        float(text_.replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
+def test_no_data_value_becomes_a_formula(leak_run):
+    """Provider texts starting with = @ - (planted above) reach tables and the workbook: the
+    workbook holds no formula at all (the suite writes none), and no text cell of a CSV meant
+    for people (quarantine.csv, outputs/**/tables) starts with = + - @ tab or CR (a leading
+    ' neutralises it)."""
+    import csv
+
+    code, root = leak_run
+    assert code == 0
+    out = root / "outputs" / PERIOD
+    books = sorted(out.rglob("*.xlsx"))
+    assert books
+    formulas = []
+    for book in books:
+        with zipfile.ZipFile(book) as zf:
+            for name in zf.namelist():
+                if name.startswith("xl/worksheets/"):
+                    found = re.findall(r"<f[ >][^<]*", zf.read(name).decode("utf-8"))
+                    formulas += [(book.name, name, f) for f in found]
+    assert not formulas, formulas[:10]
+    csvs = [root / "processed" / PERIOD / "quarantine.csv", *sorted(out.rglob("tables/*.csv"))]
+    bad = []
+    for path in csvs:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            for row in csv.reader(fh):
+                bad += [
+                    (path.name, c)
+                    for c in row
+                    if c.startswith(FORMULA_START) and not _is_number(c.strip())
+                ]
+    assert not bad, bad[:10]
