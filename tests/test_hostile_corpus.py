@@ -298,6 +298,22 @@ def test_staff_list_as_text(tmp_path, name):
     assert not staff.astype(str).apply(lambda c: c.str.contains("\ufffd")).any().any()
 
 
+def test_quoted_fields_with_line_breaks(tmp_path):
+    """A note typed with Alt+Enter: quoted CR, LF, CRLF inside fields (rows below shift by the
+    line breaks: only the figures are checked, not the row numbers)."""
+    name = "CBGVNV_quoted_line_breaks.csv"
+    raw = make_raw(tmp_path, {name: HOSTILE / "staff_text" / name})
+    run_clean(raw, tmp_path)
+    q = quality_of(tmp_path)
+    assert_balanced(q)
+    st = input_of(q, name)
+    assert (st["kept"], st["quarantined"]) == (STAFF_KEPT, len(STAFF_QUARANTINE))
+    assert sorted(reasons_at(tmp_path, name).values()) == sorted(STAFF_QUARANTINE.values())
+    got = by_school(tmp_path)
+    for code, (n, signed, pending) in STAFF_BY_SCHOOL.items():
+        assert got[code] == (n, signed, pending, "list"), code
+
+
 # -- 3. an HTML table saved as .xls (web exports) ---------------------------------------------
 
 

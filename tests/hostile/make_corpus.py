@@ -483,6 +483,12 @@ def build_text_variants() -> None:
     # Excel "Unicode Text": UTF-16 LE with BOM, tab separated, CRLF
     tab = "\r\n".join(staff_text("\t")) + "\r\n"
     (d / "CBGVNV_unicode_text.txt").write_bytes(codecs.BOM_UTF16_LE + tab.encode("utf-16-le"))
+    # quoted fields holding line breaks (CR alone, LF, CRLF) in the note column, CRLF file
+    rows = staff_rows(text_only=True)
+    for r, brk in ((3, "\r"), (8, "\n"), (15, "\r\n")):
+        rows[r][12] = f"Ghi chú dòng một{brk}dòng hai"
+    quoted = "".join(csv_line(row) + "\r\n" for row in rows)
+    (d / "CBGVNV_quoted_line_breaks.csv").write_bytes(quoted.encode("utf-8"))
     # Windows-1258 with ';' (Excel "CSV" on a Vietnamese Windows)
     semi = "\r\n".join(staff_text(";")) + "\r\n"
     (d / "CBGVNV_cp1258_semicolon.csv").write_bytes(cp1258_bytes(semi))
