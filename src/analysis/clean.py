@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analysis import cache, match, parallel, parse, paths, privacy, schemas, text
+from analysis import cache, match, parallel, parse, paths, privacy, schemas, text, xlsx_scan
 from analysis import kinds as K
 from analysis.fmt import fmt_num
 from analysis.ingest import (
@@ -112,6 +112,7 @@ REASON_LABELS: dict[str, str] = {
     "principal_gt_teacher": "Hiệu trưởng ký nhiều hơn GVCN",
     "signed_gt_pupils": "Số học bạ đã ký lớn hơn số học sinh",
     "missing_class": "Thiếu tên lớp",
+    "formula_no_value": "Công thức không có giá trị đã lưu",
 }
 
 
@@ -389,6 +390,33 @@ class _Checks:
         self.column = _missing_text(df.index)
         self.value = _missing_text(df.index)
         self.message = _missing_text(df.index)
+        self._formula_no_value()
+
+    def _formula_no_value(self) -> None:
+        """First of every kind's checks: a data row holding a formula saved without a value
+        (``RawTable.formula_no_value``) is refused, naming the cell; its blank is never read
+        as a value (data contract section 3)."""
+        found = [
+            (tid, row, ref, column)
+            for tid, t in enumerate(self.tables)
+            for row, (ref, column) in t.formula_no_value.items()
+        ]
+        if not found:
+            return
+        cells = pd.DataFrame(found, columns=["_tid", "source_row", "ref", "column"])
+        at = self.df[["_tid", "source_row"]].merge(cells, on=["_tid", "source_row"], how="left")
+        at.index = self.df.index
+        for column in sorted(cells["column"].unique()):
+            rows = at["column"] == column
+            self.add(
+                "formula_no_value",
+                rows,
+                column,
+                "",
+                lambda rows: at["ref"][rows].map(
+                    lambda ref: xlsx_scan.FORMULA_MESSAGE.format(ref=ref)
+                ),
+            )
 
     def add(self, reason: str, mask: pd.Series, column: str, value, message) -> None:
         """Refuse the rows of ``mask`` not refused yet. ``value``/``message``: a Series, a
@@ -1738,6 +1766,7 @@ def clean_period(
         for t in tbls:
             for k, v in t.repairs.items():
                 repairs[k] = repairs.get(k, 0) + int(v)
+            warnings += t.xlsx_warnings
     warnings += sig.warnings
 
     unbalanced = [i for i in inputs if not i["balanced"]]

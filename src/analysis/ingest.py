@@ -54,7 +54,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analysis import cache, legacy, parse, paths, text
+from analysis import cache, legacy, parse, paths, text, xlsx_scan
 from analysis import kinds as K
 
 #: The header is looked for in the first rows of a sheet.
@@ -103,6 +103,13 @@ class RawTable:
         header_rows: the 1-based source rows of the header (merged headers span 2-3 rows).
         columns: canonical column -> the source column (flattened header text, for messages).
         legacy_encoding: ``"tcvn3"``/``"vni"`` when the sheet was typed in a legacy encoding.
+        formula_no_value: source row -> (cell, canonical column) of the data rows holding a
+            formula saved without a value in a column read (``"F12"``, ``"signature_status"``;
+            the first such cell of the row): the cleaning stage refuses them
+            (``formula_no_value``). Excel only (:mod:`analysis.xlsx_scan`).
+        xlsx_warnings: quality warnings of the sheet's XML (``far_cells``: values far off the
+            table, not read; ``formula_no_value``: such formulas outside the data rows or the
+            columns read), as ``quality.json["warnings"]`` records.
     """
 
     file: str
@@ -120,6 +127,8 @@ class RawTable:
     header_rows: list[int] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
     legacy_encoding: str | None = None
+    formula_no_value: dict[int, tuple[str, str]] = field(default_factory=dict)
+    xlsx_warnings: list[dict] = field(default_factory=list)
 
     @property
     def where(self) -> str:
@@ -806,6 +815,8 @@ class _Probe:
     #: the finished table, kept when the probe sits in the file cache (see ``_finished``)
     table: RawTable | None = None
     cached: bool = False
+    #: what the sheet XML holds beside calamine's cells (``xlsx_scan.SheetScan``; Excel only)
+    xlsx: xlsx_scan.SheetScan | None = None
 
     @property
     def kind(self) -> str | None:
@@ -917,6 +928,7 @@ def _finish(probe: _Probe) -> RawTable:
             cells, blank, body_from, header.mapping, header_last, probe.legacy
         )
     cls[row_blank & (cls != _HEADER)] = _BLANK
+    formula_no_value, xlsx_warnings = _place_xlsx(probe, cls, body_from, keep_cols, keep, kind)
     sel = (cls == _DATA) | (cls == _TOTAL)
     del blank
 
@@ -960,7 +972,30 @@ def _finish(probe: _Probe) -> RawTable:
         header_rows=list(range(header.start + 1, header.end + 1)),
         columns={name: K.header_text(header.cells[by_name[name]]) for name in keep},
         legacy_encoding=probe.legacy,
+        formula_no_value=formula_no_value,
+        xlsx_warnings=xlsx_warnings,
     )
+
+
+def _place_xlsx(
+    probe: _Probe, cls: np.ndarray, body_from: int, keep_cols: list[int], keep: list[str], kind: str
+) -> tuple[dict[int, tuple[str, str]], list[dict]]:
+    """The formula cells saved without a value and the far cells of an Excel sheet, tied to
+    its rows (``xlsx_scan.place_formulas``); a body row read as blank that holds such a
+    formula in a column read becomes a data row (refused later, never a blank row)."""
+    if probe.xlsx is None:
+        return {}, []
+    where = {"kind": kind, "file": probe.file, "sheet": probe.sheet}
+    refuse, warnings, to_data = xlsx_scan.place_formulas(
+        probe.xlsx,
+        [ROW_CLASSES[c] for c in cls.tolist()] if probe.xlsx.formulas else [],
+        body_from,
+        dict(zip(keep_cols, keep, strict=True)),
+        where,
+    )
+    if to_data:
+        cls[to_data] = _DATA
+    return refuse, warnings
 
 
 def _detect_legacy_head(head: list[list[object]]) -> str | None:
@@ -1048,10 +1083,15 @@ def _excel_error(rel: str, path: Path, exc: Exception | None) -> IngestError:
 def _probe_excel(path: Path, rel: str, folder: str) -> list[_Probe | SkippedSheet]:
     import python_calamine as pc
 
+    scan = None
     try:
         if path.stat().st_size == 0:
             raise _excel_error(rel, path, None)
-        wb = pc.CalamineWorkbook.from_path(str(path))
+        scan = _scan_xlsx(path, rel)
+        if scan is not None and scan.data is not None:  # far cells taken out
+            wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(scan.data))
+        else:
+            wb = pc.CalamineWorkbook.from_path(str(path))
         metas = wb.sheets_metadata
     except IngestError:
         raise
@@ -1077,17 +1117,34 @@ def _probe_excel(path: Path, rel: str, folder: str) -> list[_Probe | SkippedShee
                 f"Không đọc được {_where(rel, name)} ({type(exc).__name__}: {exc}). Hãy mở tệp "
                 "bằng Excel, lưu lại dạng .xlsx rồi chạy lại.",
             ) from exc
-        # Trim trailing all-empty rows (calamine stops at the used range; be safe).
+        # Trim trailing all-empty rows (calamine stops at the used range; be safe), then
+        # reach the formulas saved without a value (calamine stops at the last value).
         while rows and all(v == "" or v is None for v in rows[-1]):
             rows.pop()
+        sheet_scan = scan.sheets.get(name) if scan is not None else None
+        rows = xlsx_scan.pad_rows(rows, sheet_scan)
 
         def load(_n_top: int, rows=rows):
             width = max((len(r) for r in rows), default=0)
             return pd.DataFrame(rows, columns=range(width), dtype=object)
 
         head = rows[: max(LEGACY_SAMPLE_ROWS, HEADER_SEARCH_ROWS + MAX_HEADER_ROWS)]
-        out.append(_probe_grid(rel, name, folder, None, head, list(merges or []), load))
+        probe = _probe_grid(rel, name, folder, None, head, list(merges or []), load)
+        probe.xlsx = sheet_scan
+        out.append(probe)
     return out
+
+
+def _scan_xlsx(path: Path, rel: str) -> xlsx_scan.WorkbookScan | None:
+    """``xlsx_scan.scan_workbook`` of an .xlsx/.xlsm file before calamine opens it (``None``
+    for another format, or a package the scan does not understand: calamine decides)."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    try:
+        return xlsx_scan.scan_workbook(path)
+    except xlsx_scan.FarCellsError as exc:
+        where = _cap(_where(rel, exc.sheet))
+        raise IngestError(rel, exc.sheet, f"{where}: {exc.message}") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -1497,6 +1554,8 @@ def _copy_table(t: RawTable) -> RawTable:
         personal_columns_dropped=list(t.personal_columns_dropped),
         header_rows=list(t.header_rows),
         columns=dict(t.columns),
+        formula_no_value=dict(t.formula_no_value),
+        xlsx_warnings=[dict(w) for w in t.xlsx_warnings],
     )
 
 
