@@ -12,6 +12,10 @@ Rules (also in the README's "Cleaning rules" section)
   they add up to the rows read, per sheet. A run whose accounting does not balance fails.
 - A refused row gets ONE quarantine record: the first failing check in the order listed per
   kind below. The quarantine never holds a personal value (for a staff row never the staff id).
+- Every kind, first of all: a row of an Excel sheet holding a formula saved without a value
+  in a column read (``RawTable.formula_no_value``, :mod:`analysis.xlsx_scan`) is refused
+  (``formula_no_value``, naming the cell); the sheet XML's other findings (far cells,
+  such formulas outside the data rows) are warnings.
 - School list (``truong``): missing or unreadable code (``missing_code``/``bad_code``), missing
   name (``missing_name``), unknown level (``bad_level``; a blank level is taken from the name's
   prefix when it names one), missing or unreadable class/pupil count (``missing_count``/

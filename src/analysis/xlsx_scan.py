@@ -268,20 +268,19 @@ def _scan_piece(piece: bytes, out: _Pass, pat: dict) -> None:
     cells saved without a value."""
     find, rfind, match = piece.find, piece.rfind, pat["last_ref"].match
     end_row, cell = pat["end_row"], pat["cell"]
+    step = len(end_row)
     pos, max_row, max_col, row_cells = 0, out.max_row, out.max_col, 0
-    while True:
-        e = find(end_row, pos)
-        if e < 0:
-            break
+    while (e := find(end_row, pos)) >= 0:
         c = rfind(cell, pos, e)
-        if c >= 0:
-            m = match(piece, c)
-            if m is not None:
-                col = col_number(m[1])
-                max_row = max(max_row, int(m[2]) - 1)
-                max_col = max(max_col, col)
-                row_cells += col + 1
-        pos = e + len(end_row)
+        pos = e + step
+        if c >= 0 and (m := match(piece, c)) is not None:
+            col = col_number(m[1])
+            row_cells += col + 1
+            if col > max_col:
+                max_col = col
+            row = int(m[2]) - 1
+            if row > max_row:
+                max_row = row
     out.max_row, out.max_col = max_row, max_col
     out.row_cells += row_cells
     if pat["formula"].search(piece) is None:
