@@ -345,7 +345,7 @@ def test_cached_formula_values_are_used(tmp_path):
     folder.mkdir()
     path = write_package(folder / "t.xlsx", {"S": _sheet_xml(cells, None)})
     (t,) = ingest.read_file(path, tmp_path)
-    assert t.formula_no_value == {} and t.xlsx_warnings == []
+    assert t.unread_cells == {} and t.xlsx_warnings == []
     assert (
         t.data.loc[3, "n_pupils"] == 300 and t.data.loc[4, "school_name"] == "Trường Tiểu học Số 2"
     )
@@ -359,8 +359,35 @@ def test_formula_in_an_unread_column_or_the_header_is_a_warning(tmp_path):
     folder.mkdir()
     path = write_package(folder / "t.xlsx", {"S": _sheet_xml(cells, None)})
     (t,) = ingest.read_file(path, tmp_path)
-    assert t.formula_no_value == {} and len(t.data) == 3
+    assert t.unread_cells == {} and len(t.data) == 3
     codes = [(w["code"], w["row"]) for w in t.xlsx_warnings]
     assert codes == [("formula_no_value", 2), ("formula_no_value", 3)]
     assert "G2" in t.xlsx_warnings[0]["message"] and "tên cột" in t.xlsx_warnings[0]["message"]
     assert "H3" in t.xlsx_warnings[1]["message"]
+
+
+def test_error_values_are_refused_naming_the_cell_never_read_as_blank(tmp_path):
+    cells = school_cells(4)
+    cells[(3, 5)] = "ERR:#N/A"  # a data row, pupils: refused
+    cells[(4, 6)] = "ERR:#REF!"  # a data row, a column not read: a warning
+    xml = _sheet_xml(cells, None)
+    xml = xml.replace(
+        '<c r="F4" t="inlineStr"><is><t>ERR:#N/A</t></is></c>',
+        '<c r="F4" t="e"><f>VLOOKUP(B4,Nguon!A:B,2,0)</f><v>#N/A</v></c>',
+    ).replace(
+        '<c r="G5" t="inlineStr"><is><t>ERR:#REF!</t></is></c>', '<c r="G5" t="e"><v>#REF!</v></c>'
+    )
+    raw = tmp_path / "raw"
+    (raw / PERIOD).mkdir(parents=True)
+    write_package(raw / PERIOD / "truong.xlsx", {"Trường": xml})
+    scan = xlsx_scan.scan_workbook(raw / PERIOD / "truong.xlsx").sheets["Trường"]
+    assert scan.errors == [(3, 5, "#N/A"), (4, 6, "#REF!")] and scan.formulas == []
+    r = clean.clean_period(PERIOD, raw, tmp_path / "processed", key=KEY, jobs=1)
+    (row,) = r.quarantine.to_dict("records")
+    assert row["source_row"] == 4 and row["reason"] == "formula_error"
+    assert row["message"].endswith(xlsx_scan.ERROR_MESSAGE.format(ref="F4", error="#N/A"))
+    assert len(r.tables["schools"]) == 3
+    (w,) = [w for w in r.quality["warnings"] if w["code"] == "formula_error"]
+    assert w["row"] == 5 and "G5 #REF!" in w["message"]
+    (inp,) = r.quality["inputs"]
+    assert inp["balanced"] and (inp["kept"], inp["quarantined"]) == (3, 1)

@@ -12,10 +12,10 @@ Rules (also in the README's "Cleaning rules" section)
   they add up to the rows read, per sheet. A run whose accounting does not balance fails.
 - A refused row gets ONE quarantine record: the first failing check in the order listed per
   kind below. The quarantine never holds a personal value (for a staff row never the staff id).
-- Every kind, first of all: a row of an Excel sheet holding a formula saved without a value
-  in a column read (``RawTable.formula_no_value``, :mod:`analysis.xlsx_scan`) is refused
-  (``formula_no_value``, naming the cell); the sheet XML's other findings (far cells,
-  such formulas outside the data rows) are warnings.
+- Every kind, first of all: a row of an Excel sheet holding, in a column read, a formula
+  saved without a value or an error value (``RawTable.unread_cells``, :mod:`analysis.xlsx_scan`)
+  is refused (``formula_no_value``/``formula_error``, naming the cell); the sheet XML's other
+  findings (far cells, such cells outside the data rows) are warnings.
 - School list (``truong``): missing or unreadable code (``missing_code``/``bad_code``), missing
   name (``missing_name``), unknown level (``bad_level``; a blank level is taken from the name's
   prefix when it names one), missing or unreadable class/pupil count (``missing_count``/
@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analysis import cache, match, parallel, parse, paths, privacy, schemas, text, xlsx_scan
+from analysis import cache, match, parallel, parse, paths, privacy, schemas, text
 from analysis import kinds as K
 from analysis.fmt import fmt_num
 from analysis.ingest import (
@@ -117,6 +117,7 @@ REASON_LABELS: dict[str, str] = {
     "signed_gt_pupils": "Số học bạ đã ký lớn hơn số học sinh",
     "missing_class": "Thiếu tên lớp",
     "formula_no_value": "Công thức không có giá trị đã lưu",
+    "formula_error": "Ô có giá trị lỗi (#N/A, #REF!...)",
 }
 
 
@@ -394,33 +395,26 @@ class _Checks:
         self.column = _missing_text(df.index)
         self.value = _missing_text(df.index)
         self.message = _missing_text(df.index)
-        self._formula_no_value()
+        self._unread_cells()
 
-    def _formula_no_value(self) -> None:
+    def _unread_cells(self) -> None:
         """First of every kind's checks: a data row holding a formula saved without a value
-        (``RawTable.formula_no_value``) is refused, naming the cell; its blank is never read
-        as a value (data contract section 3)."""
+        or an error value (``RawTable.unread_cells``) is refused, naming the cell
+        (``formula_no_value``/``formula_error``); its blank is never read as a value (data
+        contract section 3)."""
         found = [
-            (tid, row, ref, column)
+            (tid, row, reason, column, message)
             for tid, t in enumerate(self.tables)
-            for row, (ref, column) in t.formula_no_value.items()
+            for row, (reason, column, message) in t.unread_cells.items()
         ]
         if not found:
             return
-        cells = pd.DataFrame(found, columns=["_tid", "source_row", "ref", "column"])
+        cells = pd.DataFrame(found, columns=["_tid", "source_row", "reason", "col", "msg"])
         at = self.df[["_tid", "source_row"]].merge(cells, on=["_tid", "source_row"], how="left")
         at.index = self.df.index
-        for column in sorted(cells["column"].unique()):
-            rows = at["column"] == column
-            self.add(
-                "formula_no_value",
-                rows,
-                column,
-                "",
-                lambda rows: at["ref"][rows].map(
-                    lambda ref: xlsx_scan.FORMULA_MESSAGE.format(ref=ref)
-                ),
-            )
+        for (reason, column), _ in cells.groupby(["reason", "col"], sort=True):
+            rows = (at["reason"] == reason) & (at["col"] == column)
+            self.add(reason, rows, column, "", at["msg"])
 
     def add(self, reason: str, mask: pd.Series, column: str, value, message) -> None:
         """Refuse the rows of ``mask`` not refused yet. ``value``/``message``: a Series, a

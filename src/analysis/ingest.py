@@ -103,13 +103,14 @@ class RawTable:
         header_rows: the 1-based source rows of the header (merged headers span 2-3 rows).
         columns: canonical column -> the source column (flattened header text, for messages).
         legacy_encoding: ``"tcvn3"``/``"vni"`` when the sheet was typed in a legacy encoding.
-        formula_no_value: source row -> (cell, canonical column) of the data rows holding a
-            formula saved without a value in a column read (``"F12"``, ``"signature_status"``;
-            the first such cell of the row): the cleaning stage refuses them
-            (``formula_no_value``). Excel only (:mod:`analysis.xlsx_scan`).
+        unread_cells: source row -> (reason, canonical column, message) of the data rows
+            holding, in a column read, a formula saved without a value (``formula_no_value``)
+            or an error value (``formula_error``), both read as blank by calamine; the message
+            names the first such cell of the row (``"ô F12: ..."``). The cleaning stage
+            refuses these rows. Excel only (:mod:`analysis.xlsx_scan`).
         xlsx_warnings: quality warnings of the sheet's XML (``far_cells``: values far off the
-            table, not read; ``formula_no_value``: such formulas outside the data rows or the
-            columns read), as ``quality.json["warnings"]`` records.
+            table, not read; ``formula_no_value``/``formula_error``: such cells outside the
+            data rows or the columns read), as ``quality.json["warnings"]`` records.
     """
 
     file: str
@@ -127,7 +128,7 @@ class RawTable:
     header_rows: list[int] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
     legacy_encoding: str | None = None
-    formula_no_value: dict[int, tuple[str, str]] = field(default_factory=dict)
+    unread_cells: dict[int, tuple[str, str, str]] = field(default_factory=dict)
     xlsx_warnings: list[dict] = field(default_factory=list)
 
     @property
@@ -928,7 +929,7 @@ def _finish(probe: _Probe) -> RawTable:
             cells, blank, body_from, header.mapping, header_last, probe.legacy
         )
     cls[row_blank & (cls != _HEADER)] = _BLANK
-    formula_no_value, xlsx_warnings = _place_xlsx(probe, cls, body_from, keep_cols, keep, kind)
+    unread_cells, xlsx_warnings = _place_xlsx(probe, cls, body_from, keep_cols, keep, kind)
     sel = (cls == _DATA) | (cls == _TOTAL)
     del blank
 
@@ -972,23 +973,24 @@ def _finish(probe: _Probe) -> RawTable:
         header_rows=list(range(header.start + 1, header.end + 1)),
         columns={name: K.header_text(header.cells[by_name[name]]) for name in keep},
         legacy_encoding=probe.legacy,
-        formula_no_value=formula_no_value,
+        unread_cells=unread_cells,
         xlsx_warnings=xlsx_warnings,
     )
 
 
 def _place_xlsx(
     probe: _Probe, cls: np.ndarray, body_from: int, keep_cols: list[int], keep: list[str], kind: str
-) -> tuple[dict[int, tuple[str, str]], list[dict]]:
-    """The formula cells saved without a value and the far cells of an Excel sheet, tied to
-    its rows (``xlsx_scan.place_formulas``); a body row read as blank that holds such a
-    formula in a column read becomes a data row (refused later, never a blank row)."""
+) -> tuple[dict[int, tuple[str, str, str]], list[dict]]:
+    """The formula cells saved without a value, the error values and the far cells of an
+    Excel sheet, tied to its rows (``xlsx_scan.place_formulas``); a body row read as blank
+    that holds such a cell in a column read becomes a data row (refused later, never a blank
+    row)."""
     if probe.xlsx is None:
         return {}, []
     where = {"kind": kind, "file": probe.file, "sheet": probe.sheet}
     refuse, warnings, to_data = xlsx_scan.place_formulas(
         probe.xlsx,
-        [ROW_CLASSES[c] for c in cls.tolist()] if probe.xlsx.formulas else [],
+        [ROW_CLASSES[c] for c in cls.tolist()] if probe.xlsx.formulas or probe.xlsx.errors else [],
         body_from,
         dict(zip(keep_cols, keep, strict=True)),
         where,
@@ -1554,7 +1556,7 @@ def _copy_table(t: RawTable) -> RawTable:
         personal_columns_dropped=list(t.personal_columns_dropped),
         header_rows=list(t.header_rows),
         columns=dict(t.columns),
-        formula_no_value=dict(t.formula_no_value),
+        unread_cells=dict(t.unread_cells),
         xlsx_warnings=[dict(w) for w in t.xlsx_warnings],
     )
 

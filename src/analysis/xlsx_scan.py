@@ -34,6 +34,12 @@ table: a data row with such a cell in a column the suite reads is refused
 (``formula_no_value``, by the cleaning stage, naming the cell); one in a title, header, total
 or footer row, or in a column not read, is a ``formula_no_value`` warning. No evaluator is used.
 
+**Error values.** A cell whose saved value is an error (``t="e"``: ``#N/A``, ``#REF!``,
+``#DIV/0!``..., mostly from a formula) is read as blank by calamine too (a blank signature
+status would count as unsigned). The same pass collects them and they are tied to the rows the
+same way: refused as ``formula_error`` (naming the cell and the error) or a ``formula_error``
+warning.
+
 Cells without an ``r`` attribute (allowed, rare) cannot be far and are not named; rows and the
 cells of a row are taken in the ascending order the file format requires.
 """
@@ -96,7 +102,8 @@ class SheetScan:
     ``declared``: the ``<dimension ref>`` as written (``None`` when absent); ``rows``/``cols``:
     the extent from A1 that is read (after far cells are taken out); ``formulas``: 0-based
     (row, col) of the formula cells saved without a value, inside the extent, in sheet order;
-    ``far``: the cells taken out (and the far formulas saved without a value, not read anyway).
+    ``far``: the cells taken out (and the far formulas saved without a value, not read anyway);
+    ``errors``: 0-based (row, col, error text) of the cells holding an error value.
     """
 
     name: str
@@ -106,6 +113,7 @@ class SheetScan:
     cols: int
     formulas: list[tuple[int, int]] = field(default_factory=list)
     far: list[FarCell] = field(default_factory=list)
+    errors: list[tuple[int, int, str]] = field(default_factory=list)
 
     @property
     def extent(self) -> str:
@@ -217,6 +225,9 @@ def _patterns(p: bytes) -> dict:
         "dimension": re.compile(b"<" + p + rb'dimension\s[^>]*?\bref="([^"]*)"'),
         "last_ref": re.compile(c + rb'\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"'),
         "formula": re.compile(f + rb"[\s>/]"),
+        # A cell whose value is an error (its <v> is taken from the cell's content).
+        "error": re.compile(c + rb'\s([^>]*?\bt="e"[^>/]*)>(.*?)</' + p + rb"c>", re.S),
+        "v": re.compile(v + rb">([^<]*)</" + p + rb"v>"),
         # A formula cell whose formula is followed by no <v>, or an empty one.
         "uncached": re.compile(
             c
@@ -261,6 +272,7 @@ class _Pass:
     max_col: int = -1
     row_cells: int = 0  # sum over rows of (last column + 1)
     formulas: list[tuple[int, int]] = field(default_factory=list)
+    errors: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 def _scan_piece(piece: bytes, out: _Pass, pat: dict) -> None:
@@ -283,6 +295,13 @@ def _scan_piece(piece: bytes, out: _Pass, pat: dict) -> None:
                 max_row = row
     out.max_row, out.max_col = max_row, max_col
     out.row_cells += row_cells
+    if piece.find(b't="e"') >= 0:
+        for m in pat["error"].finditer(piece):
+            r = _ATTR_R.search(m[1])
+            v = pat["v"].search(m[2])
+            if r is not None:
+                text = v[1].decode("utf-8", "replace") if v is not None else ""
+                out.errors.append((int(r[2]) - 1, col_number(r[1]), text))
     if pat["formula"].search(piece) is None:
         return
     for m in pat["uncached"].finditer(piece):
@@ -423,6 +442,7 @@ def _precise(
     n_rows, n_cols = _cut_region(rows, cols, max(SMALL_CELLS, SPARSE_FACTOR * len(rows)))
     scan.rows, scan.cols = n_rows, n_cols
     scan.formulas = [(r, c) for r, c in fast.formulas if r < n_rows and c < n_cols]
+    scan.errors = [(r, c, e) for r, c, e in fast.errors if r < n_rows and c < n_cols]
     far_values = np.flatnonzero((rows[:n_values] >= n_rows) | (cols[:n_values] >= n_cols))
     far_formulas = {(r, c) for r, c in fast.formulas if r >= n_rows or c >= n_cols}
     far = far_formulas | {(int(rows[i]), int(cols[i])) for i in far_values}
@@ -497,7 +517,9 @@ def scan_workbook(path: Path | str) -> WorkbookScan | None:
                 return None  # e.g. a corrupt or encrypted member: calamine reports it
             n_rows, n_cols = fast.max_row + 1, fast.max_col + 1
             if n_rows * n_cols <= max(SMALL_CELLS, SPARSE_FACTOR * fast.row_cells):
-                sheets[name] = SheetScan(name, member, fast.declared, n_rows, n_cols, fast.formulas)
+                sheets[name] = SheetScan(
+                    name, member, fast.declared, n_rows, n_cols, fast.formulas, [], fast.errors
+                )
                 continue
             scan, new = _precise(z, name, member, fast, strings_cache)
             sheets[name] = scan
@@ -543,6 +565,11 @@ FORMULA_MESSAGE = (
     "ô {ref}: công thức không có giá trị đã lưu (tệp do phần mềm hay trang web tạo, chưa "
     "được Excel tính); mở tệp trong Excel, bấm Lưu rồi gửi lại."
 )
+#: ... and of one holding an error value.
+ERROR_MESSAGE = (
+    "ô {ref}: giá trị là lỗi {error} (công thức không tính được); sửa công thức hoặc ô mà nó "
+    "dùng trong Excel, lưu rồi gửi lại."
+)
 
 
 def place_formulas(
@@ -551,55 +578,76 @@ def place_formulas(
     body_from: int,
     used: dict[int, str],
     where: dict,
-) -> tuple[dict[int, tuple[str, str]], list[dict], list[int]]:
+) -> tuple[dict[int, tuple[str, str, str]], list[dict], list[int]]:
     """Tie the scan's cells to the rows of a table.
 
     ``classes``: the class of every row of the grid (``"data"``, ``"blank"``...);
     ``body_from``: the first row under the header; ``used``: grid column -> canonical column
     of the columns the suite reads; ``where``: ``kind``/``file``/``sheet`` for warnings.
 
-    Returns (``{source_row: (cell, column)}`` of the data rows to refuse, the warnings, the
-    0-based body rows read as blank that hold such a formula in a column read: they are data
+    Returns (``{source_row: (reason, column, message)}`` of the data rows to refuse, naming
+    the first such cell of the row: ``formula_no_value`` or ``formula_error``; the warnings;
+    the 0-based body rows read as blank that hold such a cell in a column read: they are data
     rows, to be refused, never blank rows).
     """
     if scan is None:
         return {}, [], []
+    cells = sorted(
+        [(r, c, "formula_no_value", "") for r, c in scan.formulas]
+        + [(r, c, "formula_error", e) for r, c, e in scan.errors]
+    )
 
     def class_of(r: int) -> str:
         return classes[r] if r < len(classes) else "blank"
 
-    # A body row read as blank only because its formulas hold no value is a data row.
+    # A body row read as blank only because of such cells is a data row.
     to_data = sorted(
-        {r for r, c in scan.formulas if c in used and r >= body_from and class_of(r) == "blank"}
+        {r for r, c, _, _ in cells if c in used and r >= body_from and class_of(r) == "blank"}
     )
     became = set(to_data)
-    refuse: dict[int, tuple[str, str]] = {}
-    other: dict[str, list[str]] = {}
-    first_row: dict[str, int] = {}
-    for r, c in sorted(scan.formulas):
+    refuse: dict[int, tuple[str, str, str]] = {}
+    other: dict[tuple[str, str], list[str]] = {}
+    first_row: dict[tuple[str, str], int] = {}
+    for r, c, reason, error in cells:
         cls = "data" if r in became else class_of(r)
         ref = cell_ref(r, c)
         if c in used and cls == "data":
-            refuse.setdefault(r + 1, (ref, used[c]))
+            if r + 1 not in refuse:
+                message = (
+                    FORMULA_MESSAGE.format(ref=ref)
+                    if reason == "formula_no_value"
+                    else ERROR_MESSAGE.format(ref=ref, error=shown_text(error, 12))
+                )
+                refuse[r + 1] = (reason, used[c], message)
             continue
-        other.setdefault(cls, []).append(ref)
-        first_row.setdefault(cls, r + 1)
+        key = (reason, cls)
+        other.setdefault(key, []).append(ref if reason == "formula_no_value" else f"{ref} {error}")
+        first_row.setdefault(key, r + 1)
     warnings = []
-    for cls, refs in sorted(other.items(), key=lambda kv: first_row[kv[0]]):
+    for (reason, cls), refs in sorted(other.items(), key=lambda kv: (first_row[kv[0]], kv[0])):
         shown = ", ".join(refs[:NAMED_CELLS]) + (" ..." if len(refs) > NAMED_CELLS else "")
         effect = (
             "không đối chiếu được dòng tổng với các dòng dữ liệu ở các ô này"
             if cls == "total"
             else "các ô này được đọc là trống"
         )
+        what = (
+            "ô công thức không có giá trị đã lưu"
+            if reason == "formula_no_value"
+            else "ô có giá trị lỗi"
+        )
+        todo = (
+            "Hãy mở tệp trong Excel, bấm Lưu rồi gửi lại."
+            if reason == "formula_no_value"
+            else "Hãy sửa các công thức này trong Excel, lưu rồi gửi lại."
+        )
         warnings.append(
             {
-                "code": "formula_no_value",
+                "code": reason,
                 **where,
-                "row": first_row[cls],
+                "row": first_row[(reason, cls)],
                 "message": (
-                    f"{len(refs)} ô công thức không có giá trị đã lưu ở {_CLASS_LABELS[cls]}: "
-                    f"{shown}; {effect}. Hãy mở tệp trong Excel, bấm Lưu rồi gửi lại."
+                    f"{len(refs)} {what} ở {_CLASS_LABELS[cls]}: {shown}; {effect}. {todo}"
                 ),
             }
         )
@@ -625,6 +673,7 @@ def place_formulas(
 
 
 __all__ = [
+    "ERROR_MESSAGE",
     "FORMULA_MESSAGE",
     "FarCell",
     "FarCellsError",
