@@ -131,6 +131,17 @@ def _far_workbook(path: Path, dimension: str | None = "A1:F4") -> Path:
     return write_package(path, {"Danh sách": _sheet_xml(cells, dimension)})
 
 
+def _far_workbook_openpyxl(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Danh sách"
+    for (r, c), v in school_cells(10).items():
+        ws.cell(r + 1, c + 1, v)
+    ws["XFD1048576"] = "ghi chú lạc 0912345678"
+    wb.save(path)
+    return path
+
+
 _CHILD = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
@@ -143,10 +154,11 @@ print(json.dumps({"rows_read": t.rows_read, "data": len(t.data), "classes": t.ro
 """
 
 
-def test_far_stray_cell_is_reported_never_allocated(tmp_path):
+@pytest.mark.parametrize("writer", [_far_workbook, _far_workbook_openpyxl])
+def test_far_stray_cell_is_reported_never_allocated(tmp_path, writer):
     raw = tmp_path / "raw"
     (raw / PERIOD).mkdir(parents=True)
-    _far_workbook(raw / PERIOD / "truong.xlsx")
+    writer(raw / PERIOD / "truong.xlsx")
     env = {**os.environ, "PYTHONPATH": SRC, "RUST_BACKTRACE": "0"}
     proc = subprocess.run(
         [sys.executable, "-c", _CHILD, str(raw), str(tmp_path / "processed")],
@@ -258,6 +270,18 @@ def test_namespace_prefixed_sheet_is_scanned(tmp_path, monkeypatch):
     s = xlsx_scan.scan_workbook(path).sheets["S"]
     assert s.declared == "A1:B1" and s.formulas == [(0, 1)]
     assert [(c.ref, c.text) for c in s.far] == [("XFD2001", "x")]
+
+
+def test_single_quotes_and_line_breaks_in_the_sheet_xml(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_scan, "SMALL_CELLS", 1000)
+    cells = school_cells(3)
+    cells[(2, 5)] = ("=", "E3*30", None)
+    cells[(5000, 300)] = "x"
+    xml = _sheet_xml(cells, "A1:F5").replace('"', "'").replace("><", ">\n  <")
+    path = write_package(tmp_path / "pretty.xlsx", {"S": xml})
+    s = xlsx_scan.scan_workbook(path).sheets["S"]
+    assert s.declared == "A1:F5" and s.extent == "A1:F5" and s.formulas == [(2, 5)]
+    assert [(c.ref, c.text) for c in s.far] == [("KO5001", "x")]
 
 
 # ------------------------------------------------------------------------------------------

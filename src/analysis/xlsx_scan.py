@@ -222,11 +222,11 @@ def _patterns(p: bytes) -> dict:
     return {
         "end_row": b"</" + p + b"row>",
         "cell": c + b" ",
-        "dimension": re.compile(b"<" + p + rb'dimension\s[^>]*?\bref="([^"]*)"'),
-        "last_ref": re.compile(c + rb'\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"'),
+        "dimension": re.compile(b"<" + p + rb"""dimension\s[^>]*?\bref=["']([^"']*)["']"""),
+        "last_ref": re.compile(c + rb"""\s[^>]*?\br=["']([A-Z]{1,3})([0-9]{1,7})["']"""),
         "formula": re.compile(f + rb"[\s>/]"),
         # A cell whose value is an error (its <v> is taken from the cell's content).
-        "error": re.compile(c + rb'\s([^>]*?\bt="e"[^>/]*)>(.*?)</' + p + rb"c>", re.S),
+        "error": re.compile(c + rb"""\s([^>]*?\bt=["']e["'][^>/]*)>(.*?)</""" + p + rb"c>", re.S),
         "v": re.compile(v + rb">([^<]*)</" + p + rb"v>"),
         # A formula cell whose formula is followed by no <v>, or an empty one.
         "uncached": re.compile(
@@ -248,7 +248,7 @@ def _patterns(p: bytes) -> dict:
         # A cell holding a <v> or an <is> (after its formula, if any).
         "value": re.compile(
             c
-            + rb'\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>\s*(?:'
+            + rb"""\s[^>]*?\br=["']([A-Z]{1,3})([0-9]{1,7})["'][^>/]*>\s*(?:"""
             + f
             + rb"\b[^>]*?(?:/>|>[^<]*</"
             + p
@@ -259,8 +259,8 @@ def _patterns(p: bytes) -> dict:
     }
 
 
-_ATTR_R = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
-_ATTR_T = re.compile(rb'\bt="([A-Za-z]+)"')
+_ATTR_R = re.compile(rb"""\br=["']([A-Z]{1,3})([0-9]{1,7})["']""")
+_ATTR_T = re.compile(rb"""\bt=["']([A-Za-z]+)["']""")
 _PREFIX = re.compile(rb"<(\w+:)?worksheet\b")
 
 
@@ -295,7 +295,7 @@ def _scan_piece(piece: bytes, out: _Pass, pat: dict) -> None:
                 max_row = row
     out.max_row, out.max_col = max_row, max_col
     out.row_cells += row_cells
-    if piece.find(b't="e"') >= 0:
+    if piece.find(b't="e"') >= 0 or piece.find(b"t='e'") >= 0:
         for m in pat["error"].finditer(piece):
             r = _ATTR_R.search(m[1])
             v = pat["v"].search(m[2])
@@ -455,7 +455,14 @@ def _precise(
     # Take the far cells out of the XML: calamine never sees them.
     refs = b"|".join(ref.encode("ascii") for ref in far_refs)
     far_re = re.compile(
-        b"<" + p + rb'c\s[^>]*?\br="(?:' + refs + rb')"[^>]*?(?:/>|>.*?</' + p + rb"c>)", re.S
+        b"<"
+        + p
+        + rb"""c\s[^>]*?\br=["'](?:"""
+        + refs
+        + rb""")["'][^>]*?(?:/>|>.*?</"""
+        + p
+        + rb"c>)",
+        re.S,
     )
     if not strings_cache:
         strings_cache.append(_shared_strings(z))
