@@ -11,19 +11,20 @@ style is not counted): one value at ``XFD1048576`` beside ``A1:B10`` asks for
 only reported here; what matters is the real extent of the cells.
 
 Rule: the cells that exist are read, never truncated, and no grid is built over empty space.
-Every sheet is scanned (streamed, a few MB at a time): the last cell of every row gives the
-extent from A1 and the cells the rows can hold (the sum of their lengths). An extent up to
-:data:`SMALL_CELLS` cells, or up to :data:`SPARSE_FACTOR` times what the rows hold, is read by
-calamine as it is. Any other is looked at cell by cell (the cells holding a value, and the
-formulas saved without one): while the extent is more than :data:`SPARSE_FACTOR` times the
-cells present (and more than :data:`SMALL_CELLS`), the widest empty band of rows or columns is
-cut off with everything beyond it, so a stray value never makes a grid over the space
-between. The
-cells beyond such a band are *far cells*: they are taken out of the sheet XML (the workbook is
-rewritten in memory, nothing else changes) so that calamine never sees them, and each is
-reported by name and value as a ``far_cells`` warning of ``quality.json``. A sheet with more
-than :data:`MAX_FAR_CELLS` far cells is refused (:class:`FarCellsError`, one message naming
-the sheet and the first cells): that is data scattered off the table, not a stray cell.
+Every sheet is scanned (streamed, a few MB at a time): the last cell element of every row
+(holding a value or not: that can only make the extent larger) gives the extent from A1 and
+the cells the rows can hold (the sum of their lengths). An extent up to :data:`SMALL_CELLS`
+cells, or up to :data:`SPARSE_FACTOR` times what the rows hold, is read by calamine as it is.
+Any other is looked at cell by cell (the cells holding a value, and the formulas saved without
+one): while the extent is more than :data:`SPARSE_FACTOR` times the cells present (and more
+than :data:`SMALL_CELLS`), the widest empty band of rows or columns is cut off with everything
+beyond it, so a stray value never makes a grid over the space between. The cells beyond such
+a band are *far cells*: they are taken out of the sheet XML (the workbook is rewritten in
+memory, nothing else changes) so that calamine never sees them, and each is reported by name
+and value (masked) as a ``far_cells`` warning of ``quality.json``: no value is dropped
+without a word. A sheet with more than :data:`MAX_FAR_CELLS` far cells is refused
+(:class:`FarCellsError`, one message naming the sheet and the first cells): that is data
+scattered off the table, not a stray cell.
 
 **Formulas saved without a value.** Files written by scripts or web tools (openpyxl writes
 ``<c r="B1"><f>...</f><v></v></c>``) hold formulas with no cached value, which calamine and
@@ -40,8 +41,13 @@ status would count as unsigned). The same pass collects them and they are tied t
 same way: refused as ``formula_error`` (naming the cell and the error) or a ``formula_error``
 warning.
 
-Cells without an ``r`` attribute (allowed, rare) cannot be far and are not named; rows and the
-cells of a row are taken in the ascending order the file format requires.
+Limits: rows and the cells of a row are taken in the ascending order the file format
+requires; a cell without an ``r`` attribute (allowed, rare) is not named, and one of those in a
+far row is not seen. ``.xls`` files are not scanned.
+
+Cost (measured): about one more inflating of the sheet XML and a pass over its bytes in C: some
+130 ms for a 16.000 x 72 staff sheet (38 MB of XML, read in about 1,2 s: 10 %), some 40 ms for
+the 37 workbooks the sample period reads (about 2,5 % of its cleaning, one process).
 """
 
 from __future__ import annotations
@@ -102,7 +108,7 @@ class SheetScan:
     ``declared``: the ``<dimension ref>`` as written (``None`` when absent); ``rows``/``cols``:
     the extent from A1 that is read (after far cells are taken out); ``formulas``: 0-based
     (row, col) of the formula cells saved without a value, inside the extent, in sheet order;
-    ``far``: the cells taken out (and the far formulas saved without a value, not read anyway);
+    ``far``: the far cells taken out (values, and formulas saved without one);
     ``errors``: 0-based (row, col, error text) of the cells holding an error value.
     """
 
@@ -276,8 +282,9 @@ class _Pass:
 
 
 def _scan_piece(piece: bytes, out: _Pass, pat: dict) -> None:
-    """Rows of ``piece`` (whole rows): the extent from their last cells, and the formula
-    cells saved without a value."""
+    """Rows of ``piece`` (whole rows): the extent from their last cells, the error values and
+    the formula cells saved without a value (each looked for only where a plain search finds
+    one may be)."""
     find, rfind, match = piece.find, piece.rfind, pat["last_ref"].match
     end_row, cell = pat["end_row"], pat["cell"]
     step = len(end_row)
@@ -478,6 +485,10 @@ def _precise(
             xml = xml.replace(b"<" + p, b"<").replace(b"</" + p, b"</")
         text = "" if formula else shown_text(_cell_value(xml, strings_cache[0]))
         scan.far.append(FarCell(cell_ref(row, col), row, col, text, formula))
+    if len(scan.far) != len(far):  # a far cell written in a way not foreseen: never read it
+        left = sorted(set(far_refs) - {c.ref for c in scan.far})
+        scan.far = [FarCell(ref, 0, 0, "") for ref in left[:NAMED_CELLS]]
+        raise FarCellsError(name, _far_message(scan, len(left)))
     parts.append(data[pos:])
     new = b"".join(parts)
     dim = pat["dimension"].search(new, 0, 1 << 16)
