@@ -415,3 +415,28 @@ def test_error_values_are_refused_naming_the_cell_never_read_as_blank(tmp_path):
     assert w["row"] == 5 and "G5 #REF!" in w["message"]
     (inp,) = r.quality["inputs"]
     assert inp["balanced"] and (inp["kept"], inp["quarantined"]) == (3, 1)
+
+
+def test_staff_statuses_computed_by_formula_are_refused_not_counted_unsigned(tmp_path):
+    # The case of the issue: "Đã cấp" computed by =IF(...) in a file written by a script.
+    raw = tmp_path / "raw"
+    (raw / PERIOD).mkdir(parents=True)
+    write_package(raw / PERIOD / "truong.xlsx", {"DS": _sheet_xml(school_cells(2), None)})
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "CBGVNV"
+    ws.append(["STT", "Mã định danh", "Họ và tên", "Chức vụ", "Mã trường", "Trạng thái CB",
+               "Chữ ký số", "Ngày cấp"])  # fmt: skip
+    for i in range(4):
+        ws.append([i + 1, f"79{i:08d}", f"Người {i}", "Giáo viên", f"0102{i % 2:04d}",
+                   "Đang làm việc", "Đã cấp", "01/09/2023"])  # fmt: skip
+    ws["G3"] = '=IF(H3<>"","Đã cấp","Chưa cấp")'
+    ws["G5"] = '=IF(H5<>"","Đã cấp","Chưa cấp")'
+    wb.save(raw / PERIOD / "cbgvnv.xlsx")
+    r = clean.clean_period(PERIOD, raw, tmp_path / "processed", key=KEY, jobs=1)
+    q = r.quarantine[r.quarantine["kind"] == "cbgvnv"]
+    assert list(q["source_row"]) == [3, 5] and set(q["reason"]) == {"formula_no_value"}
+    assert "ô G3:" in q["message"].iat[0] and q["column"].iat[0] == "Chữ ký số"
+    assert len(r.tables["staff"]) == 2 and r.tables["staff"]["signed"].all()
+    staff_in = [i for i in r.quality["inputs"] if i["kind"] == "cbgvnv"]
+    assert staff_in[0]["balanced"] and staff_in[0]["quarantined"] == 2
