@@ -12,6 +12,10 @@ Rules (also in the README's "Cleaning rules" section)
   they add up to the rows read, per sheet. A run whose accounting does not balance fails.
 - A refused row gets ONE quarantine record: the first failing check in the order listed per
   kind below. The quarantine never holds a personal value (for a staff row never the staff id).
+- Every kind, first of all: a row of an Excel sheet holding, in a column read, a formula
+  saved without a value or an error value (``RawTable.unread_cells``, :mod:`analysis.xlsx_scan`)
+  is refused (``formula_no_value``/``formula_error``, naming the cell); the sheet XML's other
+  findings (far cells, such cells outside the data rows) are warnings.
 - School list (``truong``): missing or unreadable code (``missing_code``/``bad_code``), missing
   name (``missing_name``), unknown level (``bad_level``; a blank level is taken from the name's
   prefix when it names one), missing or unreadable class/pupil count (``missing_count``/
@@ -122,6 +126,8 @@ REASON_LABELS: dict[str, str] = {
     "signed_gt_pupils": "Số học bạ đã ký lớn hơn số học sinh",
     "missing_class": "Thiếu tên lớp",
     "contact_in_text": "Có số điện thoại / e-mail trong tên",
+    "formula_no_value": "Công thức không có giá trị đã lưu",
+    "formula_error": "Ô có giá trị lỗi (#N/A, #REF!...)",
 }
 
 
@@ -426,6 +432,26 @@ class _Checks:
         self.column = _missing_text(df.index)
         self.value = _missing_text(df.index)
         self.message = _missing_text(df.index)
+        self._unread_cells()
+
+    def _unread_cells(self) -> None:
+        """First of every kind's checks: a data row holding a formula saved without a value
+        or an error value (``RawTable.unread_cells``) is refused, naming the cell
+        (``formula_no_value``/``formula_error``); its blank is never read as a value (data
+        contract section 3)."""
+        found = [
+            (tid, row, reason, column, message)
+            for tid, t in enumerate(self.tables)
+            for row, (reason, column, message) in t.unread_cells.items()
+        ]
+        if not found:
+            return
+        cells = pd.DataFrame(found, columns=["_tid", "source_row", "reason", "col", "msg"])
+        at = self.df[["_tid", "source_row"]].merge(cells, on=["_tid", "source_row"], how="left")
+        at.index = self.df.index
+        for (reason, column), _ in cells.groupby(["reason", "col"], sort=True):
+            rows = (at["reason"] == reason) & (at["col"] == column)
+            self.add(reason, rows, column, "", at["msg"])
 
     def add(self, reason: str, mask: pd.Series, column: str, value, message) -> None:
         """Refuse the rows of ``mask`` not refused yet. ``value``/``message``: a Series, a
@@ -1930,6 +1956,7 @@ def clean_period(
         for t in tbls:
             for k, v in t.repairs.items():
                 repairs[k] = repairs.get(k, 0) + int(v)
+            warnings += t.xlsx_warnings
     warnings += sig.warnings
     # A file read by its content rather than its extension (a CSV named .xlsx...): once a file.
     noted: set[str] = set()

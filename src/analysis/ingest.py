@@ -71,7 +71,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analysis import cache, legacy, parse, paths, text
+from analysis import cache, legacy, parse, paths, text, xlsx_scan
 from analysis import kinds as K
 
 log = logging.getLogger(__name__)
@@ -135,6 +135,14 @@ class RawTable:
         legacy_encoding: ``"tcvn3"``/``"vni"`` when the sheet was typed in a legacy encoding.
         read_note: a Vietnamese warning when the file was read by its content rather than its
             extension (a CSV named ``.xlsx``...), ``None`` otherwise.
+        unread_cells: source row -> (reason, canonical column, message) of the data rows
+            holding, in a column read, a formula saved without a value (``formula_no_value``)
+            or an error value (``formula_error``), both read as blank by calamine; the message
+            names the first such cell of the row (``"ô F12: ..."``). The cleaning stage
+            refuses these rows. Excel only (:mod:`analysis.xlsx_scan`).
+        xlsx_warnings: quality warnings of the sheet's XML (``far_cells``: values far off the
+            table, not read; ``formula_no_value``/``formula_error``: such cells outside the
+            data rows or the columns read), as ``quality.json["warnings"]`` records.
     """
 
     file: str
@@ -153,6 +161,8 @@ class RawTable:
     columns: dict[str, str] = field(default_factory=dict)
     legacy_encoding: str | None = None
     read_note: str | None = None
+    unread_cells: dict[int, tuple[str, str, str]] = field(default_factory=dict)
+    xlsx_warnings: list[dict] = field(default_factory=list)
 
     @property
     def where(self) -> str:
@@ -912,6 +922,8 @@ class _Probe:
     deep_header: HeaderInfo | None = None
     #: see ``RawTable.read_note``
     read_note: str | None = None
+    #: what the sheet XML holds beside calamine's cells (``xlsx_scan.SheetScan``; Excel only)
+    xlsx: xlsx_scan.SheetScan | None = None
 
     @property
     def kind(self) -> str | None:
@@ -1036,6 +1048,7 @@ def _finish(probe: _Probe) -> RawTable:
             cells, blank, body_from, header.mapping, header_last, probe.legacy
         )
     cls[row_blank & (cls != _HEADER)] = _BLANK
+    unread_cells, xlsx_warnings = _place_xlsx(probe, cls, body_from, keep_cols, keep, kind)
     sel = (cls == _DATA) | (cls == _TOTAL)
     del blank
 
@@ -1080,7 +1093,31 @@ def _finish(probe: _Probe) -> RawTable:
         columns={name: K.header_text(header.cells[by_name[name]]) for name in keep},
         legacy_encoding=probe.legacy,
         read_note=probe.read_note,
+        unread_cells=unread_cells,
+        xlsx_warnings=xlsx_warnings,
     )
+
+
+def _place_xlsx(
+    probe: _Probe, cls: np.ndarray, body_from: int, keep_cols: list[int], keep: list[str], kind: str
+) -> tuple[dict[int, tuple[str, str, str]], list[dict]]:
+    """The formula cells saved without a value, the error values and the far cells of an
+    Excel sheet, tied to its rows (``xlsx_scan.place_formulas``); a body row read as blank
+    that holds such a cell in a column read becomes a data row (refused later, never a blank
+    row)."""
+    if probe.xlsx is None:
+        return {}, []
+    where = {"kind": kind, "file": probe.file, "sheet": probe.sheet}
+    refuse, warnings, to_data = xlsx_scan.place_formulas(
+        probe.xlsx,
+        [ROW_CLASSES[c] for c in cls.tolist()] if probe.xlsx.formulas or probe.xlsx.errors else [],
+        body_from,
+        dict(zip(keep_cols, keep, strict=True)),
+        where,
+    )
+    if to_data:
+        cls[to_data] = _DATA
+    return refuse, warnings
 
 
 def _detect_legacy_head(head: list[list[object]]) -> str | None:
@@ -1319,10 +1356,14 @@ def _probe_excel(
     extension does not say the file's type, which calamine then finds from the bytes."""
     import python_calamine as pc
 
+    scan = None
     try:
         if path.stat().st_size == 0:
             raise _excel_error(rel, path, None)
-        if by_content:
+        scan = _scan_xlsx(path, rel)
+        if scan is not None and scan.data is not None:  # far cells taken out
+            wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(scan.data))
+        elif by_content:
             with open(path, "rb") as fh:
                 wb = pc.CalamineWorkbook.from_filelike(fh)
         else:
@@ -1354,17 +1395,35 @@ def _probe_excel(
                 "bằng Excel, lưu lại dạng .xlsx rồi chạy lại.",
                 code="corrupt",
             ) from exc
-        # Trim trailing all-empty rows (calamine stops at the used range; be safe).
+        # Trim trailing all-empty rows (calamine stops at the used range; be safe), then
+        # reach the formulas saved without a value (calamine stops at the last value).
         while rows and all(v == "" or v is None for v in rows[-1]):
             rows.pop()
+        sheet_scan = scan.sheets.get(name) if scan is not None else None
+        rows = xlsx_scan.pad_rows(rows, sheet_scan)
 
         def load(_n_top: int, rows=rows):
             width = max((len(r) for r in rows), default=0)
             return pd.DataFrame(rows, columns=range(width), dtype=object)
 
         head = rows[: max(LEGACY_SAMPLE_ROWS, HEADER_SEARCH_ROWS + MAX_HEADER_ROWS)]
-        out.append(_probe_grid(rel, name, folder, None, head, list(merges or []), load))
+        probe = _probe_grid(rel, name, folder, None, head, list(merges or []), load)
+        probe.xlsx = sheet_scan
+        out.append(probe)
     return out
+
+
+def _scan_xlsx(path: Path, rel: str) -> xlsx_scan.WorkbookScan | None:
+    """``xlsx_scan.scan_workbook`` of an .xlsx/.xlsm file before calamine opens it (``None``
+    for another format, or a package the scan does not understand: calamine decides)."""
+    with open(path, "rb") as fh:  # by the bytes: an .xlsx renamed .xls is scanned too
+        if fh.read(4) != b"PK\x03\x04":
+            return None
+    try:
+        return xlsx_scan.scan_workbook(path)
+    except xlsx_scan.FarCellsError as exc:
+        where = _cap(_where(rel, exc.sheet))
+        raise IngestError(rel, exc.sheet, f"{where}: {exc.message}") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -2071,6 +2130,8 @@ def _copy_table(t: RawTable) -> RawTable:
         personal_columns_dropped=list(t.personal_columns_dropped),
         header_rows=list(t.header_rows),
         columns=dict(t.columns),
+        unread_cells=dict(t.unread_cells),
+        xlsx_warnings=[dict(w) for w in t.xlsx_warnings],
     )
 
 
