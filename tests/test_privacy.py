@@ -92,3 +92,41 @@ def test_load_key_race_two_processes_get_the_same_key(monkeypatch, tmp_path):
 
 def _load_key(_: int) -> bytes:
     return privacy.load_key()
+
+
+def test_public_views_hide_free_text_and_keep_what_mends_a_row():
+    q = pd.DataFrame(
+        {
+            "reason": ["bad_role", "bad_date", "unmatched_school", "bad_number"],
+            "column": ["Vị trí việc làm", "Ngày cấp", "Tên trường", "Số lớp"],
+            "value": ["Cô Lan 09********", "31/02/2024", "Trường TH Ái Mộ", "-3"],
+            "message": [
+                "Chức vụ 'Cô Lan 09********' không rõ.",
+                "Ngày cấp '31/02/2024' không đọc được.",
+                "Không khớp tên trường 'Trường TH Ái Mộ'.",
+                "Số lớp '-3' âm.",
+            ],
+        }
+    )
+    pub = privacy.public_quarantine(q)
+    assert pub["value"].tolist() == [privacy.HIDDEN, "31/02/2024", "Trường TH Ái Mộ", "-3"]
+    assert pub["message"].iat[0] == f"Chức vụ '{privacy.HIDDEN}' không rõ."
+    assert pub["message"].tolist()[1:] == q["message"].tolist()[1:]
+    assert q["value"].iat[0] == "Cô Lan 09********"  # the processed table itself is unchanged
+    quality = {
+        "warnings": [
+            {
+                "code": "free_text_other",
+                "quoted": ["Mua qua Cô Lan"],
+                "message": "x 'Mua qua Cô Lan' y",
+            }
+        ],
+        "skipped_sheets": [
+            {"file": "a.xlsx", "sheet": "S", "quoted": ["Họ tên A"], "reason": "thấy “Họ tên A”."}
+        ],
+    }
+    pub = privacy.public_quality(quality)
+    assert pub["warnings"] == [{"code": "free_text_other", "message": f"x '{privacy.HIDDEN}' y"}]
+    assert pub["skipped_sheets"][0]["reason"] == f"thấy “{privacy.HIDDEN}”."
+    assert "quoted" not in pub["skipped_sheets"][0]
+    assert quality["warnings"][0]["quoted"] == ["Mua qua Cô Lan"]

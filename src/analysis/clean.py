@@ -184,7 +184,7 @@ class CleanResult:
                 "Thư mục phục vụ": "",
                 "Mã hoá": "",
             }
-            for s in self.quality["skipped_sheets"]
+            for s in privacy.public_quality(self.quality)["skipped_sheets"]
         ]
         rows += [
             {
@@ -256,8 +256,9 @@ class CleanResult:
         return out
 
     def quarantine_examples(self, n: int = 3) -> pd.DataFrame:
-        """A few quarantined rows per reason (file, sheet, row, message; no personal value)."""
-        q = self.quarantine
+        """A few quarantined rows per reason (file, sheet, row, message; no personal value,
+        free text hidden: ``privacy.public_quarantine``)."""
+        q = privacy.public_quarantine(self.quarantine)
         cols = ["reason", "source_file", "source_sheet", "source_row", "column", "value", "message"]
         ex = q.groupby("reason", sort=True).head(n)[cols] if len(q) else q[cols]
         ex = ex.sort_values(["reason", "source_file", "source_sheet", "source_row"])
@@ -286,7 +287,8 @@ class CleanResult:
         return pd.DataFrame(sorted(by.items()), columns=["Trạng thái CB", "Số người"])
 
     def warnings(self) -> pd.DataFrame:
-        w = self.quality["warnings"]
+        """The warnings, quoted raw texts hidden (``privacy.public_quality``)."""
+        w = privacy.public_quality(self.quality)["warnings"]
         cols = ["code", "kind", "file", "sheet", "row", "message"]
         out = pd.DataFrame(w, columns=cols)
         out.columns = ["Mã", "Loại bảng", "Tệp", "Trang", "Dòng", "Thông báo"]
@@ -738,6 +740,7 @@ def _other_warnings(
                 "file": df["source_file"].iat[i],
                 "sheet": df["source_sheet"].iat[i],
                 "row": int(df["source_row"].iat[i]),
+                "quoted": [value],
                 "message": (
                     f"{label} '{value}' không thuộc danh mục: ghi là “{written}” ở {int(n)} "
                     "dòng (dòng này và các dòng cùng nội dung). Số điện thoại và e-mail đã "
@@ -867,6 +870,7 @@ def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None
         wrong = bad | (values < 0).fillna(False) | (values > parsed["n_pupils"]).fillna(False)
         wrong = wrong & checks.reason.isna()
         for i in np.flatnonzero(wrong.to_numpy())[:50]:
+            shown = _display(raw.iloc[[i]]).iat[0]
             warnings.append(
                 {
                     "code": "bad_optional_count",
@@ -874,8 +878,9 @@ def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None
                     "file": df["source_file"].iat[i],
                     "sheet": df["source_sheet"].iat[i],
                     "row": int(df["source_row"].iat[i]),
-                    "message": f"{label} '{_display(raw.iloc[[i]]).iat[0]}' không hợp lệ (không "
-                    "đọc được, âm hoặc lớn hơn số học sinh): để trống.",
+                    "quoted": [shown],
+                    "message": f"{label} '{shown}' không hợp lệ (không đọc được, âm hoặc lớn "
+                    "hơn số học sinh): để trống.",
                 }
             )
         parsed[col] = values.mask(wrong.to_numpy())
@@ -2008,7 +2013,12 @@ def clean_period(
         "served": served,
         "inputs": sorted(inputs, key=lambda i: (i["file"], i["sheet"])),
         "skipped_sheets": [
-            {"file": s.file, "sheet": s.sheet, "reason": privacy.mask_contacts(s.reason)}
+            {
+                "file": s.file,
+                "sheet": s.sheet,
+                "reason": privacy.mask_contacts(s.reason),
+                "quoted": [privacy.mask_contacts(h) for h in s.headers_seen],
+            }
             for s in sorted(pin.skipped, key=lambda s: (s.file, s.sheet))
         ],
         "unread_files": [{"file": u.file, "reason": u.reason} for u in pin.unread],

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 
-from analysis import paths
+from analysis import paths, privacy
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
@@ -155,7 +155,11 @@ def build_manifest(
         },
         "artefacts": hash_tree(period_dir, exclude=[MANIFEST_NAME]),
         "accounting": (
-            {k: v for k, v in quality.items() if k not in _QUALITY_NOT_ACCOUNTING}
+            {
+                k: v
+                for k, v in privacy.public_quality(quality).items()
+                if k not in _QUALITY_NOT_ACCOUNTING
+            }
             if quality
             else None
         ),

@@ -28,6 +28,19 @@ closed vocabularies leave the cleaning stage; the raw text of such a cell may ap
 
 Codes of the school list are not personal: ``mask_contacts(text, keep=codes)`` leaves a run
 that is exactly one of ``keep`` as it is (messages that name candidate schools by code).
+
+What leaves ``data/processed`` (``public_quality``, ``public_quarantine``)
+---------------------------------------------------------------------------
+Masking hides digits and e-mails, not a name typed beside them. So the raw text of a free-text
+cell stays in ``quality.json`` / ``quarantine.csv`` only: every view shown or written beyond
+them (the notebooks' tables, the workbook's quality sheet, the manifest) goes through
+``public_quality`` / ``public_quarantine``, which put :data:`HIDDEN` in its place:
+
+- a warning or skipped sheet that quotes raw text lists the quoted texts under ``quoted``;
+  the public copy hides each of them in its ``message`` / ``reason`` and drops ``quoted``;
+- a quarantined row whose value holds letters (free text could be a name) shows :data:`HIDDEN`
+  as its value and in its message; numbers, dates and codes stay readable, and so do the
+  school names of :data:`SCHOOL_REASONS`, which the officer needs to mend the file.
 """
 
 from __future__ import annotations
@@ -349,3 +362,67 @@ def assert_no_personal(df: pd.DataFrame, what: str = "bảng") -> None:
             f"Lỗi chương trình: {what} sắp ghi ra còn cột dữ liệu cá nhân {sorted(found)}. "
             "Không ghi file nào; hãy báo cho người phát triển."
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Views that leave data/processed
+# --------------------------------------------------------------------------------------------
+
+#: What a view beyond quality.json / quarantine.csv shows instead of a free text.
+HIDDEN = "[…]"
+#: Quarantine reasons whose value is a school's name or code, which the officer needs to see to
+#: mend the row (a name typed where a school's name belongs, masked).
+SCHOOL_REASONS: frozenset[str] = frozenset(
+    {"unmatched_school", "fuzzy_school", "ambiguous_school", "missing_school", "duplicate_school"}
+)
+
+
+def _has_letter(value) -> bool:
+    return isinstance(value, str) and any(ch.isalpha() for ch in value)
+
+
+def hide_quoted(text, quoted) -> str:
+    """``text`` with each non-empty string of ``quoted`` replaced by :data:`HIDDEN` (longest
+    first, so a quoted text inside another is hidden whole)."""
+    if not isinstance(text, str):
+        return text
+    for q in sorted({q for q in quoted if isinstance(q, str) and q}, key=len, reverse=True):
+        text = text.replace(q, HIDDEN)
+    return text
+
+
+def _public_record(rec: dict, field: str) -> dict:
+    out = {k: v for k, v in rec.items() if k != "quoted"}
+    if rec.get("quoted"):
+        out[field] = hide_quoted(rec.get(field), rec["quoted"])
+    return out
+
+
+def public_quality(quality: dict) -> dict:
+    """A copy of ``quality.json``'s content fit to leave ``data/processed`` (see the module's
+    doc): quoted raw texts of warnings and skipped sheets hidden."""
+    out = dict(quality)
+    if "warnings" in out:
+        out["warnings"] = [_public_record(w, "message") for w in out["warnings"]]
+    if "skipped_sheets" in out:
+        out["skipped_sheets"] = [_public_record(s, "reason") for s in out["skipped_sheets"]]
+    return out
+
+
+def public_quarantine(q: pd.DataFrame) -> pd.DataFrame:
+    """``quarantine.csv``'s rows fit to leave ``data/processed``: a value holding letters
+    (free text could be a name; digits and e-mails are masked already) is hidden, in ``value``
+    and in ``message``, except the school names of :data:`SCHOOL_REASONS`. Numbers, dates and
+    codes stay readable."""
+    if q.empty:
+        return q
+    free = q["value"].map(_has_letter).fillna(False).to_numpy(dtype=bool)
+    free = free & ~q["reason"].isin(SCHOOL_REASONS).to_numpy()
+    if not free.any():
+        return q
+    out = q.copy()
+    idx = out.index[free]
+    pairs = zip(out.loc[idx, "message"], out.loc[idx, "value"], strict=True)
+    out.loc[idx, "message"] = [hide_quoted(m, [v]) for m, v in pairs]
+    out.loc[idx, "value"] = HIDDEN
+    return out

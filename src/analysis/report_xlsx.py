@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from analysis import privacy
 from analysis.fmt import fmt_date
 from analysis.report_docx import temp_path
 
@@ -477,6 +478,7 @@ def _block(ws, fmts, title: str, df: pd.DataFrame, columns, row: int, widths: di
 
 
 def _quality_sheet(wb, fmts, quality: Mapping, quarantine, day, sample, district) -> None:
+    quality = privacy.public_quality(dict(quality))  # quoted raw texts stay in quality.json
     ws = wb.add_worksheet(QUALITY_SHEET)
     _title(ws, fmts, "Chất lượng dữ liệu: đối soát số dòng theo từng tệp", day, sample, district)
     widths: dict[int, float] = {}

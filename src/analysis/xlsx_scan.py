@@ -677,6 +677,7 @@ def place_formulas(
                 "code": "far_cells",
                 **where,
                 "row": cell.row + 1,
+                "quoted": [cell.text] if cell.text and not cell.formula else [],
                 "message": (
                     f"Ô {cell.ref} ({what}) nằm rất xa bảng (ngoài vùng {scan.extent}) nên "
                     "không được đọc vào bảng. Nếu đó là dữ liệu, hãy chuyển vào trong bảng; "
