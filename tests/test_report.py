@@ -341,14 +341,52 @@ def test_repo_period_settings_hold_reference_wording():
     assert not [n for n in notes if "không có file" in n]
 
 
-def test_settings_fallback_to_defaults_says_so(tmp_path):
+def test_settings_without_any_file_leave_the_wording_blank_not_bracketed(tmp_path):
     (tmp_path / "2024-06-24").mkdir()
     settings, source, notes = report.load_settings(tmp_path, "2024-06-24")
     assert "mặc định" in source
     assert str(report.DEFAULTS_PATH) in source
     assert notes and "2024-06-24" in notes[0] and "mặc định" in notes[0]
     assert settings["district"] == "Long Biên"
-    assert settings["signer_name"].startswith("[")  # a visible placeholder, not a guess
+    assert settings["signer_name"] == "" and settings["directives"] == []  # no guess
+    assert report.missing_settings(settings) == ["directives", "signer_name"]
+    assert set(settings["_sources"].values()) == {report.DEFAULTS_LABEL}
+    defaults = report.DEFAULTS_PATH.read_text(encoding="utf-8")
+    assert not [line for line in defaults.splitlines() if '"[' in line]  # no bracketed text
+
+
+def test_settings_carry_forward_from_the_latest_earlier_period(tmp_path):
+    """A period without its own file takes each key from the latest earlier file that has
+    it, then the district file, then the defaults; the sources say which file served."""
+    for period in ("2024-03-22", "2024-04-19", "2024-06-24"):
+        (tmp_path / period).mkdir()
+    (tmp_path / "bao_cao.toml").write_text('closing = "Chung./."\n', encoding="utf-8")
+    (tmp_path / "2024-03-22" / "bao_cao.toml").write_text(
+        'signer_name = "Trần Văn A"\ndirectives = ["Tháng 3;"]\n'
+        'infrastructure_lines = ["100% tháng 3;"]\n',
+        encoding="utf-8",
+    )
+    shutil.copy(REPO_SETTINGS, tmp_path / "2024-04-19" / "bao_cao.toml")
+    settings, source, notes = report.load_settings(tmp_path, "2024-06-24")
+    assert source == str(tmp_path / "2024-04-19" / "bao_cao.toml")
+    assert settings["signer_name"] == "Nguyễn Thị Hồng Vân"  # the latest earlier file wins
+    assert len(settings["infrastructure_lines"]) == 5
+    assert settings["closing"].startswith("Phòng Giáo dục")
+    assert report.missing_settings(settings) == []
+    groups = report.served_by_group(settings)
+    assert groups["công tác chỉ đạo"] == "2024-04-19/bao_cao.toml"
+    assert groups["người ký"] == "2024-04-19/bao_cao.toml"
+    assert groups["trình bày"] == report.DEFAULTS_LABEL
+    assert "chưa có file cài đặt riêng" in notes[0] and "2024-04-19/bao_cao.toml" in notes[0]
+    # a later period's file never serves an earlier period
+    settings, _, _ = report.load_settings(tmp_path, "2024-03-22")
+    assert settings["signer_name"] == "Trần Văn A"
+    (tmp_path / "2024-04-19" / "bao_cao.toml").write_text('subject = "Riêng"\n', "utf-8")
+    settings, _, _ = report.load_settings(tmp_path, "2024-06-24")
+    assert settings["signer_name"] == "Trần Văn A"  # key by key: the latest file that has it
+    assert settings["closing"] == "Chung./."
+    groups = report.served_by_group(settings)
+    assert groups["câu kết, nơi nhận"] == f"bao_cao.toml; {report.DEFAULTS_LABEL}"
 
 
 def test_settings_district_file_then_period_file(tmp_path):
@@ -359,8 +397,8 @@ def test_settings_district_file_then_period_file(tmp_path):
     settings, source, notes = report.load_settings(tmp_path, "2024-06-24")
     assert settings["signer_name"] == "Trần Văn A"
     assert source == str(tmp_path / "bao_cao.toml")
-    assert "cài đặt chung" in notes[0]
-    assert any("directives" in n for n in notes)  # still default wording: reported
+    assert "chưa có file cài đặt riêng" in notes[0] and "bao_cao.toml" in notes[0]
+    assert report.missing_settings(settings) == ["directives"]  # still missing: a draft
     (tmp_path / "2024-06-24" / "bao_cao.toml").write_text(
         'signer_name = "Lê Thị B"\n[figure_captions]\ncoverage_by_level = "Hình riêng"\n',
         encoding="utf-8",
@@ -587,14 +625,42 @@ def test_no_sample_mark_for_real_data(tmp_path):
     assert first.tag.endswith("}tbl")  # the heading table comes first
 
 
-def test_period_without_settings_uses_defaults_and_notes(tmp_path):
+def test_period_without_settings_is_a_draft_with_dots(tmp_path):
     cfg = make_project(tmp_path, period_settings=False)
     result = report.build_report(cfg)
     assert "mặc định" in result.settings_source
     assert any("không có file cài đặt" in n for n in result.notes)
-    texts = _texts(Document(str(result.docx)))
-    assert "[Họ và tên người ký]" in texts  # visibly a placeholder
+    assert result.draft and any("DỰ THẢO" in n and "directives" in n for n in result.notes)
+    assert "(DỰ THẢO)" in result.summary() and "công tác chỉ đạo:" in result.summary()
+    doc = Document(str(result.docx))
+    texts = _texts(doc)
+    blob = "\n".join(texts)
+    assert "[" not in blob and "bao_cao.toml" not in blob and "directives" not in blob
+    assert report.DRAFT_DOTS in texts  # the signer's name, left as in a draft
+    section_one = texts[texts.index("I. CÔNG TÁC CHỈ ĐẠO") + 1]
+    assert section_one == "- " + report.DRAFT_DOTS * 2
+    assert texts[0] == "DỰ THẢO"  # above the heading, and at the top of every later page
+    assert doc.sections[0].header.paragraphs[1].text.startswith("DỰ THẢO")
     assert result.xlsx.is_file()
+    record = json.loads((cfg.tables / report.SETTINGS_JSON).read_text(encoding="utf-8"))
+    assert record["draft"] and record["missing"] == ["directives", "signer_name"]
+    assert record["groups"]["người ký"] == report.DEFAULTS_LABEL
+    from analysis import manifest
+
+    line = manifest.report_settings_line(cfg.out)
+    assert line.startswith("DỰ THẢO (chưa có directives, signer_name)")
+    assert "mặc định của phần mềm: " in line and "người ký" in line
+
+
+def test_report_with_its_settings_is_not_a_draft(project):
+    result = report.build_report(project)
+    assert not result.draft
+    doc = Document(str(result.docx))
+    assert "DỰ THẢO" not in "\n".join(_texts(doc))
+    assert "DỰ THẢO" not in doc.sections[0].header.paragraphs[1].text
+    record = json.loads((project.tables / report.SETTINGS_JSON).read_text(encoding="utf-8"))
+    assert record["groups"]["công tác chỉ đạo"] == f"{PERIOD}/bao_cao.toml"
+    assert record["keys"]["signer_name"] == f"{PERIOD}/bao_cao.toml"
 
 
 def test_template_edit_changes_report_without_code(tmp_path, project):

@@ -5,12 +5,17 @@ Inputs are the metric tables and figures of a period (``outputs/<period>/tables`
 and the report settings (the wording that is not data):
 
 1. ``data/raw/<period>/bao_cao.toml``  (this period's own wording),
-2. ``data/raw/bao_cao.toml``           (district-wide wording),
-3. ``src/analysis/templates/bao_cao_mac_dinh.toml`` (package defaults).
+2. the latest earlier period's ``bao_cao.toml`` (each key from the latest file that has it),
+3. ``data/raw/bao_cao.toml``           (district-wide wording),
+4. ``src/analysis/templates/bao_cao_mac_dinh.toml`` (package defaults: the unit's heading,
+   recipients, signer's title, layout; no wording of the office's own).
 
-Keys are merged in that order (the most specific wins). Whenever a wording key comes from the
-package defaults, ``load_settings`` returns a Vietnamese note saying so, which the notebook and
-the run log print: the report never presents a default as the office's own words.
+Keys are merged in that order (the most specific wins); ``settings["_sources"]`` records the file
+of every key, the notebook and the run log print the file of each group, and
+``tables/report_settings.json`` (read by the manifest and the batch's summary line) keeps it. A
+setting of the office's own (section I, the signer's name) missing everywhere is left as dots
+and the document is marked ``DỰ THẢO`` on every page: never a placeholder in brackets, a path or
+a key name in the document.
 
 Public API::
 
@@ -176,50 +181,128 @@ def _merge(base: dict, top: dict) -> dict:
     return merged
 
 
+#: Groups of settings, as the run log and the manifest name them (which file served each).
+SETTING_GROUPS: dict[str, tuple[str, ...]] = {
+    "đầu văn bản": ("district", "place", "parent_agency", "issuing_agency", "subject", "level"),
+    "chỉ tiêu": ("target_pct",),
+    "công tác chỉ đạo": ("directives",),
+    "hạ tầng thông tin": ("infrastructure_intro", "infrastructure_lines"),
+    "câu kết, nơi nhận": ("closing", "recipients"),
+    "người ký": ("signer_mode", "signer_title", "signer_name"),
+    "trình bày": ("template", "titles", "figure_captions"),
+}
+#: Settings without which the document is a draft (``DỰ THẢO``): no default can stand in.
+REQUIRED_KEYS = ("directives", "signer_name")
+#: How a missing setting is left in the document, as an officer leaves it in a draft.
+DRAFT_DOTS = "…" * 14  # about 6,9 cm at 14 pt: one line in the signer's cell
+DEFAULTS_LABEL = "mặc định của phần mềm"
+DRAFT_MARK = "DỰ THẢO"
+#: The file of the run's settings summary (``outputs/<period>/tables/``): the manifest and the
+#: batch's summary line read it.
+SETTINGS_JSON = "report_settings.json"
+
+
+def _blank(value) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list):
+        return not any(item.strip() for item in value)
+    return value is None
+
+
+def _label(path: Path, raw_root: Path) -> str:
+    """A settings file as the run log names it: relative to the raw folder when inside it."""
+    try:
+        return path.relative_to(raw_root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def settings_layers(raw_root: Path | str, period: str) -> list[Path]:
+    """The settings files of ``period``, least specific first: the district file
+    (``<raw>/bao_cao.toml``), then every earlier period's own file (oldest first: the latest
+    earlier period's wording wins), then the period's own file. Only existing files."""
+    raw_root = Path(raw_root)
+    layers = [raw_root / SETTINGS_FILE]
+    layers += [raw_root / p / SETTINGS_FILE for p in paths.list_periods(raw_root) if p < period]
+    layers.append(raw_root / period / SETTINGS_FILE)
+    return [path for path in layers if path.is_file()]
+
+
 def load_settings(
     raw_root: Path | str, period: str, defaults_path: Path | str = DEFAULTS_PATH
 ) -> tuple[dict, str, list[str]]:
     """The report settings of ``period``: ``(settings, source, notes)``.
 
-    ``source`` names the most specific file used; ``notes`` (Vietnamese) say which wording
-    came from the package defaults, and any unknown keys. A missing file is never an error;
-    a broken one is (with the file, the key and what to do).
+    Each key comes from the most specific file that has it: the period's ``bao_cao.toml``,
+    else the latest earlier period's, else the district's ``<raw>/bao_cao.toml``, else the
+    package defaults (the unit's defaults: heading, recipients, signer's title, layout). The
+    office's own words have no default (``REQUIRED_KEYS``): missing everywhere, the setting is
+    blank and the document becomes a draft. ``settings["_sources"]`` maps every key to the file
+    that served it (raw-relative, or ``DEFAULTS_LABEL``). ``source`` names the most specific
+    file used; ``notes`` (Vietnamese) say which files served and what is missing. A missing
+    file is never an error; a broken one is (with the file, the key and what to do).
     """
     raw_root = Path(raw_root)
     defaults_path = Path(defaults_path)
     notes: list[str] = []
     settings = _check_settings(_read_toml(defaults_path), defaults_path, notes)
-    district_path = raw_root / SETTINGS_FILE
+    sources = {key: DEFAULTS_LABEL for key in settings}
     period_path = raw_root / period / SETTINGS_FILE
-    own: dict = {}
-    source = f"mặc định của phần mềm ({defaults_path})"
-    for path in (district_path, period_path):
-        if path.is_file():
-            layer = _check_settings(_read_toml(path), path, notes)
-            own = _merge(own, layer)
-            settings = _merge(settings, layer)
-            source = str(path)
+    layers = settings_layers(raw_root, period)
+    for path in layers:
+        layer = _check_settings(_read_toml(path), path, notes)
+        settings = _merge(settings, layer)
+        sources.update({key: _label(path, raw_root) for key in layer})
+    source = str(layers[-1]) if layers else f"{DEFAULTS_LABEL} ({defaults_path})"
+    settings["district"] = settings.get("district", "")
+    settings["_sources"] = sources
+    served = sorted({sources[k] for k in sources if sources[k] != DEFAULTS_LABEL})
     if not period_path.is_file():
-        if district_path.is_file():
+        if served:
             notes.insert(
                 0,
-                f"Kỳ {period} không có file cài đặt riêng {period_path}: dùng cài đặt chung "
-                f"{district_path}.",
+                f"Kỳ {period} chưa có file cài đặt riêng ({period_path}): lời văn lấy từ "
+                f"{', '.join(served)}. Kiểm tra lại (nhất là công tác chỉ đạo) trước khi gửi; "
+                "muốn sửa thì chép file đó vào thư mục của kỳ rồi sửa.",
             )
         else:
             notes.insert(
                 0,
-                f"Kỳ {period} không có file cài đặt báo cáo ({period_path} hoặc "
-                f"{district_path}): lời văn lấy từ mặc định của phần mềm ({defaults_path}). "
-                "Hãy tạo file bao_cao.toml cho kỳ này (chép từ một kỳ trước rồi sửa) trước khi "
-                "gửi báo cáo.",
+                f"Kỳ {period} không có file cài đặt báo cáo ({period_path}), các kỳ trước cũng "
+                "không có: lời văn lấy từ mặc định của phần mềm.",
             )
-    defaulted = [key for key in WORDING_KEYS if key not in own]
-    if defaulted and (period_path.is_file() or district_path.is_file()):
-        labels = ", ".join(f"{WORDING_LABELS[k]} ({k})" for k in defaulted)
-        notes.append(f"Các mục sau chưa có trong {source}, đang lấy từ mặc định: {labels}.")
-    settings["district"] = settings.get("district", "")
     return settings, source, notes
+
+
+def missing_settings(settings: Mapping) -> list[str]:
+    """The required settings that are blank (the document is then a draft)."""
+    return [key for key in REQUIRED_KEYS if _blank(settings.get(key))]
+
+
+def served_by_group(settings: Mapping) -> dict[str, str]:
+    """``{group: file(s)}``: which settings file served each group (``SETTING_GROUPS``)."""
+    sources = settings.get("_sources", {})
+    out = {}
+    for group, keys in SETTING_GROUPS.items():
+        files = []
+        for key in keys:
+            label = sources.get(key, DEFAULTS_LABEL)
+            if label not in files:
+                files.append(label)
+        out[group] = "; ".join(files)
+    return out
+
+
+def settings_record(settings: Mapping) -> dict:
+    """What ``report_settings.json`` holds: files per group and per key, missing settings."""
+    missing = missing_settings(settings)
+    return {
+        "draft": bool(missing),
+        "missing": missing,
+        "groups": served_by_group(settings),
+        "keys": dict(sorted(settings.get("_sources", {}).items())),
+    }
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -589,15 +672,27 @@ def build_context(
         f"{sig['n_staff_plain']} (đạt {sig['coverage']}) cán bộ giáo viên, nhân viên các "
         f"trường {level} đã được trang bị ký số cá nhân."
     )
+    # A setting missing everywhere is left as an officer leaves it in a draft: dots.
+    missing = missing_settings(settings)
+    directives = [line for line in lists.get("directives", []) if line.strip()]
+    signer_name = text.get("signer_name", "").strip()
+    if missing:
+        labels = ", ".join(f"{WORDING_LABELS[k]} ({k})" for k in missing)
+        notes.append(
+            f"Báo cáo là {DRAFT_MARK}: chưa có {labels} trong file cài đặt nào (văn bản để dấu "
+            f"chấm). Điền vào data/raw/{period}/bao_cao.toml rồi chạy lại."
+        )
     context = {
         "sample": bool(sample),
         "sample_mark": SAMPLE_MARK,
+        "draft": bool(missing),
+        "draft_mark": DRAFT_MARK,
         "district": values["district"],
         "parent_agency": text.get("parent_agency", ""),
         "issuing_agency": text.get("issuing_agency", ""),
         "date_line": date_line(values["place"], day),
         "subject": text.get("subject", ""),
-        "directives": lists.get("directives", []),
+        "directives": directives or [DRAFT_DOTS * 2],  # one line of dots
         "scale": scale,
         "scale_total": scale_total,
         "infrastructure_intro": text.get("infrastructure_intro", ""),
@@ -610,7 +705,7 @@ def build_context(
         "recipients": lists.get("recipients", []),
         "signer_mode": text.get("signer_mode", ""),
         "signer_title": text.get("signer_title", ""),
-        "signer_name": text.get("signer_name", ""),
+        "signer_name": signer_name or DRAFT_DOTS,
         "appendix_title": fill(titles.get("appendix", ""), values),
         "appendix": appendix,
         "appendix_total": appendix_total,
@@ -630,11 +725,29 @@ def build_context(
 # ------------------------------------------------------------------------------ outputs
 
 
-def settings_summary(source: str, notes: list[str]) -> str:
-    """What the notebook prints after ``load_settings``: the source and every note."""
+def served_lines(settings: Mapping) -> list[str]:
+    """One line per settings group: the file(s) that served it."""
+    return [f"  {group}: {files}" for group, files in served_by_group(settings).items()]
+
+
+def settings_summary(source: str, notes: list[str], settings: Mapping | None = None) -> str:
+    """What the notebook prints after ``load_settings``: the source, the file of each group
+    of settings, and every note."""
     lines = [f"Cài đặt lời văn lấy từ: {source}"]
+    if settings is not None:
+        lines += served_lines(settings)
     lines += [f"Lưu ý: {note}" for note in notes] or ["Không có lưu ý."]
     return "\n".join(lines)
+
+
+def write_settings_record(settings: Mapping, tables_dir: Path | str) -> Path:
+    """``tables/report_settings.json``: which file served each group of settings and whether
+    the report is a draft (read by the manifest and by the batch's summary line)."""
+    path = Path(tables_dir) / SETTINGS_JSON
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(settings_record(settings), ensure_ascii=False, indent=2, sort_keys=True)
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
 
 
 @dataclass
@@ -646,12 +759,15 @@ class ReportResult:
     headline: str = ""
     scale: pd.DataFrame | None = None  # the report's scale table, as printed
     appendix: pd.DataFrame | None = None  # the appendix table, as printed
+    draft: bool = False  # a required setting is missing: the document is marked DỰ THẢO
+    served: dict = field(default_factory=dict)  # settings group -> file(s) that served it
 
     def summary(self) -> str:
         lines = [
-            f"Báo cáo Word:  {self.docx}",
+            f"Báo cáo Word:  {self.docx}" + (f" ({DRAFT_MARK})" if self.draft else ""),
             f"Bảng biểu Excel: {self.xlsx}",
             f"Cài đặt lời văn: {self.settings_source}",
+            *(f"  {group}: {files}" for group, files in self.served.items()),
             f"Câu chính: {self.headline}",
         ]
         lines += [f"Lưu ý: {note}" for note in self.notes]
@@ -752,6 +868,7 @@ def build_report(
     if not isinstance(xlsx, Path):
         xlsx = write_workbook(cfg, settings=settings)
     notes += content.notes
+    write_settings_record(settings, cfg.tables)
     for note in notes:
         log.warning(note)
     ctx = content.context
@@ -767,7 +884,15 @@ def build_report(
                  "n_signed": "Số đã có CKS", "coverage": "Tỷ lệ"}
     )  # fmt: skip
     return ReportResult(
-        docx, xlsx, source or "(cài đặt truyền vào)", notes, content.headline, scale, appendix
+        docx,
+        xlsx,
+        source or "(cài đặt truyền vào)",
+        notes,
+        content.headline,
+        scale,
+        appendix,
+        draft=content.context["draft"],
+        served=served_by_group(settings),
     )
 
 

@@ -309,6 +309,16 @@ def _tag(container, tag: str):
 
 
 def _heading_block(doc) -> None:
+    # A draft (a setting of the office's own is missing) says so above the heading, boxed.
+    _tag(doc, "{%p if draft %}")
+    p = doc.add_paragraph()
+    _fmt(p, align=WD_ALIGN_PARAGRAPH.RIGHT, after=6)
+    run = _run(p, "{{ draft_mark }}", size=13, bold=True)
+    box = OxmlElement("w:bdr")  # a box around the word (after w:sz in w:rPr, schema order)
+    for attr, value in (("val", "single"), ("sz", "8"), ("space", "2"), ("color", "000000")):
+        box.set(qn(f"w:{attr}"), value)
+    run._r.get_or_add_rPr().append(box)
+    _tag(doc, "{%p endif %}")
     _tag(doc, "{%p if sample %}")
     p = doc.add_paragraph()
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
@@ -557,6 +567,8 @@ def _headers(section) -> None:
         run.font.size = Pt(13)
     p = header.add_paragraph(style="Header")
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _run(p, "{% if draft %}{{ draft_mark }}{% endif %}", size=10, bold=True)
+    _run(p, "{% if draft and sample %} · {% endif %}", size=10, bold=True)
     _run(p, "{% if sample %}{{ sample_mark }}{% endif %}", size=10, bold=True, color=SAMPLE_RED)
 
 
