@@ -24,9 +24,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from docx import Document  # noqa: E402
-from docx.shared import Mm  # noqa: E402
+from docx.shared import Length, Mm  # noqa: E402
 
-from analysis import parallel, paths, report, report_xlsx  # noqa: E402
+from analysis import fontmetrics, parallel, paths, report, report_xlsx  # noqa: E402
 from analysis.fmt import fmt_int, fmt_pct  # noqa: E402
 
 PERIOD = "2024-04-19"
@@ -450,14 +450,16 @@ def test_heading_and_closing_blocks(rendered):
     date_para = doc.tables[0].cell(1, 1).paragraphs[0]
     assert all(run.italic for run in date_para.runs if run.text)
     agency = doc.tables[0].cell(0, 0).paragraphs[1]
-    assert all(run.bold for run in agency.runs) and agency.runs[0].font.size.pt == 13
+    assert all(run.bold for run in agency.runs) and agency.runs[0].font.size.pt == 12
+    national = doc.tables[0].cell(0, 1).paragraphs[0]
+    assert all(run.bold for run in national.runs) and national.runs[0].font.size.pt == 12
     motto = doc.tables[0].cell(0, 1).paragraphs[1]
-    assert all(run.bold for run in motto.runs) and motto.runs[0].font.size.pt == 14
+    assert all(run.bold for run in motto.runs) and motto.runs[0].font.size.pt == 13
     rule = doc.tables[0].cell(0, 1).paragraphs[2]  # a drawn rule as long as the motto
     assert rule._p.pPr.find(f"{W}pBdr") is not None
     cell_width = doc.tables[0].columns[1].width.cm - 0.2
     rule_width = cell_width - rule.paragraph_format.left_indent.cm * 2
-    assert 6.0 < rule_width < 6.8
+    assert abs(rule_width - fontmetrics.text_width_cm(motto.text, 13, bold=True)) < 0.05
     title = _para(doc, "BÁO CÁO")
     assert title.text == "BÁO CÁO" and title.runs[0].bold
     assert title.alignment == 1  # centred
@@ -467,6 +469,61 @@ def test_heading_and_closing_blocks(rendered):
     for needle in ("KT. TRƯỞNG PHÒNG", "PHÓ TRƯỞNG PHÒNG", "Nguyễn Thị Hồng Vân"):
         assert needle in texts
     assert not [t for t in texts if "{{" in t or "{%" in t]  # every tag rendered
+
+
+def _run_style(paragraph, doc) -> tuple[float, bool, bool]:
+    """(size pt, bold, italic) of a paragraph's first text run, styles resolved."""
+    run = next(r for r in paragraph.runs if r.text)
+    size = run.font.size or paragraph.style.font.size or doc.styles["Normal"].font.size
+    return size.pt, bool(run.bold), bool(run.italic)
+
+
+@pytest.mark.parametrize("agency", ["", "Sở Giáo dục và Đào tạo", "Phòng Văn hóa - Xã hội"])
+def test_heading_elements_fit_their_cells_and_the_text_width(tmp_path, agency):
+    """Each element of the two-column heading, measured with Times New Roman's metrics
+    (Liberation Serif, shipped), fits on one line of its cell; the table fits the text width."""
+    cfg = make_project(tmp_path)
+    settings, _, _ = report.load_settings(cfg.raw_root, PERIOD)
+    if agency:
+        settings = dict(settings, issuing_agency=agency, parent_agency="UBND thành phố Hà Nội")
+    path, _ = report.write_docx(cfg, settings=settings)
+    doc = Document(str(path))
+    sec = doc.sections[0]
+    text_width = Length(sec.page_width - sec.left_margin - sec.right_margin).cm
+    head = doc.tables[0]
+    widths = [col.width.cm for col in head.columns]
+    assert sum(widths) <= text_width + 0.005
+    pad = 2 * 0.1  # the heading table's cell padding (left + right)
+    measured = 0
+    for row in head.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            for p in cell.paragraphs:
+                if not p.text.strip():
+                    continue
+                size, bold, italic = _run_style(p, doc)
+                assert 12 <= size <= 14
+                need = fontmetrics.text_width_cm(p.text, size, bold, italic)
+                assert need + pad <= width, (p.text, need, width)
+                measured += 1
+    assert measured == 6
+
+
+def test_heading_of_the_old_template_is_caught_by_the_measure():
+    """The measure fails the old heading: 13 pt bold lines in cells of 7,3 and 9,6 cm."""
+    need = fontmetrics.text_width_cm("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 13, bold=True)
+    assert need + 0.2 > 9.6 - 0.2 and round(need, 2) == 9.57
+    assert round(fontmetrics.text_width_cm("PHÒNG GIÁO DỤC VÀ ĐÀO TẠO", 13, True), 2) == 7.15
+
+
+@pytest.mark.skipif(
+    fontmetrics.find_font_dir() is None,
+    reason="phông Liberation Serif chưa cài (apt-get install fonts-liberation2): bảng độ rộng "
+    "đi kèm gói vẫn được dùng, chỉ không đối chiếu được với phông",
+)
+def test_shipped_widths_are_the_fonts():
+    shipped = json.loads(fontmetrics.WIDTHS_PATH.read_text(encoding="utf-8"))
+    assert shipped == fontmetrics.extract(fontmetrics.find_font_dir())
+    assert set(shipped["styles"]["bold"]) == set(fontmetrics.charset())
 
 
 def test_body_sentences_are_computed(rendered):
@@ -809,6 +866,8 @@ def test_pdf_keeps_the_figures(tmp_path):
     expected = report_pdf.expected_figures(result.docx)
     assert "87.097" in expected and "1248/1787 (đạt 69,8%)" in expected and "69,8%" in expected
     assert check.missing == [], check.summary()
+    assert check.wrapped == [], check.summary()  # each heading element on one PDF line
+    assert "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO" in report_pdf.heading_lines(result.docx)
     assert check.ok and 2 <= check.pages <= check.page_range[1]
     assert len(check.page_images) == check.pages
     from analysis.report_docx import png_size

@@ -29,6 +29,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 
+from analysis.fontmetrics import text_width_cm
 from analysis.report_docx import normalise_zip
 
 HERE = Path(__file__).resolve().parent
@@ -38,16 +39,57 @@ FONT = "Times New Roman"
 BODY_PT = 14
 TABLE_PT = 13
 TEXT_WIDTH_CM = 16.5  # A4 210 mm - left 30 mm - right 15 mm
-# The heading lines are wide in Times New Roman 13 pt bold ("PHÒNG GIÁO DỤC VÀ ĐÀO TẠO" about
-# 7,0 cm, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" about 9,3 cm): the heading table is 16,9 cm,
-# centred (0,2 cm into each margin), with 0,1 cm cell padding, so no line wraps in Word.
-HEAD_LEFT_CM = 7.3
-HEAD_RIGHT_CM = 9.6
+# The two-column heading (Nghị định 30/2020, Phụ lục I): every element on one line. Sizes: the
+# agency lines and the national title 12 pt (the decree allows 12-13; at 13 pt bold the two
+# longest lines, 7,15 cm + 9,57 cm, do not fit side by side in the 16,5 cm text width), the motto
+# 13 pt bold, the number 13 pt, the date line 14 pt italic. Column widths come from the lines'
+# measured widths (``analysis.fontmetrics``: Liberation Serif, metric-compatible with Times New
+# Roman) and the table spans exactly the text width.
+AGENCY_PT = 12
+NATIONAL_PT = 12
+MOTTO_PT = 13
+NUMBER_PT = 13
+DATE_PT = 14
 HEAD_PAD_CM = 0.1
-#: Width of "Độc lập - Tự do - Hạnh phúc" in Times New Roman 14 pt bold (the motto's rule).
-MOTTO_WIDTH_CM = 6.4
-#: The rule under the issuing agency: about 2/5 of its 7,0 cm.
-AGENCY_RULE_CM = 2.8
+NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+MOTTO = "Độc lập - Tự do - Hạnh phúc"
+#: The longest lines each column must hold (the units of the data contract, §7).
+HEAD_LEFT_LINES = (
+    ("UBND THÀNH PHỐ HÀ NỘI", AGENCY_PT, False, False),
+    ("UBND QUẬN LONG BIÊN", AGENCY_PT, False, False),
+    ("PHÒNG GIÁO DỤC VÀ ĐÀO TẠO", AGENCY_PT, True, False),
+    ("SỞ GIÁO DỤC VÀ ĐÀO TẠO", AGENCY_PT, True, False),
+    ("PHÒNG VĂN HÓA - XÃ HỘI", AGENCY_PT, True, False),
+    ("Số: …/BC-PGDĐT", NUMBER_PT, False, False),
+)
+HEAD_RIGHT_LINES = (
+    (NATIONAL_TITLE, NATIONAL_PT, True, False),
+    (MOTTO, MOTTO_PT, True, False),
+    ("Long Biên, ngày 24 tháng 12 năm 2024", DATE_PT, False, True),
+)
+
+
+def _need_cm(lines) -> float:
+    return max(text_width_cm(text, pt, bold, italic) for text, pt, bold, italic in lines)
+
+
+def heading_widths() -> tuple[float, float]:
+    """(left, right) column widths in cm: each column's longest line plus the cell padding,
+    the text width's slack shared out equally; rounded to 0,01 cm."""
+    left = _need_cm(HEAD_LEFT_LINES) + 2 * HEAD_PAD_CM
+    right = _need_cm(HEAD_RIGHT_LINES) + 2 * HEAD_PAD_CM
+    slack = TEXT_WIDTH_CM - left - right
+    if slack < 0:
+        raise ValueError(f"the heading needs {left + right:.2f} cm > {TEXT_WIDTH_CM} cm")
+    left = round(left + slack / 2, 2)
+    return left, round(TEXT_WIDTH_CM - left, 2)
+
+
+HEAD_LEFT_CM, HEAD_RIGHT_CM = heading_widths()
+#: The motto's rule is as long as the motto.
+MOTTO_WIDTH_CM = round(text_width_cm(MOTTO, MOTTO_PT, bold=True), 2)
+#: The rule under the issuing agency: about 2/5 of "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO".
+AGENCY_RULE_CM = round(0.4 * text_width_cm("PHÒNG GIÁO DỤC VÀ ĐÀO TẠO", AGENCY_PT, True), 1)
 SAMPLE_RED = RGBColor(0xC0, 0x00, 0x00)
 TEMPLATE_DATE = datetime(2024, 1, 1)
 
@@ -333,26 +375,26 @@ def _heading_block(doc) -> None:
 
     p = left.paragraphs[0]
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _run(p, "{{ parent_agency|upper }}", size=13)
+    _run(p, "{{ parent_agency|upper }}", size=AGENCY_PT)
     p = left.add_paragraph()
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _run(p, "{{ issuing_agency|upper }}", size=13, bold=True)
+    _run(p, "{{ issuing_agency|upper }}", size=AGENCY_PT, bold=True)
     _rule(left, AGENCY_RULE_CM, HEAD_LEFT_CM - 2 * HEAD_PAD_CM)
 
     p = right.paragraphs[0]
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _run(p, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=13, bold=True)
+    _run(p, NATIONAL_TITLE, size=NATIONAL_PT, bold=True)
     p = right.add_paragraph()
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _run(p, "Độc lập - Tự do - Hạnh phúc", size=14, bold=True)
+    _run(p, MOTTO, size=MOTTO_PT, bold=True)
     _rule(right, MOTTO_WIDTH_CM, HEAD_RIGHT_CM - 2 * HEAD_PAD_CM)  # as long as the motto
 
     p = table.cell(1, 0).paragraphs[0]
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=6)
-    _run(p, "Số: …/BC-PGDĐT", size=13)
+    _run(p, "Số: …/BC-PGDĐT", size=NUMBER_PT)
     p = table.cell(1, 1).paragraphs[0]
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=6)
-    _run(p, "{{ date_line }}", size=14, italic=True)
+    _run(p, "{{ date_line }}", size=DATE_PT, italic=True)
 
     p = doc.add_paragraph()
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=18, keep_next=True)
