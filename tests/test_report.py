@@ -26,7 +26,7 @@ import pytest  # noqa: E402
 from docx import Document  # noqa: E402
 from docx.shared import Length, Mm  # noqa: E402
 
-from analysis import fontmetrics, parallel, paths, report, report_xlsx  # noqa: E402
+from analysis import fontmetrics, metrics, parallel, paths, report, report_xlsx  # noqa: E402
 from analysis.fmt import fmt_int, fmt_pct  # noqa: E402
 
 PERIOD = "2024-04-19"
@@ -174,6 +174,7 @@ def make_tables() -> dict[str, pd.DataFrame]:
         {"ward": ["Bồ Đề"], "n_staff": [1200], "n_signed": [838], "coverage": [838 / 1200]}
     )
     return {
+        "signing_pace": metrics.signing_pace(coverage_change, PERIOD),
         "scale_by_level": scale,
         "coverage_by_school": coverage_by_school,
         "coverage_by_level": coverage_by_level,
@@ -546,6 +547,85 @@ def test_body_sentences_are_computed(rendered):
     assert any(t.startswith("- Phòng GDĐT ban hành Kế hoạch số 20/KH-PGDĐT") for t in texts)
 
 
+def _section(texts: list[str], start: str, stop: str) -> list[str]:
+    first = texts.index(start)
+    return texts[first + 1 : texts.index(stop, first)]
+
+
+def test_section_two_states_what_the_head_reads_first(rendered):
+    """II.3, before the closing and the signature: per level, coverage and its change in
+    points, staff still without a signature and where, the schools furthest behind with
+    counts, the window's end in words with the signatures a week each lagging school needs,
+    certificates expiring."""
+    _, _, doc = rendered
+    texts = [p.text for p in doc.paragraphs]
+    progress = _section(texts, "3. Tiến độ trang bị chữ ký số cá nhân", report_closing(texts))
+    assert progress[0] == "Cấp Tiểu học:"
+    assert progress[1] == (
+        "- Đã có chữ ký số cá nhân: 1.248/1.787 CBGVNV (69,8%), tăng 2,7 điểm % so với kỳ "
+        "trước (22/3/2024); còn 539 người chưa có, tại 3/3 trường."
+    )  # 1198/1785 = 67,1% on 22/3/2024
+    assert progress[2] == (
+        "- Các trường thấp nhất: Bồ Đề 418/600 (69,7%), còn 182 người; Đức Giang 410/587 "
+        "(69,8%), còn 177 người; Ái Mộ A 420/600 (70,0%), còn 180 người."
+    )
+    assert progress[3] == (
+        "- Theo xu hướng chung của 3 kỳ, toàn cấp đạt 100% vào khoảng 30/9/2024, muộn hơn "
+        "hạn 30/6/2024 92 ngày."
+    )
+    # per school at its pace since 22/3/2024 (4 weeks; 10,3 weeks left): Đức Giang +30 ->
+    # 100 left, Ái Mộ A +20 -> 129 left, Bồ Đề +0 -> 182 left; 411 in all
+    assert progress[4] == (
+        "- Tính theo tốc độ riêng của từng trường từ kỳ trước (22/3/2024), đến 30/6/2024 vẫn "
+        "còn khoảng 411 người chưa có, tại 3 trường. Số chữ ký mỗi tuần các trường này cần "
+        "để kịp hạn: Bồ Đề cần 18/tuần (hiện 0,0/tuần); Ái Mộ A cần 18/tuần (hiện 5,0/tuần); "
+        "Đức Giang cần 18/tuần (hiện 7,5/tuần)."
+    )
+    assert "Cấp THCS:" in progress and "Cấp Mầm non:" not in progress  # no data: no block
+    signature = next(i for i, t in enumerate(_texts(doc)) if t == "Nơi nhận:")
+    assert signature > 0
+    body = [p._p for p in doc.paragraphs]
+    closing = next(p for p in doc.paragraphs if p.text.endswith("xin trân trọng báo cáo./."))
+    first = next(p for p in doc.paragraphs if p.text == "3. Tiến độ trang bị chữ ký số cá nhân")
+    assert body.index(first._p) < body.index(closing._p)  # before the closing and signature
+
+
+def report_closing(texts: list[str]) -> str:
+    return next(t for t in texts if t.endswith("xin trân trọng báo cáo./."))
+
+
+def test_section_two_says_when_the_window_is_met_and_expiring_certificates(tmp_path):
+    tables = make_tables()
+    tables["projection"].loc[0, "date_100"] = "2024-06-20"
+    tables["expiring"] = pd.DataFrame(
+        {
+            "school_code": ["TH01", "TH02"],
+            "school_name": ["Trường Tiểu học Ái Mộ A", "Trường Tiểu học Bồ Đề"],
+            "level": ["Tiểu học", "Tiểu học"],
+            "n_signed": [420, 418],
+            "n_expiring_window": [3, 0],
+            "n_expiring_days": [3, 1],
+        }
+    )
+    pace = tables["signing_pace"]
+    tables["signing_pace"] = pace.assign(on_track=True, left_at_window_end=0)
+    cfg = make_project(tmp_path, tables=tables)
+    path, _ = report.write_docx(cfg)
+    texts = [p.text for p in Document(str(path)).paragraphs]
+    assert (
+        "- Theo xu hướng chung của 3 kỳ, toàn cấp đạt 100% vào khoảng 20/6/2024, trước hạn "
+        "30/6/2024 10 ngày." in texts
+    )
+    assert (
+        "- Tính theo tốc độ riêng của từng trường từ kỳ trước (22/3/2024), mọi trường xong "
+        "trước 30/6/2024." in texts
+    )
+    assert (
+        "- 3 chứng thư số của CBGVNV đã có chữ ký số (tại 1 trường) hết hạn trước "
+        "30/6/2024: cần gia hạn trước khi ký học bạ." in texts
+    )
+
+
 def test_numbers_follow_the_tables_not_the_template(tmp_path):
     tables = make_tables()
     tables["infrastructure_summary"].loc[0, ["n_fibre", "speed_min", "n_computers"]] = [
@@ -613,10 +693,7 @@ def test_extra_appendix_tables_and_figures(rendered):
     assert any(
         t.startswith("Biến động tỷ lệ có chữ ký số so với kỳ trước (22/3/2024)") for t in texts
     )
-    assert any("dự kiến đạt 100% vào khoảng 30/9/2024" in t for t in texts)
-    assert any(
-        t.startswith("- Mục tiêu: 100% CBGVNV cấp Tiểu học") and "539 người" in t for t in texts
-    )
+    assert not any(t.startswith("- Mục tiêu") for t in texts)  # now in section II.3
     captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
     assert captions == [
         "Hình 1. Tỷ lệ CBGVNV có chữ ký số cá nhân theo trường, tính đến 19/4/2024",

@@ -143,6 +143,21 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "n_expiring_window",
         "n_expiring_days",
     ],
+    "signing_pace": [
+        "school_code",
+        "school_name",
+        "level",
+        "n_staff",
+        "n_signed",
+        "n_unsigned",
+        "prev_period",
+        "signed_per_week",
+        "weeks_left",
+        "needed_per_week",
+        "left_at_window_end",
+        "date_done",
+        "on_track",
+    ],
     "infrastructure_by_school": [
         "school_code",
         "school_name",
@@ -1082,6 +1097,69 @@ def projection(
     return check_table("projection", out, ["level"], pairs=())
 
 
+def signing_pace(coverage_change: pd.DataFrame, period: str) -> pd.DataFrame:
+    """Per school: will its staff all hold a signature by the end of the signing window?
+
+    The school's recent pace is its new signatures since the previous period per week
+    (``signed_per_week``, never negative); ``needed_per_week`` is the pace that would finish
+    by the window's end (the first 30 June on or after the period); ``left_at_window_end`` the
+    staff still without one on that day at the recent pace (saturating: at most the staff left
+    now, never below 0), so their sum is a projection that cannot pass 100%; ``date_done`` the
+    day the school finishes at its pace (None when it has finished or does not move);
+    ``on_track`` is True when nobody is left at the window's end. Schools without a previous
+    period have no pace (NaN) and are not on track unless finished.
+    """
+    day = date.fromisoformat(str(period))
+    end = signing_window_end(day)
+    weeks_left = (end - day).days / 7
+    rows = []
+    change = coverage_change[coverage_change["n_staff"].notna()]
+    for r in change.itertuples(index=False):
+        staff, signed = int(r.n_staff), int(r.n_signed)
+        unsigned = staff - signed
+        pace = math.nan
+        prev = r.prev_period if isinstance(r.prev_period, str) and r.prev_period else None
+        if prev and pd.notna(r.delta_signed):
+            weeks = (day - date.fromisoformat(prev)).days / 7
+            if weeks > 0:
+                pace = max(float(r.delta_signed), 0.0) / weeks
+        needed = unsigned / weeks_left if weeks_left > 0 else float(unsigned)
+        if unsigned == 0:
+            left, done = 0, None
+        elif math.isfinite(pace) and pace > 0:
+            left = max(0, math.ceil(round(unsigned - pace * weeks_left, 6)))
+            done = _day(day, unsigned / pace * 7)
+        else:
+            left, done = unsigned, None
+        rows.append(
+            {
+                "school_code": r.school_code,
+                "school_name": r.school_name,
+                "level": r.level,
+                "n_staff": staff,
+                "n_signed": signed,
+                "n_unsigned": unsigned,
+                "prev_period": prev,
+                "signed_per_week": pace,
+                "weeks_left": weeks_left,
+                "needed_per_week": needed,
+                "left_at_window_end": left,
+                "date_done": done,
+                "on_track": left == 0,
+            }
+        )
+    out = _frame("signing_pace", rows)
+    for col in ("school_code", "school_name", "level", "prev_period", "date_done"):
+        out[col] = out[col].astype("str")
+    for col in ("n_staff", "n_signed", "n_unsigned", "left_at_window_end"):
+        out[col] = _int(out[col])
+    for col in ("signed_per_week", "weeks_left", "needed_per_week"):
+        out[col] = pd.to_numeric(out[col]).astype("float64")
+    out["on_track"] = out["on_track"].astype(bool)
+    out = _sort(out, ["level", "school_code"])
+    return check_table("signing_pace", out, ["school_code"])
+
+
 # --------------------------------------------------------------------------- expiring
 
 
@@ -1269,6 +1347,7 @@ def compute_coverage(
         "projection": projection(history, last_k=last_k),
         "expiring": expiring(p.staff, p.schools, period, days=expiring_days),
     }
+    tables["signing_pace"] = signing_pace(tables["coverage_change"], period)
     if has_many_districts(p.schools):
         tables["coverage_by_district"] = coverage_by_district(p.schools, p.signature_by_school)
     return tables

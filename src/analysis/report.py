@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import re
 import sys
 import tomllib
@@ -570,32 +571,150 @@ def _by_provider(tables: Mapping[str, pd.DataFrame], level: str) -> list[dict]:
     return table.to_dict("records")
 
 
-def _outlook(
-    tables: Mapping[str, pd.DataFrame], level: str, target_pct: float, sig: dict, raw
-) -> list[str]:
-    """Computed sentences for the extra analysis section (after the reproduced report)."""
-    lines = []
-    if raw:
-        lines.append(
-            f"Mục tiêu: {fmt_num(target_pct, 0)}% CBGVNV cấp {level} có chữ ký số cá nhân; "
-            f"hiện đạt {sig['coverage']} ({sig['n_signed']}/{sig['n_staff']}), còn "
-            f"{sig['n_unsigned']} người chưa có."
+def _short_name(name: str, level: str) -> str:
+    """'Trường Tiểu học Thượng Thanh' -> 'Thượng Thanh' inside a list of one level's schools."""
+    for prefix in (f"Trường {level} ", "Trường "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def _days_text(days: int) -> str:
+    return f"{fmt_int(abs(days))} ngày"
+
+
+def _status(tables: Mapping[str, pd.DataFrame], period: str, notes: list[str]) -> list[dict]:
+    """What the head reads first (section II.3), per level with signature data: ``{"level",
+    "lines"}``; each line a computed sentence: coverage and its change in points; staff still
+    without a signature and at how many schools; the schools furthest behind, with counts;
+    the window's end (30/6) at the recent pace, in words, and the signatures a week each
+    lagging school needs; certificates expiring before the window ends."""
+    from analysis.metrics import signing_window_end
+
+    day = paths.parse_period(period)
+    end = signing_window_end(day)
+    end_text = fmt_date(end)
+    out = []
+    by_level = tables.get("coverage_by_level")
+    if by_level is None or by_level.empty:
+        return out
+    history = tables.get("coverage_history")
+    for level in LEVELS:
+        row = _level_rows(by_level, level)
+        if row.empty or not (_num(row.iloc[0]["n_staff"]) or 0) > 0:
+            continue
+        r = row.iloc[0]
+        staff, signed = int(r["n_staff"]), int(r["n_signed"])
+        unsigned = staff - signed
+        lines = []
+        text = (
+            f"Đã có chữ ký số cá nhân: {fmt_int(signed)}/{fmt_int(staff)} CBGVNV "
+            f"({fmt_pct(r['coverage'])})"
         )
-    proj = _level_rows(tables.get("projection"), level)
-    if not proj.empty:
-        note = proj.iloc[0]["note"]
-        if isinstance(note, str) and note and note != "None" and note != "nan":
-            lines.append(note)
-    schools = _level_rows(tables.get("coverage_by_school"), level)
-    if not schools.empty and "rank_in_level" in schools.columns:
-        ranked = schools[pd.to_numeric(schools["rank_in_level"]).notna()]
-        low = ranked.sort_values("rank_in_level", kind="mergesort").head(3)
-        if len(low):
-            named = "; ".join(
-                f"{name} ({fmt_pct(cov)})"
-                for name, cov in zip(low["school_name"], low["coverage"], strict=True)
+        past = _level_rows(history, level)
+        if not past.empty:
+            past = past[past["period"].astype("str") < period].sort_values("period")
+        if past is not None and not past.empty and pd.notna(past.iloc[-1]["coverage"]):
+            prev = past.iloc[-1]
+            delta = float(r["coverage"]) - float(prev["coverage"])
+            prev_day = fmt_date(paths.parse_period(str(prev["period"])))
+            verb = "tăng" if delta > 0 else "giảm" if delta < 0 else "không đổi"
+            amount = f" {fmt_num(abs(delta) * 100, 1)} điểm %" if delta else ""
+            text += f", {verb}{amount} so với kỳ trước ({prev_day})"
+        schools = _level_rows(tables.get("coverage_by_school"), level)
+        reporting = schools[pd.to_numeric(schools["n_staff"]).notna()] if len(schools) else schools
+        if unsigned and len(reporting):
+            left = pd.to_numeric(reporting["n_staff"]) - pd.to_numeric(reporting["n_signed"])
+            text += (
+                f"; còn {fmt_int(unsigned)} người chưa có, tại {fmt_int((left > 0).sum())}/"
+                f"{fmt_int(len(reporting))} trường."
             )
-            lines.append(f"Các trường có tỷ lệ thấp nhất cần ưu tiên hỗ trợ: {named}.")
+        else:
+            text += "." if unsigned else "; mọi CBGVNV đã có chữ ký số."
+        lines.append(text)
+        if unsigned and len(reporting) and "rank_in_level" in reporting.columns:
+            ranked = reporting[pd.to_numeric(reporting["rank_in_level"]).notna()]
+            low = ranked.sort_values("rank_in_level", kind="mergesort").head(3)
+            low = low[pd.to_numeric(low["n_signed"]) < pd.to_numeric(low["n_staff"])]
+            if len(low):
+                named = "; ".join(
+                    f"{_short_name(s.school_name, level)} {fmt_int(s.n_signed)}/"
+                    f"{fmt_int(s.n_staff)} ({fmt_pct(s.coverage)}), còn "
+                    f"{fmt_int(s.n_staff - s.n_signed)} người"
+                    for s in low.itertuples(index=False)
+                )
+                lines.append(f"Các trường thấp nhất: {named}.")
+        if unsigned:
+            lines += _deadline_lines(tables, level, period, end)
+        expiring = _level_rows(tables.get("expiring"), level)
+        if len(expiring):
+            n_exp = pd.to_numeric(expiring["n_expiring_window"]).fillna(0)
+            if n_exp.sum() > 0:
+                lines.append(
+                    f"{fmt_int(n_exp.sum())} chứng thư số của CBGVNV đã có chữ ký số (tại "
+                    f"{fmt_int((n_exp > 0).sum())} trường) hết hạn trước {end_text}: cần gia "
+                    "hạn trước khi ký học bạ."
+                )
+            else:
+                lines.append(f"Không có chứng thư số nào hết hạn trước {end_text}.")
+        out.append({"level": level, "lines": lines})
+    return out
+
+
+def _deadline_lines(tables: Mapping[str, pd.DataFrame], level: str, period: str, end) -> list[str]:
+    """The window's end at the recent pace: the district trend's date against 30/6, then the
+    saturating per-school projection and what each lagging school needs a week."""
+    lines = []
+    end_text = fmt_date(end)
+    proj = _level_rows(tables.get("projection"), level)
+    date_100 = proj.iloc[0]["date_100"] if len(proj) else None
+    if isinstance(date_100, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date_100):
+        reach = paths.parse_period(date_100)
+        n_points = proj.iloc[0]["n_points"]
+        gap = (reach - end).days
+        when = (
+            f"muộn hơn hạn {end_text} {_days_text(gap)}"
+            if gap > 0
+            else f"trước hạn {end_text} {_days_text(gap)}"
+            if gap < 0
+            else f"đúng hạn {end_text}"
+        )
+        lines.append(
+            f"Theo xu hướng chung của {fmt_int(n_points)} kỳ, toàn cấp đạt 100% vào khoảng "
+            f"{fmt_date(reach)}, {when}."
+        )
+    elif len(proj) and isinstance(proj.iloc[0]["note"], str) and proj.iloc[0]["note"]:
+        note = proj.iloc[0]["note"]
+        if note not in ("None", "nan"):
+            lines.append(note)
+    pace = _level_rows(tables.get("signing_pace"), level)
+    if pace.empty or pace["prev_period"].isna().all():
+        return lines
+    late = pace[~pace["on_track"].astype(bool)]
+    prev = pace["prev_period"].dropna().astype("str").max()
+    prev_text = fmt_date(paths.parse_period(prev))
+    if late.empty:
+        lines.append(
+            f"Tính theo tốc độ riêng của từng trường từ kỳ trước ({prev_text}), mọi trường "
+            f"xong trước {end_text}."
+        )
+        return lines
+    left = int(pd.to_numeric(late["left_at_window_end"]).sum())
+    late = late.assign(_left=pd.to_numeric(late["left_at_window_end"]))
+    late = late.sort_values("_left", ascending=False, kind="mergesort")
+    shown = late.head(5)
+    named = "; ".join(
+        f"{_short_name(s.school_name, level)} cần "
+        f"{fmt_int(math.ceil(s.needed_per_week - 1e-9))}/tuần (hiện "
+        f"{fmt_num(s.signed_per_week if pd.notna(s.signed_per_week) else 0, 1)}/tuần)"
+        for s in shown.itertuples(index=False)
+    )
+    more = f" và {fmt_int(len(late) - len(shown))} trường khác" if len(late) > len(shown) else ""
+    lines.append(
+        f"Tính theo tốc độ riêng của từng trường từ kỳ trước ({prev_text}), đến {end_text} "
+        f"vẫn còn khoảng {fmt_int(left)} người chưa có, tại {fmt_int(len(late))} trường. Số "
+        f"chữ ký mỗi tuần các trường này cần để kịp hạn: {named}{more}."
+    )
     return lines
 
 
@@ -633,7 +752,8 @@ def build_context(
     n_computers), ``closing``, ``recipients``, ``signer_mode``, ``signer_title``,
     ``signer_name``, ``appendix_title``, ``appendix`` (rows: stt, school_name, n_staff, n_signed,
     coverage), ``appendix_total``, ``change`` / ``change_title``, ``by_role`` / ``role_title``,
-    ``by_provider`` / ``provider_title``, ``outlook`` (lines), ``figures`` / ``figures_title``.
+    ``by_provider`` / ``provider_title``, ``status`` (section II.3, per level with data:
+    ``{"level", "lines"}``), ``figures`` / ``figures_title``.
     """
     day = paths.parse_period(period)
     notes: list[str] = []
@@ -660,7 +780,6 @@ def build_context(
     infra = _infrastructure(tables, notes)
     change, prev_date = _change(tables, level)
     values["prev_date"] = prev_date
-    target = float(settings.get("target_pct", 100))
     figures = _figures(
         Path(figures_dir) if figures_dir else None,
         settings.get("figure_captions", {}),
@@ -715,7 +834,7 @@ def build_context(
         "role_title": fill(titles.get("role", ""), values),
         "by_provider": _by_provider(tables, level),
         "provider_title": fill(titles.get("provider", ""), values),
-        "outlook": _outlook(tables, level, target, sig, raw),
+        "status": _status(tables, period, notes),
         "figures_title": fill(titles.get("figures", ""), values),
         "headline": headline,
     }

@@ -456,7 +456,22 @@ def _section_status(doc) -> None:
     _body(doc, "- Số lượng kết nối internet cáp quang: {{ infra.n_fibre }}.")
     _body(doc, "- Tốc độ đường truyền: Từ {{ infra.speed_min }} Mbps trở lên.")
     _body(doc, "- Máy tính phục vụ công tác quản lý: {{ infra.n_computers }}.")
+    _section_progress(doc)
     _body(doc, "{{ closing }}")
+
+
+def _section_progress(doc) -> None:
+    """II.3: what the head reads first, computed per level (``status`` of the context)."""
+    _tag(doc, "{%p if status %}")
+    p = _body(doc, "3. Tiến độ trang bị chữ ký số cá nhân", bold=True, keep_next=True)
+    p.paragraph_format.space_before = Pt(6)
+    _tag(doc, "{%p for block in status %}")
+    _body(doc, "Cấp {{ block.level }}:", italic=True, keep_next=True)
+    _tag(doc, "{%p for line in block.lines %}")
+    _body(doc, "- {{ line }}")
+    _tag(doc, "{%p endfor %}")
+    _tag(doc, "{%p endfor %}")
+    _tag(doc, "{%p endif %}")
 
 
 def _signature_block(doc) -> None:
@@ -581,9 +596,6 @@ def _appendix_figures(doc) -> None:
     _tag(doc, "{%p if figures %}")
     p = _body(doc, "{{ figures_title }}", bold=True, keep_next=True)
     p.paragraph_format.space_before = Pt(12)
-    _tag(doc, "{%p for line in outlook %}")
-    _body(doc, "- {{ line }}")
-    _tag(doc, "{%p endfor %}")
     _tag(doc, "{%p for fig in figures %}")
     p = doc.add_paragraph()
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=6, keep_next=True)
