@@ -189,6 +189,45 @@ def make_tables() -> dict[str, pd.DataFrame]:
     }
 
 
+def make_records() -> dict[str, pd.DataFrame]:
+    """Record signing (hoc_ba) of two primary schools, grades 1 and 2."""
+    by_school = pd.DataFrame(
+        {
+            "school_code": ["TH01", "TH02"],
+            "school_name": ["Trường Tiểu học Ái Mộ A", "Trường Tiểu học Bồ Đề"],
+            "level": ["Tiểu học", "Tiểu học"],
+            "n_records": [1000, 911],
+            "n_signed_teacher": [950, 800],
+            "n_signed_principal": [900, 300],
+        }
+    )
+    by_grade = pd.DataFrame(
+        {
+            "level": ["Tiểu học", "Tiểu học"],
+            "grade": pd.array([1, 2], dtype="Int64"),
+            "n_records": [1000, 911],
+            "n_signed_teacher": [900, 850],
+            "n_signed_principal": [700, 500],
+        }
+    )
+    by_level = pd.DataFrame(
+        {
+            "level": ["Tiểu học", "Tổng cộng"],
+            "n_records": [1911, 1911],
+            "n_signed_teacher": [1750, 1750],
+            "n_signed_principal": [1200, 1200],
+        }
+    )
+    out = {}
+    for name, df in (("records_by_school", by_school), ("records_by_grade", by_grade),
+                     ("records_by_level", by_level)):  # fmt: skip
+        out[name] = df.assign(
+            rate_teacher=df["n_signed_teacher"] / df["n_records"],
+            rate_principal=df["n_signed_principal"] / df["n_records"],
+        )
+    return out
+
+
 QUALITY = {
     "period": PERIOD,
     "sample": True,
@@ -624,6 +663,31 @@ def test_section_two_says_when_the_window_is_met_and_expiring_certificates(tmp_p
         "- 3 chứng thư số của CBGVNV đã có chữ ký số (tại 1 trường) hết hạn trước "
         "30/6/2024: cần gia hạn trước khi ký học bạ." in texts
     )
+
+
+def test_record_signing_sentence_and_table(tmp_path):
+    cfg = make_project(tmp_path, tables=make_tables() | make_records())
+    path, _ = report.write_docx(cfg)
+    doc = Document(str(path))
+    texts = [p.text for p in doc.paragraphs]
+    records = _section(texts, "4. Tiến độ ký số học bạ", report_closing(texts))
+    assert records[0] == (
+        "- Cấp Tiểu học: đến 19/4/2024, 1.750/1.911 học bạ (91,6%) đã được giáo viên chủ "
+        "nhiệm ký số, 1.200 (62,8%) đã được hiệu trưởng duyệt ký; khối thấp nhất: lớp 2 (hiệu "
+        "trưởng đã duyệt 54,9%). Các trường hiệu trưởng duyệt ký ít nhất: Bồ Đề 300/911 "
+        "(32,9%); Ái Mộ A 900/1.000 (90,0%)."
+    )
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Khối lớp")
+    assert _table_rows(table) == [
+        ["Khối lớp", "Số học bạ", "GVCN đã ký", "Tỷ lệ", "Hiệu trưởng đã duyệt", "Tỷ lệ"],
+        ["Tiểu học, lớp 1", "1.000", "900", "90,0%", "700", "70,0%"],
+        ["Tiểu học, lớp 2", "911", "850", "93,3%", "500", "54,9%"],
+        ["Tổng cộng", "1.911", "1.750", "91,6%", "1.200", "62,8%"],
+    ]
+    # without hoc_ba data: no sentence, no table
+    plain = Document(str(report.write_docx(make_project(tmp_path / "b"))[0]))
+    assert "4. Tiến độ ký số học bạ" not in [p.text for p in plain.paragraphs]
+    assert not [t for t in plain.tables if t.rows[0].cells[0].text == "Khối lớp"]
 
 
 def test_numbers_follow_the_tables_not_the_template(tmp_path):

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import openpyxl
 import pandas as pd
 import pytest
-from test_report import PERIOD, QUALITY, QUARANTINE, make_tables
+from test_report import PERIOD, QUALITY, QUARANTINE, make_records, make_tables
 
 from analysis import report_xlsx
 from analysis.report_xlsx import HEADER_ROW, INT_FORMAT, PCT_FORMAT, SAMPLE_TEXT, write_xlsx
@@ -46,8 +46,42 @@ def test_sheet_names(workbook):
         "Thay đổi so với kỳ trước",
         "Qua các kỳ",
         "Dự báo",
+        "Tiến độ đến 30-6",
         "Chất lượng dữ liệu",
-    ]
+    ]  # no expiring certificates, no record signing: no empty sheet for them
+
+
+def test_record_signing_and_expiring_sheets_when_there_is_data(tmp_path):
+    tables = make_tables() | make_records()
+    tables["expiring"] = pd.DataFrame(
+        {
+            "school_code": ["TH01"],
+            "school_name": ["Trường Tiểu học Ái Mộ A"],
+            "level": ["Tiểu học"],
+            "n_signed": [420],
+            "n_expiring_window": [3],
+            "n_expiring_days": [5],
+        }
+    )
+    path = tmp_path / "hoc_ba.xlsx"
+    write_xlsx(tables, QUALITY, QUARANTINE, path, DAY, sample=True)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[-5:] == [
+        "Tiến độ đến 30-6", "Chứng thư hết hạn", "Ký số học bạ", "Học bạ theo khối",
+        "Chất lượng dữ liệu",
+    ]  # fmt: skip
+    ws = wb["Ký số học bạ"]
+    assert [c.value for c in _column(ws, "Tên trường")] == [
+        "Trường Tiểu học Ái Mộ A", "Trường Tiểu học Bồ Đề",
+    ]  # fmt: skip
+    assert [c.value for c in _column(ws, "Số học bạ")] == [1000, 911]
+    rate = _column(ws, "Tỷ lệ hiệu trưởng đã duyệt")
+    assert rate[1].value == pytest.approx(300 / 911) and rate[1].number_format == PCT_FORMAT
+    grades = wb["Học bạ theo khối"]
+    assert [c.value for c in _column(grades, "Khối lớp")] == [1, 2]
+    assert [c.value for c in _column(wb["Chứng thư hết hạn"], "Hết hạn trước 30/6")] == [3]
+    pace = wb["Tiến độ đến 30-6"]
+    assert [c.value for c in _column(pace, "Kịp hạn")] == ["Không", "Không", "Không", "Có"]
 
 
 def test_every_sheet_has_title_mark_frozen_header_and_filter(workbook):

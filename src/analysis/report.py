@@ -718,6 +718,72 @@ def _deadline_lines(tables: Mapping[str, pd.DataFrame], level: str, period: str,
     return lines
 
 
+def _records(tables: Mapping[str, pd.DataFrame], as_of: str) -> dict | None:
+    """Record signing (``hoc_ba``), when the period has it: per level a sentence (records
+    signed by the homeroom teacher, approved by the principal; the grades; the schools
+    furthest behind), and the table by grade of each level with its total row."""
+    by_level = tables.get("records_by_level")
+    if by_level is None or by_level.empty:
+        return None
+    by_grade = tables.get("records_by_grade")
+    by_school = tables.get("records_by_school")
+    lines, rows = [], []
+    for level in LEVELS:
+        row = _level_rows(by_level, level)
+        if row.empty or not (_num(row.iloc[0]["n_records"]) or 0) > 0:
+            continue
+        r = row.iloc[0]
+        text = (
+            f"Cấp {level}: đến {as_of}, {fmt_int(r['n_signed_teacher'])}/"
+            f"{fmt_int(r['n_records'])} học bạ ({fmt_pct(r['rate_teacher'])}) đã được giáo viên "
+            f"chủ nhiệm ký số, {fmt_int(r['n_signed_principal'])} ({fmt_pct(r['rate_principal'])})"
+            " đã được hiệu trưởng duyệt ký"
+        )
+        grades = _level_rows(by_grade, level)
+        if len(grades):
+            grades = grades.sort_values("grade", kind="mergesort")
+            low = grades.sort_values("rate_principal", kind="mergesort").iloc[0]
+            text += (
+                f"; khối thấp nhất: lớp {fmt_int(low['grade'])} (hiệu trưởng đã duyệt "
+                f"{fmt_pct(low['rate_principal'])})"
+            )
+        schools = _level_rows(by_school, level)
+        if len(schools):
+            schools = schools[pd.to_numeric(schools["n_records"]).fillna(0) > 0]
+            low = schools.sort_values("rate_principal", kind="mergesort").head(3)
+            named = "; ".join(
+                f"{_short_name(s.school_name, level)} {fmt_int(s.n_signed_principal)}/"
+                f"{fmt_int(s.n_records)} ({fmt_pct(s.rate_principal)})"
+                for s in low.itertuples(index=False)
+            )
+            if named:
+                text += f". Các trường hiệu trưởng duyệt ký ít nhất: {named}"
+        lines.append(text + ".")
+        for g in grades.itertuples(index=False) if len(grades) else ():
+            rows.append(
+                {
+                    "label": f"{level}, lớp {fmt_int(g.grade)}",
+                    "n_records": fmt_int(g.n_records),
+                    "n_signed_teacher": fmt_int(g.n_signed_teacher),
+                    "rate_teacher": fmt_pct(g.rate_teacher),
+                    "n_signed_principal": fmt_int(g.n_signed_principal),
+                    "rate_principal": fmt_pct(g.rate_principal),
+                }
+            )
+    if not lines:
+        return None
+    total = _level_rows(by_level, TOTAL)
+    t = total.iloc[0] if len(total) else None
+    total_row = {
+        "n_records": fmt_int(t["n_records"]) if t is not None else "–",
+        "n_signed_teacher": fmt_int(t["n_signed_teacher"]) if t is not None else "–",
+        "rate_teacher": fmt_pct(t["rate_teacher"]) if t is not None else "–",
+        "n_signed_principal": fmt_int(t["n_signed_principal"]) if t is not None else "–",
+        "rate_principal": fmt_pct(t["rate_principal"]) if t is not None else "–",
+    }
+    return {"lines": lines, "rows": rows, "total": total_row}
+
+
 def _figures(figures_dir: Path | None, captions: Mapping[str, str], values, notes) -> list[dict]:
     if figures_dir is None:
         return []
@@ -835,6 +901,7 @@ def build_context(
         "by_provider": _by_provider(tables, level),
         "provider_title": fill(titles.get("provider", ""), values),
         "status": _status(tables, period, notes),
+        "records": _records(tables, values["as_of"]),
         "figures_title": fill(titles.get("figures", ""), values),
         "headline": headline,
     }

@@ -57,6 +57,7 @@ class Sheet:
     table: str
     columns: tuple[Col, ...]
     total_level: bool = False  # bold the "Tổng cộng" row
+    optional: bool = False  # only when the period has data for it (no empty sheet)
 
 
 SHEETS: tuple[Sheet, ...] = (
@@ -200,6 +201,71 @@ SHEETS: tuple[Sheet, ...] = (
             Col("note", "Ghi chú"),
             Col("model", "Mô hình"),
         ),
+    ),
+)
+SHEETS += (
+    Sheet(
+        "Tiến độ đến 30-6",
+        "Tiến độ từng trường so với hạn ký học bạ (30/6), theo tốc độ từ kỳ trước",
+        "signing_pace",
+        (
+            Col("level", "Cấp học"),
+            Col("school_code", "Mã trường"),
+            Col("school_name", "Tên trường"),
+            Col("n_staff", "Tổng số CBGVNV", "int"),
+            Col("n_unsigned", "Số chưa có CKS", "int"),
+            Col("signed_per_week", "Tốc độ từ kỳ trước (chữ ký/tuần)", "num"),
+            Col("needed_per_week", "Cần để kịp hạn (chữ ký/tuần)", "num"),
+            Col("left_at_window_end", "Dự kiến còn thiếu ở hạn", "int"),
+            Col("date_done", "Dự kiến xong", "date"),
+            Col("on_track", "Kịp hạn", "label", YES_NO),
+        ),
+        optional=True,
+    ),
+    Sheet(
+        "Chứng thư hết hạn",
+        "Chứng thư số của CBGVNV đã có chữ ký số hết hạn trước cuối đợt ký học bạ",
+        "expiring",
+        (
+            Col("level", "Cấp học"),
+            Col("school_code", "Mã trường"),
+            Col("school_name", "Tên trường"),
+            Col("n_signed", "Số đã có CKS", "int"),
+            Col("n_expiring_window", "Hết hạn trước 30/6", "int"),
+            Col("n_expiring_days", "Hết hạn trong số ngày xét", "int"),
+        ),
+        optional=True,
+    ),
+    Sheet(
+        "Ký số học bạ",
+        "Ký số học bạ theo trường (giáo viên chủ nhiệm ký, hiệu trưởng duyệt)",
+        "records_by_school",
+        (
+            Col("level", "Cấp học"),
+            Col("school_code", "Mã trường"),
+            Col("school_name", "Tên trường"),
+            Col("n_records", "Số học bạ", "int"),
+            Col("n_signed_teacher", "GVCN đã ký", "int"),
+            Col("rate_teacher", "Tỷ lệ GVCN đã ký", "pct"),
+            Col("n_signed_principal", "Hiệu trưởng đã duyệt", "int"),
+            Col("rate_principal", "Tỷ lệ hiệu trưởng đã duyệt", "pct"),
+        ),
+        optional=True,
+    ),
+    Sheet(
+        "Học bạ theo khối",
+        "Ký số học bạ theo khối lớp",
+        "records_by_grade",
+        (
+            Col("level", "Cấp học"),
+            Col("grade", "Khối lớp", "int"),
+            Col("n_records", "Số học bạ", "int"),
+            Col("n_signed_teacher", "GVCN đã ký", "int"),
+            Col("rate_teacher", "Tỷ lệ GVCN đã ký", "pct"),
+            Col("n_signed_principal", "Hiệu trưởng đã duyệt", "int"),
+            Col("rate_principal", "Tỷ lệ hiệu trưởng đã duyệt", "pct"),
+        ),
+        optional=True,
     ),
 )
 QUALITY_SHEET = "Chất lượng dữ liệu"
@@ -546,6 +612,8 @@ def write_xlsx(
         )
         fmts = _Formats(wb)
         for sheet in SHEETS:
+            if sheet.optional and (tables.get(sheet.table) is None or tables[sheet.table].empty):
+                continue  # a sheet of data the period does not have: left out, not empty
             ws = wb.add_worksheet(sheet.name)
             _title(ws, fmts, sheet.title, day, sample, district)
             df = _prepare(sheet, tables.get(sheet.table))

@@ -457,7 +457,38 @@ def _section_status(doc) -> None:
     _body(doc, "- Tốc độ đường truyền: Từ {{ infra.speed_min }} Mbps trở lên.")
     _body(doc, "- Máy tính phục vụ công tác quản lý: {{ infra.n_computers }}.")
     _section_progress(doc)
+    _section_records(doc)
     _body(doc, "{{ closing }}")
+
+
+def _section_records(doc) -> None:
+    """II.4: record signing (``records`` of the context), a sentence per level and a table by
+    grade, only when the period has ``hoc_ba`` data."""
+    _tag(doc, "{%p if records %}")
+    p = _body(doc, "4. Tiến độ ký số học bạ", bold=True, keep_next=True)
+    p.paragraph_format.space_before = Pt(6)
+    _tag(doc, "{%p for line in records.lines %}")
+    _body(doc, "- {{ line }}")
+    _tag(doc, "{%p endfor %}")
+    table = doc.add_table(rows=5, cols=6)
+    table.style = doc.styles["Table Grid"]
+    _widths(table, [4.1, 2.4, 2.5, 2.3, 2.7, 2.5])
+    heads = ["Khối lớp", "Số học bạ", "GVCN đã ký", "Tỷ lệ", "Hiệu trưởng đã duyệt", "Tỷ lệ"]
+    for i, head in enumerate(heads):
+        _cell_text(table.cell(0, i), head, bold=True)
+    _repeat_header(table.rows[0])
+    keys = ["n_records", "n_signed_teacher", "rate_teacher", "n_signed_principal",
+            "rate_principal"]  # fmt: skip
+    _cell_text(table.cell(1, 0), "{%tr for row in records.rows %}")
+    _cell_text(table.cell(2, 0), "{{ row.label }}", align=WD_ALIGN_PARAGRAPH.LEFT)
+    for i, key in enumerate(keys, start=1):
+        _cell_text(table.cell(2, i), _var("row." + key))
+    _cell_text(table.cell(3, 0), "{%tr endfor %}")
+    _cant_split(table.rows[2])
+    _cell_text(table.cell(4, 0), "Tổng cộng", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    for i, key in enumerate(keys, start=1):
+        _cell_text(table.cell(4, i), _var("records.total." + key), bold=True)
+    _tag(doc, "{%p endif %}")
 
 
 def _section_progress(doc) -> None:
