@@ -5,7 +5,8 @@ folder, the way ``analysis.metrics.write_tables`` does, with tiny PNG figures ma
 matplotlib; the report is rendered and read back with python-docx.
 
 Primary (Tiểu học): three schools, 600 + 600 + 587 = 1787 staff, 418 + 420 + 410 = 1248
-signed, so the sentence must say 1248/1787 (đạt 69,8%).
+signed, so the sentence must say 1.248/1.787 (đạt 69,8%): the reference's figures, written
+with the Vietnamese thousands separator like every other number.
 """
 
 from __future__ import annotations
@@ -570,11 +571,11 @@ def test_body_sentences_are_computed(rendered):
     _, _, doc = rendered
     tables = make_tables()
     th = tables["coverage_by_level"].query("level == 'Tiểu học'").iloc[0]
-    expected = f"{int(th['n_signed'])}/{int(th['n_staff'])} (đạt {fmt_pct(th['coverage'])})"
-    assert expected == "1248/1787 (đạt 69,8%)"
+    expected = f"{fmt_int(th['n_signed'])}/{fmt_int(th['n_staff'])} (đạt {fmt_pct(th['coverage'])})"
+    assert expected == "1.248/1.787 (đạt 69,8%)"
     sentence = _para(doc, "- Tính đến")
     assert sentence.text == (
-        "- Tính đến 19/4/2024, tổng số CBGVNV: 1248/1787 (đạt 69,8%) cán bộ giáo viên, nhân "
+        "- Tính đến 19/4/2024, tổng số CBGVNV: 1.248/1.787 (đạt 69,8%) cán bộ giáo viên, nhân "
         "viên các trường Tiểu học đã được trang bị ký số cá nhân (Phụ lục đính kèm)."
     )
     assert any(r.italic and r.text == "Phụ lục đính kèm" for r in sentence.runs)
@@ -745,6 +746,47 @@ def test_appendix_table_cells(rendered):
     assert heading.paragraph_format.page_break_before
 
 
+def test_tables_numbered_and_titled_apart_from_the_body(rendered):
+    _, _, doc = rendered
+    titles = [p for p in doc.paragraphs if p.style.name == "Table Title"]
+    assert [p.text.split(".")[0] for p in titles] == [f"Bảng {n}" for n in range(1, 6)]
+    assert titles[0].text == "Bảng 1. Quy mô trường, lớp, học sinh theo cấp học"
+    assert titles[2].text.startswith("Bảng 3. Biến động tỷ lệ có chữ ký số so với kỳ trước")
+    style = doc.styles["Table Title"].paragraph_format
+    assert style.alignment == 1 and style.first_line_indent == 0 and style.keep_with_next
+    # each title sits right above its table
+    for p in titles:
+        assert p._p.getnext().tag == f"{W}tbl", p.text
+
+
+def test_appendix_heading_reference_and_title_breaks(rendered):
+    _, _, doc = rendered
+    heading = _para(doc, "PHỤ LỤC")
+    title = heading._p.getnext()
+    lines = [t for t in "".join(
+        n.text if n.tag == f"{W}t" else "\n" for n in title.iter(f"{W}t", f"{W}br")
+    ).split("\n")]  # fmt: skip
+    assert lines == [
+        "TỔNG HỢP CÁN BỘ, GIÁO VIÊN, NHÂN VIÊN CÓ",
+        "CHỮ KÝ SỐ CÁ NHÂN CÁC TRƯỜNG TIỂU HỌC",
+    ]
+    assert all(fontmetrics.text_width_cm(line, 14, bold=True) < 16.5 for line in lines)
+    assert _para(doc, "(Kèm theo").text == (
+        "(Kèm theo Báo cáo số …/BC-PGDĐT ngày 19/4/2024\ncủa Phòng Giáo dục và Đào tạo quận "
+        "Long Biên)"
+    )  # broken where it reads well, not inside "Đào tạo"
+    assert report.title_lines("NGẮN") == "NGẮN"
+
+
+def test_closing_sentence_keeps_with_the_signature(rendered):
+    _, _, doc = rendered
+    closing = next(p for p in doc.paragraphs if p.text.endswith("xin trân trọng báo cáo./."))
+    assert closing.paragraph_format.keep_with_next
+    assert closing._p.getnext().tag == f"{W}tbl"  # the signature block follows
+    signature = [t for t in doc.tables if "Nơi nhận:" in t.cell(0, 0).text][0]
+    assert signature.rows[0]._tr.trPr.find(f"{W}cantSplit") is not None
+
+
 def test_extra_appendix_tables_and_figures(rendered):
     _, _, doc = rendered
     texts = _texts(doc)
@@ -755,7 +797,8 @@ def test_extra_appendix_tables_and_figures(rendered):
     role = [t for t in doc.tables if t.rows[0].cells[0].text == "Chức vụ"][0]
     assert _table_rows(role)[1] == ["Cán bộ quản lý (CBQL)", "99", "99", "100,0%"]
     assert any(
-        t.startswith("Biến động tỷ lệ có chữ ký số so với kỳ trước (22/3/2024)") for t in texts
+        t.startswith("Bảng 3. Biến động tỷ lệ có chữ ký số so với kỳ trước (22/3/2024)")
+        for t in texts
     )
     assert not any(t.startswith("- Mục tiêu") for t in texts)  # now in section II.3
     captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
@@ -806,7 +849,8 @@ def test_layout_a4_margins_fonts_header(rendered):
     assert "PAGE" in header_xml and "DỮ LIỆU MẪU" in sec.header.paragraphs[1].text
     assert "PAGE" not in sec.first_page_header._element.xml
     assert sec.first_page_header.paragraphs[0].text == report.SAMPLE_MARK
-    assert doc.paragraphs[0].text == report.SAMPLE_MARK
+    # once on page 1: in its header, not again in the body
+    assert report.SAMPLE_MARK not in [p.text for p in doc.paragraphs]
     props = doc.core_properties
     assert props.author == "Phòng GD&ĐT" and props.revision == 1
     assert props.created.date().isoformat() == PERIOD
@@ -974,7 +1018,7 @@ def test_main_cli(project, capsys):
     ]  # fmt: skip
     assert report.main(argv) == 0
     out = capsys.readouterr().out
-    assert "1248/1787 (đạt 69,8%)" in out
+    assert "1.248/1.787 (đạt 69,8%)" in out
     assert (project.out / f"bao_cao_{PERIOD}.docx").is_file()
 
 
@@ -1005,7 +1049,7 @@ def test_pdf_keeps_the_figures(tmp_path):
     result = report.build_report(cfg)
     check = report_pdf.check_docx(result.docx, tmp_path / "pdf")
     expected = report_pdf.expected_figures(result.docx)
-    assert "87.097" in expected and "1248/1787 (đạt 69,8%)" in expected and "69,8%" in expected
+    assert "87.097" in expected and "1.248/1.787 (đạt 69,8%)" in expected and "69,8%" in expected
     assert check.missing == [], check.summary()
     assert check.wrapped == [], check.summary()  # each heading element on one PDF line
     assert "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO" in report_pdf.heading_lines(result.docx)

@@ -784,6 +784,73 @@ def _records(tables: Mapping[str, pd.DataFrame], as_of: str) -> dict | None:
     return {"lines": lines, "rows": rows, "total": total_row}
 
 
+def table_numbers(records: bool, change: bool, role: bool, provider: bool) -> dict:
+    """``Bảng n`` of every table the report prints, in the order they appear (a table left out
+    takes no number)."""
+    out, n = {}, 0
+    for name, shown in (("scale", True), ("records", records), ("appendix", True),
+                        ("change", change), ("role", role), ("provider", provider)):  # fmt: skip
+        if shown:
+            n += 1
+            out[name] = n
+    return out
+
+
+#: Words kept on one line in a title (a break between them reads badly: "CÁ / NHÂN").
+_KEEP_TOGETHER = ("chữ ký số", "cá nhân", "cán bộ", "giáo viên", "nhân viên", "tiểu học",
+                  "mầm non", "các trường", "giáo dục", "đào tạo", "báo cáo số")  # fmt: skip
+TITLE_PT = 14
+TITLE_WIDTH_CM = 16.5
+
+
+def title_lines(
+    text: str,
+    pt: float = TITLE_PT,
+    width_cm: float = TITLE_WIDTH_CM,
+    bold: bool = True,
+    italic: bool = False,
+) -> str:
+    """A bold centred title broken where it reads well: one line if it fits, else two lines
+    as even as possible, never inside a phrase of ``_KEEP_TOGETHER`` (measured in Times New
+    Roman, ``analysis.fontmetrics``). The line break is a "\n" (docxtpl makes it a w:br)."""
+    from analysis.fontmetrics import text_width_cm
+
+    def width(line: str) -> float:
+        return text_width_cm(line, pt, bold=bold, italic=italic)
+
+    if not text or width(text) <= width_cm:
+        return text
+    words = text.split(" ")
+    forbidden = set()
+    for phrase in _KEEP_TOGETHER:
+        parts = phrase.split(" ")
+        for i in range(len(words) - len(parts) + 1):
+            if [w.strip(",()").casefold() for w in words[i : i + len(parts)]] == parts:
+                forbidden |= set(range(i + 1, i + len(parts)))
+    best = None
+    for cut in range(1, len(words)):
+        if cut in forbidden:
+            continue
+        first, second = " ".join(words[:cut]), " ".join(words[cut:])
+        longest = max(width(first), width(second))
+        if best is None or longest < best[0]:
+            best = (longest, first, second)
+    return text if best is None else f"{best[1]}\n{best[2]}"
+
+
+def appendix_ref(text: Mapping[str, str], as_of: str) -> str:
+    """'(Kèm theo Báo cáo số …/BC-PGDĐT ngày 19/4/2024 của Phòng Giáo dục và Đào tạo quận
+    Long Biên)': the report's date and its issuer (issuing agency + the parent's unit)."""
+    issuer = text.get("issuing_agency", "").strip()
+    parent = text.get("parent_agency", "").strip()
+    unit = re.sub(r"^(UBND|Ủy ban nhân dân)\s+", "", parent, flags=re.IGNORECASE)
+    if unit and unit != parent:
+        issuer = f"{issuer} {unit}".strip()
+    by = f" của {issuer}" if issuer else ""
+    text = f"(Kèm theo Báo cáo số …/BC-PGDĐT ngày {as_of}{by})"
+    return title_lines(text, 14, TITLE_WIDTH_CM, bold=False, italic=True)
+
+
 def _figures(figures_dir: Path | None, captions: Mapping[str, str], values, notes) -> list[dict]:
     if figures_dir is None:
         return []
@@ -852,9 +919,11 @@ def build_context(
         values,
         notes,
     )
+    records = _records(tables, values["as_of"])
+    by_role, by_provider = _by_role(tables, level), _by_provider(tables, level)
     headline = (
-        f"Tính đến {values['as_of']}, tổng số CBGVNV: {sig['n_signed_plain']}/"
-        f"{sig['n_staff_plain']} (đạt {sig['coverage']}) cán bộ giáo viên, nhân viên các "
+        f"Tính đến {values['as_of']}, tổng số CBGVNV: {sig['n_signed']}/"
+        f"{sig['n_staff']} (đạt {sig['coverage']}) cán bộ giáo viên, nhân viên các "
         f"trường {level} đã được trang bị ký số cá nhân."
     )
     # A setting missing everywhere is left as an officer leaves it in a draft: dots.
@@ -891,17 +960,19 @@ def build_context(
         "signer_mode": text.get("signer_mode", ""),
         "signer_title": text.get("signer_title", ""),
         "signer_name": signer_name or DRAFT_DOTS,
-        "appendix_title": fill(titles.get("appendix", ""), values),
+        "appendix_title": title_lines(fill(titles.get("appendix", ""), values)),
+        "appendix_ref": appendix_ref(text, values["as_of"]),
+        "table_no": table_numbers(bool(records), bool(change), bool(by_role), bool(by_provider)),
         "appendix": appendix,
         "appendix_total": appendix_total,
         "change": change,
         "change_title": fill(titles.get("change", ""), values),
-        "by_role": _by_role(tables, level),
+        "by_role": by_role,
         "role_title": fill(titles.get("role", ""), values),
-        "by_provider": _by_provider(tables, level),
+        "by_provider": by_provider,
         "provider_title": fill(titles.get("provider", ""), values),
         "status": _status(tables, period, notes),
-        "records": _records(tables, values["as_of"]),
+        "records": records,
         "figures_title": fill(titles.get("figures", ""), values),
         "headline": headline,
     }

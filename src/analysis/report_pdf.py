@@ -105,7 +105,7 @@ def expected_figures(docx: Path | str) -> list[str]:
                 if number.match(text):
                     found.add(text)
     for p in doc.paragraphs:
-        found.update(re.findall(r"\d+/\d+ \(đạt [\d,]+%\)", p.text))
+        found.update(re.findall(r"\d[\d.]*/\d[\d.]* \(đạt [\d,]+%\)", p.text))
     return sorted(found)
 
 

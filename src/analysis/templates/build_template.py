@@ -309,6 +309,18 @@ def _setup_styles(doc) -> None:
     table_text.paragraph_format.first_line_indent = Cm(0)
     table_text.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
 
+    # "Bảng n. ..." above a table: centred, bold, kept with the table (not the justified,
+    # indented body style, which splits a title's last word onto a line of its own).
+    table_title = styles.add_style("Table Title", WD_STYLE_TYPE.PARAGRAPH)
+    table_title.base_style = normal
+    _style_font(table_title, TABLE_PT, bold=True)
+    table_title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    table_title.paragraph_format.first_line_indent = Cm(0)
+    table_title.paragraph_format.space_before = Pt(6)
+    table_title.paragraph_format.space_after = Pt(4)
+    table_title.paragraph_format.keep_with_next = True
+    table_title.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+
     caption = styles["Caption"]
     caption.base_style = normal
     _style_font(caption, TABLE_PT, bold=False, italic=True)
@@ -331,6 +343,13 @@ def _body(doc, text: str = "", *, bold=None, italic=None, keep_next=False):
         p.paragraph_format.keep_with_next = True
     if text:
         _run(p, text, bold=bold, italic=italic)
+    return p
+
+
+def _table_title(doc, number: str, title: str):
+    """'Bảng {{ number }}. title' above a table (style Table Title, kept with the table)."""
+    p = doc.add_paragraph(style="Table Title")
+    _run(p, "Bảng {{ " + number + " }}. " + title)
     return p
 
 
@@ -360,11 +379,6 @@ def _heading_block(doc) -> None:
     for attr, value in (("val", "single"), ("sz", "8"), ("space", "2"), ("color", "000000")):
         box.set(qn(f"w:{attr}"), value)
     run._r.get_or_add_rPr().append(box)
-    _tag(doc, "{%p endif %}")
-    _tag(doc, "{%p if sample %}")
-    p = doc.add_paragraph()
-    _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
-    _run(p, "{{ sample_mark }}", size=12, bold=True, color=SAMPLE_RED)
     _tag(doc, "{%p endif %}")
 
     table = doc.add_table(rows=2, cols=2)
@@ -434,6 +448,7 @@ def _scale_table(doc) -> None:
 def _section_status(doc) -> None:
     _body(doc, "II. ĐÁNH GIÁ HIỆN TRẠNG", bold=True, keep_next=True)
     _body(doc, "1. Quy mô trường, lớp:", bold=True, keep_next=True)
+    _table_title(doc, "table_no.scale", "Quy mô trường, lớp, học sinh theo cấp học")
     _scale_table(doc)
     p = _body(doc, "2. Về hạ tầng thông tin và cơ sở vật chất", bold=True, keep_next=True)
     p.paragraph_format.space_before = Pt(6)
@@ -446,7 +461,7 @@ def _section_status(doc) -> None:
     _tag(doc, "{%p endfor %}")
     p = _body(
         doc,
-        "- Tính đến {{ as_of }}, tổng số CBGVNV: {{ sig.n_signed_plain }}/{{ sig.n_staff_plain }}"
+        "- Tính đến {{ as_of }}, tổng số CBGVNV: {{ sig.n_signed }}/{{ sig.n_staff }}"
         " (đạt {{ sig.coverage }}) cán bộ giáo viên, nhân viên các trường {{ level }} đã được"
         " trang bị ký số cá nhân (",
     )
@@ -458,7 +473,9 @@ def _section_status(doc) -> None:
     _body(doc, "- Máy tính phục vụ công tác quản lý: {{ infra.n_computers }}.")
     _section_progress(doc)
     _section_records(doc)
-    _body(doc, "{{ closing }}")
+    # The closing sentence stays on the page of the signature block (keep with next).
+    p = _body(doc, "{{ closing }}", keep_next=True)
+    p.paragraph_format.space_before = Pt(6)
 
 
 def _section_records(doc) -> None:
@@ -470,6 +487,7 @@ def _section_records(doc) -> None:
     _tag(doc, "{%p for line in records.lines %}")
     _body(doc, "- {{ line }}")
     _tag(doc, "{%p endfor %}")
+    _table_title(doc, "table_no.records", "Tiến độ ký số học bạ theo khối lớp")
     table = doc.add_table(rows=5, cols=6)
     table.style = doc.styles["Table Grid"]
     _widths(table, [4.1, 2.4, 2.5, 2.3, 2.7, 2.5])
@@ -545,7 +563,8 @@ def _appendix_coverage(doc) -> None:
     _run(p, "{{ appendix_title }}", bold=True)
     p = doc.add_paragraph()
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, after=6, keep_next=True)
-    _run(p, "(Kèm theo Báo cáo số …/BC-PGDĐT, số liệu tính đến {{ as_of }})", italic=True)
+    _run(p, "{{ appendix_ref }}", italic=True)
+    _table_title(doc, "table_no.appendix", "Chữ ký số cá nhân theo trường, đến {{ as_of }}")
 
     table = doc.add_table(rows=5, cols=5)
     table.style = doc.styles["Table Grid"]
@@ -569,7 +588,7 @@ def _appendix_coverage(doc) -> None:
 
 def _appendix_change(doc) -> None:
     _tag(doc, "{%p if change %}")
-    p = _body(doc, "{{ change_title }}", bold=True, keep_next=True)
+    p = _table_title(doc, "table_no.change", "{{ change_title }}")
     p.paragraph_format.space_before = Pt(12)
     table = doc.add_table(rows=4, cols=6)
     table.style = doc.styles["Table Grid"]
@@ -591,7 +610,7 @@ def _appendix_change(doc) -> None:
 
 def _appendix_breakdowns(doc) -> None:
     _tag(doc, "{%p if by_role %}")
-    p = _body(doc, "{{ role_title }}", bold=True, keep_next=True)
+    p = _table_title(doc, "table_no.role", "{{ role_title }}")
     p.paragraph_format.space_before = Pt(12)
     table = doc.add_table(rows=4, cols=4)
     table.style = doc.styles["Table Grid"]
@@ -607,7 +626,7 @@ def _appendix_breakdowns(doc) -> None:
     _tag(doc, "{%p endif %}")
 
     _tag(doc, "{%p if by_provider %}")
-    p = _body(doc, "{{ provider_title }}", bold=True, keep_next=True)
+    p = _table_title(doc, "table_no.provider", "{{ provider_title }}")
     p.paragraph_format.space_before = Pt(12)
     table = doc.add_table(rows=4, cols=3)
     table.style = doc.styles["Table Grid"]
