@@ -1037,8 +1037,8 @@ def _projection_row(coverage_history: pd.DataFrame, level: str, last_k: int | No
     n = min(len(pts), last_k) if last_k else len(pts)
     k_text = f"{last_k} kỳ gần nhất" if last_k else "mọi kỳ có số liệu"
     model = (
-        f"Hồi quy tuyến tính (bình phương nhỏ nhất) tỷ lệ theo ngày, {k_text}; "
-        "khoảng = độ dốc ± 2 sai số chuẩn"
+        f"Đường thẳng khớp nhất với tỷ lệ theo ngày ({k_text}); khoảng: tốc độ nhanh hơn hoặc "
+        "chậm hơn mà số liệu vẫn khớp (độ dốc ± 2 sai số chuẩn)"
     )
     row = {"level": level, "model": model, "n_points": n}
     row |= {"date_100": None, "date_100_low": None, "date_100_high": None}
