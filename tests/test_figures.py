@@ -429,3 +429,49 @@ def test_scale_by_level_in_millions_at_national_scale():
     ticks = [t.get_text() for t in pupils.get_yticklabels()]
     assert "10" in ticks and "2,5" in ticks and "10.000.000" not in ticks
     assert fig.axes[1].get_title() == "Số lớp"  # under a million: as before
+
+
+def _history_table() -> pd.DataFrame:
+    rows = []
+    series = {  # school: (level, signed per period of 50 staff)
+        "A": ("Tiểu học", [10, 20, 30]),
+        "B": ("Tiểu học", [5, 5, 5]),  # stalled at 10%
+        "C": ("Tiểu học", [40, 45, 50]),  # finished: not stalled
+        "D": ("THCS", [1, 2, 25]),
+    }
+    for code, (level, signed) in series.items():
+        for period, n in zip(["2024-02-23", "2024-03-22", "2024-04-19"], signed, strict=True):
+            rows.append((period, code, f"Trường {level} {code}", level, 50, n))
+    df = pd.DataFrame(rows, columns=["period", "school_code", "school_name", "level",
+                                     "n_staff", "n_signed"])  # fmt: skip
+    return df.assign(coverage=df["n_signed"] / df["n_staff"])
+
+
+def test_coverage_heatmap_shows_the_matrix_lowest_first_and_names_stalled_schools():
+    table = _history_table()
+    fig = figures.coverage_heatmap(table, period=PERIOD)
+    th_ax, cs_ax = fig.axes[:2]
+    mesh = th_ax.collections[0]
+    shown = np.asarray(mesh.get_array()).reshape(3, 3)  # what is drawn, cell by cell
+    # rows: the lowest coverage on 19/4 first (B 10%, A 60%, C 100%); columns: periods
+    expected = [[0.1, 0.1, 0.1], [0.2, 0.4, 0.6], [0.8, 0.9, 1.0]]
+    np.testing.assert_allclose(shown, expected)
+    labels = [t.get_text() for t in th_ax.get_yticklabels()]
+    assert labels == ["B (đứng yên)", "A", "C"]
+    assert [t.get_text() for t in th_ax.get_xticklabels()] == ["23/2/2024", "22/3/2024",
+                                                              "19/4/2024"]  # fmt: skip
+    assert mesh.get_clim() == (0, 1)  # colours mean the same in every panel
+    np.testing.assert_allclose(np.asarray(cs_ax.collections[0].get_array()), [[0.02, 0.04, 0.5]])
+    assert "1 trường đứng yên" in th_ax.get_title(loc="left")
+    assert figures.stalled_schools(table) == {"B"}
+
+
+def test_coverage_heatmap_from_the_metric_table(tmp_path):
+    processed = make_processed()
+    table = metrics.coverage_school_history(processed.history, processed.schools)
+    assert list(table.columns) == metrics.TABLE_COLUMNS["coverage_school_history"]
+    saved = figures.publish("coverage_heatmap", {"coverage_school_history": table}, tmp_path)
+    assert saved.png.is_file() and saved.svg.is_file()
+    empty = table.iloc[0:0]
+    shown = figures.publish("coverage_heatmap", {"coverage_school_history": empty}, tmp_path)
+    assert isinstance(shown, figures.NoData) and not saved.png.exists()

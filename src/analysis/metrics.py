@@ -143,6 +143,15 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "n_expiring_window",
         "n_expiring_days",
     ],
+    "coverage_school_history": [
+        "period",
+        "school_code",
+        "school_name",
+        "level",
+        "n_staff",
+        "n_signed",
+        "coverage",
+    ],
     "signing_pace": [
         "school_code",
         "school_name",
@@ -965,6 +974,24 @@ def coverage_history(history: pd.DataFrame) -> pd.DataFrame:
     return check_table("coverage_history", out, ["period", "level"])
 
 
+def coverage_school_history(history: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    """Per school and period (``history``): staff, signed, coverage; for the heatmap of
+    coverage by school and period, where a stalled school is a row that does not change."""
+    names = schools.set_index("school_code")["school_name"] if len(schools) else pd.Series()
+    out = history.assign(
+        period=history["period"].astype("str"),
+        school_name=history["school_code"].map(names).fillna(history["school_code"]),
+        coverage=_ratio(history["n_signed"], history["n_staff"]),
+    )
+    out = out[TABLE_COLUMNS["coverage_school_history"]].copy()
+    for col in ("period", "school_code", "school_name", "level"):
+        out[col] = out[col].astype("str")
+    for col in ("n_staff", "n_signed"):
+        out[col] = _int(out[col])
+    out = _sort(out, ["level", "school_code", "period"])
+    return check_table("coverage_school_history", out, ["school_code", "period"])
+
+
 # --------------------------------------------------------------------------- projection
 
 
@@ -1344,6 +1371,7 @@ def compute_coverage(
         "coverage_by_provider": coverage_by_provider(p.staff),
         "coverage_change": coverage_change(p.history, period, p.schools),
         "coverage_history": history,
+        "coverage_school_history": coverage_school_history(p.history, p.schools),
         "projection": projection(history, last_k=last_k),
         "expiring": expiring(p.staff, p.schools, period, days=expiring_days),
     }
