@@ -1069,3 +1069,21 @@ def test_settings_text_is_escaped_not_parsed(tmp_path):
     texts = _texts(Document(str(path)))
     assert "Trần & Con <b>" in texts
     assert "- UBND quận {{ x }};" in texts  # an office's text is never run as a template
+
+
+def test_coverage_target_has_one_source(tmp_path):
+    """Notebook 20's target comes from bao_cao.toml (carried forward like every setting),
+    unless the notebook is given an explicit number."""
+    for period in ("2024-04-19", "2024-06-24"):
+        (tmp_path / period).mkdir()
+    assert report.target_ratio(tmp_path, "2024-06-24") == 1.0  # the package default
+    (tmp_path / "2024-04-19" / "bao_cao.toml").write_text("target_pct = 95\n", "utf-8")
+    assert report.target_ratio(tmp_path, "2024-06-24") == 0.95  # carried forward
+    assert report.target_ratio(tmp_path, "2024-06-24", 90) == 0.9
+    with pytest.raises(report.ReportError, match="target_pct"):
+        report.target_ratio(tmp_path, "2024-06-24", "một trăm")
+    with pytest.raises(report.ReportError, match="khoảng"):
+        report.target_ratio(tmp_path, "2024-06-24", 120)
+    notebook = json.loads((paths.NOTEBOOKS_DIR / "20_coverage.ipynb").read_text("utf-8"))
+    params = next(c for c in notebook["cells"] if "parameters" in c["metadata"].get("tags", []))
+    assert 'target_pct = ""' in "".join(params["source"])  # no second number to keep in step

@@ -276,6 +276,26 @@ def load_settings(
     return settings, source, notes
 
 
+def target_ratio(raw_root: Path | str, period: str, override="") -> float:
+    """The coverage target as a ratio, from one source: the settings' ``target_pct``
+    (``bao_cao.toml``, carried forward like every setting), unless a notebook is given an
+    explicit ``override`` (a number of percent)."""
+    if override not in ("", None):
+        value = override
+    else:
+        settings, _, _ = load_settings(raw_root, period)
+        value = settings.get("target_pct", 100)
+    try:
+        ratio = float(value) / 100
+    except (TypeError, ValueError) as exc:
+        raise ReportError(
+            f"Chỉ tiêu target_pct = {value!r} không phải một số phần trăm (ví dụ 100)."
+        ) from exc
+    if not 0 < ratio <= 1:
+        raise ReportError(f"Chỉ tiêu target_pct = {value!r} phải nằm trong khoảng (0, 100].")
+    return ratio
+
+
 def missing_settings(settings: Mapping) -> list[str]:
     """The required settings that are blank (the document is then a draft)."""
     return [key for key in REQUIRED_KEYS if _blank(settings.get(key))]
