@@ -1087,3 +1087,13 @@ def test_coverage_target_has_one_source(tmp_path):
     notebook = json.loads((paths.NOTEBOOKS_DIR / "20_coverage.ipynb").read_text("utf-8"))
     params = next(c for c in notebook["cells"] if "parameters" in c["metadata"].get("tags", []))
     assert 'target_pct = ""' in "".join(params["source"])  # no second number to keep in step
+
+
+def test_short_tables_are_kept_on_one_page(tmp_path):
+    cfg = make_project(tmp_path, tables=make_tables() | make_records())
+    doc = Document(str(report.write_docx(cfg)[0]))
+    for first in ("Cấp học", "Khối lớp"):
+        table = next(t for t in doc.tables if t.rows[0].cells[0].text == first)
+        for row in table.rows[:-1]:
+            assert all(p.paragraph_format.keep_with_next for p in row.cells[0].paragraphs)
+        assert not table.rows[-1].cells[0].paragraphs[0].paragraph_format.keep_with_next

@@ -240,6 +240,15 @@ def _cant_split(row) -> None:
     trpr.append(OxmlElement("w:cantSplit"))
 
 
+def _keep_together(table) -> None:
+    """A short table on one page: every row's paragraphs keep with the next row (Word and
+    LibreOffice then move the table whole rather than split it)."""
+    for row in table.rows[:-1]:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
+
+
 def _cell_text(cell, text: str, *, bold=None, italic=None, align=WD_ALIGN_PARAGRAPH.CENTER):
     p = cell.paragraphs[0]
     p.style = "Table Text"
@@ -443,6 +452,7 @@ def _scale_table(doc) -> None:
     _cell_text(table.cell(4, 0), "Tổng cộng", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
     for i, key in enumerate(["n_schools", "n_classes", "n_pupils"], start=1):
         _cell_text(table.cell(4, i), _var("scale_total." + key), bold=True)
+    _keep_together(table)
 
 
 def _section_status(doc) -> None:
@@ -506,6 +516,7 @@ def _section_records(doc) -> None:
     _cell_text(table.cell(4, 0), "Tổng cộng", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
     for i, key in enumerate(keys, start=1):
         _cell_text(table.cell(4, i), _var("records.total." + key), bold=True)
+    _keep_together(table)
     _tag(doc, "{%p endif %}")
 
 
