@@ -110,6 +110,19 @@ def test_manifest_of_2024_04_19(e2e):
     assert set(data["timings"]["notebooks"]) == {*NOTEBOOKS, REPORT_NOTEBOOK}
 
 
+def test_2024_06_24_report_settings_carry_forward(e2e):
+    """2024-06-24 has no bao_cao.toml: the wording of 19/4/2024 serves, and the manifest says
+    so; the document holds no placeholder and is not a draft."""
+    _, out = e2e
+    data = manifest.read_manifest(out / "outputs" / "2024-06-24")
+    settings = data["report_settings"]
+    assert not settings["draft"] and settings["missing"] == []
+    assert settings["groups"]["công tác chỉ đạo"] == "2024-04-19/bao_cao.toml"
+    assert settings["groups"]["người ký"] == "2024-04-19/bao_cao.toml"
+    line = manifest.report_settings_line(out / "outputs" / "2024-06-24")
+    assert line.startswith("lời văn từ 2024-04-19/bao_cao.toml (kỳ trước): ")
+
+
 @pytest.mark.parametrize("period", PERIODS)
 def test_artefacts_exist(e2e, period):
     _, out = e2e

@@ -62,6 +62,77 @@ def test_coverage_by_school_bars_sorted_values_labels_lines(tables):
     assert any("19/4/2024" in t for t in _all_text(fig))
 
 
+def _bbox_data(ax, text):
+    """A text's box in the axes' data coordinates (x) after drawing."""
+    renderer = ax.figure.canvas.get_renderer()
+    box = text.get_window_extent(renderer)
+    return ax.transData.inverted().transform(box)
+
+
+def test_coverage_by_school_labels_are_never_crossed_by_the_lines(tables):
+    table = tables["coverage_by_school"]
+    for target in (1.0, 0.9):
+        fig = figures.coverage_by_school(table, target=target, period=PERIOD)
+        fig.canvas.draw()
+        for ax in fig.axes:
+            counts = [t for t in ax.texts if t.get_gid() == "count"]
+            assert counts
+            lines = [ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_gid()
+                     in ("average", "target")]  # fmt: skip
+            bars = [p.get_width() for p in ax.patches]
+            for text in counts:
+                (x0, _), (x1, _) = _bbox_data(ax, text)
+                assert all(not (x0 <= x <= x1) for x in lines), (text.get_text(), lines)
+                assert x0 > max(bars)  # and never on a bar
+            assert max(ax.get_xticks()) == pytest.approx(max(1.0, target))  # no 120% tick
+
+
+def test_coverage_by_school_prints_at_the_text_width_with_readable_labels(tmp_path):
+    """60 schools (the sample's 33 + 27) fit the page at the text width: the report does not
+    shrink the figure, so its 7 pt labels print at 7 pt."""
+    from analysis import report_docx
+
+    rows = []
+    for level, n in (("Tiểu học", 33), ("THCS", 27)):
+        for i in range(n):
+            rows.append((f"{level[:2]}{i:02d}", f"Trường {level} Số {i}", level, 50, i + 10))
+    table = pd.DataFrame(rows, columns=["school_code", "school_name", "level", "n_staff",
+                                        "n_signed"])  # fmt: skip
+    table = table.assign(
+        ward="Bồ Đề", n_pending=0, coverage=table["n_signed"] / table["n_staff"], basis="list",
+        rank_in_level=1,
+    )  # fmt: skip
+    fig = figures.coverage_by_school(table, period=PERIOD)
+    saved = style_save(fig, tmp_path / "cbs")
+    size = report_docx.figure_size(saved.png)
+    width, height = report_docx.png_size(saved.png)
+    printed_mm = size["width"].mm if "width" in size else size["height"].mm * width / height
+    assert printed_mm >= 160  # the text width is 165 mm
+    scale = printed_mm / 160  # figures are drawn 16 cm wide
+    label_pt = min(t.get_fontsize() for ax in saved.figure.axes for t in ax.texts)
+    assert label_pt * scale >= 6.9
+    assert min(t.get_fontsize() for t in saved.figure.axes[0].get_yticklabels()) * scale >= 6.9
+
+
+def style_save(fig, path):
+    from analysis import style
+
+    return style.save(fig, path)
+
+
+def test_figures_without_data_are_not_saved(tmp_path):
+    empty = metrics.compute_scale(
+        metrics.Processed(**{k: metrics._empty_kind(k) for k in metrics.PROCESSED_KINDS})
+    )
+    (tmp_path / "records_progress.png").write_bytes(b"stale")
+    shown = figures.publish("records_progress", empty, tmp_path, PERIOD)
+    assert isinstance(shown, figures.NoData)
+    assert shown._repr_markdown_().startswith("Tiến độ ký số học bạ theo trường: chưa có")
+    assert not list(tmp_path.glob("records_progress.*"))  # the stale copy is gone too
+    made = figures.make_all(empty, PERIOD, tmp_path, sample=False, names=["records_progress"])
+    assert made == {}
+
+
 def test_coverage_by_school_many_schools_shows_bottom_and_top():
     n = 300
     cov = np.arange(n) / n
@@ -109,8 +180,14 @@ def test_coverage_history_lines_and_projection(tables):
     assert list(th.get_ydata()) == pytest.approx([0.28, 0.42, 0.56])
     proj = next(ln for ln in ax.get_lines() if ln.get_gid() == "projection:Tiểu học")
     assert proj.get_ydata()[-1] == pytest.approx(1.0)
-    notes = [t.get_text() for t in ax.texts]
-    assert "Tiểu học: 16/7/2024" in notes  # 0.56 + 0.005/day * 88 days
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Tiểu học: 100% khoảng 16/7/2024" in legend  # 0.56 + 0.005/day * 88 days
+    assert not [t for t in ax.texts if "16/7/2024" in t.get_text()]  # no label to overlap
+    assert ax.get_ylim()[1] <= 1.05 and max(ax.get_yticks()) == pytest.approx(1.0)
+    deadline = next(ln for ln in ax.get_lines() if ln.get_gid() == "deadline")
+    assert str(deadline.get_xdata()[0]) == "2024-06-30"
+    assert "hạn 30/6/2024" in [t.get_text().strip() for t in ax.texts]
+    assert not any("sai số chuẩn" in t for t in _all_text(fig))  # plain words
     two = tables["coverage_history"][tables["coverage_history"]["period"] >= "2024-03-22"]
     fig2 = figures.coverage_history(two, metrics.projection(two), period=PERIOD)
     assert any("Chưa đủ số liệu để dự báo" in t for t in _all_text(fig2))
@@ -352,3 +429,49 @@ def test_scale_by_level_in_millions_at_national_scale():
     ticks = [t.get_text() for t in pupils.get_yticklabels()]
     assert "10" in ticks and "2,5" in ticks and "10.000.000" not in ticks
     assert fig.axes[1].get_title() == "Số lớp"  # under a million: as before
+
+
+def _history_table() -> pd.DataFrame:
+    rows = []
+    series = {  # school: (level, signed per period of 50 staff)
+        "A": ("Tiểu học", [10, 20, 30]),
+        "B": ("Tiểu học", [5, 5, 5]),  # stalled at 10%
+        "C": ("Tiểu học", [40, 45, 50]),  # finished: not stalled
+        "D": ("THCS", [1, 2, 25]),
+    }
+    for code, (level, signed) in series.items():
+        for period, n in zip(["2024-02-23", "2024-03-22", "2024-04-19"], signed, strict=True):
+            rows.append((period, code, f"Trường {level} {code}", level, 50, n))
+    df = pd.DataFrame(rows, columns=["period", "school_code", "school_name", "level",
+                                     "n_staff", "n_signed"])  # fmt: skip
+    return df.assign(coverage=df["n_signed"] / df["n_staff"])
+
+
+def test_coverage_heatmap_shows_the_matrix_lowest_first_and_names_stalled_schools():
+    table = _history_table()
+    fig = figures.coverage_heatmap(table, period=PERIOD)
+    th_ax, cs_ax = fig.axes[:2]
+    mesh = th_ax.collections[0]
+    shown = np.asarray(mesh.get_array()).reshape(3, 3)  # what is drawn, cell by cell
+    # rows: the lowest coverage on 19/4 first (B 10%, A 60%, C 100%); columns: periods
+    expected = [[0.1, 0.1, 0.1], [0.2, 0.4, 0.6], [0.8, 0.9, 1.0]]
+    np.testing.assert_allclose(shown, expected)
+    labels = [t.get_text() for t in th_ax.get_yticklabels()]
+    assert labels == ["B (đứng yên)", "A", "C"]
+    assert [t.get_text() for t in th_ax.get_xticklabels()] == ["23/2/2024", "22/3/2024",
+                                                              "19/4/2024"]  # fmt: skip
+    assert mesh.get_clim() == (0, 1)  # colours mean the same in every panel
+    np.testing.assert_allclose(np.asarray(cs_ax.collections[0].get_array()), [[0.02, 0.04, 0.5]])
+    assert "1 trường đứng yên" in th_ax.get_title(loc="left")
+    assert figures.stalled_schools(table) == {"B"}
+
+
+def test_coverage_heatmap_from_the_metric_table(tmp_path):
+    processed = make_processed()
+    table = metrics.coverage_school_history(processed.history, processed.schools)
+    assert list(table.columns) == metrics.TABLE_COLUMNS["coverage_school_history"]
+    saved = figures.publish("coverage_heatmap", {"coverage_school_history": table}, tmp_path)
+    assert saved.png.is_file() and saved.svg.is_file()
+    empty = table.iloc[0:0]
+    shown = figures.publish("coverage_heatmap", {"coverage_school_history": empty}, tmp_path)
+    assert isinstance(shown, figures.NoData) and not saved.png.exists()

@@ -467,3 +467,36 @@ def test_headline_merge_waits_for_the_other_notebooks_merge(tmp_path):
         "headline_coverage.json",
         "headline_scale.json",
     ]
+
+
+def test_signing_pace_saturates_and_names_what_each_school_needs():
+    """Pace since the previous period per week; what is left on 30/6 never below 0 nor above
+    the staff left now; a school that does not move finishes never."""
+    change = pd.DataFrame(
+        {
+            "school_code": ["A", "B", "C", "D"],
+            "school_name": ["Trường A", "Trường B", "Trường C", "Trường D"],
+            "level": ["Tiểu học"] * 4,
+            "prev_period": ["2024-03-22", "2024-03-22", "2024-03-22", None],
+            "n_staff_prev": [50, 50, 50, pd.NA],
+            "n_signed_prev": [10, 40, 30, pd.NA],
+            "coverage_prev": [0.2, 0.8, 0.6, float("nan")],
+            "n_staff": [50, 50, 50, 40],
+            "n_signed": [14, 48, 30, 40],
+            "coverage": [0.28, 0.96, 0.6, 1.0],
+            "delta_signed": [4, 8, 0, pd.NA],
+            "delta_coverage": [0.08, 0.16, 0.0, float("nan")],
+        }
+    )
+    pace = metrics.signing_pace(change, "2024-04-19").set_index("school_code")
+    # 4 weeks since 22/3; 72 days = 10,29 weeks to 30/6/2024
+    assert pace.loc["A", "signed_per_week"] == 1.0
+    assert pace.loc["A", "left_at_window_end"] == 36 - 10  # 36 left, 10,29 signed at 1/week
+    assert round(pace.loc["A", "needed_per_week"], 2) == 3.5
+    assert pace.loc["A", "date_done"] == "2024-12-27" and not pace.loc["A", "on_track"]
+    assert pace.loc["B", "left_at_window_end"] == 0 and pace.loc["B", "on_track"]  # saturates
+    assert pace.loc["B", "date_done"] == "2024-04-26"  # 2 left at 2 a week: one week
+    assert pace.loc["C", "left_at_window_end"] == 20 and pd.isna(pace.loc["C", "date_done"])
+    assert pace.loc["D", "on_track"] and pace.loc["D", "n_unsigned"] == 0
+    assert pd.isna(pace.loc["D", "signed_per_week"])
+    assert list(pace.reset_index().columns) == metrics.TABLE_COLUMNS["signing_pace"]

@@ -5,7 +5,8 @@ folder, the way ``analysis.metrics.write_tables`` does, with tiny PNG figures ma
 matplotlib; the report is rendered and read back with python-docx.
 
 Primary (Tiểu học): three schools, 600 + 600 + 587 = 1787 staff, 418 + 420 + 410 = 1248
-signed, so the sentence must say 1248/1787 (đạt 69,8%).
+signed, so the sentence must say 1.248/1.787 (đạt 69,8%): the reference's figures, written
+with the Vietnamese thousands separator like every other number.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from docx import Document  # noqa: E402
-from docx.shared import Mm  # noqa: E402
+from docx.shared import Length, Mm  # noqa: E402
 
-from analysis import parallel, paths, report, report_xlsx  # noqa: E402
+from analysis import fontmetrics, metrics, parallel, paths, report, report_xlsx  # noqa: E402
 from analysis.fmt import fmt_int, fmt_pct  # noqa: E402
 
 PERIOD = "2024-04-19"
@@ -174,6 +175,7 @@ def make_tables() -> dict[str, pd.DataFrame]:
         {"ward": ["Bồ Đề"], "n_staff": [1200], "n_signed": [838], "coverage": [838 / 1200]}
     )
     return {
+        "signing_pace": metrics.signing_pace(coverage_change, PERIOD),
         "scale_by_level": scale,
         "coverage_by_school": coverage_by_school,
         "coverage_by_level": coverage_by_level,
@@ -186,6 +188,45 @@ def make_tables() -> dict[str, pd.DataFrame]:
         "infrastructure_by_school": infra_school,
         "infrastructure_summary": infra,
     }
+
+
+def make_records() -> dict[str, pd.DataFrame]:
+    """Record signing (hoc_ba) of two primary schools, grades 1 and 2."""
+    by_school = pd.DataFrame(
+        {
+            "school_code": ["TH01", "TH02"],
+            "school_name": ["Trường Tiểu học Ái Mộ A", "Trường Tiểu học Bồ Đề"],
+            "level": ["Tiểu học", "Tiểu học"],
+            "n_records": [1000, 911],
+            "n_signed_teacher": [950, 800],
+            "n_signed_principal": [900, 300],
+        }
+    )
+    by_grade = pd.DataFrame(
+        {
+            "level": ["Tiểu học", "Tiểu học"],
+            "grade": pd.array([1, 2], dtype="Int64"),
+            "n_records": [1000, 911],
+            "n_signed_teacher": [900, 850],
+            "n_signed_principal": [700, 500],
+        }
+    )
+    by_level = pd.DataFrame(
+        {
+            "level": ["Tiểu học", "Tổng cộng"],
+            "n_records": [1911, 1911],
+            "n_signed_teacher": [1750, 1750],
+            "n_signed_principal": [1200, 1200],
+        }
+    )
+    out = {}
+    for name, df in (("records_by_school", by_school), ("records_by_grade", by_grade),
+                     ("records_by_level", by_level)):  # fmt: skip
+        out[name] = df.assign(
+            rate_teacher=df["n_signed_teacher"] / df["n_records"],
+            rate_principal=df["n_signed_principal"] / df["n_records"],
+        )
+    return out
 
 
 QUALITY = {
@@ -341,14 +382,52 @@ def test_repo_period_settings_hold_reference_wording():
     assert not [n for n in notes if "không có file" in n]
 
 
-def test_settings_fallback_to_defaults_says_so(tmp_path):
+def test_settings_without_any_file_leave_the_wording_blank_not_bracketed(tmp_path):
     (tmp_path / "2024-06-24").mkdir()
     settings, source, notes = report.load_settings(tmp_path, "2024-06-24")
     assert "mặc định" in source
     assert str(report.DEFAULTS_PATH) in source
     assert notes and "2024-06-24" in notes[0] and "mặc định" in notes[0]
     assert settings["district"] == "Long Biên"
-    assert settings["signer_name"].startswith("[")  # a visible placeholder, not a guess
+    assert settings["signer_name"] == "" and settings["directives"] == []  # no guess
+    assert report.missing_settings(settings) == ["directives", "signer_name"]
+    assert set(settings["_sources"].values()) == {report.DEFAULTS_LABEL}
+    defaults = report.DEFAULTS_PATH.read_text(encoding="utf-8")
+    assert not [line for line in defaults.splitlines() if '"[' in line]  # no bracketed text
+
+
+def test_settings_carry_forward_from_the_latest_earlier_period(tmp_path):
+    """A period without its own file takes each key from the latest earlier file that has
+    it, then the district file, then the defaults; the sources say which file served."""
+    for period in ("2024-03-22", "2024-04-19", "2024-06-24"):
+        (tmp_path / period).mkdir()
+    (tmp_path / "bao_cao.toml").write_text('closing = "Chung./."\n', encoding="utf-8")
+    (tmp_path / "2024-03-22" / "bao_cao.toml").write_text(
+        'signer_name = "Trần Văn A"\ndirectives = ["Tháng 3;"]\n'
+        'infrastructure_lines = ["100% tháng 3;"]\n',
+        encoding="utf-8",
+    )
+    shutil.copy(REPO_SETTINGS, tmp_path / "2024-04-19" / "bao_cao.toml")
+    settings, source, notes = report.load_settings(tmp_path, "2024-06-24")
+    assert source == str(tmp_path / "2024-04-19" / "bao_cao.toml")
+    assert settings["signer_name"] == "Nguyễn Thị Hồng Vân"  # the latest earlier file wins
+    assert len(settings["infrastructure_lines"]) == 5
+    assert settings["closing"].startswith("Phòng Giáo dục")
+    assert report.missing_settings(settings) == []
+    groups = report.served_by_group(settings)
+    assert groups["công tác chỉ đạo"] == "2024-04-19/bao_cao.toml"
+    assert groups["người ký"] == "2024-04-19/bao_cao.toml"
+    assert groups["trình bày"] == report.DEFAULTS_LABEL
+    assert "chưa có file cài đặt riêng" in notes[0] and "2024-04-19/bao_cao.toml" in notes[0]
+    # a later period's file never serves an earlier period
+    settings, _, _ = report.load_settings(tmp_path, "2024-03-22")
+    assert settings["signer_name"] == "Trần Văn A"
+    (tmp_path / "2024-04-19" / "bao_cao.toml").write_text('subject = "Riêng"\n', "utf-8")
+    settings, _, _ = report.load_settings(tmp_path, "2024-06-24")
+    assert settings["signer_name"] == "Trần Văn A"  # key by key: the latest file that has it
+    assert settings["closing"] == "Chung./."
+    groups = report.served_by_group(settings)
+    assert groups["câu kết, nơi nhận"] == f"bao_cao.toml; {report.DEFAULTS_LABEL}"
 
 
 def test_settings_district_file_then_period_file(tmp_path):
@@ -359,8 +438,8 @@ def test_settings_district_file_then_period_file(tmp_path):
     settings, source, notes = report.load_settings(tmp_path, "2024-06-24")
     assert settings["signer_name"] == "Trần Văn A"
     assert source == str(tmp_path / "bao_cao.toml")
-    assert "cài đặt chung" in notes[0]
-    assert any("directives" in n for n in notes)  # still default wording: reported
+    assert "chưa có file cài đặt riêng" in notes[0] and "bao_cao.toml" in notes[0]
+    assert report.missing_settings(settings) == ["directives"]  # still missing: a draft
     (tmp_path / "2024-06-24" / "bao_cao.toml").write_text(
         'signer_name = "Lê Thị B"\n[figure_captions]\ncoverage_by_level = "Hình riêng"\n',
         encoding="utf-8",
@@ -412,14 +491,16 @@ def test_heading_and_closing_blocks(rendered):
     date_para = doc.tables[0].cell(1, 1).paragraphs[0]
     assert all(run.italic for run in date_para.runs if run.text)
     agency = doc.tables[0].cell(0, 0).paragraphs[1]
-    assert all(run.bold for run in agency.runs) and agency.runs[0].font.size.pt == 13
+    assert all(run.bold for run in agency.runs) and agency.runs[0].font.size.pt == 12
+    national = doc.tables[0].cell(0, 1).paragraphs[0]
+    assert all(run.bold for run in national.runs) and national.runs[0].font.size.pt == 12
     motto = doc.tables[0].cell(0, 1).paragraphs[1]
-    assert all(run.bold for run in motto.runs) and motto.runs[0].font.size.pt == 14
+    assert all(run.bold for run in motto.runs) and motto.runs[0].font.size.pt == 13
     rule = doc.tables[0].cell(0, 1).paragraphs[2]  # a drawn rule as long as the motto
     assert rule._p.pPr.find(f"{W}pBdr") is not None
     cell_width = doc.tables[0].columns[1].width.cm - 0.2
     rule_width = cell_width - rule.paragraph_format.left_indent.cm * 2
-    assert 6.0 < rule_width < 6.8
+    assert abs(rule_width - fontmetrics.text_width_cm(motto.text, 13, bold=True)) < 0.05
     title = _para(doc, "BÁO CÁO")
     assert title.text == "BÁO CÁO" and title.runs[0].bold
     assert title.alignment == 1  # centred
@@ -431,15 +512,70 @@ def test_heading_and_closing_blocks(rendered):
     assert not [t for t in texts if "{{" in t or "{%" in t]  # every tag rendered
 
 
+def _run_style(paragraph, doc) -> tuple[float, bool, bool]:
+    """(size pt, bold, italic) of a paragraph's first text run, styles resolved."""
+    run = next(r for r in paragraph.runs if r.text)
+    size = run.font.size or paragraph.style.font.size or doc.styles["Normal"].font.size
+    return size.pt, bool(run.bold), bool(run.italic)
+
+
+@pytest.mark.parametrize("agency", ["", "Sở Giáo dục và Đào tạo", "Phòng Văn hóa - Xã hội"])
+def test_heading_elements_fit_their_cells_and_the_text_width(tmp_path, agency):
+    """Each element of the two-column heading, measured with Times New Roman's metrics
+    (Liberation Serif, shipped), fits on one line of its cell; the table fits the text width."""
+    cfg = make_project(tmp_path)
+    settings, _, _ = report.load_settings(cfg.raw_root, PERIOD)
+    if agency:
+        settings = dict(settings, issuing_agency=agency, parent_agency="UBND thành phố Hà Nội")
+    path, _ = report.write_docx(cfg, settings=settings)
+    doc = Document(str(path))
+    sec = doc.sections[0]
+    text_width = Length(sec.page_width - sec.left_margin - sec.right_margin).cm
+    head = doc.tables[0]
+    widths = [col.width.cm for col in head.columns]
+    assert sum(widths) <= text_width + 0.005
+    pad = 2 * 0.1  # the heading table's cell padding (left + right)
+    measured = 0
+    for row in head.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            for p in cell.paragraphs:
+                if not p.text.strip():
+                    continue
+                size, bold, italic = _run_style(p, doc)
+                assert 12 <= size <= 14
+                need = fontmetrics.text_width_cm(p.text, size, bold, italic)
+                assert need + pad <= width, (p.text, need, width)
+                measured += 1
+    assert measured == 6
+
+
+def test_heading_of_the_old_template_is_caught_by_the_measure():
+    """The measure fails the old heading: 13 pt bold lines in cells of 7,3 and 9,6 cm."""
+    need = fontmetrics.text_width_cm("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 13, bold=True)
+    assert need + 0.2 > 9.6 - 0.2 and round(need, 2) == 9.57
+    assert round(fontmetrics.text_width_cm("PHÒNG GIÁO DỤC VÀ ĐÀO TẠO", 13, True), 2) == 7.15
+
+
+@pytest.mark.skipif(
+    fontmetrics.find_font_dir() is None,
+    reason="phông Liberation Serif chưa cài (apt-get install fonts-liberation2): bảng độ rộng "
+    "đi kèm gói vẫn được dùng, chỉ không đối chiếu được với phông",
+)
+def test_shipped_widths_are_the_fonts():
+    shipped = json.loads(fontmetrics.WIDTHS_PATH.read_text(encoding="utf-8"))
+    assert shipped == fontmetrics.extract(fontmetrics.find_font_dir())
+    assert set(shipped["styles"]["bold"]) == set(fontmetrics.charset())
+
+
 def test_body_sentences_are_computed(rendered):
     _, _, doc = rendered
     tables = make_tables()
     th = tables["coverage_by_level"].query("level == 'Tiểu học'").iloc[0]
-    expected = f"{int(th['n_signed'])}/{int(th['n_staff'])} (đạt {fmt_pct(th['coverage'])})"
-    assert expected == "1248/1787 (đạt 69,8%)"
+    expected = f"{fmt_int(th['n_signed'])}/{fmt_int(th['n_staff'])} (đạt {fmt_pct(th['coverage'])})"
+    assert expected == "1.248/1.787 (đạt 69,8%)"
     sentence = _para(doc, "- Tính đến")
     assert sentence.text == (
-        "- Tính đến 19/4/2024, tổng số CBGVNV: 1248/1787 (đạt 69,8%) cán bộ giáo viên, nhân "
+        "- Tính đến 19/4/2024, tổng số CBGVNV: 1.248/1.787 (đạt 69,8%) cán bộ giáo viên, nhân "
         "viên các trường Tiểu học đã được trang bị ký số cá nhân (Phụ lục đính kèm)."
     )
     assert any(r.italic and r.text == "Phụ lục đính kèm" for r in sentence.runs)
@@ -449,6 +585,110 @@ def test_body_sentences_are_computed(rendered):
     assert "- Máy tính phục vụ công tác quản lý: 866." in texts
     assert "Phòng Giáo dục và Đào tạo quận Long Biên xin trân trọng báo cáo./." in texts
     assert any(t.startswith("- Phòng GDĐT ban hành Kế hoạch số 20/KH-PGDĐT") for t in texts)
+
+
+def _section(texts: list[str], start: str, stop: str) -> list[str]:
+    first = texts.index(start)
+    return texts[first + 1 : texts.index(stop, first)]
+
+
+def test_section_two_states_what_the_head_reads_first(rendered):
+    """II.3, before the closing and the signature: per level, coverage and its change in
+    points, staff still without a signature and where, the schools furthest behind with
+    counts, the window's end in words with the signatures a week each lagging school needs,
+    certificates expiring."""
+    _, _, doc = rendered
+    texts = [p.text for p in doc.paragraphs]
+    progress = _section(texts, "3. Tiến độ trang bị chữ ký số cá nhân", report_closing(texts))
+    assert progress[0] == "Cấp Tiểu học:"
+    assert progress[1] == (
+        "- Đã có chữ ký số cá nhân: 1.248/1.787 CBGVNV (69,8%), tăng 2,7 điểm % so với kỳ "
+        "trước (22/3/2024); còn 539 người chưa có, tại 3/3 trường."
+    )  # 1198/1785 = 67,1% on 22/3/2024
+    assert progress[2] == (
+        "- Các trường thấp nhất: Bồ Đề 418/600 (69,7%), còn 182 người; Đức Giang 410/587 "
+        "(69,8%), còn 177 người; Ái Mộ A 420/600 (70,0%), còn 180 người."
+    )
+    assert progress[3] == (
+        "- Theo xu hướng chung của 3 kỳ, toàn cấp đạt 100% vào khoảng 30/9/2024, muộn hơn "
+        "hạn 30/6/2024 92 ngày."
+    )
+    # per school at its pace since 22/3/2024 (4 weeks; 10,3 weeks left): Đức Giang +30 ->
+    # 100 left, Ái Mộ A +20 -> 129 left, Bồ Đề +0 -> 182 left; 411 in all
+    assert progress[4] == (
+        "- Tính theo tốc độ riêng của từng trường từ kỳ trước (22/3/2024), đến 30/6/2024 vẫn "
+        "còn khoảng 411 người chưa có, tại 3 trường. Số chữ ký mỗi tuần các trường này cần "
+        "để kịp hạn: Bồ Đề cần 18/tuần (hiện 0,0/tuần); Ái Mộ A cần 18/tuần (hiện 5,0/tuần); "
+        "Đức Giang cần 18/tuần (hiện 7,5/tuần)."
+    )
+    assert "Cấp THCS:" in progress and "Cấp Mầm non:" not in progress  # no data: no block
+    signature = next(i for i, t in enumerate(_texts(doc)) if t == "Nơi nhận:")
+    assert signature > 0
+    body = [p._p for p in doc.paragraphs]
+    closing = next(p for p in doc.paragraphs if p.text.endswith("xin trân trọng báo cáo./."))
+    first = next(p for p in doc.paragraphs if p.text == "3. Tiến độ trang bị chữ ký số cá nhân")
+    assert body.index(first._p) < body.index(closing._p)  # before the closing and signature
+
+
+def report_closing(texts: list[str]) -> str:
+    return next(t for t in texts if t.endswith("xin trân trọng báo cáo./."))
+
+
+def test_section_two_says_when_the_window_is_met_and_expiring_certificates(tmp_path):
+    tables = make_tables()
+    tables["projection"].loc[0, "date_100"] = "2024-06-20"
+    tables["expiring"] = pd.DataFrame(
+        {
+            "school_code": ["TH01", "TH02"],
+            "school_name": ["Trường Tiểu học Ái Mộ A", "Trường Tiểu học Bồ Đề"],
+            "level": ["Tiểu học", "Tiểu học"],
+            "n_signed": [420, 418],
+            "n_expiring_window": [3, 0],
+            "n_expiring_days": [3, 1],
+        }
+    )
+    pace = tables["signing_pace"]
+    tables["signing_pace"] = pace.assign(on_track=True, left_at_window_end=0)
+    cfg = make_project(tmp_path, tables=tables)
+    path, _ = report.write_docx(cfg)
+    texts = [p.text for p in Document(str(path)).paragraphs]
+    assert (
+        "- Theo xu hướng chung của 3 kỳ, toàn cấp đạt 100% vào khoảng 20/6/2024, trước hạn "
+        "30/6/2024 10 ngày." in texts
+    )
+    assert (
+        "- Tính theo tốc độ riêng của từng trường từ kỳ trước (22/3/2024), mọi trường xong "
+        "trước 30/6/2024." in texts
+    )
+    assert (
+        "- 3 chứng thư số của CBGVNV đã có chữ ký số (tại 1 trường) hết hạn trước "
+        "30/6/2024: cần gia hạn trước khi ký học bạ." in texts
+    )
+
+
+def test_record_signing_sentence_and_table(tmp_path):
+    cfg = make_project(tmp_path, tables=make_tables() | make_records())
+    path, _ = report.write_docx(cfg)
+    doc = Document(str(path))
+    texts = [p.text for p in doc.paragraphs]
+    records = _section(texts, "4. Tiến độ ký số học bạ", report_closing(texts))
+    assert records[0] == (
+        "- Cấp Tiểu học: đến 19/4/2024, 1.750/1.911 học bạ (91,6%) đã được giáo viên chủ "
+        "nhiệm ký số, 1.200 (62,8%) đã được hiệu trưởng duyệt ký; khối thấp nhất: lớp 2 (hiệu "
+        "trưởng đã duyệt 54,9%). Các trường hiệu trưởng duyệt ký ít nhất: Bồ Đề 300/911 "
+        "(32,9%); Ái Mộ A 900/1.000 (90,0%)."
+    )
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Khối lớp")
+    assert _table_rows(table) == [
+        ["Khối lớp", "Số học bạ", "GVCN đã ký", "Tỷ lệ", "Hiệu trưởng đã duyệt", "Tỷ lệ"],
+        ["Tiểu học, lớp 1", "1.000", "900", "90,0%", "700", "70,0%"],
+        ["Tiểu học, lớp 2", "911", "850", "93,3%", "500", "54,9%"],
+        ["Tổng cộng", "1.911", "1.750", "91,6%", "1.200", "62,8%"],
+    ]
+    # without hoc_ba data: no sentence, no table
+    plain = Document(str(report.write_docx(make_project(tmp_path / "b"))[0]))
+    assert "4. Tiến độ ký số học bạ" not in [p.text for p in plain.paragraphs]
+    assert not [t for t in plain.tables if t.rows[0].cells[0].text == "Khối lớp"]
 
 
 def test_numbers_follow_the_tables_not_the_template(tmp_path):
@@ -506,6 +746,47 @@ def test_appendix_table_cells(rendered):
     assert heading.paragraph_format.page_break_before
 
 
+def test_tables_numbered_and_titled_apart_from_the_body(rendered):
+    _, _, doc = rendered
+    titles = [p for p in doc.paragraphs if p.style.name == "Table Title"]
+    assert [p.text.split(".")[0] for p in titles] == [f"Bảng {n}" for n in range(1, 6)]
+    assert titles[0].text == "Bảng 1. Quy mô trường, lớp, học sinh theo cấp học"
+    assert titles[2].text.startswith("Bảng 3. Biến động tỷ lệ có chữ ký số so với kỳ trước")
+    style = doc.styles["Table Title"].paragraph_format
+    assert style.alignment == 1 and style.first_line_indent == 0 and style.keep_with_next
+    # each title sits right above its table
+    for p in titles:
+        assert p._p.getnext().tag == f"{W}tbl", p.text
+
+
+def test_appendix_heading_reference_and_title_breaks(rendered):
+    _, _, doc = rendered
+    heading = _para(doc, "PHỤ LỤC")
+    title = heading._p.getnext()
+    lines = [t for t in "".join(
+        n.text if n.tag == f"{W}t" else "\n" for n in title.iter(f"{W}t", f"{W}br")
+    ).split("\n")]  # fmt: skip
+    assert lines == [
+        "TỔNG HỢP CÁN BỘ, GIÁO VIÊN, NHÂN VIÊN CÓ",
+        "CHỮ KÝ SỐ CÁ NHÂN CÁC TRƯỜNG TIỂU HỌC",
+    ]
+    assert all(fontmetrics.text_width_cm(line, 14, bold=True) < 16.5 for line in lines)
+    assert _para(doc, "(Kèm theo").text == (
+        "(Kèm theo Báo cáo số …/BC-PGDĐT ngày 19/4/2024\ncủa Phòng Giáo dục và Đào tạo quận "
+        "Long Biên)"
+    )  # broken where it reads well, not inside "Đào tạo"
+    assert report.title_lines("NGẮN") == "NGẮN"
+
+
+def test_closing_sentence_keeps_with_the_signature(rendered):
+    _, _, doc = rendered
+    closing = next(p for p in doc.paragraphs if p.text.endswith("xin trân trọng báo cáo./."))
+    assert closing.paragraph_format.keep_with_next
+    assert closing._p.getnext().tag == f"{W}tbl"  # the signature block follows
+    signature = [t for t in doc.tables if "Nơi nhận:" in t.cell(0, 0).text][0]
+    assert signature.rows[0]._tr.trPr.find(f"{W}cantSplit") is not None
+
+
 def test_extra_appendix_tables_and_figures(rendered):
     _, _, doc = rendered
     texts = _texts(doc)
@@ -516,12 +797,10 @@ def test_extra_appendix_tables_and_figures(rendered):
     role = [t for t in doc.tables if t.rows[0].cells[0].text == "Chức vụ"][0]
     assert _table_rows(role)[1] == ["Cán bộ quản lý (CBQL)", "99", "99", "100,0%"]
     assert any(
-        t.startswith("Biến động tỷ lệ có chữ ký số so với kỳ trước (22/3/2024)") for t in texts
+        t.startswith("Bảng 3. Biến động tỷ lệ có chữ ký số so với kỳ trước (22/3/2024)")
+        for t in texts
     )
-    assert any("dự kiến đạt 100% vào khoảng 30/9/2024" in t for t in texts)
-    assert any(
-        t.startswith("- Mục tiêu: 100% CBGVNV cấp Tiểu học") and "539 người" in t for t in texts
-    )
+    assert not any(t.startswith("- Mục tiêu") for t in texts)  # now in section II.3
     captions = [p.text for p in doc.paragraphs if p.style.name == "Caption"]
     assert captions == [
         "Hình 1. Tỷ lệ CBGVNV có chữ ký số cá nhân theo trường, tính đến 19/4/2024",
@@ -530,7 +809,7 @@ def test_extra_appendix_tables_and_figures(rendered):
     ]
     shapes = doc.inline_shapes
     assert len(shapes) == 2
-    assert abs(shapes[0].width - Mm(160)) < Mm(1)
+    assert abs(shapes[0].width - Mm(165)) < Mm(1)  # the text width
     with zipfile.ZipFile(rendered[1]) as zf:
         media = sorted(n for n in zf.namelist() if n.startswith("word/media/"))
     assert len(media) == 2
@@ -570,7 +849,8 @@ def test_layout_a4_margins_fonts_header(rendered):
     assert "PAGE" in header_xml and "DỮ LIỆU MẪU" in sec.header.paragraphs[1].text
     assert "PAGE" not in sec.first_page_header._element.xml
     assert sec.first_page_header.paragraphs[0].text == report.SAMPLE_MARK
-    assert doc.paragraphs[0].text == report.SAMPLE_MARK
+    # once on page 1: in its header, not again in the body
+    assert report.SAMPLE_MARK not in [p.text for p in doc.paragraphs]
     props = doc.core_properties
     assert props.author == "Phòng GD&ĐT" and props.revision == 1
     assert props.created.date().isoformat() == PERIOD
@@ -587,14 +867,42 @@ def test_no_sample_mark_for_real_data(tmp_path):
     assert first.tag.endswith("}tbl")  # the heading table comes first
 
 
-def test_period_without_settings_uses_defaults_and_notes(tmp_path):
+def test_period_without_settings_is_a_draft_with_dots(tmp_path):
     cfg = make_project(tmp_path, period_settings=False)
     result = report.build_report(cfg)
     assert "mặc định" in result.settings_source
     assert any("không có file cài đặt" in n for n in result.notes)
-    texts = _texts(Document(str(result.docx)))
-    assert "[Họ và tên người ký]" in texts  # visibly a placeholder
+    assert result.draft and any("DỰ THẢO" in n and "directives" in n for n in result.notes)
+    assert "(DỰ THẢO)" in result.summary() and "công tác chỉ đạo:" in result.summary()
+    doc = Document(str(result.docx))
+    texts = _texts(doc)
+    blob = "\n".join(texts)
+    assert "[" not in blob and "bao_cao.toml" not in blob and "directives" not in blob
+    assert report.DRAFT_DOTS in texts  # the signer's name, left as in a draft
+    section_one = texts[texts.index("I. CÔNG TÁC CHỈ ĐẠO") + 1]
+    assert section_one == "- " + report.DRAFT_DOTS * 2
+    assert texts[0] == "DỰ THẢO"  # above the heading, and at the top of every later page
+    assert doc.sections[0].header.paragraphs[1].text.startswith("DỰ THẢO")
     assert result.xlsx.is_file()
+    record = json.loads((cfg.tables / report.SETTINGS_JSON).read_text(encoding="utf-8"))
+    assert record["draft"] and record["missing"] == ["directives", "signer_name"]
+    assert record["groups"]["người ký"] == report.DEFAULTS_LABEL
+    from analysis import manifest
+
+    line = manifest.report_settings_line(cfg.out)
+    assert line.startswith("DỰ THẢO (chưa có directives, signer_name)")
+    assert "mặc định của phần mềm: " in line and "người ký" in line
+
+
+def test_report_with_its_settings_is_not_a_draft(project):
+    result = report.build_report(project)
+    assert not result.draft
+    doc = Document(str(result.docx))
+    assert "DỰ THẢO" not in "\n".join(_texts(doc))
+    assert "DỰ THẢO" not in doc.sections[0].header.paragraphs[1].text
+    record = json.loads((project.tables / report.SETTINGS_JSON).read_text(encoding="utf-8"))
+    assert record["groups"]["công tác chỉ đạo"] == f"{PERIOD}/bao_cao.toml"
+    assert record["keys"]["signer_name"] == f"{PERIOD}/bao_cao.toml"
 
 
 def test_template_edit_changes_report_without_code(tmp_path, project):
@@ -710,7 +1018,7 @@ def test_main_cli(project, capsys):
     ]  # fmt: skip
     assert report.main(argv) == 0
     out = capsys.readouterr().out
-    assert "1248/1787 (đạt 69,8%)" in out
+    assert "1.248/1.787 (đạt 69,8%)" in out
     assert (project.out / f"bao_cao_{PERIOD}.docx").is_file()
 
 
@@ -741,8 +1049,10 @@ def test_pdf_keeps_the_figures(tmp_path):
     result = report.build_report(cfg)
     check = report_pdf.check_docx(result.docx, tmp_path / "pdf")
     expected = report_pdf.expected_figures(result.docx)
-    assert "87.097" in expected and "1248/1787 (đạt 69,8%)" in expected and "69,8%" in expected
+    assert "87.097" in expected and "1.248/1.787 (đạt 69,8%)" in expected and "69,8%" in expected
     assert check.missing == [], check.summary()
+    assert check.wrapped == [], check.summary()  # each heading element on one PDF line
+    assert "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO" in report_pdf.heading_lines(result.docx)
     assert check.ok and 2 <= check.pages <= check.page_range[1]
     assert len(check.page_images) == check.pages
     from analysis.report_docx import png_size
@@ -759,3 +1069,31 @@ def test_settings_text_is_escaped_not_parsed(tmp_path):
     texts = _texts(Document(str(path)))
     assert "Trần & Con <b>" in texts
     assert "- UBND quận {{ x }};" in texts  # an office's text is never run as a template
+
+
+def test_coverage_target_has_one_source(tmp_path):
+    """Notebook 20's target comes from bao_cao.toml (carried forward like every setting),
+    unless the notebook is given an explicit number."""
+    for period in ("2024-04-19", "2024-06-24"):
+        (tmp_path / period).mkdir()
+    assert report.target_ratio(tmp_path, "2024-06-24") == 1.0  # the package default
+    (tmp_path / "2024-04-19" / "bao_cao.toml").write_text("target_pct = 95\n", "utf-8")
+    assert report.target_ratio(tmp_path, "2024-06-24") == 0.95  # carried forward
+    assert report.target_ratio(tmp_path, "2024-06-24", 90) == 0.9
+    with pytest.raises(report.ReportError, match="target_pct"):
+        report.target_ratio(tmp_path, "2024-06-24", "một trăm")
+    with pytest.raises(report.ReportError, match="khoảng"):
+        report.target_ratio(tmp_path, "2024-06-24", 120)
+    notebook = json.loads((paths.NOTEBOOKS_DIR / "20_coverage.ipynb").read_text("utf-8"))
+    params = next(c for c in notebook["cells"] if "parameters" in c["metadata"].get("tags", []))
+    assert 'target_pct = ""' in "".join(params["source"])  # no second number to keep in step
+
+
+def test_short_tables_are_kept_on_one_page(tmp_path):
+    cfg = make_project(tmp_path, tables=make_tables() | make_records())
+    doc = Document(str(report.write_docx(cfg)[0]))
+    for first in ("Cấp học", "Khối lớp"):
+        table = next(t for t in doc.tables if t.rows[0].cells[0].text == first)
+        for row in table.rows[:-1]:
+            assert all(p.paragraph_format.keep_with_next for p in row.cells[0].paragraphs)
+        assert not table.rows[-1].cells[0].paragraphs[0].paragraph_format.keep_with_next

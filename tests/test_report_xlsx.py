@@ -3,12 +3,13 @@ filters, title row and sample mark, the quality sheet, and a byte-identical reru
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime
 
 import openpyxl
 import pandas as pd
 import pytest
-from test_report import PERIOD, QUALITY, QUARANTINE, make_tables
+from test_report import PERIOD, QUALITY, QUARANTINE, make_records, make_tables
 
 from analysis import report_xlsx
 from analysis.report_xlsx import HEADER_ROW, INT_FORMAT, PCT_FORMAT, SAMPLE_TEXT, write_xlsx
@@ -46,8 +47,42 @@ def test_sheet_names(workbook):
         "Thay đổi so với kỳ trước",
         "Qua các kỳ",
         "Dự báo",
+        "Tiến độ đến 30-6",
         "Chất lượng dữ liệu",
-    ]
+    ]  # no expiring certificates, no record signing: no empty sheet for them
+
+
+def test_record_signing_and_expiring_sheets_when_there_is_data(tmp_path):
+    tables = make_tables() | make_records()
+    tables["expiring"] = pd.DataFrame(
+        {
+            "school_code": ["TH01"],
+            "school_name": ["Trường Tiểu học Ái Mộ A"],
+            "level": ["Tiểu học"],
+            "n_signed": [420],
+            "n_expiring_window": [3],
+            "n_expiring_days": [5],
+        }
+    )
+    path = tmp_path / "hoc_ba.xlsx"
+    write_xlsx(tables, QUALITY, QUARANTINE, path, DAY, sample=True)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[-5:] == [
+        "Tiến độ đến 30-6", "Chứng thư hết hạn", "Ký số học bạ", "Học bạ theo khối",
+        "Chất lượng dữ liệu",
+    ]  # fmt: skip
+    ws = wb["Ký số học bạ"]
+    assert [c.value for c in _column(ws, "Tên trường")] == [
+        "Trường Tiểu học Ái Mộ A", "Trường Tiểu học Bồ Đề",
+    ]  # fmt: skip
+    assert [c.value for c in _column(ws, "Số học bạ")] == [1000, 911]
+    rate = _column(ws, "Tỷ lệ hiệu trưởng đã duyệt")
+    assert rate[1].value == pytest.approx(300 / 911) and rate[1].number_format == PCT_FORMAT
+    grades = wb["Học bạ theo khối"]
+    assert [c.value for c in _column(grades, "Khối lớp")] == [1, 2]
+    assert [c.value for c in _column(wb["Chứng thư hết hạn"], "Hết hạn trước 30/6")] == [3]
+    pace = wb["Tiến độ đến 30-6"]
+    assert [c.value for c in _column(pace, "Kịp hạn")] == ["Không", "Không", "Không", "Có"]
 
 
 def test_every_sheet_has_title_mark_frozen_header_and_filter(workbook):
@@ -76,7 +111,9 @@ def test_scale_sheet_values_are_numbers_with_formats(workbook):
     total = list(ws.iter_rows(min_row=ws.max_row))[0]
     assert total[0].value == "Tổng cộng" and all(c.font.b for c in total)
     assert not ws.cell(row=FIRST_DATA, column=2).font.b
-    assert ws.auto_filter.ref == f"A{HEADER_ROW + 1}:F{HEADER_ROW + 5}"
+    # the filter covers the level rows, not "Tổng cộng": a sort never moves it
+    assert ws.auto_filter.ref == f"A{HEADER_ROW + 1}:F{HEADER_ROW + 4}"
+    assert ws.max_row == HEADER_ROW + 5
 
 
 def test_coverage_sheet_ratios_with_percent_format(workbook):
@@ -89,19 +126,55 @@ def test_coverage_sheet_ratios_with_percent_format(workbook):
         "Trường Tiểu học Bồ Đề",
         "Trường Tiểu học Đức Giang",
         "Trường THCS Gia Thụy",
-    ]
-    assert [c.value for c in _column(ws, "STT")] == [1, 2, 3, 1]
+        "Cộng Tiểu học",
+        "Cộng THCS",
+        "Tổng cộng",
+    ]  # the total rows after the schools, outside the filter
+    assert [c.value for c in _column(ws, "STT")] == [1, 2, 3, 1, None, None, None]
     coverage = _column(ws, "Tỷ lệ")
     assert coverage[0].value == pytest.approx(420 / 600)
+    assert coverage[-1].value == pytest.approx((1248 + 40) / (1787 + 50))
+    assert coverage[-3].value == pytest.approx(1248 / 1787)
     assert all(c.number_format == PCT_FORMAT for c in coverage)
-    assert [c.value for c in _column(ws, "Tổng số CBGVNV")] == [600, 600, 587, 50]
-    assert [c.value for c in _column(ws, "Nguồn số liệu")][-1] == "Bảng tổng hợp"
+    assert [c.value for c in _column(ws, "Tổng số CBGVNV")] == [600, 600, 587, 50, 1787, 50,
+                                                               1837]  # fmt: skip
+    assert all(c.font.b for c in _column(ws, "Tổng số CBGVNV")[-3:])
+    assert ws.auto_filter.ref.endswith(f"{HEADER_ROW + 1 + 4}")  # 4 schools, no total
+    assert [c.value for c in _column(ws, "Nguồn số liệu")][3] == "Bảng tổng hợp"
     by_level = wb["Theo cấp học"]
     th = [row for row in by_level.iter_rows(min_row=FIRST_DATA, values_only=True)][1]
     assert th[0] == "Tiểu học" and th[3:5] == (1787, 1248)
     assert th[5] == pytest.approx(1248 / 1787)
     mn = [row for row in by_level.iter_rows(min_row=FIRST_DATA, values_only=True)][0]
     assert mn[5] is None  # no data is a blank cell, not 0 and not "nan"
+
+
+def test_every_sheet_prints_a4_landscape_one_page_wide_with_repeated_header(workbook):
+    path, wb = workbook
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.orientation == "landscape" and setup.paperSize == 9, ws.title  # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        # 1 page wide (absent = 1, the OOXML default), as many down as needed (0)
+        assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0), ws.title
+        assert ws.print_title_rows == f"${HEADER_ROW + 1}:${HEADER_ROW + 1}", ws.title
+        area = ws.print_area
+        assert area and area.startswith(f"'{ws.title}'!$A$1:"), (ws.title, area)
+        # the title is merged over the table's width and wrapped: never cut on paper
+        merged = [str(r) for r in ws.merged_cells.ranges if str(r).startswith("A1:")]
+        last_col = area.split(":")[-1].split("$")[1]
+        assert merged == [f"A1:{last_col}1"], (ws.title, merged, area)
+        assert ws["A1"].alignment.wrap_text
+        assert ws.row_dimensions[1].height >= 18  # a line of 14 pt at least
+
+
+def test_change_in_points_is_a_number_of_points(workbook):
+    _, wb = workbook
+    change = wb["Thay đổi so với kỳ trước"]
+    cells = _column(change, "Thay đổi tỷ lệ (điểm %)")
+    assert cells[0].value == pytest.approx((420 / 600 - 400 / 598) * 100)  # +3,1 points
+    assert cells[0].number_format == report_xlsx.POINTS_FORMAT
+    assert "%" not in cells[0].number_format
 
 
 def test_labels_dates_and_signed_changes(workbook):
@@ -178,3 +251,33 @@ def test_accounting_table_balances():
     as_map = report_xlsx.accounting_table({"inputs": mapping})
     assert as_map.loc[0, "source_file"] == "x.xlsx|S" and bool(as_map.loc[0, "balanced"])
     assert pd.api.types.is_bool_dtype(as_map["balanced"])
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice/poppler chưa cài (apt-get install libreoffice-calc-nogui poppler-utils)",
+)
+def test_printed_workbook_keeps_titles_and_is_one_page_wide(workbook, tmp_path):
+    """LibreOffice prints the workbook: every sheet's title whole, every column on the page
+    (the last header of each sheet is in the text of the page its title is on)."""
+    import subprocess
+
+    path, wb = workbook
+    profile = tmp_path / "profile"
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+         "pdf", "--outdir", str(tmp_path), str(path)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    pdf = tmp_path / (path.stem + ".pdf")
+    pages = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout.split("\f")
+    squash = [" ".join(page.split()) for page in pages]
+    for ws in wb.worksheets:
+        title = " ".join(str(ws["A1"].value).split())
+        on = [i for i, page in enumerate(squash) if title in page]
+        assert on, f"{ws.title}: title cut or missing"
+        last_header = [c.value for c in ws[HEADER_ROW + 1] if c.value is not None][-1]
+        assert any(w in squash[on[0]] for w in str(last_header).split()), ws.title

@@ -1037,6 +1037,9 @@ def main(argv: list[str] | None = None) -> int:
                 cfg,
                 f"[{r.period}] xong trong {_seconds(r.seconds)} s: {cfg.output_root / r.period}",
             )
+            settings_line = manifest_mod.report_settings_line(cfg.output_root / r.period)
+            if settings_line:
+                _say(cfg, f"[{r.period}] {settings_line}")
     if failed:
         print(
             f"Tóm tắt: {len(results) - len(failed)}/{len(results)} kỳ thành công; "

@@ -1,10 +1,11 @@
 """The figures: each function takes metric tables and returns a matplotlib Figure.
 
 Bars are drawn with plain matplotlib at numeric positions (no seaborn hue, see seaborn#3893),
-so the order on the page is the order computed here. All labels are Vietnamese (NFC), numbers
-formatted by ``analysis.fmt``. ``render`` builds a figure by name from a dict of tables,
-``publish`` also saves it (PNG + SVG) and returns it for inline display, ``make_all`` saves
-every figure whose tables are present.
+so the order on the page is the order computed here; seaborn draws the heatmap of coverage by
+school and period (``coverage_heatmap``) from a matrix built and ordered here. All labels are
+Vietnamese (NFC), numbers formatted by ``analysis.fmt``. ``render`` builds a figure by name
+from a dict of tables, ``publish`` also saves it (PNG + SVG) and returns it for inline display,
+``make_all`` saves every figure whose tables are present.
 
 Scale (a city, or the ministry's 54.000 schools): no figure draws one artist per school when
 there are thousands. Per-school and per-district bars show the bottom and top ``max_bars // 2``
@@ -23,9 +24,11 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.transforms import blended_transform_factory
 
 from analysis import metrics, style
 from analysis.fmt import fmt_date, fmt_int, fmt_num, fmt_pct
@@ -39,8 +42,13 @@ MAX_MISSING = 10
 MAX_POINTS = 2000
 #: Schools named on a scatter, at most (the slowest ones first).
 MAX_LABELS = 15
-ROW_CM = 0.34  # height of one bar row (33 + 27 schools fit an A4 page)
+ROW_CM = 0.32  # height of one bar row (33 + 27 schools fit an A4 page at the text width)
+#: Bar-end labels ("signed/staff") and school names, in points, as printed at 16 cm.
+LABEL_PT = 7
+#: The axis's right end past max(100%, target): room for the column of "signed/staff" labels.
+LABEL_COLUMN = 0.2
 NO_DATA = "Chưa có số liệu"
+NO_DATA_GID = "no-data"
 LIGHT_RULE = "#BBBBBB"
 FOOTNOTE_WIDTH = 90  # characters per footnote line
 PANEL_TITLE_WIDTH = 80  # characters per line of a panel title's note
@@ -74,13 +82,35 @@ def _title(fig: Figure, title: str, period: str | None, note: str = "") -> None:
 
 
 def _no_data(title: str, period: str | None, message: str = NO_DATA) -> Figure:
+    """A figure that only says there is no data (``is_no_data``: never saved nor printed)."""
     with style.use_style():
         fig = style.new_figure(5)
         ax = fig.add_subplot()
         ax.set_axis_off()
         ax.text(0.5, 0.5, nfc(message), ha="center", va="center", fontsize=10, color="#444444")
         _title(fig, title, period)
+    fig.set_gid(NO_DATA_GID)
+    fig.no_data_message = nfc(f"{title}: {message[:1].lower()}{message[1:]}.")
     return fig
+
+
+def is_no_data(fig: Figure) -> bool:
+    return fig.get_gid() == NO_DATA_GID
+
+
+class NoData:
+    """What ``publish`` returns for a figure without data: one sentence, shown by a notebook
+    cell (no picture, no file: the report then has no empty figure either)."""
+
+    def __init__(self, name: str, message: str):
+        self.name = name
+        self.message = message
+
+    def _repr_markdown_(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return self.message
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> float:
@@ -131,6 +161,15 @@ def _panel_title(ax, head: str, note: str = "") -> None:
     ax.set_title(nfc("\n".join([head, *lines])), loc="left", fontsize=8)
 
 
+def _iso(value) -> bool:
+    return isinstance(value, str) and bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value))
+
+
+def _pct_ticks(top: float = 1.0) -> list[float]:
+    """0%, 20%, ... up to 100% (or the target above it): no tick past what a rate can be."""
+    return [x / 10 for x in range(0, int(round(top * 10)) + 1, 2)]
+
+
 def _gap_label(n_left_out: int, unit: str = "trường") -> str:
     return nfc(f"… {fmt_int(n_left_out)} {unit} khác …")
 
@@ -179,20 +218,29 @@ def coverage_by_school(
             n_rows = int(start) + len(missing)
             cov = shown["coverage"].to_numpy(dtype=float)
             ax.barh(y_bars, cov, height=0.7, color=style.level_color(lv))
-            for yi, c, s, n in zip(y_bars, cov, shown["n_signed"], shown["n_staff"], strict=True):
-                ax.text(c + 0.01, yi, f"{fmt_int(s)}/{fmt_int(n)}", va="center", fontsize=6.5)
+            # "signed/staff" in a column right of 100% and of the target, so that neither
+            # the average nor the target line ever crosses a label.
+            right = max(1.0, target)
+            column = blended_transform_factory(ax.transAxes, ax.transData)
+            x_label = 0.99  # axes fraction: the right end of the label column
+            for yi, s, n in zip(y_bars, shown["n_signed"], shown["n_staff"], strict=True):
+                ax.text(
+                    x_label, yi, f"{fmt_int(s)}/{fmt_int(n)}", va="center", ha="right",
+                    fontsize=LABEL_PT, transform=column, gid="count",
+                )  # fmt: skip
             for yi, n in zip(y_missing, missing["n_staff"], strict=True):
                 text = "0 CBGVNV" if not pd.isna(n) else "chưa có số liệu"
-                ax.text(0.01, yi, nfc(text), va="center", fontsize=6.5, style="italic")
+                ax.text(0.01, yi, nfc(text), va="center", fontsize=LABEL_PT, style="italic")
             ticks = [*y_bars, *y_missing]
             names = [short_name(v) for v in pd.concat([shown, missing])["school_name"]]
             if gap is not None:
                 ticks.append(float(gap))
                 names.append(_gap_label(len(known) - len(shown)))
                 ax.axhline(gap, color=LIGHT_RULE, linewidth=0.6, gid="gap")
-            ax.set_yticks(ticks, labels=names)
+            ax.set_yticks(ticks, labels=names, fontsize=LABEL_PT)
             ax.set_ylim(max(n_rows, 1) - 0.5, -0.5)  # lowest coverage on top
-            ax.set_xlim(0, max(1.0, target) + 0.16)
+            ax.set_xlim(0, right + LABEL_COLUMN)
+            ax.set_xticks(_pct_ticks(right))
             ax.xaxis.set_major_formatter(style.pct_formatter())
             ax.grid(axis="x")
             avg = _ratio(sub["n_signed"], sub["n_staff"])
@@ -232,6 +280,7 @@ def coverage_by_level(
         ax.set_yticks(y, labels=[nfc(lv) for lv in rows])
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.set_xlim(0, max(1.0, target) + 0.3)
+        ax.set_xticks(_pct_ticks(max(1.0, target)))
         ax.axvline(target, color=style.TARGET_COLOR, linestyle=":", linewidth=1.4, gid="target")
         ax.xaxis.set_major_formatter(style.pct_formatter())
         ax.grid(axis="x")
@@ -335,7 +384,7 @@ def coverage_history(
     if not levels:
         return _no_data(title, period)
     proj = projection.set_index("level") if projection is not None else pd.DataFrame()
-    notes, n_dates = [], 0
+    notes = []
     with style.use_style():
         fig = style.new_figure(10)
         ax = fig.add_subplot()
@@ -346,19 +395,26 @@ def coverage_history(
             sub = sub.sort_values("period")
             xs = [date.fromisoformat(p) for p in sub["period"]]
             color = style.level_color(lv)
+            row = proj.loc[lv] if lv in proj.index else None
+            has_date = row is not None and _iso(row["date_100"])
+            # The projected date goes in the legend: no label on the plot to overlap another.
+            label = (
+                f"{lv}: 100% khoảng {fmt_date(date.fromisoformat(row['date_100']))}"
+                if (has_date)
+                else lv
+            )
             ax.plot(
                 xs,
                 sub["coverage"].to_numpy(dtype=float),
                 marker="o",
                 color=color,
                 linewidth=2 if lv == TOTAL else 1.5,
-                label=nfc(lv),
+                label=nfc(label),
                 gid=f"history:{lv}",
             )
-            if lv not in proj.index:
+            if row is None:
                 continue
-            row = proj.loc[lv]
-            if pd.isna(row["date_100"]):
+            if not has_date:
                 notes.append(f"{lv}: {row['note']}")
                 continue
             fit = metrics.fit_line(history, lv, int(row["n_points"]))
@@ -387,27 +443,29 @@ def coverage_history(
                     alpha=0.15,
                     linewidth=0,
                 )
-            ax.annotate(
-                nfc(f"{lv}: {fmt_date(end)}"),
-                (end, 1.0),
-                xytext=(0, 4 + 9 * n_dates),
-                textcoords="offset points",
-                ha="center",
-                fontsize=7,
-                color=color,
-                arrowprops={"arrowstyle": "-", "color": color, "linewidth": 0.6},
-            )
-            n_dates += 1
+            ax.plot([end], [1.0], marker="o", markersize=4, color=color, gid=f"date_100:{lv}")
         ax.axhline(target, color=style.TARGET_COLOR, linestyle=":", linewidth=1.4, gid="target")
         ticks = [date.fromisoformat(p) for p in periods]
+        deadline = metrics.signing_window_end(periods[-1])
+        if deadline <= last_x + timedelta(days=60):  # the deadline in sight: marked
+            ax.axvline(deadline, color=style.GREY, linestyle="-.", linewidth=1, gid="deadline")
+            ax.text(
+                deadline, 0.03, nfc(f" hạn {fmt_date(deadline)}"), rotation=90, va="bottom",
+                ha="right", fontsize=7.5, color="#444444",
+            )  # fmt: skip
+            last_x = max(last_x, deadline)
         ax.set_xticks(ticks, labels=[fmt_date(d) for d in ticks], rotation=30, ha="right")
         ax.set_xlim(ticks[0] - timedelta(days=7), last_x + timedelta(days=14))
-        ax.set_ylim(0, 1.2)
+        ax.set_ylim(0, 1.03)  # a rate stops at 100%: the axis too
+        ax.set_yticks(_pct_ticks())
         ax.yaxis.set_major_formatter(style.pct_formatter())
         ax.grid(axis="y")
         ax.set_ylabel(nfc("Tỷ lệ có chữ ký số"))
-        ax.legend(loc="lower right")
-        note = "nét đứt: dự báo tuyến tính, vùng mờ: ± 2 sai số chuẩn của độ dốc"
+        ax.legend(loc="upper left")  # the lines rise from lower left: this corner is free
+        note = (
+            "nét đứt: xu hướng nếu giữ tốc độ các kỳ qua; vùng mờ: nhanh hơn hoặc chậm hơn "
+            "một chút mà số liệu vẫn khớp"
+        )
         if notes:
             note += " · " + "; ".join(notes)
         _title(fig, title, period, note)
@@ -442,10 +500,12 @@ def coverage_by_role(table: pd.DataFrame, period: str | None = None) -> Figure:
             )
             ax.bar_label(bars, labels=labels, fontsize=6.5, padding=1)
         ax.set_xticks(range(len(levels)), labels=[nfc(lv) for lv in levels])
-        ax.set_ylim(0, 1.15)
+        ax.set_ylim(0, 1.1)  # room for the labels of full bars; ticks stop at 100%
+        ax.set_yticks(_pct_ticks())
         ax.yaxis.set_major_formatter(style.pct_formatter())
         ax.grid(axis="y")
-        ax.legend(loc="upper center", ncols=len(roles), bbox_to_anchor=(0.5, 1.0))
+        # Under the level names: a legend inside would sit on the labels of full bars.
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=len(roles))
         _title(fig, title, period, "CBGVNV đang làm việc, các trường gửi danh sách")
     return fig
 
@@ -680,6 +740,7 @@ def records_progress(
             ax.set_yticks(ticks, labels=names)
             ax.set_ylim(len(shown) + (gap is not None) - 0.5, -0.5)
             ax.set_xlim(0, 1.05)
+            ax.set_xticks(_pct_ticks())
             ax.xaxis.set_major_formatter(style.pct_formatter())
             ax.grid(axis="x")
             rate = _ratio(sub["n_signed_principal"], sub["n_records"])
@@ -687,6 +748,89 @@ def records_progress(
             _panel_title(ax, head, note)
         _title(fig, title, period)
         fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2)
+    return fig
+
+
+def stalled_schools(table: pd.DataFrame, last: int = 3) -> set[str]:
+    """Schools still under 100% whose signed count has not moved over their ``last`` periods
+    (at least two periods of data)."""
+    out = set()
+    for code, sub in table.sort_values("period").groupby("school_code", sort=False):
+        signed = pd.to_numeric(sub["n_signed"]).dropna().tail(last)
+        cov = pd.to_numeric(sub["coverage"]).dropna()
+        if len(signed) >= 2 and signed.nunique() == 1 and len(cov) and cov.iloc[-1] < 1:
+            out.add(str(code))
+    return out
+
+
+def heatmap_matrix(table: pd.DataFrame, level: str, max_rows: int = MAX_BARS) -> pd.DataFrame:
+    """The matrix the heatmap of one level shows: schools (rows: the lowest coverage at the
+    latest period first, at most ``max_rows``) by periods (columns, oldest first)."""
+    sub = table[table["level"] == level]
+    wide = sub.pivot(index="school_code", columns="period", values="coverage")
+    wide = wide.reindex(columns=sorted(wide.columns))
+    latest = wide.iloc[:, -1] if wide.shape[1] else pd.Series(dtype=float)
+    codes = pd.Series(wide.index, index=wide.index)
+    order = pd.DataFrame({"latest": latest, "code": codes}).sort_values(
+        ["latest", "code"], kind="mergesort", na_position="first"
+    )
+    return wide.loc[order.index[:max_rows]].astype(float)
+
+
+def coverage_heatmap(
+    table: pd.DataFrame, period: str | None = None, max_rows: int = MAX_BARS
+) -> Figure:
+    """seaborn heatmap of coverage per school (rows, the lowest first) and period (columns),
+    one panel per level: a school that does not move is a row of one colour, and is named
+    "(đứng yên)"."""
+    import seaborn as sns
+
+    title = "Tỷ lệ có chữ ký số theo trường qua các kỳ"
+    levels = _present_levels(table) if len(table) else []
+    if not levels:
+        return _no_data(title, period, "Chưa có số liệu chữ ký số theo trường qua các kỳ")
+    names = table.drop_duplicates("school_code").set_index("school_code")["school_name"]
+    stalled = stalled_schools(table)
+    panels = [(lv, heatmap_matrix(table, lv, max_rows)) for lv in levels]
+    heights = [len(m) + 2.5 for _, m in panels]
+    with style.use_style():
+        fig = style.new_figure(sum(heights) * ROW_CM + 3.5)
+        axes = fig.subplots(len(panels), 1, height_ratios=heights, squeeze=False)[:, 0]
+        for ax, (lv, matrix) in zip(axes, panels, strict=True):
+            n_level = int((table["level"] == lv).groupby(table["school_code"]).any().sum())
+            labels = [
+                short_name(names.get(code, code)) + (" (đứng yên)" if code in stalled else "")
+                for code in matrix.index
+            ]
+            sns.heatmap(
+                matrix.to_numpy(),
+                ax=ax,
+                vmin=0,
+                vmax=1,
+                cmap="RdYlGn",
+                linewidths=0.3,
+                linecolor="white",
+                cbar=False,
+                xticklabels=[fmt_date(date.fromisoformat(p)) for p in matrix.columns],
+                yticklabels=[nfc(x) for x in labels],
+            )
+            ax.tick_params(axis="y", labelsize=LABEL_PT, rotation=0)
+            ax.tick_params(axis="x", labelsize=LABEL_PT + 0.5, rotation=0)
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+            n_stalled = sum(code in stalled for code in matrix.index)
+            head = f"{lv}: {fmt_int(n_level)} trường"
+            head += f", {fmt_int(n_stalled)} trường đứng yên" if n_stalled else ""
+            note = ""
+            if len(matrix) < n_level:
+                note = f"hiển thị {fmt_int(len(matrix))} trường thấp nhất kỳ này"
+            _panel_title(ax, head, note)
+        bar = fig.colorbar(axes[0].collections[0], ax=list(axes), location="bottom",
+                           fraction=0.03, pad=0.02, aspect=40)  # fmt: skip
+        bar.ax.xaxis.set_major_formatter(style.pct_formatter())
+        bar.ax.tick_params(labelsize=LABEL_PT)
+        note = "đỏ: thấp, xanh: cao; đứng yên: số đã ký không đổi 3 kỳ gần nhất"
+        _title(fig, title, period, note)
     return fig
 
 
@@ -701,6 +845,7 @@ FIGURES: dict[str, tuple] = {
     ),
     "coverage_by_level": (coverage_by_level, ("coverage_by_level",), ("target",)),
     "coverage_history": (coverage_history, ("coverage_history", "projection"), ("target",)),
+    "coverage_heatmap": (coverage_heatmap, ("coverage_school_history",), ("max_bars",)),
     "coverage_by_role": (coverage_by_role, ("coverage_by_role",), ()),
     "coverage_by_provider": (coverage_by_provider, ("coverage_by_provider",), ()),
     "scale_by_level": (scale_by_level, ("scale_by_level",), ()),
@@ -757,12 +902,19 @@ def publish(
     notebook cell ending with it shows the saved PNG; ``.figure`` is the (closed) figure.
 
     A district figure (``DISTRICT_FIGURES``) whose tables are absent is not drawn: its old
-    files are removed and None is returned (a notebook cell then shows nothing).
+    files are removed and None is returned (a notebook cell then shows nothing). A figure
+    whose tables hold no data is not saved either (old files removed): a ``NoData`` sentence
+    is returned instead.
     """
     if name in DISTRICT_FIGURES and not all(n in tables for n in DISTRICT_FIGURES[name][1]):
         _remove_stale(name, out_dir)
         return None
     fig = render(name, tables, period, sample, **options)
+    if is_no_data(fig):  # no picture of nothing: old files removed, a sentence instead
+        _remove_stale(name, out_dir)
+        message = fig.no_data_message
+        plt.close(fig)
+        return NoData(name, message)
     return style.save(fig, Path(out_dir) / name)
 
 
@@ -774,12 +926,13 @@ def make_all(
     names=None,
     **options,
 ) -> dict[str, Path]:
-    """Save every figure whose tables are present (or the given ``names``) into ``out_dir``
-    (the run's ``figures/`` folder). Returns name -> PNG path."""
+    """Save every figure whose tables are present and hold data (or the given ``names``) into
+    ``out_dir`` (the run's ``figures/`` folder). Returns name -> PNG path."""
     out = {}
     for name in names or _REGISTRY:
         if all(n in tables for n in _REGISTRY[name][1]):
-            publish(name, tables, out_dir, period, sample, **options)
+            if isinstance(publish(name, tables, out_dir, period, sample, **options), NoData):
+                continue
             out[name] = Path(out_dir) / f"{name}.png"
         elif name in DISTRICT_FIGURES:
             _remove_stale(name, out_dir)

@@ -3,7 +3,8 @@
 What a reviewer needs to trust (and repeat) a period's figures: the parameters, every raw
 file the run could read with its SHA-256, the folder that served each table kind, every
 artefact with its SHA-256 and size, the package versions, the code's git commit, the row
-accounting and the headline numbers. Timings live under their own top-level key
+accounting, the headline numbers and which file served each group of report settings
+(``report_settings``). Timings live under their own top-level key
 (``timings``) so that two manifests of the same inputs compare equal once it is dropped.
 
 Light imports only: the batch imports this module before any kernel starts.
@@ -44,6 +45,9 @@ PACKAGES: tuple[str, ...] = (
 )
 
 #: Keys of ``quality.json`` that are not row accounting (they go elsewhere in the manifest).
+#: Written by the report (``analysis.report.SETTINGS_JSON``): which file served each group of
+#: report settings, and whether the report is a draft.
+REPORT_SETTINGS = "report_settings.json"
 _QUALITY_NOT_ACCOUNTING = frozenset({"period", "sample", "served"})
 
 
@@ -139,6 +143,7 @@ def build_manifest(
     folder during a run; paths inside the manifest are relative, so it moves with it)."""
     quality = _read_json(Path(processed_root) / period / "quality.json")
     headline = _read_json(period_dir / "tables" / "headline.json")
+    report_settings = _read_json(period_dir / "tables" / REPORT_SETTINGS)
     return {
         "manifest_version": MANIFEST_VERSION,
         "period": period,
@@ -164,10 +169,33 @@ def build_manifest(
             else None
         ),
         "headline": headline,
+        "report_settings": report_settings,
         "packages": package_versions(),
         "code": git_info(),
         "timings": dict(timings),
     }
+
+
+def report_settings_line(period_dir: Path | str) -> str:
+    """What the batch's summary line says of a period's report settings: the file of each
+    group of settings and, for a draft, what is missing ('' when the report did not run)."""
+    data = _read_json(Path(period_dir) / "tables" / REPORT_SETTINGS)
+    if not data:
+        return ""
+    period = Path(period_dir).name
+    by_file: dict[str, list[str]] = {}
+    for group, files in data.get("groups", {}).items():
+        for label in files.split("; "):
+            by_file.setdefault(label, []).append(group)
+    parts = []
+    for label, groups in by_file.items():
+        folder = label.split("/")[0]
+        earlier = "/" in label and folder[:1].isdigit() and folder != period
+        parts.append(f"{label}{' (kỳ trước)' if earlier else ''}: {', '.join(groups)}")
+    line = "lời văn từ " + "; ".join(parts)
+    if data.get("draft"):
+        line = f"DỰ THẢO (chưa có {', '.join(data.get('missing', []))}); " + line
+    return line
 
 
 def dumps(data: Mapping) -> str:

@@ -144,6 +144,30 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "n_expiring_window",
         "n_expiring_days",
     ],
+    "coverage_school_history": [
+        "period",
+        "school_code",
+        "school_name",
+        "level",
+        "n_staff",
+        "n_signed",
+        "coverage",
+    ],
+    "signing_pace": [
+        "school_code",
+        "school_name",
+        "level",
+        "n_staff",
+        "n_signed",
+        "n_unsigned",
+        "prev_period",
+        "signed_per_week",
+        "weeks_left",
+        "needed_per_week",
+        "left_at_window_end",
+        "date_done",
+        "on_track",
+    ],
     "infrastructure_by_school": [
         "school_code",
         "school_name",
@@ -951,6 +975,24 @@ def coverage_history(history: pd.DataFrame) -> pd.DataFrame:
     return check_table("coverage_history", out, ["period", "level"])
 
 
+def coverage_school_history(history: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    """Per school and period (``history``): staff, signed, coverage; for the heatmap of
+    coverage by school and period, where a stalled school is a row that does not change."""
+    names = schools.set_index("school_code")["school_name"] if len(schools) else pd.Series()
+    out = history.assign(
+        period=history["period"].astype("str"),
+        school_name=history["school_code"].map(names).fillna(history["school_code"]),
+        coverage=_ratio(history["n_signed"], history["n_staff"]),
+    )
+    out = out[TABLE_COLUMNS["coverage_school_history"]].copy()
+    for col in ("period", "school_code", "school_name", "level"):
+        out[col] = out[col].astype("str")
+    for col in ("n_staff", "n_signed"):
+        out[col] = _int(out[col])
+    out = _sort(out, ["level", "school_code", "period"])
+    return check_table("coverage_school_history", out, ["school_code", "period"])
+
+
 # --------------------------------------------------------------------------- projection
 
 
@@ -1023,8 +1065,8 @@ def _projection_row(coverage_history: pd.DataFrame, level: str, last_k: int | No
     n = min(len(pts), last_k) if last_k else len(pts)
     k_text = f"{last_k} kỳ gần nhất" if last_k else "mọi kỳ có số liệu"
     model = (
-        f"Hồi quy tuyến tính (bình phương nhỏ nhất) tỷ lệ theo ngày, {k_text}; "
-        "khoảng = độ dốc ± 2 sai số chuẩn"
+        f"Đường thẳng khớp nhất với tỷ lệ theo ngày ({k_text}); khoảng: tốc độ nhanh hơn hoặc "
+        "chậm hơn mà số liệu vẫn khớp (độ dốc ± 2 sai số chuẩn)"
     )
     row = {"level": level, "model": model, "n_points": n}
     row |= {"date_100": None, "date_100_low": None, "date_100_high": None}
@@ -1081,6 +1123,69 @@ def projection(
         out[col] = out[col].astype("str")
     out["n_points"] = _int(out["n_points"])
     return check_table("projection", out, ["level"], pairs=())
+
+
+def signing_pace(coverage_change: pd.DataFrame, period: str) -> pd.DataFrame:
+    """Per school: will its staff all hold a signature by the end of the signing window?
+
+    The school's recent pace is its new signatures since the previous period per week
+    (``signed_per_week``, never negative); ``needed_per_week`` is the pace that would finish
+    by the window's end (the first 30 June on or after the period); ``left_at_window_end`` the
+    staff still without one on that day at the recent pace (saturating: at most the staff left
+    now, never below 0), so their sum is a projection that cannot pass 100%; ``date_done`` the
+    day the school finishes at its pace (None when it has finished or does not move);
+    ``on_track`` is True when nobody is left at the window's end. Schools without a previous
+    period have no pace (NaN) and are not on track unless finished.
+    """
+    day = date.fromisoformat(str(period))
+    end = signing_window_end(day)
+    weeks_left = (end - day).days / 7
+    rows = []
+    change = coverage_change[coverage_change["n_staff"].notna()]
+    for r in change.itertuples(index=False):
+        staff, signed = int(r.n_staff), int(r.n_signed)
+        unsigned = staff - signed
+        pace = math.nan
+        prev = r.prev_period if isinstance(r.prev_period, str) and r.prev_period else None
+        if prev and pd.notna(r.delta_signed):
+            weeks = (day - date.fromisoformat(prev)).days / 7
+            if weeks > 0:
+                pace = max(float(r.delta_signed), 0.0) / weeks
+        needed = unsigned / weeks_left if weeks_left > 0 else float(unsigned)
+        if unsigned == 0:
+            left, done = 0, None
+        elif math.isfinite(pace) and pace > 0:
+            left = max(0, math.ceil(round(unsigned - pace * weeks_left, 6)))
+            done = _day(day, unsigned / pace * 7)
+        else:
+            left, done = unsigned, None
+        rows.append(
+            {
+                "school_code": r.school_code,
+                "school_name": r.school_name,
+                "level": r.level,
+                "n_staff": staff,
+                "n_signed": signed,
+                "n_unsigned": unsigned,
+                "prev_period": prev,
+                "signed_per_week": pace,
+                "weeks_left": weeks_left,
+                "needed_per_week": needed,
+                "left_at_window_end": left,
+                "date_done": done,
+                "on_track": left == 0,
+            }
+        )
+    out = _frame("signing_pace", rows)
+    for col in ("school_code", "school_name", "level", "prev_period", "date_done"):
+        out[col] = out[col].astype("str")
+    for col in ("n_staff", "n_signed", "n_unsigned", "left_at_window_end"):
+        out[col] = _int(out[col])
+    for col in ("signed_per_week", "weeks_left", "needed_per_week"):
+        out[col] = pd.to_numeric(out[col]).astype("float64")
+    out["on_track"] = out["on_track"].astype(bool)
+    out = _sort(out, ["level", "school_code"])
+    return check_table("signing_pace", out, ["school_code"])
 
 
 # --------------------------------------------------------------------------- expiring
@@ -1267,9 +1372,11 @@ def compute_coverage(
         "coverage_by_provider": coverage_by_provider(p.staff),
         "coverage_change": coverage_change(p.history, period, p.schools),
         "coverage_history": history,
+        "coverage_school_history": coverage_school_history(p.history, p.schools),
         "projection": projection(history, last_k=last_k),
         "expiring": expiring(p.staff, p.schools, period, days=expiring_days),
     }
+    tables["signing_pace"] = signing_pace(tables["coverage_change"], period)
     if has_many_districts(p.schools):
         tables["coverage_by_district"] = coverage_by_district(p.schools, p.signature_by_school)
     return tables

@@ -5,12 +5,17 @@ Inputs are the metric tables and figures of a period (``outputs/<period>/tables`
 and the report settings (the wording that is not data):
 
 1. ``data/raw/<period>/bao_cao.toml``  (this period's own wording),
-2. ``data/raw/bao_cao.toml``           (district-wide wording),
-3. ``src/analysis/templates/bao_cao_mac_dinh.toml`` (package defaults).
+2. the latest earlier period's ``bao_cao.toml`` (each key from the latest file that has it),
+3. ``data/raw/bao_cao.toml``           (district-wide wording),
+4. ``src/analysis/templates/bao_cao_mac_dinh.toml`` (package defaults: the unit's heading,
+   recipients, signer's title, layout; no wording of the office's own).
 
-Keys are merged in that order (the most specific wins). Whenever a wording key comes from the
-package defaults, ``load_settings`` returns a Vietnamese note saying so, which the notebook and
-the run log print: the report never presents a default as the office's own words.
+Keys are merged in that order (the most specific wins); ``settings["_sources"]`` records the file
+of every key, the notebook and the run log print the file of each group, and
+``tables/report_settings.json`` (read by the manifest and the batch's summary line) keeps it. A
+setting of the office's own (section I, the signer's name) missing everywhere is left as dots
+and the document is marked ``DỰ THẢO`` on every page: never a placeholder in brackets, a path or
+a key name in the document.
 
 Public API::
 
@@ -26,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import re
 import sys
 import tomllib
@@ -176,50 +182,148 @@ def _merge(base: dict, top: dict) -> dict:
     return merged
 
 
+#: Groups of settings, as the run log and the manifest name them (which file served each).
+SETTING_GROUPS: dict[str, tuple[str, ...]] = {
+    "đầu văn bản": ("district", "place", "parent_agency", "issuing_agency", "subject", "level"),
+    "chỉ tiêu": ("target_pct",),
+    "công tác chỉ đạo": ("directives",),
+    "hạ tầng thông tin": ("infrastructure_intro", "infrastructure_lines"),
+    "câu kết, nơi nhận": ("closing", "recipients"),
+    "người ký": ("signer_mode", "signer_title", "signer_name"),
+    "trình bày": ("template", "titles", "figure_captions"),
+}
+#: Settings without which the document is a draft (``DỰ THẢO``): no default can stand in.
+REQUIRED_KEYS = ("directives", "signer_name")
+#: How a missing setting is left in the document, as an officer leaves it in a draft.
+DRAFT_DOTS = "…" * 14  # about 6,9 cm at 14 pt: one line in the signer's cell
+DEFAULTS_LABEL = "mặc định của phần mềm"
+DRAFT_MARK = "DỰ THẢO"
+#: The file of the run's settings summary (``outputs/<period>/tables/``): the manifest and the
+#: batch's summary line read it.
+SETTINGS_JSON = "report_settings.json"
+
+
+def _blank(value) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list):
+        return not any(item.strip() for item in value)
+    return value is None
+
+
+def _label(path: Path, raw_root: Path) -> str:
+    """A settings file as the run log names it: relative to the raw folder when inside it."""
+    try:
+        return path.relative_to(raw_root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def settings_layers(raw_root: Path | str, period: str) -> list[Path]:
+    """The settings files of ``period``, least specific first: the district file
+    (``<raw>/bao_cao.toml``), then every earlier period's own file (oldest first: the latest
+    earlier period's wording wins), then the period's own file. Only existing files."""
+    raw_root = Path(raw_root)
+    layers = [raw_root / SETTINGS_FILE]
+    layers += [raw_root / p / SETTINGS_FILE for p in paths.list_periods(raw_root) if p < period]
+    layers.append(raw_root / period / SETTINGS_FILE)
+    return [path for path in layers if path.is_file()]
+
+
 def load_settings(
     raw_root: Path | str, period: str, defaults_path: Path | str = DEFAULTS_PATH
 ) -> tuple[dict, str, list[str]]:
     """The report settings of ``period``: ``(settings, source, notes)``.
 
-    ``source`` names the most specific file used; ``notes`` (Vietnamese) say which wording
-    came from the package defaults, and any unknown keys. A missing file is never an error;
-    a broken one is (with the file, the key and what to do).
+    Each key comes from the most specific file that has it: the period's ``bao_cao.toml``,
+    else the latest earlier period's, else the district's ``<raw>/bao_cao.toml``, else the
+    package defaults (the unit's defaults: heading, recipients, signer's title, layout). The
+    office's own words have no default (``REQUIRED_KEYS``): missing everywhere, the setting is
+    blank and the document becomes a draft. ``settings["_sources"]`` maps every key to the file
+    that served it (raw-relative, or ``DEFAULTS_LABEL``). ``source`` names the most specific
+    file used; ``notes`` (Vietnamese) say which files served and what is missing. A missing
+    file is never an error; a broken one is (with the file, the key and what to do).
     """
     raw_root = Path(raw_root)
     defaults_path = Path(defaults_path)
     notes: list[str] = []
     settings = _check_settings(_read_toml(defaults_path), defaults_path, notes)
-    district_path = raw_root / SETTINGS_FILE
+    sources = {key: DEFAULTS_LABEL for key in settings}
     period_path = raw_root / period / SETTINGS_FILE
-    own: dict = {}
-    source = f"mặc định của phần mềm ({defaults_path})"
-    for path in (district_path, period_path):
-        if path.is_file():
-            layer = _check_settings(_read_toml(path), path, notes)
-            own = _merge(own, layer)
-            settings = _merge(settings, layer)
-            source = str(path)
+    layers = settings_layers(raw_root, period)
+    for path in layers:
+        layer = _check_settings(_read_toml(path), path, notes)
+        settings = _merge(settings, layer)
+        sources.update({key: _label(path, raw_root) for key in layer})
+    source = str(layers[-1]) if layers else f"{DEFAULTS_LABEL} ({defaults_path})"
+    settings["district"] = settings.get("district", "")
+    settings["_sources"] = sources
+    served = sorted({sources[k] for k in sources if sources[k] != DEFAULTS_LABEL})
     if not period_path.is_file():
-        if district_path.is_file():
+        if served:
             notes.insert(
                 0,
-                f"Kỳ {period} không có file cài đặt riêng {period_path}: dùng cài đặt chung "
-                f"{district_path}.",
+                f"Kỳ {period} chưa có file cài đặt riêng ({period_path}): lời văn lấy từ "
+                f"{', '.join(served)}. Kiểm tra lại (nhất là công tác chỉ đạo) trước khi gửi; "
+                "muốn sửa thì chép file đó vào thư mục của kỳ rồi sửa.",
             )
         else:
             notes.insert(
                 0,
-                f"Kỳ {period} không có file cài đặt báo cáo ({period_path} hoặc "
-                f"{district_path}): lời văn lấy từ mặc định của phần mềm ({defaults_path}). "
-                "Hãy tạo file bao_cao.toml cho kỳ này (chép từ một kỳ trước rồi sửa) trước khi "
-                "gửi báo cáo.",
+                f"Kỳ {period} không có file cài đặt báo cáo ({period_path}), các kỳ trước cũng "
+                "không có: lời văn lấy từ mặc định của phần mềm.",
             )
-    defaulted = [key for key in WORDING_KEYS if key not in own]
-    if defaulted and (period_path.is_file() or district_path.is_file()):
-        labels = ", ".join(f"{WORDING_LABELS[k]} ({k})" for k in defaulted)
-        notes.append(f"Các mục sau chưa có trong {source}, đang lấy từ mặc định: {labels}.")
-    settings["district"] = settings.get("district", "")
     return settings, source, notes
+
+
+def target_ratio(raw_root: Path | str, period: str, override="") -> float:
+    """The coverage target as a ratio, from one source: the settings' ``target_pct``
+    (``bao_cao.toml``, carried forward like every setting), unless a notebook is given an
+    explicit ``override`` (a number of percent)."""
+    if override not in ("", None):
+        value = override
+    else:
+        settings, _, _ = load_settings(raw_root, period)
+        value = settings.get("target_pct", 100)
+    try:
+        ratio = float(value) / 100
+    except (TypeError, ValueError) as exc:
+        raise ReportError(
+            f"Chỉ tiêu target_pct = {value!r} không phải một số phần trăm (ví dụ 100)."
+        ) from exc
+    if not 0 < ratio <= 1:
+        raise ReportError(f"Chỉ tiêu target_pct = {value!r} phải nằm trong khoảng (0, 100].")
+    return ratio
+
+
+def missing_settings(settings: Mapping) -> list[str]:
+    """The required settings that are blank (the document is then a draft)."""
+    return [key for key in REQUIRED_KEYS if _blank(settings.get(key))]
+
+
+def served_by_group(settings: Mapping) -> dict[str, str]:
+    """``{group: file(s)}``: which settings file served each group (``SETTING_GROUPS``)."""
+    sources = settings.get("_sources", {})
+    out = {}
+    for group, keys in SETTING_GROUPS.items():
+        files = []
+        for key in keys:
+            label = sources.get(key, DEFAULTS_LABEL)
+            if label not in files:
+                files.append(label)
+        out[group] = "; ".join(files)
+    return out
+
+
+def settings_record(settings: Mapping) -> dict:
+    """What ``report_settings.json`` holds: files per group and per key, missing settings."""
+    missing = missing_settings(settings)
+    return {
+        "draft": bool(missing),
+        "missing": missing,
+        "groups": served_by_group(settings),
+        "keys": dict(sorted(settings.get("_sources", {}).items())),
+    }
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -487,33 +591,284 @@ def _by_provider(tables: Mapping[str, pd.DataFrame], level: str) -> list[dict]:
     return table.to_dict("records")
 
 
-def _outlook(
-    tables: Mapping[str, pd.DataFrame], level: str, target_pct: float, sig: dict, raw
-) -> list[str]:
-    """Computed sentences for the extra analysis section (after the reproduced report)."""
-    lines = []
-    if raw:
-        lines.append(
-            f"Mục tiêu: {fmt_num(target_pct, 0)}% CBGVNV cấp {level} có chữ ký số cá nhân; "
-            f"hiện đạt {sig['coverage']} ({sig['n_signed']}/{sig['n_staff']}), còn "
-            f"{sig['n_unsigned']} người chưa có."
+def _short_name(name: str, level: str) -> str:
+    """'Trường Tiểu học Thượng Thanh' -> 'Thượng Thanh' inside a list of one level's schools."""
+    for prefix in (f"Trường {level} ", "Trường "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def _days_text(days: int) -> str:
+    return f"{fmt_int(abs(days))} ngày"
+
+
+def _status(tables: Mapping[str, pd.DataFrame], period: str, notes: list[str]) -> list[dict]:
+    """What the head reads first (section II.3), per level with signature data: ``{"level",
+    "lines"}``; each line a computed sentence: coverage and its change in points; staff still
+    without a signature and at how many schools; the schools furthest behind, with counts;
+    the window's end (30/6) at the recent pace, in words, and the signatures a week each
+    lagging school needs; certificates expiring before the window ends."""
+    from analysis.metrics import signing_window_end
+
+    day = paths.parse_period(period)
+    end = signing_window_end(day)
+    end_text = fmt_date(end)
+    out = []
+    by_level = tables.get("coverage_by_level")
+    if by_level is None or by_level.empty:
+        return out
+    history = tables.get("coverage_history")
+    for level in LEVELS:
+        row = _level_rows(by_level, level)
+        if row.empty or not (_num(row.iloc[0]["n_staff"]) or 0) > 0:
+            continue
+        r = row.iloc[0]
+        staff, signed = int(r["n_staff"]), int(r["n_signed"])
+        unsigned = staff - signed
+        lines = []
+        text = (
+            f"Đã có chữ ký số cá nhân: {fmt_int(signed)}/{fmt_int(staff)} CBGVNV "
+            f"({fmt_pct(r['coverage'])})"
         )
-    proj = _level_rows(tables.get("projection"), level)
-    if not proj.empty:
-        note = proj.iloc[0]["note"]
-        if isinstance(note, str) and note and note != "None" and note != "nan":
-            lines.append(note)
-    schools = _level_rows(tables.get("coverage_by_school"), level)
-    if not schools.empty and "rank_in_level" in schools.columns:
-        ranked = schools[pd.to_numeric(schools["rank_in_level"]).notna()]
-        low = ranked.sort_values("rank_in_level", kind="mergesort").head(3)
-        if len(low):
-            named = "; ".join(
-                f"{name} ({fmt_pct(cov)})"
-                for name, cov in zip(low["school_name"], low["coverage"], strict=True)
+        past = _level_rows(history, level)
+        if not past.empty:
+            past = past[past["period"].astype("str") < period].sort_values("period")
+        if past is not None and not past.empty and pd.notna(past.iloc[-1]["coverage"]):
+            prev = past.iloc[-1]
+            delta = float(r["coverage"]) - float(prev["coverage"])
+            prev_day = fmt_date(paths.parse_period(str(prev["period"])))
+            verb = "tăng" if delta > 0 else "giảm" if delta < 0 else "không đổi"
+            amount = f" {fmt_num(abs(delta) * 100, 1)} điểm %" if delta else ""
+            text += f", {verb}{amount} so với kỳ trước ({prev_day})"
+        schools = _level_rows(tables.get("coverage_by_school"), level)
+        reporting = schools[pd.to_numeric(schools["n_staff"]).notna()] if len(schools) else schools
+        if unsigned and len(reporting):
+            left = pd.to_numeric(reporting["n_staff"]) - pd.to_numeric(reporting["n_signed"])
+            text += (
+                f"; còn {fmt_int(unsigned)} người chưa có, tại {fmt_int((left > 0).sum())}/"
+                f"{fmt_int(len(reporting))} trường."
             )
-            lines.append(f"Các trường có tỷ lệ thấp nhất cần ưu tiên hỗ trợ: {named}.")
+        else:
+            text += "." if unsigned else "; mọi CBGVNV đã có chữ ký số."
+        lines.append(text)
+        if unsigned and len(reporting) and "rank_in_level" in reporting.columns:
+            ranked = reporting[pd.to_numeric(reporting["rank_in_level"]).notna()]
+            low = ranked.sort_values("rank_in_level", kind="mergesort").head(3)
+            low = low[pd.to_numeric(low["n_signed"]) < pd.to_numeric(low["n_staff"])]
+            if len(low):
+                named = "; ".join(
+                    f"{_short_name(s.school_name, level)} {fmt_int(s.n_signed)}/"
+                    f"{fmt_int(s.n_staff)} ({fmt_pct(s.coverage)}), còn "
+                    f"{fmt_int(s.n_staff - s.n_signed)} người"
+                    for s in low.itertuples(index=False)
+                )
+                lines.append(f"Các trường thấp nhất: {named}.")
+        if unsigned:
+            lines += _deadline_lines(tables, level, period, end)
+        expiring = _level_rows(tables.get("expiring"), level)
+        if len(expiring):
+            n_exp = pd.to_numeric(expiring["n_expiring_window"]).fillna(0)
+            if n_exp.sum() > 0:
+                lines.append(
+                    f"{fmt_int(n_exp.sum())} chứng thư số của CBGVNV đã có chữ ký số (tại "
+                    f"{fmt_int((n_exp > 0).sum())} trường) hết hạn trước {end_text}: cần gia "
+                    "hạn trước khi ký học bạ."
+                )
+            else:
+                lines.append(f"Không có chứng thư số nào hết hạn trước {end_text}.")
+        out.append({"level": level, "lines": lines})
+    return out
+
+
+def _deadline_lines(tables: Mapping[str, pd.DataFrame], level: str, period: str, end) -> list[str]:
+    """The window's end at the recent pace: the district trend's date against 30/6, then the
+    saturating per-school projection and what each lagging school needs a week."""
+    lines = []
+    end_text = fmt_date(end)
+    proj = _level_rows(tables.get("projection"), level)
+    date_100 = proj.iloc[0]["date_100"] if len(proj) else None
+    if isinstance(date_100, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date_100):
+        reach = paths.parse_period(date_100)
+        n_points = proj.iloc[0]["n_points"]
+        gap = (reach - end).days
+        when = (
+            f"muộn hơn hạn {end_text} {_days_text(gap)}"
+            if gap > 0
+            else f"trước hạn {end_text} {_days_text(gap)}"
+            if gap < 0
+            else f"đúng hạn {end_text}"
+        )
+        lines.append(
+            f"Theo xu hướng chung của {fmt_int(n_points)} kỳ, toàn cấp đạt 100% vào khoảng "
+            f"{fmt_date(reach)}, {when}."
+        )
+    elif len(proj) and isinstance(proj.iloc[0]["note"], str) and proj.iloc[0]["note"]:
+        note = proj.iloc[0]["note"]
+        if note not in ("None", "nan"):
+            lines.append(note)
+    pace = _level_rows(tables.get("signing_pace"), level)
+    if pace.empty or pace["prev_period"].isna().all():
+        return lines
+    late = pace[~pace["on_track"].astype(bool)]
+    prev = pace["prev_period"].dropna().astype("str").max()
+    prev_text = fmt_date(paths.parse_period(prev))
+    if late.empty:
+        lines.append(
+            f"Tính theo tốc độ riêng của từng trường từ kỳ trước ({prev_text}), mọi trường "
+            f"xong trước {end_text}."
+        )
+        return lines
+    left = int(pd.to_numeric(late["left_at_window_end"]).sum())
+    late = late.assign(_left=pd.to_numeric(late["left_at_window_end"]))
+    late = late.sort_values("_left", ascending=False, kind="mergesort")
+    shown = late.head(5)
+    named = "; ".join(
+        f"{_short_name(s.school_name, level)} cần "
+        f"{fmt_int(math.ceil(s.needed_per_week - 1e-9))}/tuần (hiện "
+        f"{fmt_num(s.signed_per_week if pd.notna(s.signed_per_week) else 0, 1)}/tuần)"
+        for s in shown.itertuples(index=False)
+    )
+    more = f" và {fmt_int(len(late) - len(shown))} trường khác" if len(late) > len(shown) else ""
+    lines.append(
+        f"Tính theo tốc độ riêng của từng trường từ kỳ trước ({prev_text}), đến {end_text} "
+        f"vẫn còn khoảng {fmt_int(left)} người chưa có, tại {fmt_int(len(late))} trường. Số "
+        f"chữ ký mỗi tuần các trường này cần để kịp hạn: {named}{more}."
+    )
     return lines
+
+
+def _records(tables: Mapping[str, pd.DataFrame], as_of: str) -> dict | None:
+    """Record signing (``hoc_ba``), when the period has it: per level a sentence (records
+    signed by the homeroom teacher, approved by the principal; the grades; the schools
+    furthest behind), and the table by grade of each level with its total row."""
+    by_level = tables.get("records_by_level")
+    if by_level is None or by_level.empty:
+        return None
+    by_grade = tables.get("records_by_grade")
+    by_school = tables.get("records_by_school")
+    lines, rows = [], []
+    for level in LEVELS:
+        row = _level_rows(by_level, level)
+        if row.empty or not (_num(row.iloc[0]["n_records"]) or 0) > 0:
+            continue
+        r = row.iloc[0]
+        text = (
+            f"Cấp {level}: đến {as_of}, {fmt_int(r['n_signed_teacher'])}/"
+            f"{fmt_int(r['n_records'])} học bạ ({fmt_pct(r['rate_teacher'])}) đã được giáo viên "
+            f"chủ nhiệm ký số, {fmt_int(r['n_signed_principal'])} ({fmt_pct(r['rate_principal'])})"
+            " đã được hiệu trưởng duyệt ký"
+        )
+        grades = _level_rows(by_grade, level)
+        if len(grades):
+            grades = grades.sort_values("grade", kind="mergesort")
+            low = grades.sort_values("rate_principal", kind="mergesort").iloc[0]
+            text += (
+                f"; khối thấp nhất: lớp {fmt_int(low['grade'])} (hiệu trưởng đã duyệt "
+                f"{fmt_pct(low['rate_principal'])})"
+            )
+        schools = _level_rows(by_school, level)
+        if len(schools):
+            schools = schools[pd.to_numeric(schools["n_records"]).fillna(0) > 0]
+            low = schools.sort_values("rate_principal", kind="mergesort").head(3)
+            named = "; ".join(
+                f"{_short_name(s.school_name, level)} {fmt_int(s.n_signed_principal)}/"
+                f"{fmt_int(s.n_records)} ({fmt_pct(s.rate_principal)})"
+                for s in low.itertuples(index=False)
+            )
+            if named:
+                text += f". Các trường hiệu trưởng duyệt ký ít nhất: {named}"
+        lines.append(text + ".")
+        for g in grades.itertuples(index=False) if len(grades) else ():
+            rows.append(
+                {
+                    "label": f"{level}, lớp {fmt_int(g.grade)}",
+                    "n_records": fmt_int(g.n_records),
+                    "n_signed_teacher": fmt_int(g.n_signed_teacher),
+                    "rate_teacher": fmt_pct(g.rate_teacher),
+                    "n_signed_principal": fmt_int(g.n_signed_principal),
+                    "rate_principal": fmt_pct(g.rate_principal),
+                }
+            )
+    if not lines:
+        return None
+    total = _level_rows(by_level, TOTAL)
+    t = total.iloc[0] if len(total) else None
+    total_row = {
+        "n_records": fmt_int(t["n_records"]) if t is not None else "–",
+        "n_signed_teacher": fmt_int(t["n_signed_teacher"]) if t is not None else "–",
+        "rate_teacher": fmt_pct(t["rate_teacher"]) if t is not None else "–",
+        "n_signed_principal": fmt_int(t["n_signed_principal"]) if t is not None else "–",
+        "rate_principal": fmt_pct(t["rate_principal"]) if t is not None else "–",
+    }
+    return {"lines": lines, "rows": rows, "total": total_row}
+
+
+def table_numbers(records: bool, change: bool, role: bool, provider: bool) -> dict:
+    """``Bảng n`` of every table the report prints, in the order they appear (a table left out
+    takes no number)."""
+    out, n = {}, 0
+    for name, shown in (("scale", True), ("records", records), ("appendix", True),
+                        ("change", change), ("role", role), ("provider", provider)):  # fmt: skip
+        if shown:
+            n += 1
+            out[name] = n
+    return out
+
+
+#: Words kept on one line in a title (a break between them reads badly: "CÁ / NHÂN").
+_KEEP_TOGETHER = ("chữ ký số", "cá nhân", "cán bộ", "giáo viên", "nhân viên", "tiểu học",
+                  "mầm non", "các trường", "giáo dục", "đào tạo", "báo cáo số")  # fmt: skip
+TITLE_PT = 14
+TITLE_WIDTH_CM = 16.5
+
+
+def title_lines(
+    text: str,
+    pt: float = TITLE_PT,
+    width_cm: float = TITLE_WIDTH_CM,
+    bold: bool = True,
+    italic: bool = False,
+) -> str:
+    """A bold centred title broken where it reads well: one line if it fits, else two lines
+    as even as possible, never inside a phrase of ``_KEEP_TOGETHER`` (measured in Times New
+    Roman, ``analysis.fontmetrics``). The line break is a "\n" (docxtpl makes it a w:br)."""
+    from analysis.fontmetrics import text_width_cm
+
+    def width(line: str) -> float:
+        return text_width_cm(line, pt, bold=bold, italic=italic)
+
+    if not text or width(text) <= width_cm:
+        return text
+    words = text.split(" ")
+    forbidden = set()
+    for phrase in _KEEP_TOGETHER:
+        parts = phrase.split(" ")
+        for i in range(len(words) - len(parts) + 1):
+            if [w.strip(",()").casefold() for w in words[i : i + len(parts)]] == parts:
+                forbidden |= set(range(i + 1, i + len(parts)))
+    best = None
+    for cut in range(1, len(words)):
+        if cut in forbidden:
+            continue
+        first, second = " ".join(words[:cut]), " ".join(words[cut:])
+        longest = max(width(first), width(second))
+        if best is None or longest < best[0]:
+            best = (longest, first, second)
+    return text if best is None else f"{best[1]}\n{best[2]}"
+
+
+def appendix_ref(text: Mapping[str, str], as_of: str) -> str:
+    """'(Kèm theo Báo cáo số …/BC-PGDĐT ngày 19/4/2024 của Phòng Giáo dục và Đào tạo quận
+    Long Biên)': the report's date and its issuer (issuing agency + the parent's unit)."""
+    issuer = text.get("issuing_agency", "").strip()
+    parent = text.get("parent_agency", "").strip()
+    unit = re.sub(r"^(UBND|Ủy ban nhân dân)\s+", "", parent, flags=re.IGNORECASE)
+    if unit and unit != parent:
+        issuer = f"{issuer} {unit}".strip()
+    by = f" của {issuer}" if issuer else ""
+    text = f"(Kèm theo Báo cáo số …/BC-PGDĐT ngày {as_of}{by})"
+    return title_lines(text, 14, TITLE_WIDTH_CM, bold=False, italic=True)
 
 
 def _figures(figures_dir: Path | None, captions: Mapping[str, str], values, notes) -> list[dict]:
@@ -550,7 +905,8 @@ def build_context(
     n_computers), ``closing``, ``recipients``, ``signer_mode``, ``signer_title``,
     ``signer_name``, ``appendix_title``, ``appendix`` (rows: stt, school_name, n_staff, n_signed,
     coverage), ``appendix_total``, ``change`` / ``change_title``, ``by_role`` / ``role_title``,
-    ``by_provider`` / ``provider_title``, ``outlook`` (lines), ``figures`` / ``figures_title``.
+    ``by_provider`` / ``provider_title``, ``status`` (section II.3, per level with data:
+    ``{"level", "lines"}``), ``figures`` / ``figures_title``.
     """
     day = paths.parse_period(period)
     notes: list[str] = []
@@ -577,27 +933,40 @@ def build_context(
     infra = _infrastructure(tables, notes)
     change, prev_date = _change(tables, level)
     values["prev_date"] = prev_date
-    target = float(settings.get("target_pct", 100))
     figures = _figures(
         Path(figures_dir) if figures_dir else None,
         settings.get("figure_captions", {}),
         values,
         notes,
     )
+    records = _records(tables, values["as_of"])
+    by_role, by_provider = _by_role(tables, level), _by_provider(tables, level)
     headline = (
-        f"Tính đến {values['as_of']}, tổng số CBGVNV: {sig['n_signed_plain']}/"
-        f"{sig['n_staff_plain']} (đạt {sig['coverage']}) cán bộ giáo viên, nhân viên các "
+        f"Tính đến {values['as_of']}, tổng số CBGVNV: {sig['n_signed']}/"
+        f"{sig['n_staff']} (đạt {sig['coverage']}) cán bộ giáo viên, nhân viên các "
         f"trường {level} đã được trang bị ký số cá nhân."
     )
+    # A setting missing everywhere is left as an officer leaves it in a draft: dots.
+    missing = missing_settings(settings)
+    directives = [line for line in lists.get("directives", []) if line.strip()]
+    signer_name = text.get("signer_name", "").strip()
+    if missing:
+        labels = ", ".join(f"{WORDING_LABELS[k]} ({k})" for k in missing)
+        notes.append(
+            f"Báo cáo là {DRAFT_MARK}: chưa có {labels} trong file cài đặt nào (văn bản để dấu "
+            f"chấm). Điền vào data/raw/{period}/bao_cao.toml rồi chạy lại."
+        )
     context = {
         "sample": bool(sample),
         "sample_mark": SAMPLE_MARK,
+        "draft": bool(missing),
+        "draft_mark": DRAFT_MARK,
         "district": values["district"],
         "parent_agency": text.get("parent_agency", ""),
         "issuing_agency": text.get("issuing_agency", ""),
         "date_line": date_line(values["place"], day),
         "subject": text.get("subject", ""),
-        "directives": lists.get("directives", []),
+        "directives": directives or [DRAFT_DOTS * 2],  # one line of dots
         "scale": scale,
         "scale_total": scale_total,
         "infrastructure_intro": text.get("infrastructure_intro", ""),
@@ -610,17 +979,20 @@ def build_context(
         "recipients": lists.get("recipients", []),
         "signer_mode": text.get("signer_mode", ""),
         "signer_title": text.get("signer_title", ""),
-        "signer_name": text.get("signer_name", ""),
-        "appendix_title": fill(titles.get("appendix", ""), values),
+        "signer_name": signer_name or DRAFT_DOTS,
+        "appendix_title": title_lines(fill(titles.get("appendix", ""), values)),
+        "appendix_ref": appendix_ref(text, values["as_of"]),
+        "table_no": table_numbers(bool(records), bool(change), bool(by_role), bool(by_provider)),
         "appendix": appendix,
         "appendix_total": appendix_total,
         "change": change,
         "change_title": fill(titles.get("change", ""), values),
-        "by_role": _by_role(tables, level),
+        "by_role": by_role,
         "role_title": fill(titles.get("role", ""), values),
-        "by_provider": _by_provider(tables, level),
+        "by_provider": by_provider,
         "provider_title": fill(titles.get("provider", ""), values),
-        "outlook": _outlook(tables, level, target, sig, raw),
+        "status": _status(tables, period, notes),
+        "records": records,
         "figures_title": fill(titles.get("figures", ""), values),
         "headline": headline,
     }
@@ -630,11 +1002,29 @@ def build_context(
 # ------------------------------------------------------------------------------ outputs
 
 
-def settings_summary(source: str, notes: list[str]) -> str:
-    """What the notebook prints after ``load_settings``: the source and every note."""
+def served_lines(settings: Mapping) -> list[str]:
+    """One line per settings group: the file(s) that served it."""
+    return [f"  {group}: {files}" for group, files in served_by_group(settings).items()]
+
+
+def settings_summary(source: str, notes: list[str], settings: Mapping | None = None) -> str:
+    """What the notebook prints after ``load_settings``: the source, the file of each group
+    of settings, and every note."""
     lines = [f"Cài đặt lời văn lấy từ: {source}"]
+    if settings is not None:
+        lines += served_lines(settings)
     lines += [f"Lưu ý: {note}" for note in notes] or ["Không có lưu ý."]
     return "\n".join(lines)
+
+
+def write_settings_record(settings: Mapping, tables_dir: Path | str) -> Path:
+    """``tables/report_settings.json``: which file served each group of settings and whether
+    the report is a draft (read by the manifest and by the batch's summary line)."""
+    path = Path(tables_dir) / SETTINGS_JSON
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(settings_record(settings), ensure_ascii=False, indent=2, sort_keys=True)
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
 
 
 @dataclass
@@ -646,12 +1036,15 @@ class ReportResult:
     headline: str = ""
     scale: pd.DataFrame | None = None  # the report's scale table, as printed
     appendix: pd.DataFrame | None = None  # the appendix table, as printed
+    draft: bool = False  # a required setting is missing: the document is marked DỰ THẢO
+    served: dict = field(default_factory=dict)  # settings group -> file(s) that served it
 
     def summary(self) -> str:
         lines = [
-            f"Báo cáo Word:  {self.docx}",
+            f"Báo cáo Word:  {self.docx}" + (f" ({DRAFT_MARK})" if self.draft else ""),
             f"Bảng biểu Excel: {self.xlsx}",
             f"Cài đặt lời văn: {self.settings_source}",
+            *(f"  {group}: {files}" for group, files in self.served.items()),
             f"Câu chính: {self.headline}",
         ]
         lines += [f"Lưu ý: {note}" for note in self.notes]
@@ -752,6 +1145,7 @@ def build_report(
     if not isinstance(xlsx, Path):
         xlsx = write_workbook(cfg, settings=settings)
     notes += content.notes
+    write_settings_record(settings, cfg.tables)
     for note in notes:
         log.warning(note)
     ctx = content.context
@@ -767,7 +1161,15 @@ def build_report(
                  "n_signed": "Số đã có CKS", "coverage": "Tỷ lệ"}
     )  # fmt: skip
     return ReportResult(
-        docx, xlsx, source or "(cài đặt truyền vào)", notes, content.headline, scale, appendix
+        docx,
+        xlsx,
+        source or "(cài đặt truyền vào)",
+        notes,
+        content.headline,
+        scale,
+        appendix,
+        draft=content.context["draft"],
+        served=served_by_group(settings),
     )
 
 

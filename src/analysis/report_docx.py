@@ -19,8 +19,8 @@ from docxtpl import DocxTemplate, InlineImage
 #: Fixed timestamp of every zip member (the earliest a zip can hold).
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 AUTHOR = "Phòng GD&ĐT"
-FIGURE_WIDTH_MM = 160
-FIGURE_MAX_HEIGHT_MM = 200
+FIGURE_WIDTH_MM = 165  # the text width (A4 210 mm - 30 - 15)
+FIGURE_MAX_HEIGHT_MM = 240  # the text height (297 - 20 - 20) less the caption
 
 
 def png_size(path: Path | str) -> tuple[int, int]:
@@ -33,7 +33,7 @@ def png_size(path: Path | str) -> tuple[int, int]:
 
 
 def figure_size(path: Path | str) -> dict:
-    """16 cm wide, or less when the figure would be taller than 20 cm (a tall chart)."""
+    """The text width (16,5 cm), or less when the figure would be taller than 24 cm."""
     width, height = png_size(path)
     if width and height and height / width * FIGURE_WIDTH_MM > FIGURE_MAX_HEIGHT_MM:
         return {"height": Mm(FIGURE_MAX_HEIGHT_MM)}

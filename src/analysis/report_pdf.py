@@ -6,7 +6,8 @@
 Steps: ``libreoffice --headless --convert-to pdf`` (a private profile folder, so it runs beside
 an open LibreOffice), ``pdftoppm -png -r 60`` for page images, ``pdftotext`` for the text.
 Checks: every figure written in the report's tables (cells holding a digit) and the headline
-sentence's numbers are still in the PDF text, and the page count is plausible. Needs the
+sentence's numbers are still in the PDF text, each element of the two-column heading prints on
+one line (pdftotext -layout), and the page count is plausible. Needs the
 Debian packages ``libreoffice-writer-nogui`` and ``poppler-utils``; not part of the default
 test run (pytest marker ``libreoffice``).
 """
@@ -104,8 +105,30 @@ def expected_figures(docx: Path | str) -> list[str]:
                 if number.match(text):
                     found.add(text)
     for p in doc.paragraphs:
-        found.update(re.findall(r"\d+/\d+ \(đạt [\d,]+%\)", p.text))
+        found.update(re.findall(r"\d[\d.]*/\d[\d.]* \(đạt [\d,]+%\)", p.text))
     return sorted(found)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def heading_lines(docx: Path | str) -> list[str]:
+    """Every element of the two-column heading (the first table): each must print on one line."""
+    doc = Document(str(docx))
+    if not doc.tables:
+        return []
+    lines = []
+    for row in doc.tables[0].rows:
+        for cell in row.cells:
+            lines += [p.text.strip() for p in cell.paragraphs if p.text.strip()]
+    return list(dict.fromkeys(lines))
+
+
+def wrapped_lines(expected: list[str], text: str) -> list[str]:
+    """The ``expected`` lines that no line of ``text`` (pdftotext -layout) holds whole."""
+    printed = [_squash(line) for line in text.splitlines()]
+    return [want for want in expected if not any(_squash(want) in line for line in printed)]
 
 
 def plausible_pages(docx: Path | str) -> tuple[int, int]:
@@ -123,11 +146,12 @@ class PdfCheck:
     page_images: list[Path]
     missing: list[str] = field(default_factory=list)
     page_range: tuple[int, int] = (0, 0)
+    wrapped: list[str] = field(default_factory=list)  # heading elements broken over lines
 
     @property
     def ok(self) -> bool:
         low, high = self.page_range
-        return not self.missing and low <= self.pages <= high
+        return not self.missing and not self.wrapped and low <= self.pages <= high
 
     def summary(self) -> str:
         lines = [
@@ -137,12 +161,10 @@ class PdfCheck:
         ]
         if self.missing:
             lines.append(f"THIẾU trong PDF: {', '.join(self.missing)}")
+        if self.wrapped:
+            lines.append(f"Đầu văn bản bị xuống dòng: {'; '.join(self.wrapped)}")
         lines.append("Kết quả: ĐẠT" if self.ok else "Kết quả: KHÔNG ĐẠT")
         return "\n".join(lines)
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
 
 
 def check_docx(docx: Path | str, work_dir: Path | str, dpi: int = 60) -> PdfCheck:
@@ -155,10 +177,12 @@ def check_docx(docx: Path | str, work_dir: Path | str, dpi: int = 60) -> PdfChec
         )
     work_dir = Path(work_dir)
     pdf = convert_to_pdf(docx, work_dir)
-    text = _squash(pdf_text(pdf))
+    layout = pdf_text(pdf)
+    text = _squash(layout)
     images = render_pages(pdf, work_dir / "trang", dpi=dpi)
     lost = [value for value in expected_figures(docx) if _squash(value) not in text]
-    return PdfCheck(pdf, page_count(pdf), images, lost, plausible_pages(docx))
+    wrapped = wrapped_lines(heading_lines(docx), layout)
+    return PdfCheck(pdf, page_count(pdf), images, lost, plausible_pages(docx), wrapped)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,12 @@ One sheet per table. Each sheet: a title row with the period (and the sample mar
 applies), a bold wrapped header with Vietnamese column names, the header row frozen, an
 autofilter, column widths, and real numbers with number formats (``#,##0`` for counts,
 ``0.0%`` for ratios) that Excel shows with the separators of the reader's locale (Vietnamese:
-``87.097``, ``69,8%``). Counts are written as numbers, never as text.
+``87.097``, ``69,8%``; a change in points as ``+3,2``). Counts are written as numbers, never as
+text. Printing: A4 landscape, one page wide, the header row repeated on every page, the print
+area set, the title merged over the table and wrapped; total rows (``Tổng cộng``, and on the
+appendix sheet one per level) sit under the autofilter range, so a sort never moves them.
+Sheets of data a period may not have (record signing, expiring certificates, pace to 30/6) are
+written only when it has them.
 
 Deterministic: the created date is the period's date (xlsxwriter otherwise stamps the clock)
 and xlsxwriter writes zip members with a fixed timestamp, so a rerun gives the same bytes.
@@ -34,6 +39,12 @@ HEADER_ROW = 2  # 0: title, 1: sample mark / note, 2: header, 3...: data
 INT_FORMAT = "#,##0"
 PCT_FORMAT = "0.0%"
 NUM_FORMAT = "#,##0.0"
+#: A change in percentage points, signed: +3,2 / −1,5 (the value written is points, not a ratio).
+POINTS_FORMAT = "+#,##0.0;-#,##0.0;0.0"
+A4 = 9  # xlsxwriter's paper code
+#: Title row height per line (points) and characters per cm of column width, for the wrap.
+TITLE_LINE_PT = 19
+TITLE_CHARS_PER_WIDTH = 1.2  # 14 pt bold: a character takes about 1,2 units of column width
 DATE_FORMAT = "dd/mm/yyyy"
 
 ROLE_LABELS = {"CBQL": "Cán bộ quản lý", "GV": "Giáo viên", "NV": "Nhân viên"}
@@ -47,7 +58,7 @@ class Col:
 
     source: str
     header: str
-    kind: str = "text"  # text | int | pct | num | date | label
+    kind: str = "text"  # text | int | pct | num | points | date | label
     labels: Mapping | None = None
 
 
@@ -58,6 +69,7 @@ class Sheet:
     table: str
     columns: tuple[Col, ...]
     total_level: bool = False  # bold the "Tổng cộng" row
+    optional: bool = False  # only when the period has data for it (no empty sheet)
 
 
 SHEETS: tuple[Sheet, ...] = (
@@ -173,7 +185,7 @@ SHEETS: tuple[Sheet, ...] = (
             Col("n_signed", "Số đã có CKS", "int"),
             Col("coverage", "Tỷ lệ", "pct"),
             Col("delta_signed", "Tăng thêm (người)", "int"),
-            Col("delta_coverage", "Thay đổi tỷ lệ (điểm %)", "pct"),
+            Col("delta_coverage", "Thay đổi tỷ lệ (điểm %)", "points"),
         ),
     ),
     Sheet(
@@ -201,6 +213,71 @@ SHEETS: tuple[Sheet, ...] = (
             Col("note", "Ghi chú"),
             Col("model", "Mô hình"),
         ),
+    ),
+)
+SHEETS += (
+    Sheet(
+        "Tiến độ đến 30-6",
+        "Tiến độ từng trường so với hạn ký học bạ (30/6), theo tốc độ từ kỳ trước",
+        "signing_pace",
+        (
+            Col("level", "Cấp học"),
+            Col("school_code", "Mã trường"),
+            Col("school_name", "Tên trường"),
+            Col("n_staff", "Tổng số CBGVNV", "int"),
+            Col("n_unsigned", "Số chưa có CKS", "int"),
+            Col("signed_per_week", "Tốc độ từ kỳ trước (chữ ký/tuần)", "num"),
+            Col("needed_per_week", "Cần để kịp hạn (chữ ký/tuần)", "num"),
+            Col("left_at_window_end", "Dự kiến còn thiếu ở hạn", "int"),
+            Col("date_done", "Dự kiến xong", "date"),
+            Col("on_track", "Kịp hạn", "label", YES_NO),
+        ),
+        optional=True,
+    ),
+    Sheet(
+        "Chứng thư hết hạn",
+        "Chứng thư số của CBGVNV đã có chữ ký số hết hạn trước cuối đợt ký học bạ",
+        "expiring",
+        (
+            Col("level", "Cấp học"),
+            Col("school_code", "Mã trường"),
+            Col("school_name", "Tên trường"),
+            Col("n_signed", "Số đã có CKS", "int"),
+            Col("n_expiring_window", "Hết hạn trước 30/6", "int"),
+            Col("n_expiring_days", "Hết hạn trong số ngày xét", "int"),
+        ),
+        optional=True,
+    ),
+    Sheet(
+        "Ký số học bạ",
+        "Ký số học bạ theo trường (giáo viên chủ nhiệm ký, hiệu trưởng duyệt)",
+        "records_by_school",
+        (
+            Col("level", "Cấp học"),
+            Col("school_code", "Mã trường"),
+            Col("school_name", "Tên trường"),
+            Col("n_records", "Số học bạ", "int"),
+            Col("n_signed_teacher", "GVCN đã ký", "int"),
+            Col("rate_teacher", "Tỷ lệ GVCN đã ký", "pct"),
+            Col("n_signed_principal", "Hiệu trưởng đã duyệt", "int"),
+            Col("rate_principal", "Tỷ lệ hiệu trưởng đã duyệt", "pct"),
+        ),
+        optional=True,
+    ),
+    Sheet(
+        "Học bạ theo khối",
+        "Ký số học bạ theo khối lớp",
+        "records_by_grade",
+        (
+            Col("level", "Cấp học"),
+            Col("grade", "Khối lớp", "int"),
+            Col("n_records", "Số học bạ", "int"),
+            Col("n_signed_teacher", "GVCN đã ký", "int"),
+            Col("rate_teacher", "Tỷ lệ GVCN đã ký", "pct"),
+            Col("n_signed_principal", "Hiệu trưởng đã duyệt", "int"),
+            Col("rate_principal", "Tỷ lệ hiệu trưởng đã duyệt", "pct"),
+        ),
+        optional=True,
     ),
 )
 QUALITY_SHEET = "Chất lượng dữ liệu"
@@ -292,6 +369,9 @@ def _values(series: pd.Series, col: Col) -> list:
     if col.kind in ("pct", "num"):
         s = pd.to_numeric(series).astype("Float64")
         return s.to_numpy(dtype=object, na_value=None).tolist()
+    if col.kind == "points":  # a change of a ratio, written in points (0.032 -> 3.2)
+        s = (pd.to_numeric(series).astype("Float64") * 100).round(10)
+        return s.to_numpy(dtype=object, na_value=None).tolist()
     if col.kind == "date":
         s = pd.to_datetime(series.astype("str"), errors="coerce", format="ISO8601")
         out = s.dt.date.astype(object).where(s.notna(), None)
@@ -309,13 +389,29 @@ def _width(header: str, values: list, col: Col) -> float:
     head = min(len(header), 22)
     if col.kind == "int":
         body = max((len(f"{v:,}") for v in values if v is not None), default=1)
-    elif col.kind in ("pct", "num"):
+    elif col.kind in ("pct", "num", "points"):
         body = 7
     elif col.kind == "date":
         body = 10
     else:
         body = max((len(str(v)) for v in values if v is not None), default=1)
     return float(min(max(head, longest_word, body) + 2, 60))
+
+
+HEADER_LINE_PT = 16
+
+
+def _header_lines(header: str, width: float) -> int:
+    """Lines a bold 12 pt header takes in a column ``width`` units wide (greedy word wrap)."""
+    room = max(width - 1.5, 1) / TITLE_CHARS_PER_WIDTH * 1.1
+    lines, used = 1, 0.0
+    for word in header.split():
+        need = len(word) + (1 if used else 0)
+        if used and used + need > room:
+            lines, used = lines + 1, len(word)
+        else:
+            used += need
+    return lines
 
 
 class _Formats:
@@ -336,6 +432,7 @@ class _Formats:
             "int": add(num_format=INT_FORMAT),
             "pct": add(num_format=PCT_FORMAT),
             "num": add(num_format=NUM_FORMAT),
+            "points": add(num_format=POINTS_FORMAT),
             "date": add(num_format=DATE_FORMAT, align="left"),
         }
         self.bold = {
@@ -344,19 +441,46 @@ class _Formats:
             "int": add(bold=True, num_format=INT_FORMAT),
             "pct": add(bold=True, num_format=PCT_FORMAT),
             "num": add(bold=True, num_format=NUM_FORMAT),
+            "points": add(bold=True, num_format=POINTS_FORMAT),
             "date": add(bold=True, num_format=DATE_FORMAT, align="left"),
         }
         self.subtitle = wb.add_format({**base, "bold": True, "font_size": 12})
+        # A title merged across the table's columns and wrapped, so it prints whole.
+        self.title_wrap = wb.add_format({**base, "bold": True, "font_size": 14, "text_wrap": True})
+
+
+def _title_text(title: str, day: date, sample: bool, district: str) -> str:
+    where = f" — quận {district}" if district else ""
+    text = f"{title}{where} — số liệu tính đến {fmt_date(day)}"
+    return text + (" — Dữ liệu mẫu" if sample else "")
 
 
 def _title(ws, fmts: _Formats, title: str, day: date, sample: bool, district: str) -> None:
-    where = f" — quận {district}" if district else ""
-    text = f"{title}{where} — số liệu tính đến {fmt_date(day)}"
-    if sample:
-        text += " — Dữ liệu mẫu"
-    ws.write_string(0, 0, text, fmts.title)
+    ws.write_string(0, 0, _title_text(title, day, sample, district), fmts.title)
     if sample:
         ws.write_string(1, 0, SAMPLE_TEXT, fmts.mark)
+
+
+def _fit_title(ws, fmts: _Formats, text: str, widths: list[float]) -> None:
+    """The title merged over the table's columns, wrapped, its row as tall as its lines: on
+    paper (one page wide) it is never cut at the last column."""
+    if len(widths) < 2:
+        return
+    lines = -(-len(text) // max(int(sum(widths) / TITLE_CHARS_PER_WIDTH), 1))
+    ws.merge_range(0, 0, 0, len(widths) - 1, text, fmts.title_wrap)
+    ws.set_row(0, TITLE_LINE_PT * max(lines, 1))
+
+
+def _print_setup(ws, last_row: int, last_col: int) -> None:
+    """A4 landscape, one page wide (as many pages down as needed), the header row repeated on
+    every page, the print area = the title and the table."""
+    ws.set_paper(A4)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(HEADER_ROW)
+    ws.print_area(0, 0, max(last_row, HEADER_ROW + 1), last_col)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.center_horizontally()
 
 
 def _write_table(
@@ -369,11 +493,13 @@ def _write_table(
     filter_and_freeze: bool,
     bold_mask: pd.Series | None = None,
     widths_acc: dict[int, float] | None = None,
+    n_tail: int = 0,
 ) -> int:
     """Header at ``first_row``, data below; returns the next free row.
 
     With ``widths_acc`` (several tables on one sheet) the column widths are accumulated there
-    (the widest wins) for the caller to set once."""
+    (the widest wins) for the caller to set once. The last ``n_tail`` rows (totals) are left
+    out of the autofilter range, so a sort or a filter never moves or hides them."""
     for j, col in enumerate(columns):
         ws.write_string(first_row, j, col.header, fmts.header)
     if df is None or df.empty:
@@ -397,9 +523,13 @@ def _write_table(
             ws.set_column(j, j, width)
         else:
             widths_acc[j] = max(widths_acc.get(j, 0), width)
+    # A wrapped header as tall as its longest wrap (neither Excel nor LibreOffice grows a row
+    # on its own when printing): 12 pt lines, a header word never split.
+    lines = max(_header_lines(c.header, w) for c, w in zip(columns, widths, strict=True))
+    ws.set_row(first_row, HEADER_LINE_PT * lines)
     if filter_and_freeze:
         ws.freeze_panes(first_row + 1, 0)
-        ws.autofilter(first_row, 0, last, len(columns) - 1)
+        ws.autofilter(first_row, 0, max(last - n_tail, first_row), len(columns) - 1)
     return last + 1
 
 
@@ -411,7 +541,31 @@ def _prepare(sheet: Sheet, df: pd.DataFrame | None) -> pd.DataFrame | None:
     df = _level_order(df)
     if sheet.table == "coverage_by_school" and not df.empty:
         df = df.assign(stt=df.groupby("level", sort=False).cumcount() + 1)
+        df = pd.concat([df, appendix_totals(df)], ignore_index=True)
     return df.reset_index(drop=True)
+
+
+def appendix_totals(df: pd.DataFrame) -> pd.DataFrame:
+    """The total rows of the appendix sheet: one per level ("Cộng <cấp>") when there are
+    several levels, then "Tổng cộng"; the rate is the total signed over the total staff."""
+    levels = [lv for lv in LEVELS if lv in set(df["level"])]
+    groups = [(f"Cộng {lv}", df[df["level"] == lv], lv) for lv in levels] if len(levels) > 1 else []
+    groups.append((TOTAL, df, ""))
+    rows = []
+    for name, part, level in groups:
+        staff = pd.to_numeric(part["n_staff"]).sum(min_count=1)
+        signed = pd.to_numeric(part["n_signed"]).sum(min_count=1)
+        rows.append(
+            {
+                "level": level or TOTAL,
+                "school_name": name,
+                "n_staff": staff,
+                "n_signed": signed,
+                "n_pending": pd.to_numeric(part["n_pending"]).sum(min_count=1),
+                "coverage": signed / staff if pd.notna(staff) and staff else None,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 # ----------------------------------------------------------------------------- quality
@@ -513,6 +667,9 @@ def _quality_sheet(wb, fmts, quality: Mapping, quarantine, day, sample, district
             ws.write_number(row, 3, value, fmts.body["int"])
     for j, width in sorted(widths.items()):
         ws.set_column(j, j, width)
+    title = _title_text("Chất lượng dữ liệu: đối soát số dòng theo từng tệp", day, sample, district)
+    _fit_title(ws, fmts, title, [widths[j] for j in sorted(widths)])
+    _print_setup(ws, row, max(widths) if widths else 0)
 
 
 # ----------------------------------------------------------------------------- workbook
@@ -554,15 +711,27 @@ def write_xlsx(
         )
         fmts = _Formats(wb)
         for sheet in SHEETS:
+            if sheet.optional and (tables.get(sheet.table) is None or tables[sheet.table].empty):
+                continue  # a sheet of data the period does not have: left out, not empty
             ws = wb.add_worksheet(sheet.name)
             _title(ws, fmts, sheet.title, day, sample, district)
             df = _prepare(sheet, tables.get(sheet.table))
             bold = None
             if sheet.total_level and df is not None and "level" in df.columns:
                 bold = df["level"] == TOTAL
-            _write_table(
-                ws, fmts, df, sheet.columns, HEADER_ROW, filter_and_freeze=True, bold_mask=bold
-            )
+            if sheet.table == "coverage_by_school" and df is not None and not df.empty:
+                bold = df["school_name"].astype("str").str.startswith(("Cộng ", TOTAL))
+            n_tail = int(bold.sum()) if bold is not None else 0
+            widths: dict[int, float] = {}
+            end = _write_table(
+                ws, fmts, df, sheet.columns, HEADER_ROW, filter_and_freeze=True,
+                bold_mask=bold, widths_acc=widths, n_tail=n_tail,
+            )  # fmt: skip
+            for j, width in sorted(widths.items()):
+                ws.set_column(j, j, width)
+            text = _title_text(sheet.title, day, sample, district)
+            _fit_title(ws, fmts, text, [widths[j] for j in sorted(widths)])
+            _print_setup(ws, end - 1, len(sheet.columns) - 1)
         _quality_sheet(wb, fmts, quality or {}, quarantine, day, sample, district)
         wb.close()
         os.replace(tmp, out_path)

@@ -29,6 +29,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 
+from analysis.fontmetrics import text_width_cm
 from analysis.report_docx import normalise_zip
 
 HERE = Path(__file__).resolve().parent
@@ -38,16 +39,57 @@ FONT = "Times New Roman"
 BODY_PT = 14
 TABLE_PT = 13
 TEXT_WIDTH_CM = 16.5  # A4 210 mm - left 30 mm - right 15 mm
-# The heading lines are wide in Times New Roman 13 pt bold ("PHÒNG GIÁO DỤC VÀ ĐÀO TẠO" about
-# 7,0 cm, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" about 9,3 cm): the heading table is 16,9 cm,
-# centred (0,2 cm into each margin), with 0,1 cm cell padding, so no line wraps in Word.
-HEAD_LEFT_CM = 7.3
-HEAD_RIGHT_CM = 9.6
+# The two-column heading (Nghị định 30/2020, Phụ lục I): every element on one line. Sizes: the
+# agency lines and the national title 12 pt (the decree allows 12-13; at 13 pt bold the two
+# longest lines, 7,15 cm + 9,57 cm, do not fit side by side in the 16,5 cm text width), the motto
+# 13 pt bold, the number 13 pt, the date line 14 pt italic. Column widths come from the lines'
+# measured widths (``analysis.fontmetrics``: Liberation Serif, metric-compatible with Times New
+# Roman) and the table spans exactly the text width.
+AGENCY_PT = 12
+NATIONAL_PT = 12
+MOTTO_PT = 13
+NUMBER_PT = 13
+DATE_PT = 14
 HEAD_PAD_CM = 0.1
-#: Width of "Độc lập - Tự do - Hạnh phúc" in Times New Roman 14 pt bold (the motto's rule).
-MOTTO_WIDTH_CM = 6.4
-#: The rule under the issuing agency: about 2/5 of its 7,0 cm.
-AGENCY_RULE_CM = 2.8
+NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+MOTTO = "Độc lập - Tự do - Hạnh phúc"
+#: The longest lines each column must hold (the units of the data contract, §7).
+HEAD_LEFT_LINES = (
+    ("UBND THÀNH PHỐ HÀ NỘI", AGENCY_PT, False, False),
+    ("UBND QUẬN LONG BIÊN", AGENCY_PT, False, False),
+    ("PHÒNG GIÁO DỤC VÀ ĐÀO TẠO", AGENCY_PT, True, False),
+    ("SỞ GIÁO DỤC VÀ ĐÀO TẠO", AGENCY_PT, True, False),
+    ("PHÒNG VĂN HÓA - XÃ HỘI", AGENCY_PT, True, False),
+    ("Số: …/BC-PGDĐT", NUMBER_PT, False, False),
+)
+HEAD_RIGHT_LINES = (
+    (NATIONAL_TITLE, NATIONAL_PT, True, False),
+    (MOTTO, MOTTO_PT, True, False),
+    ("Long Biên, ngày 24 tháng 12 năm 2024", DATE_PT, False, True),
+)
+
+
+def _need_cm(lines) -> float:
+    return max(text_width_cm(text, pt, bold, italic) for text, pt, bold, italic in lines)
+
+
+def heading_widths() -> tuple[float, float]:
+    """(left, right) column widths in cm: each column's longest line plus the cell padding,
+    the text width's slack shared out equally; rounded to 0,01 cm."""
+    left = _need_cm(HEAD_LEFT_LINES) + 2 * HEAD_PAD_CM
+    right = _need_cm(HEAD_RIGHT_LINES) + 2 * HEAD_PAD_CM
+    slack = TEXT_WIDTH_CM - left - right
+    if slack < 0:
+        raise ValueError(f"the heading needs {left + right:.2f} cm > {TEXT_WIDTH_CM} cm")
+    left = round(left + slack / 2, 2)
+    return left, round(TEXT_WIDTH_CM - left, 2)
+
+
+HEAD_LEFT_CM, HEAD_RIGHT_CM = heading_widths()
+#: The motto's rule is as long as the motto.
+MOTTO_WIDTH_CM = round(text_width_cm(MOTTO, MOTTO_PT, bold=True), 2)
+#: The rule under the issuing agency: about 2/5 of "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO".
+AGENCY_RULE_CM = round(0.4 * text_width_cm("PHÒNG GIÁO DỤC VÀ ĐÀO TẠO", AGENCY_PT, True), 1)
 SAMPLE_RED = RGBColor(0xC0, 0x00, 0x00)
 TEMPLATE_DATE = datetime(2024, 1, 1)
 
@@ -198,6 +240,15 @@ def _cant_split(row) -> None:
     trpr.append(OxmlElement("w:cantSplit"))
 
 
+def _keep_together(table) -> None:
+    """A short table on one page: every row's paragraphs keep with the next row (Word and
+    LibreOffice then move the table whole rather than split it)."""
+    for row in table.rows[:-1]:
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
+
+
 def _cell_text(cell, text: str, *, bold=None, italic=None, align=WD_ALIGN_PARAGRAPH.CENTER):
     p = cell.paragraphs[0]
     p.style = "Table Text"
@@ -267,6 +318,18 @@ def _setup_styles(doc) -> None:
     table_text.paragraph_format.first_line_indent = Cm(0)
     table_text.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
 
+    # "Bảng n. ..." above a table: centred, bold, kept with the table (not the justified,
+    # indented body style, which splits a title's last word onto a line of its own).
+    table_title = styles.add_style("Table Title", WD_STYLE_TYPE.PARAGRAPH)
+    table_title.base_style = normal
+    _style_font(table_title, TABLE_PT, bold=True)
+    table_title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    table_title.paragraph_format.first_line_indent = Cm(0)
+    table_title.paragraph_format.space_before = Pt(6)
+    table_title.paragraph_format.space_after = Pt(4)
+    table_title.paragraph_format.keep_with_next = True
+    table_title.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+
     caption = styles["Caption"]
     caption.base_style = normal
     _style_font(caption, TABLE_PT, bold=False, italic=True)
@@ -292,6 +355,13 @@ def _body(doc, text: str = "", *, bold=None, italic=None, keep_next=False):
     return p
 
 
+def _table_title(doc, number: str, title: str):
+    """'Bảng {{ number }}. title' above a table (style Table Title, kept with the table)."""
+    p = doc.add_paragraph(style="Table Title")
+    _run(p, "Bảng {{ " + number + " }}. " + title)
+    return p
+
+
 def _var(name: str) -> str:
     """A docxtpl variable tag: ``{{ name }}``."""
     return "{{ " + name + " }}"
@@ -309,10 +379,15 @@ def _tag(container, tag: str):
 
 
 def _heading_block(doc) -> None:
-    _tag(doc, "{%p if sample %}")
+    # A draft (a setting of the office's own is missing) says so above the heading, boxed.
+    _tag(doc, "{%p if draft %}")
     p = doc.add_paragraph()
-    _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
-    _run(p, "{{ sample_mark }}", size=12, bold=True, color=SAMPLE_RED)
+    _fmt(p, align=WD_ALIGN_PARAGRAPH.RIGHT, after=6)
+    run = _run(p, "{{ draft_mark }}", size=13, bold=True)
+    box = OxmlElement("w:bdr")  # a box around the word (after w:sz in w:rPr, schema order)
+    for attr, value in (("val", "single"), ("sz", "8"), ("space", "2"), ("color", "000000")):
+        box.set(qn(f"w:{attr}"), value)
+    run._r.get_or_add_rPr().append(box)
     _tag(doc, "{%p endif %}")
 
     table = doc.add_table(rows=2, cols=2)
@@ -323,26 +398,26 @@ def _heading_block(doc) -> None:
 
     p = left.paragraphs[0]
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _run(p, "{{ parent_agency|upper }}", size=13)
+    _run(p, "{{ parent_agency|upper }}", size=AGENCY_PT)
     p = left.add_paragraph()
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _run(p, "{{ issuing_agency|upper }}", size=13, bold=True)
+    _run(p, "{{ issuing_agency|upper }}", size=AGENCY_PT, bold=True)
     _rule(left, AGENCY_RULE_CM, HEAD_LEFT_CM - 2 * HEAD_PAD_CM)
 
     p = right.paragraphs[0]
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _run(p, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=13, bold=True)
+    _run(p, NATIONAL_TITLE, size=NATIONAL_PT, bold=True)
     p = right.add_paragraph()
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _run(p, "Độc lập - Tự do - Hạnh phúc", size=14, bold=True)
+    _run(p, MOTTO, size=MOTTO_PT, bold=True)
     _rule(right, MOTTO_WIDTH_CM, HEAD_RIGHT_CM - 2 * HEAD_PAD_CM)  # as long as the motto
 
     p = table.cell(1, 0).paragraphs[0]
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=6)
-    _run(p, "Số: …/BC-PGDĐT", size=13)
+    _run(p, "Số: …/BC-PGDĐT", size=NUMBER_PT)
     p = table.cell(1, 1).paragraphs[0]
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=6)
-    _run(p, "{{ date_line }}", size=14, italic=True)
+    _run(p, "{{ date_line }}", size=DATE_PT, italic=True)
 
     p = doc.add_paragraph()
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=18, keep_next=True)
@@ -377,11 +452,13 @@ def _scale_table(doc) -> None:
     _cell_text(table.cell(4, 0), "Tổng cộng", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
     for i, key in enumerate(["n_schools", "n_classes", "n_pupils"], start=1):
         _cell_text(table.cell(4, i), _var("scale_total." + key), bold=True)
+    _keep_together(table)
 
 
 def _section_status(doc) -> None:
     _body(doc, "II. ĐÁNH GIÁ HIỆN TRẠNG", bold=True, keep_next=True)
     _body(doc, "1. Quy mô trường, lớp:", bold=True, keep_next=True)
+    _table_title(doc, "table_no.scale", "Quy mô trường, lớp, học sinh theo cấp học")
     _scale_table(doc)
     p = _body(doc, "2. Về hạ tầng thông tin và cơ sở vật chất", bold=True, keep_next=True)
     p.paragraph_format.space_before = Pt(6)
@@ -394,7 +471,7 @@ def _section_status(doc) -> None:
     _tag(doc, "{%p endfor %}")
     p = _body(
         doc,
-        "- Tính đến {{ as_of }}, tổng số CBGVNV: {{ sig.n_signed_plain }}/{{ sig.n_staff_plain }}"
+        "- Tính đến {{ as_of }}, tổng số CBGVNV: {{ sig.n_signed }}/{{ sig.n_staff }}"
         " (đạt {{ sig.coverage }}) cán bộ giáo viên, nhân viên các trường {{ level }} đã được"
         " trang bị ký số cá nhân (",
     )
@@ -404,7 +481,57 @@ def _section_status(doc) -> None:
     _body(doc, "- Số lượng kết nối internet cáp quang: {{ infra.n_fibre }}.")
     _body(doc, "- Tốc độ đường truyền: Từ {{ infra.speed_min }} Mbps trở lên.")
     _body(doc, "- Máy tính phục vụ công tác quản lý: {{ infra.n_computers }}.")
-    _body(doc, "{{ closing }}")
+    _section_progress(doc)
+    _section_records(doc)
+    # The closing sentence stays on the page of the signature block (keep with next).
+    p = _body(doc, "{{ closing }}", keep_next=True)
+    p.paragraph_format.space_before = Pt(6)
+
+
+def _section_records(doc) -> None:
+    """II.4: record signing (``records`` of the context), a sentence per level and a table by
+    grade, only when the period has ``hoc_ba`` data."""
+    _tag(doc, "{%p if records %}")
+    p = _body(doc, "4. Tiến độ ký số học bạ", bold=True, keep_next=True)
+    p.paragraph_format.space_before = Pt(6)
+    _tag(doc, "{%p for line in records.lines %}")
+    _body(doc, "- {{ line }}")
+    _tag(doc, "{%p endfor %}")
+    _table_title(doc, "table_no.records", "Tiến độ ký số học bạ theo khối lớp")
+    table = doc.add_table(rows=5, cols=6)
+    table.style = doc.styles["Table Grid"]
+    _widths(table, [4.1, 2.4, 2.5, 2.3, 2.7, 2.5])
+    heads = ["Khối lớp", "Số học bạ", "GVCN đã ký", "Tỷ lệ", "Hiệu trưởng đã duyệt", "Tỷ lệ"]
+    for i, head in enumerate(heads):
+        _cell_text(table.cell(0, i), head, bold=True)
+    _repeat_header(table.rows[0])
+    keys = ["n_records", "n_signed_teacher", "rate_teacher", "n_signed_principal",
+            "rate_principal"]  # fmt: skip
+    _cell_text(table.cell(1, 0), "{%tr for row in records.rows %}")
+    _cell_text(table.cell(2, 0), "{{ row.label }}", align=WD_ALIGN_PARAGRAPH.LEFT)
+    for i, key in enumerate(keys, start=1):
+        _cell_text(table.cell(2, i), _var("row." + key))
+    _cell_text(table.cell(3, 0), "{%tr endfor %}")
+    _cant_split(table.rows[2])
+    _cell_text(table.cell(4, 0), "Tổng cộng", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    for i, key in enumerate(keys, start=1):
+        _cell_text(table.cell(4, i), _var("records.total." + key), bold=True)
+    _keep_together(table)
+    _tag(doc, "{%p endif %}")
+
+
+def _section_progress(doc) -> None:
+    """II.3: what the head reads first, computed per level (``status`` of the context)."""
+    _tag(doc, "{%p if status %}")
+    p = _body(doc, "3. Tiến độ trang bị chữ ký số cá nhân", bold=True, keep_next=True)
+    p.paragraph_format.space_before = Pt(6)
+    _tag(doc, "{%p for block in status %}")
+    _body(doc, "Cấp {{ block.level }}:", italic=True, keep_next=True)
+    _tag(doc, "{%p for line in block.lines %}")
+    _body(doc, "- {{ line }}")
+    _tag(doc, "{%p endfor %}")
+    _tag(doc, "{%p endfor %}")
+    _tag(doc, "{%p endif %}")
 
 
 def _signature_block(doc) -> None:
@@ -447,7 +574,8 @@ def _appendix_coverage(doc) -> None:
     _run(p, "{{ appendix_title }}", bold=True)
     p = doc.add_paragraph()
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, after=6, keep_next=True)
-    _run(p, "(Kèm theo Báo cáo số …/BC-PGDĐT, số liệu tính đến {{ as_of }})", italic=True)
+    _run(p, "{{ appendix_ref }}", italic=True)
+    _table_title(doc, "table_no.appendix", "Chữ ký số cá nhân theo trường, đến {{ as_of }}")
 
     table = doc.add_table(rows=5, cols=5)
     table.style = doc.styles["Table Grid"]
@@ -471,7 +599,7 @@ def _appendix_coverage(doc) -> None:
 
 def _appendix_change(doc) -> None:
     _tag(doc, "{%p if change %}")
-    p = _body(doc, "{{ change_title }}", bold=True, keep_next=True)
+    p = _table_title(doc, "table_no.change", "{{ change_title }}")
     p.paragraph_format.space_before = Pt(12)
     table = doc.add_table(rows=4, cols=6)
     table.style = doc.styles["Table Grid"]
@@ -493,7 +621,7 @@ def _appendix_change(doc) -> None:
 
 def _appendix_breakdowns(doc) -> None:
     _tag(doc, "{%p if by_role %}")
-    p = _body(doc, "{{ role_title }}", bold=True, keep_next=True)
+    p = _table_title(doc, "table_no.role", "{{ role_title }}")
     p.paragraph_format.space_before = Pt(12)
     table = doc.add_table(rows=4, cols=4)
     table.style = doc.styles["Table Grid"]
@@ -509,7 +637,7 @@ def _appendix_breakdowns(doc) -> None:
     _tag(doc, "{%p endif %}")
 
     _tag(doc, "{%p if by_provider %}")
-    p = _body(doc, "{{ provider_title }}", bold=True, keep_next=True)
+    p = _table_title(doc, "table_no.provider", "{{ provider_title }}")
     p.paragraph_format.space_before = Pt(12)
     table = doc.add_table(rows=4, cols=3)
     table.style = doc.styles["Table Grid"]
@@ -529,9 +657,6 @@ def _appendix_figures(doc) -> None:
     _tag(doc, "{%p if figures %}")
     p = _body(doc, "{{ figures_title }}", bold=True, keep_next=True)
     p.paragraph_format.space_before = Pt(12)
-    _tag(doc, "{%p for line in outlook %}")
-    _body(doc, "- {{ line }}")
-    _tag(doc, "{%p endfor %}")
     _tag(doc, "{%p for fig in figures %}")
     p = doc.add_paragraph()
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=6, keep_next=True)
@@ -557,6 +682,8 @@ def _headers(section) -> None:
         run.font.size = Pt(13)
     p = header.add_paragraph(style="Header")
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _run(p, "{% if draft %}{{ draft_mark }}{% endif %}", size=10, bold=True)
+    _run(p, "{% if draft and sample %} · {% endif %}", size=10, bold=True)
     _run(p, "{% if sample %}{{ sample_mark }}{% endif %}", size=10, bold=True, color=SAMPLE_RED)
 
 
