@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from processed_fixtures import PERIOD, make_multi_district, make_processed  # noqa: E402
 
-from analysis import figures, metrics  # noqa: E402
+from analysis import figures, metrics, style  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -217,12 +217,23 @@ def test_role_provider_scale_infrastructure_records(tables):
     assert [t.get_text() for t in pupils.texts] == ["300", "1.900", "1.250"]
     assert any("3.450 học sinh" in t for t in _all_text(fig))
 
-    fig = figures.infrastructure_by_school(tables["infrastructure_by_school"], min_speed=70)
-    (ax,) = fig.axes
-    assert _line_x(ax, "threshold") == 70
-    points = np.concatenate([c.get_offsets() for c in ax.collections])
-    assert sorted(map(tuple, points.tolist())) == [(50.0, 5.0), (100.0, 10.0)]
-    assert "Ái Mộ B" in [t.get_text() for t in ax.texts]
+    table = tables["infrastructure_by_school"]
+    fig = figures.infrastructure_by_school(table, min_speed=70)
+    left, right = fig.axes
+    drawn = {  # tier label -> schools drawn (bar widths summed over the levels)
+        t.get_text(): 0.0 for t in left.get_yticklabels()
+    }
+    for patch in left.patches:
+        y = patch.get_y() + patch.get_height() / 2
+        label = min(left.get_yticklabels(), key=lambda t: abs(t.get_position()[1] - y))
+        drawn[label.get_text()] += patch.get_width()
+    assert drawn == {"Không có cáp quang": 1.0, "30–<70 Mbps": 1.0, "100–<200 Mbps": 1.0}
+    red = [t.get_text() for t in left.get_yticklabels() if t.get_color() == style.TARGET_COLOR]
+    assert red == ["Không có cáp quang", "30–<70 Mbps"]  # under the 70 Mbps threshold: marked
+    th = table[table["level"] == "Tiểu học"]
+    expected = [th["n_computers"].sum() / th["n_pupils"].sum() * 100, 0.0]  # THCS: none known
+    assert [p.get_height() for p in right.patches] == pytest.approx(expected)
+    assert right.texts[-1].get_text() == "–"  # not "0,0": no THCS school reported computers
 
     fig = figures.records_progress(tables["records_by_school"])
     (ax,) = fig.axes
@@ -393,23 +404,34 @@ def _infra_table(n: int, n_slow: int) -> pd.DataFrame:
     )
 
 
-def test_infrastructure_many_schools_is_a_hexbin_not_a_marker_each():
+def test_infrastructure_is_bars_per_speed_tier_at_any_size():
+    """Speeds come in tiers: schools are counted per tier (every school once), never drawn as
+    markers piled on the same points; computers per 100 pupils per level."""
     table = _infra_table(3000, n_slow=400)
+    table.loc[:9, "n_fibre"] = 0  # ten schools without fibre
+    table.loc[10:14, "speed_mbps"] = np.nan  # five with no speed reported
     fig = figures.infrastructure_by_school(table, min_speed=70)
-    ax = fig.axes[0]
-    (hexes,) = ax.collections  # one artist for 3.000 schools
-    assert hexes.get_gid() == "schools:hexbin"
-    assert hexes.get_array().sum() == 3000  # every school counted in some hexagon
-    assert not ax.texts  # no names piled up
-    notes = [" ".join(t.split()) for t in _all_text(fig)]  # footnotes wrap: ignore breaks
-    assert any("400 trường dưới ngưỡng" in t and "3.000 trường" in t for t in notes)
-    # a few hundred schools: a scatter, naming the 15 slowest only
-    fig = figures.infrastructure_by_school(_infra_table(300, n_slow=40), min_speed=70)
-    (ax,) = fig.axes
-    assert sum(len(c.get_offsets()) for c in ax.collections) == 300
-    named = sorted(int(t.get_text().split()[-1]) for t in ax.texts)
-    assert named == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]  # speeds 10..24 Mbps
-    assert any("ghi tên 15 trường chậm nhất" in " ".join(t.split()) for t in _all_text(fig))
+    left, right = fig.axes
+    assert not left.collections and not right.collections  # no scatter, no hexbin
+    assert sum(p.get_width() for p in left.patches) == 3000  # every school in one tier
+    tiers = metrics.speed_tiers(table, 70)
+    assert tiers.groupby("tier")["n_schools"].sum().to_dict() == {
+        "Không có cáp quang": 10,
+        "Chưa báo tốc độ": 5,
+        "< 30": 20 * 8 - 10 - 5,  # speeds 10..59 cycle: 20 of every 50 under 30
+        "30–<70": 400 - (20 * 8),
+        "70–<100": 0,
+        "100–<200": int(((table["speed_mbps"] >= 100) & (table["speed_mbps"] < 200)).sum()),
+        "≥ 200": int((table["speed_mbps"] >= 200).sum()),
+    }
+    labels = [t.get_text() for t in left.get_yticklabels()]
+    assert labels[0] == "Không có cáp quang" and labels[-1] == "Chưa báo tốc độ"
+    assert "70–<100 Mbps" not in labels  # an empty tier is not drawn
+    by_level = table.groupby("level")[["n_computers", "n_pupils"]].sum()
+    rate = (by_level["n_computers"] / by_level["n_pupils"] * 100)[["Tiểu học", "THCS"]]
+    assert [p.get_height() for p in right.patches] == pytest.approx(rate.tolist())
+    notes = [" ".join(t.split()) for t in _all_text(fig)]
+    assert any("3.000 trường báo số liệu" in t and "400 trường dưới ngưỡng" in t for t in notes)
 
 
 def test_scale_by_level_in_millions_at_national_scale():

@@ -10,8 +10,9 @@ from a dict of tables, ``publish`` also saves it (PNG + SVG) and returns it for 
 Scale (a city, or the ministry's 54.000 schools): no figure draws one artist per school when
 there are thousands. Per-school and per-district bars show the bottom and top ``max_bars // 2``
 with a gap row saying how many are left out (the district figure adds a histogram of every
-district); the infrastructure scatter becomes a hexbin above ``MAX_POINTS`` schools and names
-at most ``MAX_LABELS`` schools; lists of schools without data are counted, not drawn, above
+district); infrastructure is drawn as bars of schools per line-speed tier and computers per
+100 pupils per level (never a marker per school); lists of schools without data are counted,
+not drawn, above
 ``MAX_MISSING``. The district figure (``DISTRICT_FIGURES``) exists only for runs with more
 than one district.
 """
@@ -28,6 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from analysis import metrics, style
@@ -38,10 +40,6 @@ from analysis.style import nfc
 MAX_BARS = 40
 #: Schools without data listed one by one under the bars of a level, at most (else counted).
 MAX_MISSING = 10
-#: Above this many schools a scatter becomes a hexbin (no artist per school).
-MAX_POINTS = 2000
-#: Schools named on a scatter, at most (the slowest ones first).
-MAX_LABELS = 15
 ROW_CM = 0.32  # height of one bar row (33 + 27 schools fit an A4 page at the text width)
 #: Bar-end labels ("signed/staff") and school names, in points, as printed at 16 cm.
 LABEL_PT = 7
@@ -604,92 +602,83 @@ def scale_by_level(table: pd.DataFrame, period: str | None = None) -> Figure:
 
 
 def infrastructure_by_school(
-    table: pd.DataFrame,
-    min_speed: float = 70,
-    period: str | None = None,
-    max_points: int = MAX_POINTS,
-    max_labels: int = MAX_LABELS,
+    table: pd.DataFrame, min_speed: float = 70, period: str | None = None
 ) -> Figure:
-    """Each school a point: line speed (x) and management computers (y); the speed threshold
-    as a vertical line; schools below the threshold named (the ``max_labels`` slowest).
-
-    Above ``max_points`` schools the points become a hexbin of school counts (one artist for
-    all schools, readable at 54.000 schools), without the level colours."""
-    title = "Hạ tầng CNTT theo trường: tốc độ đường truyền và máy tính"
+    """Two panels of bars (line speeds come in a few tiers: a scatter piles schools on the same
+    points). Left: schools per line-speed tier (``metrics.speed_tiers``), stacked by level,
+    the tiers under the threshold marked. Right: management computers per 100 pupils, per
+    level, with the counts it comes from. Readable at any number of schools."""
+    title = "Hạ tầng CNTT: tốc độ đường truyền và máy tính"
     if table.empty:
         return _no_data(title, period, "Chưa có số liệu hạ tầng CNTT trong kỳ này")
-    speed = table["speed_mbps"].to_numpy(dtype=float)
-    computers = pd.to_numeric(table["n_computers"]).to_numpy(dtype=float, na_value=np.nan)
-    plotted = np.isfinite(speed) & np.isfinite(computers)
-    dense = int(plotted.sum()) > max_points
+    tiers = metrics.speed_tiers(table, min_speed)
+    order = tiers.drop_duplicates("tier").sort_values("tier_order")
+    order = order[order["tier"].isin(tiers.loc[tiers["n_schools"] > 0, "tier"])]
+    levels = _present_levels(table)
     with style.use_style():
-        fig = style.new_figure(10)
-        ax = fig.add_subplot()
-        if dense:  # thousands of schools: counts per hexagon, not one marker per school
-            hexes = ax.hexbin(
-                speed[plotted],
-                computers[plotted],
-                gridsize=45,
-                mincnt=1,
-                cmap="viridis_r",
-                linewidths=0.2,
-                gid="schools:hexbin",
+        fig = style.new_figure(9)
+        left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
+        y = np.arange(len(order))[::-1]  # the first tier on top
+        start = np.zeros(len(order))
+        for lv in levels:
+            n = (
+                tiers[tiers["level"] == lv]
+                .set_index("tier")
+                .reindex(order["tier"])["n_schools"]
+                .fillna(0)
+                .to_numpy(dtype=float)
             )
-            bar = fig.colorbar(hexes, ax=ax, pad=0.01, fraction=0.05)
-            bar.set_label(nfc("Số trường"))
-            bar.ax.yaxis.set_major_formatter(style.int_formatter())
-        for lv in [] if dense else _present_levels(table):
-            sub = table[(table["level"] == lv) & table["speed_mbps"].notna()]
-            if sub.empty:
-                continue
-            ax.scatter(
-                sub["speed_mbps"].to_numpy(dtype=float),
-                pd.to_numeric(sub["n_computers"]).to_numpy(dtype=float, na_value=np.nan),
-                s=18,
-                alpha=0.75,
-                color=style.level_color(lv),
-                label=nfc(lv),
-                edgecolors="white",
-                linewidths=0.4,
-                gid=f"schools:{lv}",
-            )
-        below = table[table["below_threshold"] & table["speed_mbps"].notna()]
-        below = below[below["n_computers"].notna()]
-        # Names only on a scatter: on a hexbin the slowest schools pile up at one speed.
-        named = below.sort_values(["speed_mbps", "school_code"], kind="mergesort")
-        named = named.head(0 if dense else max_labels)
-        for row in named.sort_values("school_code").itertuples(index=False):
-            if not pd.isna(row.n_computers):
-                ax.annotate(
-                    short_name(row.school_name),
-                    (row.speed_mbps, row.n_computers),
-                    xytext=(4, 2),
-                    textcoords="offset points",
-                    fontsize=6.5,
-                )
-        ax.axvline(
-            min_speed, color=style.TARGET_COLOR, linestyle=":", linewidth=1.4, gid="threshold"
+            left.barh(
+                y, n, left=start, color=style.level_color(lv), label=nfc(lv), height=0.7,
+                gid=f"tiers:{lv}",
+            )  # fmt: skip
+            start += n
+        for yi, total in zip(y, start, strict=True):
+            left.text(total, yi, f" {fmt_int(int(total))}", va="center", fontsize=7.5)
+        left.set_yticks(
+            y, labels=[nfc(t if t[0].isalpha() else f"{t} Mbps") for t in order["tier"]]
         )
-        ax.set_xlabel(nfc("Tốc độ đường truyền (Mbps)"))
-        ax.set_ylabel(nfc("Số máy tính phục vụ quản lý"))
-        ax.xaxis.set_major_formatter(style.int_formatter())
-        ax.yaxis.set_major_formatter(style.int_formatter())
-        ax.set_xlim(0, max(float(table["speed_mbps"].max(skipna=True) or 0), min_speed) * 1.08)
-        ax.set_ylim(0, max(float(pd.to_numeric(table["n_computers"]).max() or 0), 1) * 1.1)
-        ax.grid()
-        if not dense:
-            ax.legend(loc="lower right")
+        for tick, below in zip(left.get_yticklabels(), order["below"], strict=True):
+            if below:
+                tick.set_color(style.TARGET_COLOR)
+        left.set_xlim(0, max(float(start.max()), 1) * 1.18)
+        left.xaxis.set_major_formatter(style.int_formatter())
+        left.set_xlabel(nfc("Số trường"))
+        left.set_title(nfc("Trường theo tốc độ đường truyền"))
+        left.grid(axis="x")
+        left.legend(loc="lower right", fontsize=7)
+        # Schools that reported computers only (a level none of whose schools did: "–").
+        known = table[table["n_computers"].notna()]
+        rate = [
+            _ratio(
+                known.loc[known["level"] == lv, "n_computers"],
+                known.loc[known["level"] == lv, "n_pupils"],
+            )
+            * 100
+            for lv in levels
+        ]
+        bars = right.bar(
+            range(len(levels)),
+            np.nan_to_num(rate),
+            color=[style.level_color(lv) for lv in levels],
+            width=0.6,
+            gid="computers_per_100",
+        )
+        right.bar_label(
+            bars, labels=[fmt_num(r, 1) if r == r else "–" for r in rate], fontsize=7.5, padding=1
+        )
+        right.set_xticks(range(len(levels)), labels=[nfc(lv) for lv in levels], fontsize=7.5)
+        right.set_ylim(0, max(max(np.nan_to_num(rate)), 0.1) * 1.2)
+        right.set_title(nfc("Máy tính quản lý\ntrên 100 học sinh"))
+        right.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_num(v, 1)))
+        right.grid(axis="y")
         n_below = int(table["below_threshold"].sum())
-        n_unknown = int(table["speed_mbps"].isna().sum())
-        note = f"ngưỡng {fmt_num(min_speed, 0)} Mbps; {fmt_int(n_below)} trường dưới ngưỡng"
-        if named.empty and len(below):
-            note += " (danh sách trong bảng hạ tầng theo trường)"
-        elif len(named) < len(below):
-            note += f" (ghi tên {fmt_int(len(named))} trường chậm nhất)"
-        if n_unknown:
-            note += f"; {fmt_int(n_unknown)} trường chưa báo tốc độ"
-        if dense:
-            note += f"; {fmt_int(int(plotted.sum()))} trường, màu ô: số trường"
+        note = (
+            f"{fmt_int(len(table))} trường báo số liệu; ngưỡng {fmt_num(min_speed, 0)} Mbps: "
+            f"{fmt_int(n_below)} trường dưới ngưỡng hoặc không có cáp quang"
+            + (" (mức tô đỏ)" if n_below else "")
+            + "; danh sách theo trường trong bảng hạ tầng"
+        )
         _title(fig, title, period, note)
     return fig
 

@@ -1307,6 +1307,51 @@ def infrastructure_summary(infrastructure_by_school: pd.DataFrame) -> pd.DataFra
     return check_table("infrastructure_summary", out, pairs=())
 
 
+def speed_tier_edges(min_speed: float = 70) -> list[float]:
+    """Lower edges of the line-speed tiers (Mbps): 30 and the threshold, then 100 and 200."""
+    return sorted({0.0, 30.0, float(min_speed), 100.0, 200.0})
+
+
+def speed_tiers(infrastructure_by_school: pd.DataFrame, min_speed: float = 70) -> pd.DataFrame:
+    """Schools per level and line-speed tier (``tier`` labels in order, ``below``: the tier is
+    under the threshold): ``Không có cáp quang`` for a school without fibre, ``Chưa báo tốc độ``
+    for an unknown speed, else the tier of ``speed_tier_edges``. Every reporting school is in
+    exactly one tier."""
+    t = infrastructure_by_school
+    edges = speed_tier_edges(min_speed)
+    labels = [
+        f"{fmt_num(lo, 0)}–<{fmt_num(hi, 0)}" if lo else f"< {fmt_num(hi, 0)}"
+        for lo, hi in zip(edges, edges[1:], strict=False)
+    ] + [f"≥ {fmt_num(edges[-1], 0)}"]
+    no_fibre, unknown = "Không có cáp quang", "Chưa báo tốc độ"
+    speed = t["speed_mbps"].to_numpy(dtype=float)
+    idx = np.searchsorted(np.asarray(edges), np.nan_to_num(speed, nan=0.0), side="right") - 1
+    tier = np.asarray(labels, dtype=object)[np.clip(idx, 0, len(labels) - 1)]
+    tier = np.where(np.isnan(speed), unknown, tier)
+    tier = np.where((t["n_fibre"] == 0).fillna(False).to_numpy(), no_fibre, tier)
+    order = [no_fibre, *labels, unknown]
+    below = {no_fibre, *(lab for lab, lo in zip(labels, edges, strict=True) if lo < min_speed)}
+    counts = (
+        pd.DataFrame({"level": t["level"].astype("str").to_numpy(), "tier": tier})
+        .groupby(["level", "tier"], sort=False)
+        .size()
+    )
+    rows = [
+        {
+            "level": lv,
+            "tier": tr,
+            "tier_order": i,
+            "below": tr in below,
+            "n_schools": int(counts.get((lv, tr), 0)),
+        }
+        for lv in [lv for lv in LEVELS if lv in set(t["level"])]
+        for i, tr in enumerate(order)
+    ]
+    out = pd.DataFrame(rows, columns=["level", "tier", "tier_order", "below", "n_schools"])
+    assert int(out["n_schools"].sum()) == len(t), "một trường phải thuộc đúng một mức tốc độ"
+    return out
+
+
 # --------------------------------------------------------------------------- records
 
 
