@@ -399,22 +399,33 @@ def _is_number_cell(s: pd.Series) -> pd.Series:
     )
 
 
+def _warning_at(df: pd.DataFrame, i: int, code: str, kind: str, **fields) -> dict:
+    """A ``quality.json`` warning at row ``i`` of a stacked frame (its file, sheet, row)."""
+    return {
+        "code": code,
+        "kind": kind,
+        "file": df["source_file"].iat[i],
+        "sheet": df["source_sheet"].iat[i],
+        "row": int(df["source_row"].iat[i]),
+        **fields,
+    }
+
+
 def _unknown_width_warning(df: pd.DataFrame, numeric: pd.Series, kind: str, label: str) -> dict:
     """A column's codes stored as numbers with none stored as text: the width is unknown."""
     first = int(np.flatnonzero(numeric.to_numpy())[0])
-    return {
-        "code": "code_width_unknown",
-        "kind": kind,
-        "file": df["source_file"].iat[first],
-        "sheet": df["source_sheet"].iat[first],
-        "row": int(df["source_row"].iat[first]),
-        "message": (
+    return _warning_at(
+        df,
+        first,
+        "code_width_unknown",
+        kind,
+        message=(
             f"{label} ở {fmt_int(int(numeric.sum()))} dòng được lưu dạng số (Excel bỏ các số 0 "
             f"ở đầu) và không có mã nào lưu dạng chữ để biết độ dài đúng: giữ nguyên như đã "
             f"đọc. Nếu mã có số 0 ở đầu, hãy định dạng cột {label} là Text (chữ) trong Excel, "
             "nhập lại mã rồi chạy lại."
         ),
-    }
+    )
 
 
 def _missing_text(index: pd.Index) -> pd.Series:
@@ -734,36 +745,34 @@ def _other_warnings(
     out = []
     for value, (i, n) in groups.head(OTHER_WARNINGS_MAX).iterrows():
         out.append(
-            {
-                "code": "free_text_other",
-                "kind": kind,
-                "file": df["source_file"].iat[i],
-                "sheet": df["source_sheet"].iat[i],
-                "row": int(df["source_row"].iat[i]),
-                "quoted": [value],
-                "message": (
+            _warning_at(
+                df,
+                i,
+                "free_text_other",
+                kind,
+                quoted=[value],
+                message=(
                     f"{label} '{value}' không thuộc danh mục: ghi là “{written}” ở {int(n)} "
                     "dòng (dòng này và các dòng cùng nội dung). Số điện thoại và e-mail đã "
                     "được che; hãy sửa ô theo danh mục (tên, số điện thoại không ghi vào cột "
                     "này) rồi chạy lại."
                 ),
-            }
+            )
         )
     if len(groups) > OTHER_WARNINGS_MAX:
         i = int(groups["first"].iat[OTHER_WARNINGS_MAX])
         out.append(
-            {
-                "code": "free_text_other",
-                "kind": kind,
-                "file": df["source_file"].iat[i],
-                "sheet": df["source_sheet"].iat[i],
-                "row": int(df["source_row"].iat[i]),
-                "message": (
+            _warning_at(
+                df,
+                i,
+                "free_text_other",
+                kind,
+                message=(
                     f"Còn {len(groups) - OTHER_WARNINGS_MAX} nội dung khác của cột {label} "
                     f"không thuộc danh mục ({int(groups['size'].iloc[OTHER_WARNINGS_MAX:].sum())}"
                     f" dòng), cũng ghi là “{written}”."
                 ),
-            }
+            )
         )
     return out
 
@@ -872,16 +881,15 @@ def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None
         for i in np.flatnonzero(wrong.to_numpy())[:50]:
             shown = _display(raw.iloc[[i]]).iat[0]
             warnings.append(
-                {
-                    "code": "bad_optional_count",
-                    "kind": "truong",
-                    "file": df["source_file"].iat[i],
-                    "sheet": df["source_sheet"].iat[i],
-                    "row": int(df["source_row"].iat[i]),
-                    "quoted": [shown],
-                    "message": f"{label} '{shown}' không hợp lệ (không đọc được, âm hoặc lớn "
+                _warning_at(
+                    df,
+                    i,
+                    "bad_optional_count",
+                    "truong",
+                    quoted=[shown],
+                    message=f"{label} '{shown}' không hợp lệ (không đọc được, âm hoặc lớn "
                     "hơn số học sinh): để trống.",
-                }
+                )
             )
         parsed[col] = values.mask(wrong.to_numpy())
     # A code listed twice: the first kept row wins (duplicates among the rows not yet refused).
@@ -1278,29 +1286,27 @@ def clean_counts(tables: list[RawTable], schools: pd.DataFrame, aliases: pd.Data
     mismatch = ((rate - computed).abs() > RATE_TOLERANCE).fillna(False).astype(bool) & kept
     for i in np.flatnonzero(mismatch.to_numpy()):
         warnings.append(
-            {
-                "code": "rate_mismatch",
-                "kind": "tonghop_cks",
-                "file": df["source_file"].iat[i],
-                "sheet": df["source_sheet"].iat[i],
-                "row": int(df["source_row"].iat[i]),
-                "message": (
+            _warning_at(
+                df,
+                i,
+                "rate_mismatch",
+                "tonghop_cks",
+                message=(
                     f"Tỷ lệ ghi {fmt_num(rate.iat[i])}% khác tỷ lệ tính từ số liệu "
                     f"{n_signed.iat[i]}/{n_staff.iat[i]} = {fmt_num(float(computed.iat[i]))}% "
                     f"(trường {m.school_code.iat[i]}). Dùng số liệu, không dùng tỷ lệ ghi."
                 ),
-            }
+            )
         )
     for i in np.flatnonzero((bad_rate & kept).to_numpy()):
         warnings.append(
-            {
-                "code": "bad_rate",
-                "kind": "tonghop_cks",
-                "file": df["source_file"].iat[i],
-                "sheet": df["source_sheet"].iat[i],
-                "row": int(df["source_row"].iat[i]),
-                "message": "Tỷ lệ (%) không đọc được: bỏ qua, dùng số liệu.",
-            }
+            _warning_at(
+                df,
+                i,
+                "bad_rate",
+                "tonghop_cks",
+                message="Tỷ lệ (%) không đọc được: bỏ qua, dùng số liệu.",
+            )
         )
     level = _level_of(m.school_code, schools)
     out = pd.DataFrame(
