@@ -697,18 +697,25 @@ _EMPLOYMENT_RULES: list[tuple[tuple[str, ...], str]] = [
 ]
 
 
-def _employment_scalar(value) -> tuple[str | None, bool]:
+def _leading_words_scalar(
+    value, rules: list[tuple[tuple[str, ...], str]], lead: str
+) -> tuple[str | None, bool]:
+    """The vocabulary word of ``rules`` whose prefixes start the folded text (also once a
+    leading word matching ``lead`` is dropped); blank -> (None, False); no rule -> bad."""
     text = _text(value)
     if text is None:
         return None, False
     key = fold(text)
-    if key is None:
-        return None, True
-    for candidate in (key, re.sub(r"^(?:da|dang) ", "", key)):
-        for prefixes, status in _EMPLOYMENT_RULES:
-            if _starts(candidate, prefixes):
-                return status, False
+    if key is not None:
+        for candidate in (key, re.sub(lead, "", key)):
+            for prefixes, word in rules:
+                if _starts(candidate, prefixes):
+                    return word, False
     return None, True
+
+
+def _employment_scalar(value) -> tuple[str | None, bool]:
+    return _leading_words_scalar(value, _EMPLOYMENT_RULES, r"^(?:da|dang) ")
 
 
 def parse_employment(s) -> tuple[pd.Series, pd.Series]:
@@ -731,16 +738,7 @@ _OWNERSHIP_RULES: list[tuple[tuple[str, ...], str]] = [
 
 
 def _ownership_scalar(value) -> tuple[str | None, bool]:
-    text = _text(value)
-    if text is None:
-        return None, False
-    key = fold(text)
-    if key is not None:
-        for candidate in (key, re.sub(r"^(?:truong|loai hinh) ", "", key)):
-            for prefixes, name in _OWNERSHIP_RULES:
-                if _starts(candidate, prefixes):
-                    return name, False
-    return None, True
+    return _leading_words_scalar(value, _OWNERSHIP_RULES, r"^(?:truong|loai hinh) ")
 
 
 def parse_ownership(s) -> tuple[pd.Series, pd.Series]:
