@@ -7,12 +7,17 @@ Commands are looked up lazily so a broken stage never blocks the others:
 - ``report``: write the Word report and Excel tables of one period (``analysis.report``)
 - ``check-pdf``: convert the report to PDF with LibreOffice and check it (``analysis.report_pdf``)
 - ``run``:    run the notebooks of one or more periods through papermill (``analysis.batch``)
+
+Every command runs under ``analysis.stops``: Ctrl+C (exit 130), SIGTERM (exit 143) and an
+unexpected error (exit 3) end it with one Vietnamese line, the details in its log file.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+
+from analysis import stops
 
 COMMANDS = {
     "sample": ("analysis.sample", "Sinh bộ dữ liệu mẫu (tổng hợp) vào data/raw/"),
@@ -39,8 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"Lệnh không rõ: {name}\n\n{_usage()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
-    return int(module.main(rest) or 0)
+    return stops.run(name, lambda args: importlib.import_module(COMMANDS[name][0]).main(args), rest)
 
 
 if __name__ == "__main__":
