@@ -1011,6 +1011,8 @@ def _stop_workers(pool, timeout: float = 30.0) -> None:
     its temporary folders, ``stops.init_worker``) and wait for it; kill one that does not end
     within ``timeout`` seconds."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    # no new work: a worker that has stopped its period then gets the pool's end, and exits
+    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(Exception):
             process.terminate()
