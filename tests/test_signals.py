@@ -10,6 +10,7 @@ are checked. Linux only (signals, /proc).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -112,7 +113,15 @@ def still_running(procs: dict[int, str], parent_pid: int) -> list[str]:
         st = _stat(pid)
         if st is not None and st[2] == start and st[1] != "Z":
             alive.append(f"{pid} {Path(f'/proc/{pid}/cmdline').read_bytes()[:80]!r}")
-    marker = f"JPY_PARENT_PID={parent_pid}".encode()
+    alive += [f"{pid} (kernel of {parent_pid})" for pid in kernels_of(parent_pid)]
+    return sorted(set(alive))
+
+
+def kernels_of(pid: int) -> list[int]:
+    """Live processes whose environment names ``pid`` as their kernel parent: the kernels
+    ``pid`` started and the workers they forked, even once ``pid`` is gone."""
+    marker = f"JPY_PARENT_PID={pid}".encode()
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -122,18 +131,31 @@ def still_running(procs: dict[int, str], parent_pid: int) -> list[str]:
             continue
         st = _stat(int(entry.name))
         if marker in environ.split(b"\0") and st is not None and st[1] != "Z":
-            alive.append(f"{entry.name} (kernel of {parent_pid})")
-    return sorted(set(alive))
+            found.append(int(entry.name))
+    return found
+
+
+def kill_all(proc: subprocess.Popen, procs: dict[int, str]) -> tuple[bytes, bytes]:
+    """Kill the command and whatever it left (a kernel left running keeps its standard
+    error open, and ``communicate`` would wait for it forever)."""
+    for pid in {*procs, *descendants(proc.pid), *kernels_of(proc.pid)}:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    proc.kill()
+    try:
+        return proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        return b"", b"(no output: the pipes stayed open)"
 
 
 def wait_for(predicate, timeout: float, proc: subprocess.Popen) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if proc.poll() is not None:
-            out, err = proc.communicate()
+            _, err = kill_all(proc, {})
             pytest.fail(f"ended before the signal (code {proc.returncode}): {err.decode()[-2000:]}")
         if time.monotonic() > deadline:
-            proc.kill()
+            kill_all(proc, {})
             pytest.fail("the run did not reach the point where the signal is sent")
         time.sleep(0.02)
 
@@ -175,9 +197,13 @@ def check_stopped(
     try:
         out, err = proc.communicate(timeout=STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
+        out, err = kill_all(proc, procs)
         pytest.fail(f"no exit {STOP_TIMEOUT} s after the signal: {err.decode()[-2000:]}")
+    left = still_running(procs, proc.pid)
+    if left:  # checked below, once they had a moment to be reaped; never left running
+        time.sleep(5)
+        left = still_running(procs, proc.pid)
+        kill_all(proc, procs)
     text = err.decode("utf-8")
     assert proc.returncode == code, text
     lines = [line for line in text.splitlines() if line.strip()]
@@ -185,10 +211,9 @@ def check_stopped(
     assert lines[0].startswith(words), text
     assert "Không có kết quả nào bị ghi dở" in lines[0] and "chạy lại lệnh" in lines[0]
     assert "Traceback" not in text and "Error" not in text and "Kernel" not in text
-    log = root / ("outputs" if (root / "outputs").is_dir() else "processed") / "_logs"
-    log_file = log / (
-        "run.log" if "analysis run" in " ".join(proc.args) or "run" in proc.args else "clean.log"
-    )
+    # run: <output-dir>/_logs/run.log; clean: <processed-dir>/_logs/clean.log
+    name = "run" if "run" in proc.args else "clean"
+    log_file = root / ("outputs" if name == "run" else "processed") / "_logs" / f"{name}.log"
     assert str(log_file) in lines[0]
     details = log_file.read_text(encoding="utf-8")
     assert signal.Signals(code - 128).name in details and "Traceback" in details
@@ -198,11 +223,7 @@ def check_stopped(
         assert leftovers(root / "outputs") == []
         assert sorted(p.name for p in (root / "outputs").iterdir()) == [PERIOD, "_logs"]
     assert {name: snapshot(root / name / PERIOD) for name in before} == before
-    # nothing left running (kernels, the workers they forked): given a moment to be reaped
-    deadline = time.monotonic() + 5
-    while (alive := still_running(procs, proc.pid)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert alive == []
+    assert left == []  # nothing left running: kernels, the workers they forked
     return lines[0]
 
 
