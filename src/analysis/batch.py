@@ -653,15 +653,39 @@ def _swap_in(new: Path, final: Path) -> None:
         shutil.rmtree(old)
 
 
+#: The suite's own errors: their message is Vietnamese and says what to do; shown as it is.
+_OWN_ERRORS = frozenset(
+    {
+        "IngestError",
+        "CleanError",
+        "PeriodError",
+        "ReportError",
+        "PrivacyError",
+        "MetricError",
+        "UnitError",
+        "TemplateError",
+    }
+)
+
+
 def _failure_message(period: str, name: str, exc: BaseException, saved: Path | None) -> str:
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
         where = f"ô In [{exc.exec_count}] (ô thứ {exc.cell_index + 1}, tính cả ô tham số chèn vào)"
-        what = f"{exc.ename}: {exc.evalue}"
-    else:
+        own = exc.ename in _OWN_ERRORS
+        what = str(exc.evalue).rstrip(".") if own else f"{exc.ename}: {exc.evalue}"
+    else:  # the kernel died, a cell ran out of time, or the batch's own code failed
         where = "lúc chạy"
-        what = f"{type(exc).__name__}: {exc}"
+        kind = type(exc).__name__
+        if kind == "DeadKernelError":
+            what = "kernel dừng đột ngột (máy hết bộ nhớ, hoặc bị tắt từ bên ngoài)"
+        elif kind == "CellTimeoutError":
+            what = "một ô chạy quá giới hạn thời gian (tham số --timeout)"
+        else:
+            what = stops.describe_error(exc)
+        stops.log_exception(exc, f"Kỳ {period}: notebook {name}:")
+        what += f"; chi tiết trong {stops.log_path()}"
     text = f"Kỳ {period}: notebook {name} lỗi ở {where}: {what}."
     if saved is not None:
         text += f" Bản đã chạy được lưu tại {saved} để kiểm tra."
