@@ -66,6 +66,7 @@ from pathlib import Path
 
 from analysis import manifest as manifest_mod
 from analysis import paths, stops
+from analysis.cli import ArgumentParser as _Parser  # Vietnamese errors, exit 2
 from analysis.parallel import ENV_JOBS
 
 NOTEBOOK_RE = re.compile(r"^\d{2}_.+\.ipynb$")
@@ -1062,12 +1063,6 @@ def _run_chain(periods: list[str], cfg: BatchConfig) -> list[PeriodResult]:
 
 
 # --------------------------------------------------------------------------- command line
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # Vietnamese, exit 2, before anything runs
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"Tham số không hợp lệ: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -42,7 +42,6 @@ Rules (also in the README's "Cleaning rules" section)
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -1834,7 +1833,9 @@ def clean_period(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    from analysis.cli import ArgumentParser  # Vietnamese errors, exit 2
+
+    parser = ArgumentParser(
         prog="python -m analysis clean",
         description="Làm sạch dữ liệu thô của một kỳ báo cáo vào data/processed/<kỳ>/.",
     )

@@ -14,6 +14,7 @@ unexpected error (exit 3) end it with one Vietnamese line, the details in its lo
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 
@@ -26,6 +27,14 @@ COMMANDS = {
     "check-pdf": ("analysis.report_pdf", "Chuyển báo cáo sang PDF bằng LibreOffice và kiểm tra"),
     "run": ("analysis.batch", "Chạy toàn bộ notebook cho một hay nhiều kỳ (papermill)"),
 }
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """A command's parser whose errors are Vietnamese (exit code 2, before anything runs)."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"Tham số không hợp lệ: {message}\n")
 
 
 def _usage() -> str:
