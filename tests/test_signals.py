@@ -283,22 +283,40 @@ def test_a_second_signal_does_not_interrupt_the_cleanup(project):
     check_stopped(project, proc, procs, before, 130, "Đã dừng theo yêu cầu (Ctrl+C)")
 
 
-def test_sigterm_stops_the_worker_processes_of_parallel_periods(project):
-    """Two periods at once (--jobs 2: a worker process each, their kernels below them):
-    SIGTERM reaches the command, which stops its workers in order."""
+@pytest.mark.parametrize(
+    "to_group, signum, code, words",
+    [
+        (False, signal.SIGTERM, 143, "Đã dừng vì nhận tín hiệu kết thúc (SIGTERM)"),
+        # Ctrl+C at a terminal: SIGINT to every process of the foreground group
+        (True, signal.SIGINT, 130, "Đã dừng theo yêu cầu (Ctrl+C)"),
+    ],
+    ids=["sigterm", "ctrl-c-to-the-group"],
+)
+def test_a_stop_ends_the_worker_processes_of_parallel_periods(
+    project, to_group, signum, code, words
+):
+    """Two periods at once (--jobs 2: a worker process each, their kernels below them): the
+    command stops its workers in order (they ignore Ctrl+C and stop on its SIGTERM)."""
     before = previous_outputs(project, "outputs", "processed")
     args = command(project, "run", "--period", "2024-06-24", "--jobs", "2")
-    proc = subprocess.Popen(args, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        args, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
 
-    def started() -> bool:
-        return sum(p.name.startswith(".tmp-") for p in (project / "outputs").iterdir()) == 2
+    def started() -> bool:  # both periods have begun, each worker has started a kernel
+        tmp = sum(p.name.startswith(".tmp-") for p in (project / "outputs").iterdir())
+        below = descendants(proc.pid)
+        workers = [p for p in below if (_stat(p) or (0,))[0] == proc.pid]
+        kernels = [p for p in below if (_stat(p) or (0,))[0] in workers]
+        return tmp == 2 and len(kernels) >= 2
 
     wait_for(started, STARTUP_TIMEOUT, proc)
     procs = descendants(proc.pid)
-    proc.send_signal(signal.SIGTERM)
-    line = check_stopped(
-        project, proc, procs, before, 143, "Đã dừng vì nhận tín hiệu kết thúc (SIGTERM)"
-    )
+    if to_group:
+        os.killpg(proc.pid, signum)
+    else:
+        proc.send_signal(signum)
+    line = check_stopped(project, proc, procs, before, code, words)
     assert "2024-06-24" in line
     assert not (project / "outputs" / "2024-06-24").exists()
 

@@ -57,6 +57,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -449,12 +450,35 @@ def shutdown_all_kernels() -> None:
     """Stop every kernel this process started (a stop or an error ends the command: nothing
     may be left running). A kernel runs in its own process group, with the worker processes
     its cleaning forked (``analysis.parallel``): the group is killed."""
+    _kill_stray_kernels()
     with _LIVE_LOCK:
         live = list(_LIVE_KERNELS)
     with _IDLE_LOCK:
         _IDLE_KERNELS.clear()
     for kernel in live:
         kernel.shutdown()
+
+
+def _kill_stray_kernels() -> None:
+    """Kill (with its process group) every child of this process that leads its own session:
+    the kernels it launched (jupyter_client starts each in a new session), including one whose
+    start a stop interrupted before its manager recorded the process (``shutdown`` would miss
+    it, and it would outlive this process). Linux (``/proc``); elsewhere nothing."""
+    me = os.getpid()
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        if int(fields[1]) == me and int(fields[2]) == pid and int(fields[3]) == pid:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
 
 
 #: Kernels left by the periods this process ran, for the next period (``keep_kernels``).
@@ -1014,7 +1038,8 @@ def run_periods(
     )
     try:
         with stops.doing(f"chạy các kỳ {', '.join(periods)}"):
-            futures = [(chain, pool.submit(_run_chain, chain, cfg)) for chain in chains]
+            with stops.children_ignore_ctrl_c():  # the workers start at the submits
+                futures = [(chain, pool.submit(_run_chain, chain, cfg)) for chain in chains]
             for chain, future in futures:
                 try:
                     done.update((r.period, r) for r in future.result())

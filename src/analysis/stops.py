@@ -264,6 +264,23 @@ def init_worker(log_file: str | None, command: str = "") -> None:
 
 
 @contextlib.contextmanager
+def children_ignore_ctrl_c() -> Iterator[None]:
+    """Processes started inside the block ignore Ctrl+C from their first instruction (an
+    ignored signal stays ignored across ``exec``): the terminal sends it to every process of
+    the group, a worker still starting would print a traceback, and the command stops its
+    workers itself. This process ignores Ctrl+C too for that while (the milliseconds a start
+    takes); only from the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def deferred() -> Iterator[None]:
     """A block no signal interrupts: a stop asked inside it takes effect at its end."""
     _S.deferring += 1
