@@ -45,6 +45,7 @@ def _usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    exiting = argv is None  # the program's entry point: the process ends when this returns
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(_usage())
@@ -53,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"Lệnh không rõ: {name}\n\n{_usage()}", file=sys.stderr)
         return 2
-    return stops.run(name, lambda args: importlib.import_module(COMMANDS[name][0]).main(args), rest)
+    command = COMMANDS[name][0]
+    return stops.run(name, lambda args: importlib.import_module(command).main(args), rest, exiting)
 
 
 if __name__ == "__main__":

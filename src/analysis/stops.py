@@ -337,11 +337,28 @@ def error_message(exc: BaseException, where: str) -> str:
     )
 
 
-def run(command: str, fn: Callable[[list[str]], int | None], argv: list[str]) -> int:
-    """Run ``fn(argv)`` (a command's ``main``) under the rules of this module; its exit code."""
+def run(
+    command: str, fn: Callable[[list[str]], int | None], argv: list[str], exiting: bool = False
+) -> int:
+    """Run ``fn(argv)`` (a command's ``main``) under the rules of this module; its exit code.
+
+    ``exiting``: the process ends once this returns (the program's entry point). Signals are
+    then ignored from the moment the command is done: a Ctrl+C while the interpreter shuts
+    down (which restores the default handlers) would kill it with no message, after the work
+    was finished and written."""
     _S.command = command
-    if threading.current_thread() is threading.main_thread():
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:
         install()
+    try:
+        return _run(command, fn, argv)
+    finally:
+        if exiting and main_thread:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)
+
+
+def _run(command: str, fn: Callable[[list[str]], int | None], argv: list[str]) -> int:
     try:
         return int(fn(argv) or 0)
     except (Stopped, KeyboardInterrupt) as exc:
