@@ -235,7 +235,7 @@ def _begin(signum: int) -> None:
     _S.where = describe()
     name = signal.Signals(signum).name
     _divert_stderr()
-    log(f"Nhận tín hiệu {name} lúc đang {_S.where or 'khởi động'}; dọn dẹp rồi thoát.")
+    log(f"Nhận tín hiệu {name} lúc đang {_S.where or 'khởi động lệnh'}; dọn dẹp rồi thoát.")
 
 
 def _handler(signum, frame) -> None:
@@ -366,7 +366,8 @@ def _run(command: str, fn: Callable[[list[str]], int | None], argv: list[str]) -
         if _S.signum is None:  # a KeyboardInterrupt some library raised for Ctrl+C
             _begin(signum)
         _run_on_stop()
-        log_exception(exc, f"Đã dừng ({signal.Signals(signum).name}) lúc đang {_S.where}.")
+        at = f" lúc đang {_S.where}" if _S.where else ""
+        log_exception(exc, f"Đã dừng ({signal.Signals(signum).name}){at}.")
         say(stop_message(signum, _S.where))
         return 128 + signum
     except Exception as exc:
