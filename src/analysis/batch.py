@@ -42,7 +42,10 @@ Design choices (measured in ``benchmarks/bench_batch.py``):
   manifest's ``timings`` key.
 
 Exit codes: 0 all periods built; 1 a period failed (the others still ran); 2 bad parameters
-(reported before any kernel starts).
+(reported before any kernel starts); 130 stopped by Ctrl+C, 143 by SIGTERM, 3 an unexpected
+error (``analysis.stops``: one Vietnamese line, details in ``<output_root>/_logs/run.log``).
+A stop stops every kernel (and the worker processes a kernel forked), removes the temporary
+folders and keeps the previous outputs: a period is swapped in whole or not at all.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -62,7 +66,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from analysis import manifest as manifest_mod
-from analysis import paths
+from analysis import paths, stops
+from analysis.cli import ArgumentParser as _Parser  # Vietnamese errors, exit 2
 from analysis.parallel import ENV_JOBS
 
 NOTEBOOK_RE = re.compile(r"^\d{2}_.+\.ipynb$")
@@ -382,10 +387,12 @@ class WarmKernel:
         if jobs is not None:
             env[ENV_JOBS] = str(jobs)
         self.km = kernel_manager_class()(kernel_name=KERNEL_NAME)
+        self._kc = None
+        with _LIVE_LOCK:  # before it starts: a stop during the start still finds it
+            _LIVE_KERNELS.append(self)
         run_sync(self.km.start_kernel)(
             extra_arguments=list(KERNEL_EXTRA_ARGUMENTS), cwd=str(cwd), env=env
         )
-        self._kc = None
         self._send(_preload_code(modules) if modules else "")
 
     def _send(self, code: str) -> None:
@@ -423,6 +430,55 @@ class WarmKernel:
             run_sync(self.km.shutdown_kernel)(now=True)
         with contextlib.suppress(Exception):
             run_sync(self.km.cleanup_resources)()
+        with _LIVE_LOCK:
+            if self in _LIVE_KERNELS:
+                _LIVE_KERNELS.remove(self)
+
+    @property
+    def pid(self) -> int | None:
+        """The kernel's process id (None before it started or once stopped)."""
+        provisioner = getattr(self.km, "provisioner", None)
+        return getattr(provisioner, "pid", None) if provisioner is not None else None
+
+
+#: Every kernel this process started and has not stopped (``shutdown_all_kernels``).
+_LIVE_KERNELS: list[WarmKernel] = []
+_LIVE_LOCK = threading.Lock()
+
+
+def shutdown_all_kernels() -> None:
+    """Stop every kernel this process started (a stop or an error ends the command: nothing
+    may be left running). A kernel runs in its own process group, with the worker processes
+    its cleaning forked (``analysis.parallel``): the group is killed."""
+    _kill_stray_kernels()
+    with _LIVE_LOCK:
+        live = list(_LIVE_KERNELS)
+    with _IDLE_LOCK:
+        _IDLE_KERNELS.clear()
+    for kernel in live:
+        kernel.shutdown()
+
+
+def _kill_stray_kernels() -> None:
+    """Kill (with its process group) every child of this process that leads its own session:
+    the kernels it launched (jupyter_client starts each in a new session), including one whose
+    start a stop interrupted before its manager recorded the process (``shutdown`` would miss
+    it, and it would outlive this process). Linux (``/proc``); elsewhere nothing."""
+    me = os.getpid()
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        if int(fields[1]) == me and int(fields[2]) == pid and int(fields[3]) == pid:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
 
 
 #: Kernels left by the periods this process ran, for the next period (``keep_kernels``).
@@ -603,40 +659,38 @@ def _seconds(value: float) -> str:
 # --------------------------------------------------------------------------- one period
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_stale(output_root: Path, period: str) -> None:
-    """Leftovers of a crashed run of this period (only if their process is gone)."""
-    if not output_root.is_dir():
-        return
-    for child in output_root.iterdir():
-        match = re.fullmatch(rf"\.(tmp|old)-{re.escape(period)}-(\d+)", child.name)
-        if match and not _pid_alive(int(match.group(2))):
-            shutil.rmtree(child, ignore_errors=True)
-
-
 def _swap_in(new: Path, final: Path) -> None:
-    """Replace ``final`` by ``new``: rename old aside, rename new in, delete old."""
+    """Replace ``final`` by ``new``: rename old aside, rename new in, delete old. No signal
+    comes between the two renames (``stops.deferred``); a process killed there leaves
+    ``.old-<period>-<pid>``, which the next run renames back (``paths.remove_leftovers``)."""
     old = None
-    if final.exists():
-        old = final.with_name(f".old-{final.name}-{os.getpid()}")
-        final.rename(old)
-    try:
-        new.rename(final)
-    except OSError:
-        if old is not None:
-            old.rename(final)
-        raise
+    with stops.deferred():
+        if final.exists():
+            old = final.with_name(f".old-{final.name}-{os.getpid()}")
+            final.rename(old)
+        try:
+            new.rename(final)
+        except OSError:
+            if old is not None:
+                old.rename(final)
+            raise
     if old is not None:
         shutil.rmtree(old)
+
+
+#: The suite's own errors: their message is Vietnamese and says what to do; shown as it is.
+_OWN_ERRORS = frozenset(
+    {
+        "IngestError",
+        "CleanError",
+        "PeriodError",
+        "ReportError",
+        "PrivacyError",
+        "MetricError",
+        "UnitError",
+        "TemplateError",
+    }
+)
 
 
 def _failure_message(period: str, name: str, exc: BaseException, saved: Path | None) -> str:
@@ -644,10 +698,19 @@ def _failure_message(period: str, name: str, exc: BaseException, saved: Path | N
 
     if isinstance(exc, PapermillExecutionError):
         where = f"ô In [{exc.exec_count}] (ô thứ {exc.cell_index + 1}, tính cả ô tham số chèn vào)"
-        what = f"{exc.ename}: {exc.evalue}"
-    else:
+        own = exc.ename in _OWN_ERRORS
+        what = str(exc.evalue).rstrip(".") if own else f"{exc.ename}: {exc.evalue}"
+    else:  # the kernel died, a cell ran out of time, or the batch's own code failed
         where = "lúc chạy"
-        what = f"{type(exc).__name__}: {exc}"
+        kind = type(exc).__name__
+        if kind == "DeadKernelError":
+            what = "kernel dừng đột ngột (máy hết bộ nhớ, hoặc bị tắt từ bên ngoài)"
+        elif kind == "CellTimeoutError":
+            what = "một ô chạy quá giới hạn thời gian (tham số --timeout)"
+        else:
+            what = stops.describe_error(exc)
+        stops.log_exception(exc, f"Kỳ {period}: notebook {name}:")
+        what += f"; chi tiết trong {stops.log_path()}"
     text = f"Kỳ {period}: notebook {name} lỗi ở {where}: {what}."
     if saved is not None:
         text += f" Bản đã chạy được lưu tại {saved} để kiểm tra."
@@ -682,28 +745,29 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
 
     Stages run in order (``notebook_stages``); the notebooks of one stage run at the same
     time, up to ``cfg.notebook_jobs``, each in its own kernel. While a stage runs, the kernels
-    of the next stage start (or are recycled from this stage) and import their modules."""
+    of the next stage start (or are recycled from this stage) and import their modules.
+
+    Notebooks always run in threads, the main thread only waits for them: nbclient run in
+    the main thread takes SIGINT and SIGTERM for itself (and ignores them), and a stop must
+    reach this function. A stop (``stops.Stopped``: Ctrl+C, SIGTERM) or an error on the way
+    stops every kernel of the period (those running a notebook first, so their threads end),
+    removes the temporary folder, and undoes what a killed kernel left half-written in the
+    processed folder (``paths.remove_leftovers``); the previous outputs stay."""
     started = time.perf_counter()
     output_root = cfg.output_root
-    output_root.mkdir(parents=True, exist_ok=True)
-    _remove_stale(output_root, period)
     failed_dir = output_root / FAILED_DIR / period
-    shutil.rmtree(failed_dir, ignore_errors=True)
     tmp_root = output_root / f".tmp-{period}-{os.getpid()}"
-    shutil.rmtree(tmp_root, ignore_errors=True)
     tmp_period = tmp_root / period
     nb_out_dir = tmp_period / "notebooks"
-    nb_out_dir.mkdir(parents=True)
     params = _parameters(period, cfg, tmp_root)
     notebooks = find_notebooks(cfg.notebooks_dir)
-    # The imports to preload, from the JSON: the first kernel starts before nbformat and
-    # papermill are imported here (0,2 s and 1 s), and boots meanwhile.
-    imports = [notebook_imports(json.loads(p.read_text(encoding="utf-8"))) for p in notebooks]
+    imports: list[list[str]] = []
     sources: list = []
     stages = notebook_stages(notebooks)
     result = PeriodResult(period, ok=False)
     timings: dict[str, float] = {}
-    kernels: dict[int, WarmKernel] = {}
+    kernels: dict[int, WarmKernel] = {}  # started ahead, waiting for their notebook
+    running: dict[int, WarmKernel] = {}  # running their notebook
     claims: list[int] = []  # notebooks of the next stage waiting for a recycled kernel
     lock = threading.Lock()
 
@@ -717,9 +781,10 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
         with lock:
             claims[:] = [index for index in stage if index not in fresh]
 
-    def release(kernel: WarmKernel, ok: bool) -> None:
+    def release(index: int, kernel: WarmKernel, ok: bool) -> None:
         """A notebook has run in ``kernel``: recycle it for a waiting notebook, or stop it."""
         with lock:
+            running.pop(index, None)
             claimant = claims.pop(0) if ok and claims else None
         if claimant is None:
             if ok:
@@ -737,116 +802,163 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
             kernel = kernels.pop(index, None)
         if kernel is None:  # no prewarm (or its kernel was not freed): one started now
             kernel = WarmKernel([], cfg.notebooks_dir, cfg.notebook_jobs)
+        with lock:
+            running[index] = kernel
         t0 = time.perf_counter()
         try:
-            pm.execute_notebook(
-                str(path),
-                str(nb_out_dir / path.name),
-                parameters=params,
-                engine_name=ENGINE_NAME,
-                kernel_name=KERNEL_NAME,
-                language="python",
-                progress_bar=progress_bar,
-                log_output=False,
-                request_save_on_cell_execute=False,
-                execution_timeout=cfg.timeout,
-                report_mode=cfg.hide_code,
-                # The kernel was started in the notebooks folder; papermill's ``cwd`` would
-                # chdir the whole process, which two notebooks in threads must not do.
-                cwd=None,
-                warm_kernel=kernel,
-            )
+            with stops.doing(f"notebook {path.name}"):
+                pm.execute_notebook(
+                    str(path),
+                    str(nb_out_dir / path.name),
+                    parameters=params,
+                    engine_name=ENGINE_NAME,
+                    kernel_name=KERNEL_NAME,
+                    language="python",
+                    progress_bar=progress_bar,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                    execution_timeout=cfg.timeout,
+                    report_mode=cfg.hide_code,
+                    # The kernel was started in the notebooks folder; papermill's ``cwd`` would
+                    # chdir the whole process, which two notebooks in threads must not do.
+                    cwd=None,
+                    warm_kernel=kernel,
+                )
         except Exception as exc:  # a failing notebook, a dead kernel, a timeout
             seconds = time.perf_counter() - t0
-            release(kernel, ok=False)
+            release(index, kernel, ok=False)
             return _Outcome(index, seconds, exc)
         seconds = time.perf_counter() - t0
-        release(kernel, ok=True)
+        release(index, kernel, ok=True)
         return _Outcome(index, seconds)
 
-    try:
-        if cfg.prewarm:
-            start_kernels(stages[0], 0)
-        # nbformat and papermill are imported while the first kernels boot (about 1 s each).
-        _light_nbformat()
-        import nbformat
-        import papermill as pm
-
-        sources[:] = [nbformat.read(p, as_version=4) for p in notebooks]
-
-        _register_engine()
-        for number, stage in enumerate(stages):
-            if cfg.prewarm and number + 1 < len(stages):
-                start_kernels(stages[number + 1], len(stage))
-            if len(stage) > 1 and cfg.notebook_jobs > 1:
-                # Threads: each only relays messages to its kernel (a separate process), and
-                # several progress bars on one terminal would garble, so none.
-                from concurrent.futures import ThreadPoolExecutor
-
-                with ThreadPoolExecutor(min(len(stage), cfg.notebook_jobs)) as pool:
-                    outcomes = list(pool.map(lambda index: execute(index, False), stage))
-            else:
-                outcomes = [execute(index, cfg.progress_bar) for index in stage]
-            failures = []
-            for outcome in outcomes:
-                path, source = notebooks[outcome.index], sources[outcome.index]
-                out_path = nb_out_dir / path.name
-                ok = outcome.error is None
-                result.notebooks.append(NotebookRun(path.name, outcome.seconds, ok=ok))
-                state = "ok" if ok else "lỗi"
-                _say(cfg, f"[{period}] {path.name:<36} {_seconds(outcome.seconds):>6} s  {state}")
-                if ok:
-                    timings[path.name] = round(outcome.seconds, 3)
-                    _finish_notebook(out_path, _source_ids(source), str(tmp_root), str(output_root))
-                    continue
-                saved = None
-                if out_path.is_file():
-                    failed_dir.mkdir(parents=True, exist_ok=True)
-                    saved = failed_dir / path.name
-                    shutil.copyfile(out_path, saved)
-                    _finish_notebook(saved, _source_ids(source), str(tmp_root), str(output_root))
-                message = _failure_message(period, path.name, outcome.error, saved)
-                failures.append((message.replace(str(tmp_root), str(output_root)), saved))
-            if failures:
-                # The first failing notebook (name order) is the one reported; every failed
-                # notebook of the stage is saved under _failed/.
-                message, saved = failures[0]
-                if len(failures) > 1:
-                    message += f" ({len(failures) - 1} notebook khác cùng bước cũng lỗi.)"
-                result.message, result.failed_notebook = message, str(saved) if saved else None
-                return result
-
-        parameters = {
-            **_parameters(period, cfg, output_root),
-            "notebooks_dir": str(cfg.notebooks_dir),
-            "notebooks": [p.name for p in notebooks],
-            "kernel": KERNEL_NAME,
-            "timeout": cfg.timeout,
-        }
-        result.seconds = time.perf_counter() - started
-        data = manifest_mod.build_manifest(
-            period=period,
-            parameters=parameters,
-            raw_root=cfg.raw_root,
-            processed_root=cfg.processed_root,
-            period_dir=tmp_period,
-            timings={"notebooks": timings, "total_seconds": round(result.seconds, 3)},
-        )
-        manifest_mod.write_manifest(data, tmp_period)
-        _swap_in(tmp_period, output_root / period)
-        result.ok = True
-        return result
-    except Exception as exc:  # our own stage (manifest, swap) failed: same rules
-        result.message = (
-            f"Kỳ {period}: không hoàn tất được kết quả ({type(exc).__name__}: {exc}). "
-            f"Kết quả cũ của kỳ {period} (nếu có) được giữ nguyên."
-        )
-        return result
-    finally:
-        for kernel in kernels.values():  # kernels of stages that did not run
+    def stop_running() -> None:
+        """Stop the kernels of the notebooks running now: their threads then end (nbclient
+        finds the kernel dead within a second)."""
+        with lock:
+            busy = list(running.values())
+        for kernel in busy:
             kernel.shutdown()
-        shutil.rmtree(tmp_root, ignore_errors=True)
-        result.seconds = time.perf_counter() - started
+
+    def run_stage(stage: list[int]) -> list[_Outcome]:
+        """The notebooks of a stage, side by side up to ``notebook_jobs`` (threads: each only
+        relays messages to its kernel, a separate process), else one after another. Several
+        progress bars on one terminal would garble: a bar only when one runs at a time."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        width = min(len(stage), cfg.notebook_jobs) if cfg.notebook_jobs > 1 else 1
+        bar = cfg.progress_bar and width == 1
+        pool = ThreadPoolExecutor(width, thread_name_prefix=f"hocbaso-{period}")
+        try:
+            futures = [pool.submit(execute, index, bar) for index in stage]
+            return [future.result() for future in futures]
+        except BaseException:  # a stop while the notebooks run
+            stop_running()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    with stops.doing(f"chạy kỳ {period}"):
+        try:
+            output_root.mkdir(parents=True, exist_ok=True)
+            paths.remove_leftovers(output_root, period)
+            shutil.rmtree(failed_dir, ignore_errors=True)
+            shutil.rmtree(tmp_root, ignore_errors=True)
+            nb_out_dir.mkdir(parents=True)
+            # The imports to preload, from the JSON: the first kernel starts before nbformat
+            # and papermill are imported here (0,2 s and 1 s), and boots meanwhile.
+            imports[:] = [
+                notebook_imports(json.loads(p.read_text(encoding="utf-8"))) for p in notebooks
+            ]
+            if cfg.prewarm:
+                start_kernels(stages[0], 0)
+            # nbformat and papermill are imported while the first kernels boot (about 1 s each).
+            _light_nbformat()
+            import nbformat
+            import papermill as pm
+
+            sources[:] = [nbformat.read(p, as_version=4) for p in notebooks]
+
+            _register_engine()
+            for number, stage in enumerate(stages):
+                if cfg.prewarm and number + 1 < len(stages):
+                    start_kernels(stages[number + 1], len(stage))
+                outcomes = run_stage(stage)
+                failures = []
+                for outcome in outcomes:
+                    path, source = notebooks[outcome.index], sources[outcome.index]
+                    out_path = nb_out_dir / path.name
+                    ok = outcome.error is None
+                    result.notebooks.append(NotebookRun(path.name, outcome.seconds, ok=ok))
+                    state = "ok" if ok else "lỗi"
+                    line = f"[{period}] {path.name:<36} {_seconds(outcome.seconds):>6} s  {state}"
+                    _say(cfg, line)
+                    if ok:
+                        timings[path.name] = round(outcome.seconds, 3)
+                        _finish_notebook(
+                            out_path, _source_ids(source), str(tmp_root), str(output_root)
+                        )
+                        continue
+                    saved = None
+                    if out_path.is_file():
+                        failed_dir.mkdir(parents=True, exist_ok=True)
+                        saved = failed_dir / path.name
+                        shutil.copyfile(out_path, saved)
+                        _finish_notebook(
+                            saved, _source_ids(source), str(tmp_root), str(output_root)
+                        )
+                    message = _failure_message(period, path.name, outcome.error, saved)
+                    failures.append((message.replace(str(tmp_root), str(output_root)), saved))
+                if failures:
+                    # The first failing notebook (name order) is the one reported; every
+                    # failed notebook of the stage is saved under _failed/.
+                    message, saved = failures[0]
+                    if len(failures) > 1:
+                        message += f" ({len(failures) - 1} notebook khác cùng bước cũng lỗi.)"
+                    result.message = message
+                    result.failed_notebook = str(saved) if saved else None
+                    return result
+
+            parameters = {
+                **_parameters(period, cfg, output_root),
+                "notebooks_dir": str(cfg.notebooks_dir),
+                "notebooks": [p.name for p in notebooks],
+                "kernel": KERNEL_NAME,
+                "timeout": cfg.timeout,
+            }
+            result.seconds = time.perf_counter() - started
+            data = manifest_mod.build_manifest(
+                period=period,
+                parameters=parameters,
+                raw_root=cfg.raw_root,
+                processed_root=cfg.processed_root,
+                period_dir=tmp_period,
+                timings={"notebooks": timings, "total_seconds": round(result.seconds, 3)},
+            )
+            manifest_mod.write_manifest(data, tmp_period)
+            _swap_in(tmp_period, output_root / period)
+            result.ok = True
+            return result
+        except Exception as exc:  # our own stage (manifest, swap) failed: same rules
+            stops.log_exception(exc, f"Kỳ {period}: không hoàn tất được kết quả.")
+            result.message = (
+                f"Kỳ {period}: không hoàn tất được kết quả ({stops.describe_error(exc)}; chi "
+                f"tiết trong {stops.log_path()}). Kết quả cũ của kỳ {period} (nếu có) được "
+                "giữ nguyên."
+            )
+            return result
+        finally:
+            with stops.deferred():  # a signal now waits for the cleanup to end
+                with lock:
+                    left = [*kernels.values(), *running.values()]
+                    kernels.clear()
+                    running.clear()
+                for kernel in left:  # kernels of stages that did not run, or stopped
+                    kernel.shutdown()
+                shutil.rmtree(tmp_root, ignore_errors=True)
+                if not result.ok:  # a kernel stopped while its cleaning wrote
+                    paths.remove_leftovers(cfg.processed_root, period)
+                result.seconds = time.perf_counter() - started
 
 
 def prepare_period(period: str, cfg: BatchConfig) -> list[Path]:
@@ -886,7 +998,10 @@ def _run_in_worker(period: str, cfg: BatchConfig) -> PeriodResult:
     try:
         return run_period(period, cfg)
     except Exception as exc:  # never let one period take the pool down
-        return PeriodResult(period, ok=False, message=f"Kỳ {period}: {type(exc).__name__}: {exc}")
+        stops.log_exception(exc, f"Kỳ {period}:")
+        where = f"; chi tiết trong {stops.log_path()}"
+        msg = f"Kỳ {period}: lỗi không lường trước ({stops.describe_error(exc)}{where})."
+        return PeriodResult(period, ok=False, message=msg)
 
 
 def run_periods(
@@ -914,16 +1029,50 @@ def run_periods(
     # next, and a period's history finds the earlier periods' entries in the cache.
     chains = [periods[k::jobs] for k in range(jobs)]
     done: dict[str, PeriodResult] = {}
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [(chain, pool.submit(_run_chain, chain, cfg)) for chain in chains]
-        for chain, future in futures:
-            try:
-                done.update((r.period, r) for r in future.result())
-            except Exception as exc:  # a worker process died
-                for period in chain:
-                    msg = f"Kỳ {period}: tiến trình chạy bị dừng bất thường ({exc})."
-                    done[period] = PeriodResult(period, ok=False, message=msg)
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=context,
+        # SIGTERM from this process stops a worker in order; Ctrl+C is left to this process
+        initializer=stops.init_worker,
+        initargs=(str(stops.log_path()), "run"),
+    )
+    try:
+        with stops.doing(f"chạy các kỳ {', '.join(periods)}"):
+            with stops.children_ignore_ctrl_c():  # the workers start at the submits
+                futures = [(chain, pool.submit(_run_chain, chain, cfg)) for chain in chains]
+            for chain, future in futures:
+                try:
+                    done.update((r.period, r) for r in future.result())
+                except Exception as exc:  # a worker process died
+                    stops.log_exception(exc, f"Các kỳ {', '.join(chain)}:")
+                    for period in chain:
+                        msg = f"Kỳ {period}: tiến trình chạy bị dừng bất thường."
+                        done[period] = PeriodResult(period, ok=False, message=msg)
+    except BaseException:  # a stop: the workers stop their kernels and clean up first
+        _stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return [done[period] for period in periods]
+
+
+def _stop_workers(pool, timeout: float = 30.0) -> None:
+    """Ask each worker process of ``pool`` to stop (SIGTERM: it stops its kernels and removes
+    its temporary folders, ``stops.init_worker``) and wait for it; kill one that does not end
+    within ``timeout`` seconds."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    # no new work: a worker that has stopped its period then gets the pool's end, and exits
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(5)
 
 
 def _run_chain(periods: list[str], cfg: BatchConfig) -> list[PeriodResult]:
@@ -934,15 +1083,11 @@ def _run_chain(periods: list[str], cfg: BatchConfig) -> list[PeriodResult]:
         return [_run_in_worker(period, cfg) for period in periods]
     finally:
         shutdown_idle_kernels()
+        if stops.stopping():  # a kernel still starting when the stop came
+            shutdown_all_kernels()
 
 
 # --------------------------------------------------------------------------- command line
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # Vietnamese, exit 2, before anything runs
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"Tham số không hợp lệ: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1023,6 +1168,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Lỗi: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
+    # A stop or an unexpected error (``analysis.stops``): details in <output-dir>/_logs/run.log,
+    # and no kernel left running.
+    stops.set_log(stops.log_for(cfg.output_root, "run"), "run")
+    stops.on_stop(shutdown_all_kernels)
     if args.prepare_only:
         for period in periods:
             prepare_period(period, cfg)

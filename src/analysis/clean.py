@@ -55,7 +55,6 @@ Rules (also in the README's "Cleaning rules" section)
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -69,7 +68,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analysis import cache, exports, match, parallel, parse, paths, privacy, schemas, text
+from analysis import cache, exports, match, parallel, parse, paths, privacy, schemas, stops, text
 from analysis import kinds as K
 from analysis.fmt import fmt_int, fmt_num
 from analysis.ingest import (
@@ -1788,9 +1787,14 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
 def _write_outputs(
     target: Path, tables: dict[str, pd.DataFrame], quarantine: pd.DataFrame, quality: dict
 ) -> None:
-    """Write everything into a temp folder beside ``target``, then swap it in (one rename)."""
+    """Write everything into a temp folder beside ``target``, then swap it in (two renames
+    no signal comes between: ``stops.deferred``). Any exception, a stop (Ctrl+C, SIGTERM)
+    included, removes the temp folder and keeps the previous version; what a process killed
+    outright left (``.tmp-``/``.old-<period>-<pid>``) is undone by the next write
+    (``paths.remove_leftovers``)."""
     root = target.parent
     root.mkdir(parents=True, exist_ok=True)
+    paths.remove_leftovers(root, target.name)
     tmp = root / f".tmp-{target.name}-{os.getpid()}"
     old = root / f".old-{target.name}-{os.getpid()}"
     for p in (tmp, old):
@@ -1807,9 +1811,10 @@ def _write_outputs(
             json.dumps(quality, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
             encoding="utf-8",
         )
-        if target.exists():
-            os.replace(target, old)
-        os.replace(tmp, target)
+        with stops.deferred():
+            if target.exists():
+                os.replace(target, old)
+            os.replace(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         if old.exists() and not target.exists():
@@ -2079,7 +2084,9 @@ def clean_period(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    from analysis.cli import ArgumentParser  # Vietnamese errors, exit 2
+
+    parser = ArgumentParser(
         prog="python -m analysis clean",
         description="Làm sạch dữ liệu thô của một kỳ báo cáo vào data/processed/<kỳ>/.",
     )
@@ -2091,7 +2098,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         cfg = paths.RunConfig.from_params(args.period, args.raw_dir, args.processed_dir)
-        result = clean_period(cfg.period, cfg.raw_root, cfg.processed_root)
+        # a stop or an unexpected error (analysis.stops): details in <processed>/_logs/clean.log
+        stops.set_log(stops.log_for(cfg.processed_root, "clean"), "clean")
+        with stops.doing(f"làm sạch kỳ {cfg.period}"):
+            result = clean_period(cfg.period, cfg.raw_root, cfg.processed_root)
     except (IngestError, CleanError, paths.PeriodError) as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
         return 1

@@ -7,12 +7,18 @@ Commands are looked up lazily so a broken stage never blocks the others:
 - ``report``: write the Word report and Excel tables of one period (``analysis.report``)
 - ``check-pdf``: convert the report to PDF with LibreOffice and check it (``analysis.report_pdf``)
 - ``run``:    run the notebooks of one or more periods through papermill (``analysis.batch``)
+
+Every command runs under ``analysis.stops``: Ctrl+C (exit 130), SIGTERM (exit 143) and an
+unexpected error (exit 3) end it with one Vietnamese line, the details in its log file.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
+
+from analysis import stops
 
 COMMANDS = {
     "sample": ("analysis.sample", "Sinh bộ dữ liệu mẫu (tổng hợp) vào data/raw/"),
@@ -23,6 +29,14 @@ COMMANDS = {
 }
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """A command's parser whose errors are Vietnamese (exit code 2, before anything runs)."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"Tham số không hợp lệ: {message}\n")
+
+
 def _usage() -> str:
     lines = ["Cách dùng: python -m analysis <lệnh> [tham số]", "", "Lệnh:"]
     lines += [f"  {name:<8} {desc}" for name, (_, desc) in COMMANDS.items()]
@@ -31,6 +45,7 @@ def _usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    exiting = argv is None  # the program's entry point: the process ends when this returns
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(_usage())
@@ -39,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"Lệnh không rõ: {name}\n\n{_usage()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
-    return int(module.main(rest) or 0)
+    command = COMMANDS[name][0]
+    return stops.run(name, lambda args: importlib.import_module(command).main(args), rest, exiting)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,11 @@ raise it. Warnings a worker gives are given again by the caller, in order.
 Used by the cleaning stage (``ingest.prefetch``, the history in ``clean.clean_period``) and by
 the report (the Excel workbook is written while the Word report renders).
 
+A stop (Ctrl+C, SIGTERM: ``analysis.stops``) is the caller's business: the workers ignore
+Ctrl+C (the terminal sends it to every process of the group) and are killed when the caller
+gives up on them (``Pending.cancel`` before every result is in, or ``results`` during a stop:
+their pieces have no effect outside their results, so nothing is left half done).
+
 How many processes: the ``ANALYSIS_JOBS`` environment variable (the batch sets it to the cores
 it leaves to each period: ``--notebook-jobs``), else the number of cores; 1, or a system
 without ``fork`` (Windows, macOS), runs everything in the calling process.
@@ -24,14 +29,18 @@ without ``fork`` (Windows, macOS), runs everything in the calling process.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+from analysis import stops
 
 ENV_JOBS = "ANALYSIS_JOBS"
 
@@ -52,6 +61,13 @@ def jobs() -> int:
         except ValueError:
             pass  # not a number: as if unset
     return os.cpu_count() or 1
+
+
+def _worker_init() -> None:
+    """In a worker: Ctrl+C is left to the caller, SIGTERM ends the worker (the handlers of a
+    forked caller would raise its stops inside a piece)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @dataclass(frozen=True)
@@ -101,7 +117,9 @@ class Pending:
             return
         # The workers are forked at the first submit, with this process's state at that time.
         context = multiprocessing.get_context("fork")
-        self._pool = ProcessPoolExecutor(max_workers=len(self._groups), mp_context=context)
+        self._pool = ProcessPoolExecutor(
+            max_workers=len(self._groups), mp_context=context, initializer=_worker_init
+        )
         try:
             self._futures = [self._pool.submit(_run_group, fn, g, args) for g in self._groups]
         except Exception:  # could not start workers: the caller runs everything
@@ -110,26 +128,43 @@ class Pending:
 
     def results(self) -> list[list]:
         """Per group, the result of each item (or :class:`Failed`), in item order. Waits for
-        the workers; replays their warnings in this process."""
+        the workers; replays their warnings in this process. During a stop
+        (``stops.stopping``: this is a ``finally`` on the way out) it does not wait: the
+        workers are killed and every piece is :class:`Failed`."""
+        if stops.stopping():
+            self.cancel()
+            return [[Failed("stopped")] * len(g) for g in self._groups]
         out = []
-        for group, future in zip(self._groups, self._futures, strict=False):
-            try:
-                results, given = future.result()
-            except Exception as exc:  # the worker died (killed, out of memory)
-                results, given = [Failed(f"{type(exc).__name__}: {exc}")] * len(group), []
-            for message, category, filename, lineno in given:
-                warnings.warn_explicit(message, category, filename, lineno)
-            out.append(results)
+        try:
+            for group, future in zip(self._groups, self._futures, strict=False):
+                try:
+                    results, given = future.result()
+                except Exception as exc:  # the worker died (killed, out of memory)
+                    results, given = [Failed(f"{type(exc).__name__}: {exc}")] * len(group), []
+                for message, category, filename, lineno in given:
+                    warnings.warn_explicit(message, category, filename, lineno)
+                out.append(results)
+        finally:  # a stop while waiting: the workers are killed
+            self.cancel()
         if len(out) < len(self._groups):  # no workers were started
             out += [[Failed("no worker")] * len(g) for g in self._groups[len(out) :]]
-        self.cancel()
         return out
 
     def cancel(self) -> None:
-        """Stop the workers (waiting for a running piece to end)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        """Stop the workers: once every result is in, they end; before that (the caller gives
+        up: an error, a stop) they are killed, a running piece with them."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if not all(future.done() for future in self._futures):
+            kill = getattr(pool, "kill_workers", None)  # Python 3.14
+            if kill is not None:
+                kill()
+            else:
+                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                    with contextlib.suppress(Exception):
+                        process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def start(fn: Callable[..., Any], groups: list[list], args: tuple = ()) -> Pending:

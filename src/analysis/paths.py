@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -92,6 +93,63 @@ def latest_period(raw_dir: Path | str = RAW_DIR) -> str:
 def is_sample(raw_dir: Path | str = RAW_DIR) -> bool:
     """True when the raw folder holds the synthetic sample data set."""
     return (Path(raw_dir) / SAMPLE_MARK_FILE).is_file()
+
+
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: alive as far as we can tell
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
+#: Temporary names of the atomic writes: ``.tmp-<name>-<pid>`` (being written) and
+#: ``.old-<name>-<pid>`` (the previous version, aside while the new one is renamed in).
+_LEFTOVER_RE = re.compile(r"^\.(tmp|old)-(.+)-(\d+)$")
+#: A cache entry being written: ``.<file name>.<pid>.tmp`` (``analysis.cache``).
+_CACHE_TMP_RE = re.compile(r"^\..+\.(\d+)\.tmp$")
+
+
+def remove_leftovers(root: Path | str, name: str | None = None) -> list[str]:
+    """Undo what a process that died mid-write (killed, power cut) left in ``root``:
+    ``.tmp-<name>-<pid>`` is removed; ``.old-<name>-<pid>`` is renamed back to ``<name>`` when
+    that is missing (the process died between the two renames of a swap: the previous
+    version comes back), else removed; ``.<file>.<pid>.tmp`` cache files under ``_cache/``
+    are removed. Only for processes that are gone; ``name``: only that folder's leftovers.
+    Returns the names handled."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    done = []
+    for child in sorted(root.iterdir()):
+        match = _LEFTOVER_RE.match(child.name)
+        if not match or (name is not None and match.group(2) != name):
+            continue
+        if pid_alive(int(match.group(3))):
+            continue
+        target = root / match.group(2)
+        if match.group(1) == "old" and not target.exists():
+            os.replace(child, target)
+        elif child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+        done.append(child.name)
+    cache_dir = root / "_cache"
+    if cache_dir.is_dir():
+        for path in sorted(cache_dir.rglob(".*.tmp")):
+            match = _CACHE_TMP_RE.match(path.name)
+            if match and path.is_file() and not pid_alive(int(match.group(1))):
+                path.unlink(missing_ok=True)
+                done.append(path.relative_to(root).as_posix())
+    return done
 
 
 @dataclass(frozen=True)
