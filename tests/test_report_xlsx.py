@@ -281,3 +281,40 @@ def test_printed_workbook_keeps_titles_and_is_one_page_wide(workbook, tmp_path):
         assert on, f"{ws.title}: title cut or missing"
         last_header = [c.value for c in ws[HEADER_ROW + 1] if c.value is not None][-1]
         assert any(w in squash[on[0]] for w in str(last_header).split()), ws.title
+
+
+def test_no_total_row_inside_any_filter_range(tmp_path):
+    """A sort or a filter never moves or hides a total: every row saying "Tổng cộng" (per
+    role, per provider, per period too, even where the table interleaves them) lies below the
+    autofilter range, in bold."""
+    from openpyxl.utils import range_boundaries
+
+    tables = make_tables()
+    tables["coverage_by_role"] = pd.DataFrame(
+        {
+            "level": ["Tiểu học", "Tổng cộng", "Tiểu học", "Tổng cộng"],
+            "role": ["CBQL", "CBQL", "GV", "GV"],
+            "n_staff": [10, 12, 100, 130],
+            "n_signed": [9, 10, 60, 70],
+            "coverage": [0.9, 10 / 12, 0.6, 70 / 130],
+        }
+    )
+    path = tmp_path / "totals.xlsx"
+    write_xlsx(tables, QUALITY, QUARANTINE, path, DAY, sample=True)
+    wb = openpyxl.load_workbook(path)
+    roles = wb["Theo chức vụ"]
+    assert [c.value for c in _column(roles, "Cấp học")] == [
+        "Tiểu học", "Tiểu học", "Tổng cộng", "Tổng cộng"
+    ]  # fmt: skip
+    seen = 0
+    for ws in wb.worksheets:
+        if ws.title == "Chất lượng dữ liệu":
+            continue
+        _, top, _, bottom = range_boundaries(ws.auto_filter.ref)
+        for row in ws.iter_rows(min_row=top + 1, max_row=ws.max_row):
+            texts = [c for c in row if isinstance(c.value, str)]
+            if any(c.value == "Tổng cộng" or c.value.startswith("Cộng ") for c in texts):
+                seen += 1
+                assert row[0].row > bottom, (ws.title, row[0].row, ws.auto_filter.ref)
+                assert any(c.font.b for c in texts), (ws.title, row[0].row)
+    assert seen >= 5

@@ -68,7 +68,6 @@ class Sheet:
     title: str
     table: str
     columns: tuple[Col, ...]
-    total_level: bool = False  # bold the "Tổng cộng" row
     optional: bool = False  # only when the period has data for it (no empty sheet)
 
 
@@ -85,7 +84,6 @@ SHEETS: tuple[Sheet, ...] = (
             Col("n_pupils_with_id", "Số HS có mã định danh", "int"),
             Col("n_pupils_verified", "Số HS đã xác thực dân cư", "int"),
         ),
-        total_level=True,
     ),
     Sheet(
         "Phụ lục CKS",
@@ -117,7 +115,6 @@ SHEETS: tuple[Sheet, ...] = (
             Col("n_signed", "Số đã có CKS", "int"),
             Col("coverage", "Tỷ lệ", "pct"),
         ),
-        total_level=True,
     ),
     Sheet(
         "Theo chức vụ",
@@ -717,8 +714,10 @@ def write_xlsx(
             _title(ws, fmts, sheet.title, day, sample, district)
             df = _prepare(sheet, tables.get(sheet.table))
             bold = None
-            if sheet.total_level and df is not None and "level" in df.columns:
-                bold = df["level"] == TOTAL
+            if df is not None and "level" in df.columns:  # totals last, bold, out of the filter
+                is_total = df["level"].astype("str") == TOTAL
+                df = pd.concat([df[~is_total], df[is_total]], ignore_index=True)
+                bold = df["level"].astype("str") == TOTAL
             if sheet.table == "coverage_by_school" and df is not None and not df.empty:
                 bold = df["school_name"].astype("str").str.startswith(("Cộng ", TOTAL))
             n_tail = int(bold.sum()) if bold is not None else 0
