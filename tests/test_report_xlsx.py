@@ -299,6 +299,14 @@ def test_no_total_row_inside_any_filter_range(tmp_path):
             "coverage": [0.9, 10 / 12, 0.6, 70 / 130],
         }
     )
+    tables["coverage_by_ward"] = pd.DataFrame(
+        {
+            "ward": ["Bồ Đề", "Tổng cộng", "Ái Mộ"],
+            "n_staff": [10, 30, 20],
+            "n_signed": [5, 20, 15],
+            "coverage": [0.5, 20 / 30, 0.75],
+        }
+    )
     path = tmp_path / "totals.xlsx"
     write_xlsx(tables, QUALITY, QUARANTINE, path, DAY, sample=True)
     wb = openpyxl.load_workbook(path)

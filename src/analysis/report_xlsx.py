@@ -714,10 +714,11 @@ def write_xlsx(
             _title(ws, fmts, sheet.title, day, sample, district)
             df = _prepare(sheet, tables.get(sheet.table))
             bold = None
-            if df is not None and "level" in df.columns:  # totals last, bold, out of the filter
-                is_total = df["level"].astype("str") == TOTAL
+            keys = [c for c in ("level", "ward", "district") if df is not None and c in df.columns]
+            if keys:  # totals last, in bold, out of the filter range
+                is_total = df[keys].astype("str").eq(TOTAL).any(axis=1)
                 df = pd.concat([df[~is_total], df[is_total]], ignore_index=True)
-                bold = df["level"].astype("str") == TOTAL
+                bold = df[keys].astype("str").eq(TOTAL).any(axis=1)
             if sheet.table == "coverage_by_school" and df is not None and not df.empty:
                 bold = df["school_name"].astype("str").str.startswith(("Cộng ", TOTAL))
             n_tail = int(bold.sum()) if bold is not None else 0
