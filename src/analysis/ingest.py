@@ -400,7 +400,7 @@ def _clean_coded(
     values_of,
     todo: np.ndarray,
     enc: str | None,
-    memo: dict[str, tuple[str, tuple[bool, bool, bool, str | None] | None]],
+    memo: dict[tuple[str | None, str], tuple[str, tuple[bool, bool, bool, str | None] | None]],
 ) -> tuple[pd.Series | None, dict[str, int]]:
     """The work of :func:`_clean_values` on a column already factorised: ``codes`` index a
     table of distinct values whose last slot is a missing cell, ``todo`` (one flag per slot) as
@@ -418,9 +418,12 @@ def _clean_coded(
     changed = np.zeros(len(todo), dtype=bool)
     new_values = np.empty(len(freq), dtype=object)
     local = np.flatnonzero(freq)
-    for k, value in zip(local.tolist(), values_of(local + base), strict=True):
+    values = list(values_of(local + base))
+    # The sheet's legacy decision holds for this column unless it reads as Unicode.
+    enc = legacy.column_kind(values, enc)
+    for k, value in zip(local.tolist(), values, strict=True):
         i = base + k
-        hit = memo.get(value)
+        hit = memo.get((enc, value))
         if hit is None:
             v = value
             found = None
@@ -433,7 +436,7 @@ def _clean_coded(
             step = None
             if v_clean != value:
                 step = (found is not None, v_nfc != v, v_clean != v_nfc, found)
-            memo[value] = hit = (v_clean, step)
+            memo[(enc, value)] = hit = (v_clean, step)
         v_clean, step = hit
         if step is None:
             continue
@@ -456,7 +459,9 @@ def _clean_coded(
 
 
 def _repair_cells(values: list[str], enc: str | None) -> list[str]:
-    """Repair a few header/label cells (legacy, NFC, spaces)."""
+    """Repair a few header/label cells (legacy, NFC, spaces); a row that reads as Unicode
+    keeps its text (``legacy.column_kind``)."""
+    enc = legacy.column_kind(values, enc)
     out = []
     for v in values:
         if v is None:
@@ -1037,11 +1042,15 @@ def _finish(probe: _Probe) -> RawTable:
     cls[:h0] = _TITLE
     cls[h0:h1] = _HEADER
     body_from = h1
-    if h1 < n:
-        first = [_cell_text(v) for v in grid.iloc[h1].tolist()]
+    # The row of column numbers may sit below a header row wholly covered by merges (blank).
+    first_row = h1
+    while first_row < min(n, h1 + MAX_HEADER_ROWS) and row_blank[first_row]:
+        first_row += 1
+    if first_row < n:
+        first = [_cell_text(v) for v in grid.iloc[first_row].tolist()]
         if _is_numbering_row(first):
-            cls[h1] = _HEADER
-            body_from = h1 + 1
+            cls[first_row] = _HEADER
+            body_from = first_row + 1
     header_last = [c[-1] if c else "" for c in header.cells]
     if body_from < n:
         cls[body_from:] = _classify_rows(

@@ -1,0 +1,118 @@
+"""Files nobody on the team made, as a new user would bring them (review of issue 12).
+
+Each test writes a small raw period of an invented district (Xã Đồi Thông) into ``tmp_path``
+and cleans it with ``clean.clean_period``; the expected figures are counted by hand in the
+comments. Every name and phone number is invented.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+
+from analysis import clean
+
+KEY = b"test-key-review-hostile"
+PERIOD = "2025-05-09"
+
+SCHOOL_HEADER = ["STT", "Mã trường", "Tên trường", "Cấp học", "Loại hình", "Số lớp", "Số học sinh"]
+SCHOOLS = [
+    [1, "01020101", "Trường Tiểu học Phù Sa", "Tiểu học", "Công lập", 20, 700],
+    [2, "01020102", "Trường Tiểu học Ngọc Trai", "Tiểu học", "Công lập", 15, 540],
+    [3, "01030101", "Trường THCS Phù Sa", "THCS", "Công lập", 18, 690],
+]
+
+
+def _period(tmp_path: Path) -> Path:
+    folder = tmp_path / "raw" / PERIOD
+    folder.mkdir(parents=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(SCHOOL_HEADER)
+    for row in SCHOOLS:
+        ws.append(row)
+    wb.save(folder / "DanhSachTruong.xlsx")
+    return folder
+
+
+def _clean(tmp_path: Path):
+    result = clean.clean_period(PERIOD, tmp_path / "raw", tmp_path / "processed", key=KEY, jobs=1)
+    out = tmp_path / "processed" / PERIOD
+    staff = pd.read_parquet(out / "staff.parquet")
+    quality = json.loads((out / "quality.json").read_text(encoding="utf-8"))
+    with open(out / "quarantine.csv", encoding="utf-8-sig", newline="") as fh:
+        quarantine = list(csv.DictReader(fh))
+    return result, staff, quality, quarantine
+
+
+# The school name pasted from an old TCVN3 (ABC) file, shown as mojibake: "Trường Tiểu học Ngọc
+# Trai" typed in TCVN3 and read as Windows-1252 (hand-typed bytes, not the suite's encoder).
+TCVN3_NGOC_TRAI = "Tr\xadêng Ti\xd3u h\xe4c Ng\xe4c Trai"
+
+
+def test_a_tcvn3_column_in_a_unicode_sheet_leaves_the_unicode_columns_alone(tmp_path):
+    """Only the school-name column of this UTF-8 CSV was typed in TCVN3; the statuses ``Có`` /
+    ``Không``, the position ``Giáo viên`` and the header ``Ghi chú`` are ordinary Unicode (the
+    status column also holds ``Đã cấp``, which no legacy text can hold). Before the fix the
+    sheet-level TCVN3 decision re-decoded them (``Có`` -> ``Cú``, ``Không`` -> ``Khụng``): two
+    people refused as ``bad_status`` and the school's figures wrong without an error."""
+    folder = _period(tmp_path)
+    lines = [
+        "STT;Mã định danh;Chức vụ;Tên trường;Chữ ký số;Ghi chú",
+        f"1;0200000001;Giáo viên;{TCVN3_NGOC_TRAI};Đã cấp;",
+        f"2;0200000002;Giáo viên;{TCVN3_NGOC_TRAI};Không;",
+        f"3;0200000003;Phó hiệu trưởng;{TCVN3_NGOC_TRAI};Có;",
+        f"4;0200000004;Giáo viên;{TCVN3_NGOC_TRAI};Có;",
+    ]
+    raw = "\r\n".join(lines).encode("utf-8") + b"\r\n"
+    (folder / "TH_NgocTrai.csv").write_bytes(b"\xef\xbb\xbf" + raw)
+    _, staff, quality, quarantine = _clean(tmp_path)
+    assert quarantine == []
+    ours = staff[staff["source_file"].str.endswith("TH_NgocTrai.csv")]
+    # 4 people of TH Ngọc Trai, 3 signed (rows 2, 4, 5), roles GV, GV, CBQL, GV.
+    assert len(ours) == 4
+    assert set(ours["school_code"]) == {"01020102"}
+    assert int(ours["signed"].sum()) == 3
+    assert sorted(ours["role"]) == ["CBQL", "GV", "GV", "GV"]
+    (entry,) = [i for i in quality["inputs"] if i["file"].endswith("TH_NgocTrai.csv")]
+    assert entry["legacy_encoding"] == "tcvn3"
+    # "Ghi chú" is a known notes column (before the fix it read "Ghi chỳ", unknown).
+    assert entry["unmapped_columns"] == []
+    assert quality["repairs"]["tcvn3"] == 4  # the 4 school-name cells, nothing else
+
+
+def test_a_numbering_row_below_a_header_merged_over_three_rows(tmp_path):
+    """A header merged over rows 1-3 (``Chữ ký số`` over its sub-columns, the others merged
+    down), row 3 wholly covered by the merges, and the usual ``(1) (2) ...`` row of column
+    numbers on row 4. Before the fix only a numbering row directly under the header was
+    recognised, so row 4 was refused as a person (``unmatched_school`` '(4)')."""
+    folder = _period(tmp_path)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "CBGVNV"
+    ws.append(["STT", "Mã định danh", "Chức vụ", "Tên trường", "Chữ ký số", None])
+    ws.append([None, None, None, None, "Trạng thái chữ ký số", "Nhà cung cấp"])
+    ws.append([None] * 6)
+    ws.append(["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"])
+    ws.append([1, "0100000001", "Giáo viên", "Trường Tiểu học Phù Sa", "Đã cấp", "Viettel"])
+    ws.append([2, "0100000002", "Giáo viên", "Trường Tiểu học Phù Sa", "Chưa cấp", None])
+    ws.append([3, "0100000003", "Hiệu trưởng", "Trường Tiểu học Phù Sa", "Có", "VNPT"])
+    for col in "ABCD":
+        ws.merge_cells(f"{col}1:{col}3")
+    ws.merge_cells("E1:F1")
+    ws.merge_cells("E2:E3")
+    ws.merge_cells("F2:F3")
+    wb.save(folder / "TH_PhuSa.xlsx")
+    _, staff, quality, quarantine = _clean(tmp_path)
+    assert quarantine == []
+    ours = staff[staff["source_file"].str.endswith("TH_PhuSa.xlsx")]
+    assert len(ours) == 3 and int(ours["signed"].sum()) == 2
+    assert sorted(ours["provider"].dropna()) == ["VNPT", "Viettel"]
+    (entry,) = [i for i in quality["inputs"] if i["file"].endswith("TH_PhuSa.xlsx")]
+    # 7 rows read: 3 kept, 4 non-data (the merged header, blank row 3, the numbering row 4).
+    assert entry["rows_read"] == 7 and entry["kept"] == 3 and entry["quarantined"] == 0
+    assert sum(entry["non_data"].values()) == 4 and entry["non_data"]["blank"] == 1
