@@ -116,3 +116,23 @@ def test_a_numbering_row_below_a_header_merged_over_three_rows(tmp_path):
     # 7 rows read: 3 kept, 4 non-data (the merged header, blank row 3, the numbering row 4).
     assert entry["rows_read"] == 7 and entry["kept"] == 3 and entry["quarantined"] == 0
     assert sum(entry["non_data"].values()) == 4 and entry["non_data"]["blank"] == 1
+
+
+def test_the_same_person_with_excels_text_prefix_or_full_width_digits_is_counted_once(tmp_path):
+    """One teacher of TH Phù Sa sent in three files: ``0800000001`` as typed, ``'0800000001``
+    (Excel's text prefix, as web tools export it; school codes already drop it) and in full-width
+    digits (an input method's). Before the fix these were three people: the school's list
+    counted 3 staff / 3 signed instead of 1 / 1, without a word."""
+    folder = _period(tmp_path)
+    header = "Mã định danh,Chức vụ,Tên trường,Chữ ký số\r\n"
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in "0800000001")  # "０８０…"
+    ids = {"a.csv": "0800000001", "b.csv": "'0800000001", "c.csv": full_width}
+    for name, sid in ids.items():
+        row = f"{sid},Giáo viên,Trường Tiểu học Phù Sa,Có\r\n"
+        (folder / name).write_bytes((header + row).encode("utf-8"))
+    _, staff, quality, quarantine = _clean(tmp_path)
+    assert quarantine == []
+    assert len(staff) == 1 and staff["source_file"].tolist() == [f"{PERIOD}/a.csv"]
+    dups = quality["duplicates"]
+    assert dups["persons_with_duplicates"] == 1 and dups["rows_removed"] == 2
+    assert dups["by_rule"] == {"identical": 2}
