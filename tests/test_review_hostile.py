@@ -136,3 +136,27 @@ def test_the_same_person_with_excels_text_prefix_or_full_width_digits_is_counted
     dups = quality["duplicates"]
     assert dups["persons_with_duplicates"] == 1 and dups["rows_removed"] == 2
     assert dups["by_rule"] == {"identical": 2}
+
+
+def test_the_icelandic_eth_typed_for_d_with_stroke_is_read_as_d_with_stroke(tmp_path):
+    """``Ð``/``ð`` (U+00D0/U+00F0, Latin eth) look exactly like ``Đ``/``đ`` (U+0110/U+0111)
+    and come from text that went through Windows-1252 (a Windows-1258 ``Đ`` is byte 0xD0) or
+    from some keyboards. Vietnamese has no eth. Before the fix the header ``Mã ðịnh danh`` was
+    not recognised (the sheet stopped the run), ``Trường Tiểu học Ðoàn Kết`` matched no school
+    and ``Ðã cấp`` was refused as ``bad_status``."""
+    folder = _period(tmp_path)
+    wb = openpyxl.load_workbook(folder / "DanhSachTruong.xlsx")
+    wb.active.append([4, "01020103", "Trường Tiểu học Đoàn Kết", "Tiểu học", "Công lập", 9, 300])
+    wb.save(folder / "DanhSachTruong.xlsx")
+    lines = [
+        "Mã ðịnh danh,Chức vụ,Tên trường,Chữ ký số",
+        "0300000001,Giáo viên,Trường Tiểu học Ðoàn Kết,Ðã cấp",
+        "0300000002,Giáo viên,TH ÐOÀN KẾT,Chưa cấp",
+        "0300000003,Hiệu trưởng,Trường Tiểu học Đoàn Kết,Ðã có",
+    ]
+    (folder / "DoanKet.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    _, staff, quality, quarantine = _clean(tmp_path)
+    assert quarantine == []
+    ours = staff[staff["source_file"].str.endswith("DoanKet.csv")]
+    assert len(ours) == 3 and set(ours["school_code"]) == {"01020103"}
+    assert int(ours["signed"].sum()) == 2
