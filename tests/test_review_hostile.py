@@ -160,3 +160,71 @@ def test_the_icelandic_eth_typed_for_d_with_stroke_is_read_as_d_with_stroke(tmp_
     ours = staff[staff["source_file"].str.endswith("DoanKet.csv")]
     assert len(ours) == 3 and set(ours["school_code"]) == {"01020103"}
     assert int(ours["signed"].sum()) == 2
+
+
+def test_group_headings_inside_the_data_are_not_rows(tmp_path):
+    """School lists and staff lists grouped by level or role: ``I`` / ``MẦM NON``, ``II.`` /
+    ``TIỂU HỌC``, ``III. TRUNG HỌC CƠ SỞ`` over the whole row, with ``Cộng ...`` subtotals and a
+    ``Tổng cộng``; a staff list ``I. CÁN BỘ QUẢN LÝ`` / ``II. GIÁO VIÊN``. Before the fix each
+    heading was refused as a school without a code (``missing_code``) or a person without an id
+    (``missing_id``): 5 rows in quarantine.csv that nobody can correct."""
+    folder = tmp_path / "raw" / PERIOD
+    folder.mkdir(parents=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(SCHOOL_HEADER)
+    ws.append(["I", None, "MẦM NON", None, None, None, None])
+    ws.append([1, "01010101", "Trường Mầm non Cúc Vàng", "MN", "Tư thục", 6, 180])
+    ws.append([None, None, "Cộng Mầm non", None, None, 6, 180])
+    ws.append(["II.", None, "TIỂU HỌC", None, None, None, None])
+    ws.append([2, "01020101", "Trường Tiểu học Phù Sa", "TH", "Công lập", 20, 700])
+    ws.append([3, "01020102", "Trường Tiểu học Ngọc Trai", "TH", "Công lập", 15, 540])
+    ws.append([None, None, "Cộng Tiểu học", None, None, 35, 1240])
+    ws.append(["III. TRUNG HỌC CƠ SỞ"])
+    ws.merge_cells("A10:G10")
+    ws.append([4, "01030101", "Trường THCS Phù Sa", "THCS", "Công lập", 18, 690])
+    ws.append([None, None, "Tổng cộng", None, None, 59, 2110])
+    wb.save(folder / "DanhSachTruong.xlsx")
+    lines = [
+        "STT,Mã định danh,Chức vụ,Tên trường,Chữ ký số",
+        "I. CÁN BỘ QUẢN LÝ,,,,",
+        "1,0100000001,Hiệu trưởng,Trường Tiểu học Phù Sa,Có",
+        "II. GIÁO VIÊN,,,,",
+        "2,0100000002,Giáo viên,Trường Tiểu học Phù Sa,Chưa cấp",
+        "3,0100000003,Giáo viên,Trường Tiểu học Phù Sa,Có",
+    ]
+    (folder / "TH_PhuSa.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    _, staff, quality, quarantine = _clean(tmp_path)
+    assert quarantine == []
+    schools = pd.read_parquet(tmp_path / "processed" / PERIOD / "schools.parquet")
+    assert sorted(schools["school_code"]) == ["01010101", "01020101", "01020102", "01030101"]
+    assert int(schools["n_pupils"].sum()) == 2110
+    assert len(staff) == 3 and int(staff["signed"].sum()) == 2
+    by_file = {i["file"].rsplit("/", 1)[-1]: i for i in quality["inputs"]}
+    # 12 rows: header, 3 headings (title), 4 schools, 3 totals.
+    school_list = by_file["DanhSachTruong.xlsx"]
+    assert (school_list["rows_read"], school_list["kept"]) == (12, 4)
+    assert school_list["non_data"]["title"] == 3 and school_list["non_data"]["total"] == 3
+    staff_list = by_file["TH_PhuSa.csv"]
+    assert (staff_list["rows_read"], staff_list["kept"], staff_list["non_data"]["title"]) == (
+        6,
+        3,
+        2,
+    )
+    assert all(c["ok"] for c in quality["total_checks"])
+
+
+def test_a_short_row_with_a_status_x_is_still_a_row(tmp_path):
+    """The heading rule must not swallow a broken person row: ``X`` (signed) beside a position
+    (no id, no school) or an id beside ``X`` stay data rows and are refused with a reason."""
+    folder = _period(tmp_path)
+    lines = [
+        "STT,Chữ ký số,Chức vụ,Mã định danh,Tên trường",
+        "1,Có,Giáo viên,0100000001,Trường Tiểu học Phù Sa",
+        ",X,Giáo viên,,",
+        ",X,,0100000009,",
+    ]
+    (folder / "TH_PhuSa.csv").write_bytes(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    _, staff, quality, quarantine = _clean(tmp_path)
+    assert len(staff) == 1
+    assert sorted(int(r["source_row"]) for r in quarantine) == [3, 4]

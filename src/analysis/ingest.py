@@ -611,6 +611,11 @@ _SIGNATORY_RE = re.compile(
 )
 # Literal characters (not \\u escapes) so that pandas hands the pattern to pyarrow.
 _LETTER_RE = "[A-Za-z\u00c0-\u1ef9]"
+# A group heading inside the data: "I", "II." (with "MẦM NON" beside it), "III. GIÁO VIÊN",
+# "A) Nhân viên": a Roman numeral alone, or a numeral or capital letter with "." / ")" before
+# its text.
+_SECTION_RE = r"^(?:[IVX]{1,5}[.)]?|(?:[IVX]{1,5}|[A-Z])[.)]\s.*)$"
+_SECTION_TEXT_RE = r"^[IVX]{1,5}[.)]\s.*$"
 
 
 # Row classes as small integers (the positions in ROW_CLASSES).
@@ -873,6 +878,33 @@ def _classify_rows(
             first_text = np.where(letter[c], c, first_text)
         total[rows] |= total_fact[first_text]
 
+    # Group headings (one or two cells, no digit, a Roman numeral in the first columns: in an
+    # unmapped column such as STT, or before a text): non-data.
+    section = np.zeros(n_body, dtype=bool)
+    few = np.flatnonzero((n_nonblank >= 1) & (n_nonblank <= 2) & ~total)
+
+    def matches(j: int, pattern: str) -> np.ndarray:
+        """Rows ``few``: the cell of column ``j`` is a text matching ``pattern``."""
+        sub = codes[j][few]
+        fact = np.zeros(cells.NA + 1, dtype=bool)
+        idx = np.unique(sub)
+        idx = idx[idx < cells.NA]
+        idx = idx[cells.is_str[idx]]
+        if len(idx):
+            hit = cells.texts.iloc[idx].str.strip().str.contains(pattern, regex=True)
+            fact[idx] = hit.fillna(False).to_numpy(dtype=bool)
+        return fact[sub]
+
+    if len(few):
+        heading = np.zeros(len(few), dtype=bool)
+        for j in first_cols:
+            heading |= matches(j, _SECTION_TEXT_RE if j in mapping else _SECTION_RE)
+        if heading.any():
+            text_or_missing = np.append(cells.is_str, True)  # a number or date cell: data
+            for j in range(len(codes)):
+                heading &= ~matches(j, r"\d") & text_or_missing[codes[j][few]]
+            section[few[heading]] = True
+
     # Footer: after the last "dense" row, from the first footer-looking row on.
     n_mapped = max(1, len(mapping))
     dense = (n_nonblank >= max(3, -(-6 * n_mapped // 10))) & ~total & ~repeated
@@ -896,6 +928,7 @@ def _classify_rows(
             footer[tail_from + first_marker :] = True
 
     cls[total] = _TOTAL
+    cls[section & ~total] = _TITLE
     cls[footer & ~total] = _FOOTER
     cls[repeated] = _HEADER
     cls[is_blank] = _BLANK
