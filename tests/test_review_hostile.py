@@ -228,3 +228,36 @@ def test_a_short_row_with_a_status_x_is_still_a_row(tmp_path):
     _, staff, quality, quarantine = _clean(tmp_path)
     assert len(staff) == 1
     assert sorted(int(r["source_row"]) for r in quarantine) == [3, 4]
+
+
+REVIEW_FIXTURES = Path(__file__).parent / "hostile" / "review"
+
+
+def test_libreoffice_xls_with_merged_header_hidden_column_and_catalogue_sheet(tmp_path):
+    """BIFF8 files LibreOffice made (committed; see tests/hostile/review/README.md)."""
+    import shutil
+
+    folder = tmp_path / "raw" / PERIOD
+    folder.mkdir(parents=True)
+    for name in ("DanhSachTruong_gop_o_an_cot.xls", "HaTang_tu_html.xls"):
+        shutil.copy(REVIEW_FIXTURES / name, folder / name)
+    clean.clean_period(PERIOD, tmp_path / "raw", tmp_path / "processed", key=KEY, jobs=1)
+    out = tmp_path / "processed" / PERIOD
+    schools = pd.read_parquet(out / "schools.parquet").set_index("school_code")
+    assert sorted(schools.index) == ["01010101", "01020101", "01020102", "01030101", "01030102"]
+    assert int(schools["n_classes"].sum()) == 71 and int(schools["n_pupils"].sum()) == 2987
+    assert int(schools.loc["01020101", "n_pupils"]) == 1127
+    infra = pd.read_parquet(out / "infrastructure.parquet")
+    assert len(infra) == 3 and int(infra["n_fibre"].sum()) == 4
+    quality = json.loads((out / "quality.json").read_text(encoding="utf-8"))
+    assert all(c["ok"] for c in quality["total_checks"]) and len(quality["total_checks"]) == 4
+    skipped = {(s["file"].rsplit("/", 1)[-1], s["sheet"]) for s in quality["skipped_sheets"]}
+    assert skipped == {
+        ("DanhSachTruong_gop_o_an_cot.xls", "DanhMuc"),
+        ("DanhSachTruong_gop_o_an_cot.xls", "Sheet3"),
+    }
+    for f in out.iterdir():
+        if f.suffix == ".parquet":
+            assert "0977000" not in pd.read_parquet(f).astype(str).to_csv(), f.name
+        elif f.is_file():
+            assert b"0977000" not in f.read_bytes(), f.name
