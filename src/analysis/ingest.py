@@ -400,7 +400,7 @@ def _clean_coded(
     values_of,
     todo: np.ndarray,
     enc: str | None,
-    memo: dict[str, tuple[str, tuple[bool, bool, bool, str | None] | None]],
+    memo: dict[tuple[str | None, str], tuple[str, tuple[bool, bool, bool, str | None] | None]],
 ) -> tuple[pd.Series | None, dict[str, int]]:
     """The work of :func:`_clean_values` on a column already factorised: ``codes`` index a
     table of distinct values whose last slot is a missing cell, ``todo`` (one flag per slot) as
@@ -418,9 +418,12 @@ def _clean_coded(
     changed = np.zeros(len(todo), dtype=bool)
     new_values = np.empty(len(freq), dtype=object)
     local = np.flatnonzero(freq)
-    for k, value in zip(local.tolist(), values_of(local + base), strict=True):
+    values = list(values_of(local + base))
+    # The sheet's legacy decision holds for this column unless it reads as Unicode.
+    enc = legacy.column_kind(values, enc)
+    for k, value in zip(local.tolist(), values, strict=True):
         i = base + k
-        hit = memo.get(value)
+        hit = memo.get((enc, value))
         if hit is None:
             v = value
             found = None
@@ -433,7 +436,7 @@ def _clean_coded(
             step = None
             if v_clean != value:
                 step = (found is not None, v_nfc != v, v_clean != v_nfc, found)
-            memo[value] = hit = (v_clean, step)
+            memo[(enc, value)] = hit = (v_clean, step)
         v_clean, step = hit
         if step is None:
             continue
@@ -456,7 +459,9 @@ def _clean_coded(
 
 
 def _repair_cells(values: list[str], enc: str | None) -> list[str]:
-    """Repair a few header/label cells (legacy, NFC, spaces)."""
+    """Repair a few header/label cells (legacy, NFC, spaces); a row that reads as Unicode
+    keeps its text (``legacy.column_kind``)."""
+    enc = legacy.column_kind(values, enc)
     out = []
     for v in values:
         if v is None:
@@ -606,6 +611,11 @@ _SIGNATORY_RE = re.compile(
 )
 # Literal characters (not \\u escapes) so that pandas hands the pattern to pyarrow.
 _LETTER_RE = "[A-Za-z\u00c0-\u1ef9]"
+# A group heading inside the data: "I", "II." (with "MẦM NON" beside it), "III. GIÁO VIÊN",
+# "A) Nhân viên": a Roman numeral alone, or a numeral or capital letter with "." / ")" before
+# its text.
+_SECTION_RE = r"^(?:[IVX]{1,5}[.)]?|(?:[IVX]{1,5}|[A-Z])[.)]\s.*)$"
+_SECTION_TEXT_RE = r"^[IVX]{1,5}[.)]\s.*$"
 
 
 # Row classes as small integers (the positions in ROW_CLASSES).
@@ -868,6 +878,33 @@ def _classify_rows(
             first_text = np.where(letter[c], c, first_text)
         total[rows] |= total_fact[first_text]
 
+    # Group headings (one or two cells, no digit, a Roman numeral in the first columns: in an
+    # unmapped column such as STT, or before a text): non-data.
+    section = np.zeros(n_body, dtype=bool)
+    few = np.flatnonzero((n_nonblank >= 1) & (n_nonblank <= 2) & ~total)
+
+    def matches(j: int, pattern: str) -> np.ndarray:
+        """Rows ``few``: the cell of column ``j`` is a text matching ``pattern``."""
+        sub = codes[j][few]
+        fact = np.zeros(cells.NA + 1, dtype=bool)
+        idx = np.unique(sub)
+        idx = idx[idx < cells.NA]
+        idx = idx[cells.is_str[idx]]
+        if len(idx):
+            hit = cells.texts.iloc[idx].str.strip().str.contains(pattern, regex=True)
+            fact[idx] = hit.fillna(False).to_numpy(dtype=bool)
+        return fact[sub]
+
+    if len(few):
+        heading = np.zeros(len(few), dtype=bool)
+        for j in first_cols:
+            heading |= matches(j, _SECTION_TEXT_RE if j in mapping else _SECTION_RE)
+        if heading.any():
+            text_or_missing = np.append(cells.is_str, True)  # a number or date cell: data
+            for j in range(len(codes)):
+                heading &= ~matches(j, r"\d") & text_or_missing[codes[j][few]]
+            section[few[heading]] = True
+
     # Footer: after the last "dense" row, from the first footer-looking row on.
     n_mapped = max(1, len(mapping))
     dense = (n_nonblank >= max(3, -(-6 * n_mapped // 10))) & ~total & ~repeated
@@ -891,6 +928,7 @@ def _classify_rows(
             footer[tail_from + first_marker :] = True
 
     cls[total] = _TOTAL
+    cls[section & ~total] = _TITLE
     cls[footer & ~total] = _FOOTER
     cls[repeated] = _HEADER
     cls[is_blank] = _BLANK
@@ -1037,11 +1075,15 @@ def _finish(probe: _Probe) -> RawTable:
     cls[:h0] = _TITLE
     cls[h0:h1] = _HEADER
     body_from = h1
-    if h1 < n:
-        first = [_cell_text(v) for v in grid.iloc[h1].tolist()]
+    # The row of column numbers may sit below a header row wholly covered by merges (blank).
+    first_row = h1
+    while first_row < min(n, h1 + MAX_HEADER_ROWS) and row_blank[first_row]:
+        first_row += 1
+    if first_row < n:
+        first = [_cell_text(v) for v in grid.iloc[first_row].tolist()]
         if _is_numbering_row(first):
-            cls[h1] = _HEADER
-            body_from = h1 + 1
+            cls[first_row] = _HEADER
+            body_from = first_row + 1
     header_last = [c[-1] if c else "" for c in header.cells]
     if body_from < n:
         cls[body_from:] = _classify_rows(
