@@ -261,3 +261,39 @@ def test_libreoffice_xls_with_merged_header_hidden_column_and_catalogue_sheet(tm
             assert "0977000" not in pd.read_parquet(f).astype(str).to_csv(), f.name
         elif f.is_file():
             assert b"0977000" not in f.read_bytes(), f.name
+
+
+def test_a_hidden_sheet_is_listed_not_counted(tmp_path):
+    """A hidden sheet (last year's rows kept by the sender) is never counted without a word:
+    it is listed in quality.json as skipped, with what to do; the visible sheet is read."""
+    import openpyxl as _openpyxl
+
+    from analysis import clean as _clean
+    from analysis import ingest as _ingest
+
+    raw = tmp_path / "raw" / "2025-03-14"
+    raw.mkdir(parents=True)
+    schools = _openpyxl.Workbook()
+    ws = schools.active
+    ws.append(["Mã trường", "Tên trường", "Cấp học", "Số lớp", "Số học sinh"])
+    ws.append(["01010001", "Trường Tiểu học Phù Sa", "Tiểu học", 10, 300])
+    schools.save(raw / "DanhSachTruong.xlsx")
+    wb = _openpyxl.Workbook()
+    header = ["Mã định danh", "Chức vụ", "Mã trường", "Chữ ký số"]
+    visible = wb.active
+    visible.title = "DS"
+    visible.append(header)
+    visible.append(["0900000001", "Giáo viên", "01010001", "Đã cấp"])
+    visible.append(["0900000002", "Giáo viên", "01010001", "Chưa cấp"])
+    hidden = wb.create_sheet("Mau_nam_truoc")
+    hidden.append(header)
+    hidden.append(["0900000299", "Giáo viên", "01010001", "Đã cấp"])
+    hidden.sheet_state = "hidden"
+    wb.save(raw / "CBGVNV.xlsx")
+    r = _clean.clean_period(
+        "2025-03-14", tmp_path / "raw", tmp_path / "proc", key=b"k" * 16, jobs=1
+    )
+    assert len(r.tables["staff"]) == 2
+    (skipped,) = [s for s in r.quality["skipped_sheets"] if s["sheet"] == "Mau_nam_truoc"]
+    assert skipped["reason"] == _ingest.HIDDEN_SHEET_REASON
+    assert [i["sheet"] for i in r.quality["inputs"] if i["kind"] == "cbgvnv"] == ["DS"]

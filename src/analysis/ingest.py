@@ -97,6 +97,11 @@ SYSTEM_FOLDERS = frozenset({"__MACOSX"})
 PROJECT_FILES = frozenset({"bao_cao.toml"})
 ROW_CLASSES = ("data", "title", "header", "blank", "footer", "total")
 REPAIR_KINDS = ("tcvn3", "vni", "nfd", "whitespace")
+#: Why a hidden sheet of a workbook is listed and not read.
+HIDDEN_SHEET_REASON = (
+    "Trang tính bị ẩn: không đọc (có thể là số liệu cũ hoặc mẫu). Nếu đây là số liệu cần dùng, "
+    "hãy hiện trang (Unhide) trong Excel rồi chạy lại."
+)
 #: Footers (signature block, date line, notes) are looked for in the last rows after the data.
 FOOTER_SCAN_ROWS = 60
 
@@ -1420,6 +1425,11 @@ def _probe_excel(
         name = meta.name
         if str(meta.typ) != str(pc.SheetTypeEnum.WorkSheet):
             out.append(SkippedSheet(rel, name, "Không phải trang dữ liệu (biểu đồ/macro).", []))
+            continue
+        if str(meta.visible) != str(pc.SheetVisibleEnum.Visible):
+            # A hidden sheet is what the sender chose not to show (last year's rows, a template):
+            # never counted without a word; listed, and read once the user unhides it.
+            out.append(SkippedSheet(rel, name, HIDDEN_SHEET_REASON, []))
             continue
         try:
             sheet = wb.get_sheet_by_name(name)
