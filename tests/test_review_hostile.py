@@ -297,3 +297,26 @@ def test_a_hidden_sheet_is_listed_not_counted(tmp_path):
     (skipped,) = [s for s in r.quality["skipped_sheets"] if s["sheet"] == "Mau_nam_truoc"]
     assert skipped["reason"] == _ingest.HIDDEN_SHEET_REASON
     assert [i["sheet"] for i in r.quality["inputs"] if i["kind"] == "cbgvnv"] == ["DS"]
+
+
+def test_two_columns_with_one_header_are_said(tmp_path):
+    """Two "Chữ ký số" columns (a hidden old one beside the new one): one is read, and a
+    warning names both columns, never silent."""
+    from analysis import clean as _clean
+
+    raw = tmp_path / "raw" / "2025-03-14"
+    raw.mkdir(parents=True)
+    (raw / "truong.csv").write_bytes(
+        "Mã trường,Tên trường,Cấp học,Số lớp,Số học sinh\n"
+        "01010001,Trường Tiểu học Phù Sa,Tiểu học,10,300\n".encode()
+    )
+    (raw / "cbgvnv.csv").write_bytes(
+        "Mã định danh,Chức vụ,Mã trường,Chữ ký số,Ghi chú,Chữ ký số\n"
+        "0900000001,Giáo viên,01010001,Chưa cấp,,Đã cấp\n".encode()
+    )
+    r = _clean.clean_period(
+        "2025-03-14", tmp_path / "raw", tmp_path / "proc", key=b"k" * 16, jobs=1
+    )
+    (w,) = [w for w in r.quality["warnings"] if w["code"] == "duplicate_column"]
+    assert "cột D" in w["message"] and "cột F" in w["message"] and w["row"] == 1
+    assert w["file"] == "2025-03-14/cbgvnv.csv"

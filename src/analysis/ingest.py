@@ -145,7 +145,7 @@ class RawTable:
             or an error value (``formula_error``), both read as blank by calamine; the message
             names the first such cell of the row (``"ô F12: ..."``). The cleaning stage
             refuses these rows. Excel only (:mod:`analysis.xlsx_scan`).
-        xlsx_warnings: quality warnings of the sheet's XML (``far_cells``: values far off the
+        sheet_warnings: quality warnings of the sheet's XML (``far_cells``: values far off the
             table, not read; ``formula_no_value``/``formula_error``: such cells outside the
             data rows or the columns read), as ``quality.json["warnings"]`` records.
     """
@@ -167,7 +167,7 @@ class RawTable:
     legacy_encoding: str | None = None
     read_note: str | None = None
     unread_cells: dict[int, tuple[str, str, str]] = field(default_factory=dict)
-    xlsx_warnings: list[dict] = field(default_factory=list)
+    sheet_warnings: list[dict] = field(default_factory=list)
 
     @property
     def where(self) -> str:
@@ -1041,6 +1041,33 @@ def _check_probe(probe: _Probe) -> SkippedSheet | None:
     )
 
 
+def _duplicate_columns(probe: _Probe, header: HeaderInfo, kind: str) -> list[dict]:
+    """Warnings for columns that name a column already read (a hidden old "Chữ ký số" beside
+    the new one): only one is read, which is said, never silent."""
+    used = {name: j for j, name in header.mapping.items()}
+    out = []
+    for j, cell in enumerate(header.cells):
+        name = None if j in header.mapping else K.canonical_of(cell, kind)
+        if name is None or name not in used or name in K.PERSONAL_COLUMNS:
+            continue
+        kept, extra = xlsx_scan.col_letters(used[name]), xlsx_scan.col_letters(j)
+        out.append(
+            {
+                "code": "duplicate_column",
+                "kind": kind,
+                "file": probe.file,
+                "sheet": probe.sheet,
+                "row": header.start + 1,
+                "message": (
+                    f"Hai cột cùng là “{K.header_text(header.cells[used[name]])}” (cột {kept} và "
+                    f"cột {extra}): chỉ đọc cột {kept}, cột {extra} bị bỏ qua. Hãy xoá hoặc "
+                    "đổi tên cột thừa rồi chạy lại."
+                ),
+            }
+        )
+    return out
+
+
 def _take_rows(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     """``frame[mask]``; a slice when the rows form one run (the usual body of a sheet under
     its header), so that no column is copied."""
@@ -1095,7 +1122,7 @@ def _finish(probe: _Probe) -> RawTable:
             cells, blank, body_from, header.mapping, header_last, probe.legacy
         )
     cls[row_blank & (cls != _HEADER)] = _BLANK
-    unread_cells, xlsx_warnings = _place_xlsx(probe, cls, body_from, keep_cols, keep, kind)
+    unread_cells, sheet_warnings = _place_xlsx(probe, cls, body_from, keep_cols, keep, kind)
     sel = (cls == _DATA) | (cls == _TOTAL)
     del blank
 
@@ -1104,6 +1131,7 @@ def _finish(probe: _Probe) -> RawTable:
         for j, c in enumerate(header.cells)
         if j not in header.mapping and not K.is_ignored_header(c)
     ]
+    sheet_warnings += _duplicate_columns(probe, header, kind)
     kept = _take_rows(grid, sel)[keep_cols]
     kept.columns = keep
     todo = cells.todo(keep_cols) if keep else None
@@ -1141,7 +1169,7 @@ def _finish(probe: _Probe) -> RawTable:
         legacy_encoding=probe.legacy,
         read_note=probe.read_note,
         unread_cells=unread_cells,
-        xlsx_warnings=xlsx_warnings,
+        sheet_warnings=sheet_warnings,
     )
 
 
@@ -2183,7 +2211,7 @@ def _copy_table(t: RawTable) -> RawTable:
         header_rows=list(t.header_rows),
         columns=dict(t.columns),
         unread_cells=dict(t.unread_cells),
-        xlsx_warnings=[dict(w) for w in t.xlsx_warnings],
+        sheet_warnings=[dict(w) for w in t.sheet_warnings],
     )
 
 
