@@ -563,7 +563,8 @@ def join_quality(
     with_key = staff["_key"].to_numpy() != 0
     has_any = np.isin(staff["_key"].to_numpy(), cert_keys) & with_key
     q["staff_joined"] = int(ca.sum())
-    q["staff_without_cccd"] = int((~with_key & active).sum())
+    bad = staff["_bad_cccd"].to_numpy(dtype=bool)
+    q["staff_without_cccd"] = int((~with_key & ~bad & active).sum())
     q["staff_without_certificate"] = int((with_key & ~has_any & active).sum())
     signed = staff["signed"].to_numpy(dtype=bool)
     hand = staff["_hand"].to_numpy(dtype=bool)
