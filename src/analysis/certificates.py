@@ -412,8 +412,11 @@ def _stacked_ids(tables: list, df: pd.DataFrame) -> pd.Series:
         else:
             parts.append(np.full(len(t.data), None, dtype=object))
     values = np.concatenate(parts) if parts else np.zeros(0, dtype=object)
-    s = pd.Series(values, index=df.index, dtype=object)
-    return s.where(s.map(lambda v: not (v is None or v == "" or v is pd.NA)), None)
+    blank = pd.isna(values)
+    values[blank] = None
+    blank |= values == ""
+    values[blank] = None
+    return pd.Series(values, index=df.index, dtype=object)
 
 
 # --------------------------------------------------------------------------------------------
@@ -421,15 +424,18 @@ def _stacked_ids(tables: list, df: pd.DataFrame) -> pd.Series:
 # --------------------------------------------------------------------------------------------
 
 
-def staff_join_columns(tables: list, df: pd.DataFrame, key: bytes) -> pd.DataFrame:
-    """Per stacked staff row: ``_key`` (uint64, 0: none), ``_bad_cccd``, ``_padded``,
-    ``_hand`` (the row's sheet has a signature column)."""
+def staff_join_columns(
+    tables: list, df: pd.DataFrame, key: bytes, join: bool = True
+) -> pd.DataFrame:
+    """Per stacked staff row: ``_key`` (uint64, 0: none; all 0 unless ``join``: no lists,
+    nothing to join), ``_bad_cccd``, ``_padded``, ``_hand`` (the row's sheet has a signature
+    column)."""
     raw = _stacked_ids(tables, df)
     ids, bad, padded = normalise_cccd(raw)
     hand = np.array(["signature_status" in t.data.columns for t in tables] + [False])
     out = pd.DataFrame(
         {
-            "_key": cccd_keys(ids, key),
+            "_key": cccd_keys(ids, key) if join else np.zeros(len(ids), dtype=np.uint64),
             "_bad_cccd": bad.to_numpy(dtype=bool),
             "_padded": padded.to_numpy(dtype=bool),
             "_hand": hand[df["_tid"].to_numpy()] if len(df) else np.zeros(0, dtype=bool),

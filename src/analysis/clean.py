@@ -1004,6 +1004,8 @@ def _staff_rows(
     aliases: pd.DataFrame,
     key: bytes,
     id_width: int | None = None,
+    *,
+    join: bool = False,
 ) -> _KindOut:
     """Staff lists -> checked rows (before dedup), with person keys and the CCCD join columns
     (``certificates.staff_join_columns``: in memory only)."""
@@ -1158,7 +1160,8 @@ def _staff_rows(
             "_folder": folder.astype("str"),
         }
     )
-    rows = pd.concat([rows, certificates.staff_join_columns(tables, df, key)], axis=1)
+    # The CCCD's join key is computed only when the period has providers' lists.
+    rows = pd.concat([rows, certificates.staff_join_columns(tables, df, key, join)], axis=1)
     kept = ~checks.refused
     kk = kept.to_numpy()
     warnings += _other_warnings(
@@ -1663,7 +1666,11 @@ def _signatures(
     key: bytes,
     period: str,
 ) -> _Signatures:
-    staff_out = _staff_rows(staff_tables, schools, aliases, key) if staff_tables else None
+    staff_out = (
+        _staff_rows(staff_tables, schools, aliases, key, join=bool(cert_tables))
+        if staff_tables
+        else None
+    )
     cert_rows = (
         certificates.clean_certificates(cert_tables, schools, aliases, key, period)
         if cert_tables
