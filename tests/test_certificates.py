@@ -428,3 +428,36 @@ def test_no_cccd_name_or_hash_anywhere_under_processed(raw, tmp_path):
                     pytest.fail(f"{path}: unsigned column {col}")
     quality = json.loads((root / P / "quality.json").read_text(encoding="utf-8"))
     assert "certificates" in quality
+
+
+def test_history_takes_each_folder_certificates_at_its_own_date(raw, tmp_path):
+    # The same files an earlier folder: on 10/01/2024 N002 (from 1/3) and N007 (from 1/2) are
+    # not valid yet and V005 expired on 1/1; A1, A3, A7 (V007) are signed: 3 of 9. Secondary:
+    # B2, B4 (from 1/1) and B3 by hand: 3 of 4.
+    early = raw / "2024-01-10"
+    early.mkdir()
+    for p in (raw / P).iterdir():
+        (early / p.name).write_bytes(p.read_bytes())
+    for run in range(2):  # the second run takes the earlier folder from the history cache
+        ingest.clear_cache()
+        res = _clean(raw, tmp_path)
+        h = res.tables["history"].set_index(["period", "school_code"])
+        assert (
+            h.loc[("2024-01-10", "001"), "n_staff"],
+            h.loc[("2024-01-10", "001"), "n_signed"],
+        ) == (
+            9,
+            3,
+        ), run
+        assert (h.loc[("2024-01-10", "002"), "n_signed"], h.loc[(P, "001"), "n_signed"]) == (3, 4)
+    assert (tmp_path / "processed" / "_cache" / "history" / "2024-01-10.parquet").is_file()
+
+
+def test_same_result_with_worker_processes(raw, tmp_path):
+    ingest.clear_cache()
+    one = clean.clean_period(P, raw, tmp_path / "p1", key=KEY, jobs=1)
+    ingest.clear_cache()
+    two = clean.clean_period(P, raw, tmp_path / "p2", key=KEY, jobs=2)
+    for name, df in one.tables.items():
+        pd.testing.assert_frame_equal(df, two.tables[name])
+    assert one.quality["certificates"] == two.quality["certificates"]
