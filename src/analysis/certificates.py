@@ -159,11 +159,18 @@ def _status_scalar(value) -> tuple[bool | None, bool]:
 def parse_cert_status(s: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """``(active, blank, other)`` per row: active/inactive by the closed list of the module's
     doc; ``blank`` rows are active when their dates say so; ``other`` (free text) is not."""
-    res = text.map_unique(s, lambda v: _status_scalar(v), dtype=None)
-    active = res.map(lambda r: bool(r[0]) if r is not None else False).astype(bool)
-    blank = res.map(lambda r: r is None or r[0] is None).astype(bool)
-    other = res.map(lambda r: bool(r[1]) if r is not None else False).astype(bool)
-    return active, blank, other
+
+    def code(v) -> int:
+        active, other = _status_scalar(v)
+        return 2 if active is None else 3 if other else int(active)
+
+    c = text.map_unique(s, code, dtype="Int64").fillna(2).to_numpy(dtype="int64")
+    idx = s.index
+    return (
+        pd.Series(c == 1, index=idx),
+        pd.Series(c == 2, index=idx),
+        pd.Series(c == 3, index=idx),
+    )
 
 
 def _type_scalar(value) -> str | None:
@@ -265,9 +272,10 @@ def clean_certificates(
         "Thiếu Số CCCD của thuê bao: chứng thư không nối được với CBGVNV. Hãy điền Số CCCD "
         "(12 chữ số) rồi chạy lại.",
     )
-    shown_id = pd.Series(
-        [mask_all_digits(v) for v in raw_ids.astype(object).tolist()], index=df.index, dtype="str"
-    )
+
+    def shown_id(rows) -> pd.Series:  # only for the refused rows
+        return text.map_unique(raw_ids[rows], mask_all_digits).fillna("")
+
     checks.add(
         "bad_cccd",
         bad_id,
@@ -275,12 +283,13 @@ def clean_certificates(
         shown_id,
         lambda rows: (
             "Số CCCD '"
-            + shown_id[rows]
+            + shown_id(rows)
             + "' không hợp lệ (cần 12 chữ số, hoặc 9 chữ số của CMND cũ): chứng thư không nối "
             "được. Hãy sửa ô này rồi chạy lại."
         ),
     )
-    serial = text.clean_text_series(C._col(df, "serial").astype(object).map(_cell_str))
+    # Serials: numbers as their digits, no spaces, upper case (vectorised; text is clean).
+    serial = privacy.normalise_staff_id(C._col(df, "serial"))
     checks.add(
         "missing_serial",
         serial.isna(),
@@ -389,17 +398,9 @@ def clean_certificates(
             "school_code": school[kk].to_numpy(),
         }
     )
-    del ids, ids_kept, raw_ids  # the CCCD numbers go no further than their hash
+    del ids, ids_kept  # the CCCD numbers go no further than their hash
     out = C._KindOut(certs, checks.quarantine(), kept, df, stats, warnings)
     return CertRows(out, certs, stats)
-
-
-def _cell_str(v):
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if isinstance(v, int) and not isinstance(v, bool):
-        return str(v)
-    return v
 
 
 def _stacked_ids(tables: list, df: pd.DataFrame) -> pd.Series:
@@ -448,51 +449,68 @@ def staff_join_columns(
 def join_staff(rows: pd.DataFrame, certs: pd.DataFrame | None) -> pd.DataFrame:
     """Staff rows (with the ``staff_join_columns``) -> signature from the lists where a row
     has a key and the period has lists; ``signature_source``, ``cert_type`` set for every row
-    and ``_hand_signed`` (the hand-filled status, for the overruled counts) kept."""
-    rows = rows.copy()
-    has_key = rows["_key"].to_numpy() != 0
+    and ``_hand_signed`` (the hand-filled status, for the overruled counts) kept.
+
+    Vectorised: the active certificates sorted by (key, valid-from, expiry); each key's last
+    one gives provider, type and valid-from, and the greatest expiry of its run the expiry;
+    staff keys are looked up with ``searchsorted``."""
+    n = len(rows)
+    keys = rows["_key"].to_numpy()
     hand = rows["_hand"].to_numpy(dtype=bool)
-    rows["_hand_signed"] = rows["signed"].to_numpy(dtype=bool)
+    signed0 = rows["signed"].to_numpy(dtype=bool)
+    out = {"_hand_signed": signed0}
     source = np.where(hand, "list", "none").astype(object)
-    cert_type = np.full(len(rows), None, dtype=object)
+    cert_type = np.full(n, None, dtype=object)
     if certs is not None:
-        source = np.where(has_key, "ca", source)
-        on = has_key
-        act = certs[certs["active"]]
-        # Per person: the latest active certificate (by valid-from) gives provider and type;
-        # the latest expiry of the active ones is how long the person can sign.
-        act = act.assign(_vf=act["valid_from"].fillna(pd.Timestamp.min.as_unit("s")))
-        act = act.sort_values(["_key", "_vf", "expires_on"], kind="stable")
-        latest = act.drop_duplicates("_key", keep="last").set_index("_key")
-        last_exp = act.groupby("_key")["expires_on"].max()
-        k = pd.Index(rows["_key"].to_numpy())
-        pos = latest.index.get_indexer(k)
-        signed_ca = (pos >= 0) & on
-        take = np.where(signed_ca, pos, -1)
-
-        def pick(col):
-            vals = latest[col].to_numpy(dtype=object)
-            vals = np.append(vals, None)
-            return vals[take]
-
-        signed = np.where(on, signed_ca, rows["signed"].to_numpy(dtype=bool))
-        rows["signed"] = signed.astype(bool)
-        rows["pending"] = rows["pending"].to_numpy(dtype=bool) & ~signed
-        prov = pick("provider")
-        rows["provider"] = np.where(on, prov, rows["provider"].astype(object).to_numpy())
-        vf = pick("valid_from")
-        exp_vals = np.append(last_exp.reindex(latest.index).to_numpy(dtype=object), None)[take]
-        rows["issued_on"] = np.where(on, vf, rows["issued_on"].astype(object).to_numpy())
-        rows["expires_on"] = np.where(on, exp_vals, rows["expires_on"].astype(object).to_numpy())
-        cert_type = np.where(on, pick("cert_type"), cert_type)
-        for col in ("issued_on", "expires_on"):
-            rows[col] = pd.to_datetime(pd.Series(rows[col].to_numpy(), index=rows.index))
-        rows["provider"] = rows["provider"].astype(object).where(rows["provider"].notna(), None)
-    rows["signature_source"] = source
-    rows["cert_type"] = pd.Series(cert_type, index=rows.index).where(
-        pd.Series(cert_type, index=rows.index).notna(), None
+        on = keys != 0
+        source[on] = "ca"
+        act = certs[certs["active"].to_numpy(dtype=bool)]
+        ak = act["_key"].to_numpy()
+        vf = act["valid_from"].to_numpy(dtype="datetime64[s]")
+        ex = act["expires_on"].to_numpy(dtype="datetime64[s]")
+        vf_rank = np.where(np.isnat(vf), np.datetime64(-(2**62), "s"), vf)
+        order = np.lexsort((ex, vf_rank, ak))
+        ak, vf, ex = ak[order], vf[order], ex[order]
+        last = np.flatnonzero(np.r_[ak[1:] != ak[:-1], True]) if len(ak) else np.zeros(0, int)
+        first = np.r_[0, last[:-1] + 1] if len(last) else np.zeros(0, int)
+        lk = ak[last]
+        max_ex = (
+            np.maximum.reduceat(ex.astype("int64"), first).astype("datetime64[s]")
+            if len(first)
+            else np.zeros(0, dtype="datetime64[s]")
+        )
+        pos = np.searchsorted(lk, keys)
+        pos_c = np.minimum(pos, max(len(lk) - 1, 0))
+        hit = on & (len(lk) > 0) & (lk[pos_c] == keys if len(lk) else np.zeros(n, bool))
+        take = np.asarray(order)[last][pos_c]
+        prov_all = act["provider"].to_numpy(dtype=object)
+        type_all = act["cert_type"].astype(object).to_numpy()
+        signed = np.where(on, hit, signed0)
+        out["signed"] = signed
+        out["pending"] = rows["pending"].to_numpy(dtype=bool) & ~signed
+        old_prov = rows["provider"].astype(object).to_numpy()
+        prov = np.where(hit, prov_all[take] if len(lk) else None, None)
+        out["provider"] = pd.array(np.where(on, prov, old_prov), dtype="str")
+        nat = np.datetime64("NaT", "s")
+        iss_old = rows["issued_on"].to_numpy(dtype="datetime64[s]")
+        exp_old = rows["expires_on"].to_numpy(dtype="datetime64[s]")
+        iss = np.where(hit, vf[last][pos_c] if len(lk) else nat, nat)
+        exp = np.where(hit, max_ex[pos_c] if len(lk) else nat, nat)
+        out["issued_on"] = np.where(on, iss, iss_old)
+        out["expires_on"] = np.where(on, exp, exp_old)
+        cert_type = np.where(hit, type_all[take] if len(lk) else None, None)
+    out["signature_source"] = source
+    ct = pd.Series(cert_type, index=rows.index, dtype=object)
+    out["cert_type"] = ct.where(ct.notna(), None)
+    new = pd.DataFrame(
+        {
+            k: (v if isinstance(v, pd.Series) else pd.Series(v, index=rows.index))
+            for k, v in out.items()
+        }
     )
-    return rows
+    return pd.concat(
+        [rows.drop(columns=[c for c in new.columns if c in rows.columns]), new], axis=1
+    )
 
 
 def empty_join_rows() -> pd.DataFrame:
