@@ -431,8 +431,11 @@ def staff_join_columns(
     """Per stacked staff row: ``_key`` (uint64, 0: none; all 0 unless ``join``: no lists,
     nothing to join), ``_bad_cccd``, ``_padded``, ``_hand`` (the row's sheet has a signature
     column)."""
-    raw = _stacked_ids(tables, df)
-    ids, bad, padded = normalise_cccd(raw)
+    if join:
+        ids, bad, padded = normalise_cccd(_stacked_ids(tables, df))
+    else:  # no lists: nothing to join, the CCCD column is not even looked at
+        ids = pd.Series(pd.NA, index=df.index, dtype="str")
+        bad = padded = pd.Series(False, index=df.index)
     hand = np.array(["signature_status" in t.data.columns for t in tables] + [False])
     out = pd.DataFrame(
         {
@@ -554,11 +557,11 @@ def join_quality(
 
     none = staff["signature_source"].to_numpy() == "none"
     q["signature_source_missing"] = {"total": int(none.sum()), "by_school": by_school(none)}
-    q["staff_bad_cccd"] = int(staff["_bad_cccd"].sum())
-    q["staff_cccd_padded"] = int(staff["_padded"].sum())
     if cert_rows is None:
         q["lists"] = False
         return q
+    q["staff_bad_cccd"] = int(staff["_bad_cccd"].sum())
+    q["staff_cccd_padded"] = int(staff["_padded"].sum())
     certs = cert_rows.certs
     q["lists"] = True
     n_read = int(len(cert_rows.out.stacked))
