@@ -55,6 +55,8 @@ from pathlib import PurePosixPath
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis import kinds as K
 from analysis import match, parse, privacy, schemas, text
@@ -78,44 +80,71 @@ _INACTIVE_RE = re.compile(
 # --------------------------------------------------------------------------------------------
 
 
+def _ls(value: str) -> pa.Scalar:
+    return pa.scalar(value, pa.large_string())
+
+
 def normalise_cccd(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """``(ids, bad, padded)``: ``"C"`` + 12 digits for a CCCD (11 digits padded with a leading
     zero: ``padded``), ``"M"`` + 9 digits for an old CMND, NA for a blank; anything else is
-    ``bad`` (NA id). Spaces, dots, dashes and Excel's leading apostrophe are ignored; a number
-    cell counts by its digits (``12345678901.0`` -> 11 digits)."""
-    s = privacy.normalise_staff_id(values)  # NFC, no spaces, upper case; numbers as digits
-    s = s.str.replace(r"^'|[.\-]", "", regex=True)
-    s = s.where(s != "")
-    digits = s.str.fullmatch(r"[0-9]+").fillna(False).astype(bool)
-    n = s.str.len().fillna(0).astype("int64")
-    is12 = digits & (n == 12)
-    is11 = digits & (n == 11)
-    is9 = digits & (n == 9)
-    ids = pd.Series(pd.NA, index=s.index, dtype="str")
-    ids = ids.mask(is12, "C" + s).mask(is11, "C0" + s).mask(is9, "M" + s)
-    bad = s.notna() & ~(is12 | is11 | is9)
-    return ids.astype("str"), bad.astype(bool), is11.astype(bool)
+    ``bad`` (NA id). White space, dots, dashes and apostrophes (Excel's text mark) are
+    ignored; a number cell counts by its digits (``12345678901.0`` -> 11 digits). Vectorised
+    (pyarrow compute)."""
+    s = pd.Series(values, copy=False)
+    if not isinstance(s.dtype, pd.StringDtype):  # Excel cells: numbers as their digits
+        s = privacy.normalise_staff_id(s)
+    s = s.astype("str")
+    # Separators are taken out only where a value is not all digits (a few rows).
+    other = ~s.str.isdecimal().fillna(True).astype(bool)
+    if other.any():
+        s = s.mask(other, s[other].str.replace(r"[\s.'\-\u00a0\u200b\ufeff]", "", regex=True))
+    arr = pa.array(s.array, type=pa.large_string()) if len(s) else pa.array([], pa.large_string())
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.large_string()), arr)
+    digits = pc.fill_null(pc.ascii_is_decimal(arr), False)
+    n = pc.fill_null(pc.utf8_length(arr), 0)
+    is12 = pc.and_(digits, pc.equal(n, 12))
+    is11 = pc.and_(digits, pc.equal(n, 11))
+    is9 = pc.and_(digits, pc.equal(n, 9))
+    none = pa.scalar(None, pa.large_string())
+    ids = pc.if_else(
+        is12,
+        pc.binary_join_element_wise(_ls("C"), arr, _ls("")),
+        pc.if_else(
+            is11,
+            pc.binary_join_element_wise(_ls("C0"), arr, _ls("")),
+            pc.if_else(is9, pc.binary_join_element_wise(_ls("M"), arr, _ls("")), none),
+        ),
+    )
+    ok = pc.or_(pc.or_(is12, is11), is9)
+    bad = pc.and_(pc.is_valid(arr), pc.invert(ok))
+    idx = s.index
+    return (
+        pd.Series(pd.array(ids, dtype="str"), index=idx),
+        pd.Series(bad.to_numpy(zero_copy_only=False), index=idx, dtype=bool),
+        pd.Series(is11.to_numpy(zero_copy_only=False), index=idx, dtype=bool),
+    )
 
 
 def cccd_keys(ids: pd.Series, key: bytes) -> np.ndarray:
     """The join key of each normalised id (:func:`normalise_cccd`) as uint64 (0 for NA):
     BLAKE2b keyed with ``key``, personalised with :data:`CCCD_PERSON`, 8-byte digest. In
-    memory only."""
+    memory only. The key block is compressed once; each id continues a copy of that state."""
     if not isinstance(key, bytes | bytearray) or not key:
         raise privacy.PrivacyError("Khoá bí danh không hợp lệ (cần một dãy byte khác rỗng).")
     base = blake2b(key=bytes(key)[:64], digest_size=8, person=CCCD_PERSON)
     copy = base.copy
     out = bytearray()
     blank = bytes(8)
-    for value in ids.astype(object).where(ids.notna(), None).tolist():
+    if not len(ids):
+        return np.zeros(0, dtype=np.uint64)
+    for value in pa.array(ids.array).cast(pa.large_binary()).to_pylist():
         if value is None:
             out += blank
             continue
         h = copy()
-        h.update(value.encode("ascii"))
+        h.update(value)
         out += h.digest()
-    keys = np.frombuffer(bytes(out), dtype="<u8").copy()
-    return keys
+    return np.frombuffer(bytes(out), dtype="<u8").copy()
 
 
 def mask_all_digits(value) -> str:
