@@ -461,3 +461,20 @@ def test_same_result_with_worker_processes(raw, tmp_path):
     for name, df in one.tables.items():
         pd.testing.assert_frame_equal(df, two.tables[name])
     assert one.quality["certificates"] == two.quality["certificates"]
+
+
+def test_lists_with_no_active_certificate_sign_nobody(raw, tmp_path):
+    # Every certificate revoked: the joined staff are unsigned (the list wins over "Đã có").
+    folder = raw / P
+    (folder / "Viettel_CA_thue_bao_T3.xlsx").unlink()
+    text = VNPT.replace("Đang hoạt động", "Thu hồi").replace("Hoạt động", "Thu hồi")
+    (folder / "danh_sach_thue_bao.csv").write_bytes(text.encode("utf-8-sig"))
+    res = _clean(raw, tmp_path)
+    staff = res.tables["staff"]
+    ca = staff[staff["signature_source"] == "ca"]
+    assert len(ca) == 12 and not ca["signed"].any() and ca["provider"].isna().all()
+    sbs = res.tables["signature_by_school"].set_index("school_code")
+    assert sbs.loc["002", "n_signed"] == 1  # B3 only, by hand (no CCCD)
+    q = res.quality["certificates"]
+    assert q["active_on_period"] == 0 and q["matched"] == 6  # A2, A3, A6, A7, B2, B4
+    assert q["overruled"]["by_school"] == {"002": 2}  # B1, B4: "Đã có" by hand

@@ -514,7 +514,7 @@ def join_staff(rows: pd.DataFrame, certs: pd.DataFrame | None) -> pd.DataFrame:
         pos = np.searchsorted(lk, keys)
         pos_c = np.minimum(pos, max(len(lk) - 1, 0))
         hit = on & (len(lk) > 0) & (lk[pos_c] == keys if len(lk) else np.zeros(n, bool))
-        take = np.asarray(order)[last][pos_c]
+        take = np.asarray(order)[last][pos_c] if len(lk) else np.zeros(n, dtype=np.int64)
         prov_all = act["provider"].to_numpy(dtype=object)
         type_all = act["cert_type"].astype(object).to_numpy()
         signed = np.where(on, hit, signed0)
