@@ -10,7 +10,9 @@ CSV lists (the provider in the file name; about 8 % of the certificates match no
 about 5 % of the matched people hold two, a few are revoked or expired, some CCCDs lost their
 leading zero). Cleans both, each in a fresh Python process (``clean.clean_period``, jobs=1 so
 that the machine's load matters less), and reports the wall time and the peak memory of each,
-and the ratio. Target: the lists add at most 50 % to the cleaning time without them.
+and the ratio of the CPU times (``time.process_time``: less blurred than the wall time when
+the machine is shared; both are written). Target: the lists add at most 50 % to the cleaning
+time without them.
 Not a test: never run by the test suite.
 """
 
@@ -33,9 +35,9 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 def _child(job: dict) -> dict:
     from analysis import clean
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = clean.clean_period(job["period"], job["raw"], job["processed"], key=BENCH_KEY, jobs=1)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     peak = 0.0
     with open("/proc/self/status", encoding="ascii") as fh:
         for line in fh:
@@ -44,6 +46,7 @@ def _child(job: dict) -> dict:
     q = res.quality.get("certificates", {})
     return {
         "wall_s": wall,
+        "cpu_s": cpu,
         "peak_mb": peak,
         "staff": int(len(res.tables["staff"])),
         "certificates_read": q.get("certificates_read", 0),
@@ -171,12 +174,17 @@ def main(argv: list[str] | None = None) -> int:
         runs["without"].append(_run_child(base, work / "p_without", LARGE_PERIOD))
         runs["with"].append(_run_child(with_lists, work / "p_with", LARGE_PERIOD))
     best = {k: min(r["wall_s"] for r in v) for k, v in runs.items()}
-    ratio = best["with"] / best["without"]
+    # CPU time of the process: what the lists add, less blurred by a shared machine's load
+    # than the wall time (both are reported; the target is judged on CPU time).
+    cpu = {k: min(r["cpu_s"] for r in v) for k, v in runs.items()}
+    ratio = cpu["with"] / cpu["without"]
     result = {
         "staff": args.staff,
         "lists": lists,
         "runs": runs,
         "best_wall_s": best,
+        "best_cpu_s": cpu,
+        "load_average": list(__import__("os").getloadavg()),
         "ratio": ratio,
         "target_ratio": TARGET_RATIO,
         "pass": ratio <= TARGET_RATIO,
@@ -185,12 +193,18 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_certificates.json").write_text(json.dumps(result, indent=2) + "\n")
     w, o = runs["with"][-1], runs["without"][-1]
-    print(f"không danh sách: {best['without']:.1f} s, {o['peak_mb']:.0f} MB")
+    print(
+        f"không danh sách: {best['without']:.1f} s ({cpu['without']:.1f} s CPU), "
+        f"{o['peak_mb']:.0f} MB"
+    )
     print(
         f"có danh sách ({w['certificates_read']} chứng thư, khớp {w['matched']}): "
-        f"{best['with']:.1f} s, {w['peak_mb']:.0f} MB"
+        f"{best['with']:.1f} s ({cpu['with']:.1f} s CPU), {w['peak_mb']:.0f} MB"
     )
-    print(f"{'PASS' if ratio <= TARGET_RATIO else 'MISS'}: tỷ lệ {ratio:.2f} (mục tiêu ≤ 1,5)")
+    print(
+        f"{'PASS' if ratio <= TARGET_RATIO else 'MISS'}: tỷ lệ thời gian CPU {ratio:.2f} "
+        f"(mục tiêu ≤ 1,5; tải máy {result['load_average'][0]:.1f})"
+    )
     return 0
 
 
