@@ -91,8 +91,11 @@ def normalise_cccd(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     ignored; a number cell counts by its digits (``12345678901.0`` -> 11 digits). Vectorised
     (pyarrow compute)."""
     s = pd.Series(values, copy=False)
-    if not isinstance(s.dtype, pd.StringDtype):  # Excel cells: numbers as their digits
-        s = privacy.normalise_staff_id(s)
+    if not isinstance(s.dtype, pd.StringDtype):
+        if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+            s = s.astype("str")  # CSV text: as it is
+        else:  # Excel cells: numbers as their digits
+            s = privacy.normalise_staff_id(s)
     s = s.astype("str")
     # Separators are taken out only where a value is not all digits (a few rows).
     other = ~s.str.isdecimal().fillna(True).astype(bool)
@@ -318,7 +321,11 @@ def clean_certificates(
         ),
     )
     # Serials: numbers as their digits, no spaces, upper case (vectorised; text is clean).
-    serial = privacy.normalise_staff_id(C._col(df, "serial"))
+    raw_serial = C._col(df, "serial")
+    if isinstance(raw_serial.dtype, pd.StringDtype):  # CSV text, cleaned by ingest already
+        serial = raw_serial.where(raw_serial != "").astype("str")
+    else:
+        serial = privacy.normalise_staff_id(raw_serial)
     checks.add(
         "missing_serial",
         serial.isna(),
@@ -394,15 +401,10 @@ def clean_certificates(
     active = (status_active | status_blank) & in_dates.astype(bool)
     cert_type = parse_cert_type(C._col(df, "package"))
     # The school (optional): only to report unmatched certificates per school; never refused.
-    school = pd.Series(pd.NA, index=df.index, dtype="str")
-    if "school_name" in df.columns or "school_code" in df.columns:
-        m = match.match_schools(
-            df["school_name"] if "school_name" in df.columns else None,
-            df["school_code"] if "school_code" in df.columns else None,
-            schools,
-            aliases,
-        )
-        school = m.school_code.astype("str")
+    # The school (optional) only helps to report unmatched certificates per school: matched
+    # to the school list for those only (``join_quality``), never refused.
+    school_name = C._col(df, "school_name").astype(object)
+    school_code = C._col(df, "school_code").astype(object)
     kept = ~checks.refused
     kk = kept.to_numpy()
     warnings += C._other_warnings(
@@ -424,7 +426,8 @@ def clean_certificates(
             "expires_on": dates["expires_on"][kk].to_numpy(),
             "active": active[kk].to_numpy(dtype=bool),
             "cert_type": cert_type[kk].to_numpy(),
-            "school_code": school[kk].to_numpy(),
+            "_school_name": school_name[kk].to_numpy(),
+            "_school_code": school_code[kk].to_numpy(),
         }
     )
     del ids, ids_kept  # the CCCD numbers go no further than their hash
@@ -563,12 +566,22 @@ def empty_join_rows() -> pd.DataFrame:
     )
 
 
+def _in_sorted(values: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
+    """``np.isin(values, sorted_unique)`` for a sorted array of distinct values."""
+    if not len(sorted_unique):
+        return np.zeros(len(values), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_unique, values), len(sorted_unique) - 1)
+    return sorted_unique[pos] == values
+
+
 def join_quality(
     staff: pd.DataFrame,
     all_keys: np.ndarray,
     cert_rows: CertRows | None,
     period: str,
     window_end: pd.Timestamp | None = None,
+    schools: pd.DataFrame | None = None,
+    aliases: pd.DataFrame | None = None,
 ) -> dict:
     """``quality.json["certificates"]``: the join's counts (no personal data: school codes,
     providers and numbers only). ``staff``: the deduplicated rows with the join columns;
@@ -602,22 +615,32 @@ def join_quality(
         str(k): int(v) for k, v in certs["provider"].value_counts().sort_index().items()
     }
     staff_keys = np.unique(all_keys[all_keys != 0])
-    matched = np.isin(certs["_key"].to_numpy(), staff_keys)
+    ck = certs["_key"].to_numpy()
+    matched = _in_sorted(ck, staff_keys)
     q["matched"] = int(matched.sum())
     un = certs[~matched]
+    un_school = pd.Series([], dtype="str")
+    if (
+        len(un)
+        and schools is not None
+        and (un["_school_name"].notna().any() or un["_school_code"].notna().any())
+    ):
+        m = match.match_schools(
+            un["_school_name"].reset_index(drop=True),
+            un["_school_code"].reset_index(drop=True),
+            schools,
+            aliases,
+        )
+        un_school = m.school_code.dropna()
     q["unmatched_certificate"] = {
         "total": int(len(un)),
         "by_provider": {
             str(k): int(v) for k, v in un["provider"].value_counts().sort_index().items()
         },
-        "by_school": {
-            str(k): int(v)
-            for k, v in un["school_code"].dropna().value_counts().sort_index().items()
-        },
+        "by_school": {str(k): int(v) for k, v in un_school.value_counts().sort_index().items()},
     }
-    cert_keys = np.unique(certs["_key"].to_numpy())
     with_key = staff["_key"].to_numpy() != 0
-    has_any = np.isin(staff["_key"].to_numpy(), cert_keys) & with_key
+    has_any = _in_sorted(staff["_key"].to_numpy(), np.unique(ck)) & with_key
     q["staff_joined"] = int(ca.sum())
     bad = staff["_bad_cccd"].to_numpy(dtype=bool)
     q["staff_without_cccd"] = int((~with_key & ~bad & active).sum())

@@ -1682,7 +1682,9 @@ def _signatures(
         )
         all_keys = joined["_key"].to_numpy()
         staff_rows, dups = dedup_staff(joined)
-        join = certificates.join_quality(staff_rows, all_keys, cert_rows, period)
+        join = certificates.join_quality(
+            staff_rows, all_keys, cert_rows, period, schools=schools, aliases=aliases
+        )
         # The CCCD's hash and the join's own columns end here.
         private = ["_folder", "_key", "_bad_cccd", "_padded", "_hand", "_hand_signed"]
         staff_out.table = joined.drop(columns=private)
@@ -1691,7 +1693,12 @@ def _signatures(
     else:
         staff, dups = schemas.empty("staff"), _empty_dups()
         join = certificates.join_quality(
-            certificates.empty_join_rows(), np.zeros(0, dtype=np.uint64), cert_rows, period
+            certificates.empty_join_rows(),
+            np.zeros(0, dtype=np.uint64),
+            cert_rows,
+            period,
+            schools=schools,
+            aliases=aliases,
         )
     counts_out = clean_counts(count_tables, schools, aliases) if count_tables else None
     counts = counts_out.table if counts_out is not None else schemas.empty("signature_counts")
@@ -1699,7 +1706,7 @@ def _signatures(
     counts = schemas.conform("signature_counts", counts)
     cert_out = cert_rows.out if cert_rows is not None else None
     if cert_out is not None:
-        cert_out.table = cert_out.table.drop(columns="_key")
+        cert_out.table = cert_out.table.drop(columns=["_key", "_school_name", "_school_code"])
     return _Signatures(staff, counts, sbs, staff_out, counts_out, dups, warnings, cert_out, join)
 
 
