@@ -421,11 +421,11 @@ def clean_certificates(
     certs = pd.DataFrame(
         {
             "_key": cccd_keys(ids_kept, key),
-            "provider": provider[kk].to_numpy(),
+            "provider": provider[kk].reset_index(drop=True),
             "valid_from": dates["valid_from"][kk].to_numpy(),
             "expires_on": dates["expires_on"][kk].to_numpy(),
             "active": active[kk].to_numpy(dtype=bool),
-            "cert_type": cert_type[kk].to_numpy(),
+            "cert_type": cert_type[kk].reset_index(drop=True),
             "_school_name": school_name[kk].to_numpy(),
             "_school_code": school_code[kk].to_numpy(),
         }
@@ -481,6 +481,20 @@ def staff_join_columns(
     return out
 
 
+def _unique_sorted(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (a sort and a diff: faster than ``np.unique``'s hash)."""
+    v = np.sort(values)
+    return v[np.r_[True, v[1:] != v[:-1]]] if len(v) else v
+
+
+def _pick_text(codes: np.ndarray, uniques: np.ndarray, take: np.ndarray, hit: np.ndarray):
+    """``uniques[codes[take]]`` where ``hit`` (NA elsewhere) as a ``str`` Series, built from
+    the few distinct values (providers, types) without a Python object per row."""
+    per = np.where(hit, codes[take] if len(codes) else -1, -1)
+    cat = pd.Categorical.from_codes(per, categories=pd.Index(uniques, dtype=object))
+    return pd.Series(cat).astype("str")
+
+
 def join_staff(rows: pd.DataFrame, certs: pd.DataFrame | None) -> pd.DataFrame:
     """Staff rows (with the ``staff_join_columns``) -> signature from the lists where a row
     has a key and the period has lists; ``signature_source``, ``cert_type`` set for every row
@@ -488,14 +502,15 @@ def join_staff(rows: pd.DataFrame, certs: pd.DataFrame | None) -> pd.DataFrame:
 
     Vectorised: the active certificates sorted by (key, valid-from, expiry); each key's last
     one gives provider, type and valid-from, and the greatest expiry of its run the expiry;
-    staff keys are looked up with ``searchsorted``."""
+    staff keys are looked up in a hash index of those keys."""
     n = len(rows)
+    idx = rows.index
     keys = rows["_key"].to_numpy()
     hand = rows["_hand"].to_numpy(dtype=bool)
     signed0 = rows["signed"].to_numpy(dtype=bool)
-    out = {"_hand_signed": signed0}
+    out = {"_hand_signed": pd.Series(signed0, index=idx)}
     source = np.where(hand, "list", "none").astype(object)
-    cert_type = np.full(n, None, dtype=object)
+    cert_type = pd.Series(pd.array(pa.nulls(n, pa.large_string()), dtype="str"), index=idx)
     if certs is not None:
         on = keys != 0
         source[on] = "ca"
@@ -509,40 +524,35 @@ def join_staff(rows: pd.DataFrame, certs: pd.DataFrame | None) -> pd.DataFrame:
         last = np.flatnonzero(np.r_[ak[1:] != ak[:-1], True]) if len(ak) else np.zeros(0, int)
         first = np.r_[0, last[:-1] + 1] if len(last) else np.zeros(0, int)
         lk = ak[last]
-        max_ex = (
-            np.maximum.reduceat(ex.astype("int64"), first).astype("datetime64[s]")
-            if len(first)
-            else np.zeros(0, dtype="datetime64[s]")
-        )
-        pos = np.searchsorted(lk, keys)
-        pos_c = np.minimum(pos, max(len(lk) - 1, 0))
-        hit = on & (len(lk) > 0) & (lk[pos_c] == keys if len(lk) else np.zeros(n, bool))
-        take = np.asarray(order)[last][pos_c] if len(lk) else np.zeros(n, dtype=np.int64)
-        prov_all = act["provider"].to_numpy(dtype=object)
-        type_all = act["cert_type"].astype(object).to_numpy()
+        if len(first):
+            max_ex = np.maximum.reduceat(ex.astype("int64"), first).astype("datetime64[s]")
+        else:
+            max_ex = np.zeros(0, dtype="datetime64[s]")
+        pos = pd.Index(lk).get_indexer(keys) if len(lk) else np.full(n, -1)
+        hit = on & (pos >= 0)
+        pos_c = np.maximum(pos, 0)
+        take = order[last][pos_c] if len(lk) else np.zeros(n, dtype=np.int64)
         signed = np.where(on, hit, signed0)
-        out["signed"] = signed
-        out["pending"] = rows["pending"].to_numpy(dtype=bool) & ~signed
-        old_prov = rows["provider"].astype(object).to_numpy()
-        prov = np.where(hit, prov_all[take] if len(lk) else None, None)
-        out["provider"] = pd.array(np.where(on, prov, old_prov), dtype="str")
+        out["signed"] = pd.Series(signed, index=idx)
+        out["pending"] = pd.Series(rows["pending"].to_numpy(dtype=bool) & ~signed, index=idx)
+        p_codes, p_uniques = pd.factorize(act["provider"])
+        t_codes, t_uniques = pd.factorize(act["cert_type"])
+        prov = _pick_text(p_codes, np.asarray(p_uniques, dtype=object), take, hit)
+        prov.index = idx
+        out["provider"] = rows["provider"].astype("str").where(~on, prov)
+        ctype = _pick_text(t_codes, np.asarray(t_uniques, dtype=object), take, hit)
+        ctype.index = idx
+        cert_type = ctype
         nat = np.datetime64("NaT", "s")
         iss_old = rows["issued_on"].to_numpy(dtype="datetime64[s]")
         exp_old = rows["expires_on"].to_numpy(dtype="datetime64[s]")
         iss = np.where(hit, vf[last][pos_c] if len(lk) else nat, nat)
         exp = np.where(hit, max_ex[pos_c] if len(lk) else nat, nat)
-        out["issued_on"] = np.where(on, iss, iss_old)
-        out["expires_on"] = np.where(on, exp, exp_old)
-        cert_type = np.where(hit, type_all[take] if len(lk) else None, None)
-    out["signature_source"] = source
-    ct = pd.Series(cert_type, index=rows.index, dtype=object)
-    out["cert_type"] = ct.where(ct.notna(), None)
-    new = pd.DataFrame(
-        {
-            k: (v if isinstance(v, pd.Series) else pd.Series(v, index=rows.index))
-            for k, v in out.items()
-        }
-    )
+        out["issued_on"] = pd.Series(np.where(on, iss, iss_old), index=idx)
+        out["expires_on"] = pd.Series(np.where(on, exp, exp_old), index=idx)
+    out["signature_source"] = pd.Series(pd.array(source, dtype="str"), index=idx)
+    out["cert_type"] = cert_type
+    new = pd.DataFrame(out)
     return pd.concat(
         [rows.drop(columns=[c for c in new.columns if c in rows.columns]), new], axis=1
     )
@@ -567,11 +577,10 @@ def empty_join_rows() -> pd.DataFrame:
 
 
 def _in_sorted(values: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
-    """``np.isin(values, sorted_unique)`` for a sorted array of distinct values."""
+    """``np.isin(values, sorted_unique)`` for an array of distinct values (a hash index)."""
     if not len(sorted_unique):
         return np.zeros(len(values), dtype=bool)
-    pos = np.minimum(np.searchsorted(sorted_unique, values), len(sorted_unique) - 1)
-    return sorted_unique[pos] == values
+    return pd.Index(sorted_unique).get_indexer(values) >= 0
 
 
 def join_quality(
@@ -589,15 +598,16 @@ def join_quality(
     of them is matched)."""
     window_end = signing_window_end(period) if window_end is None else window_end
     q: dict = {"window_end": window_end.strftime("%Y-%m-%d")}
-    ca = staff["signature_source"].to_numpy() == "ca"
+    source = staff["signature_source"].astype("str")
+    ca = (source == "ca").to_numpy(dtype=bool)
     active = staff["active"].to_numpy(dtype=bool)
-    codes = staff["school_code"].astype(object).to_numpy()
+    codes = staff["school_code"].astype("str")
 
     def by_school(mask: np.ndarray) -> dict:
-        vc = pd.Series(codes[mask]).value_counts().sort_index()
+        vc = codes[mask].value_counts().sort_index()
         return {str(k): int(v) for k, v in vc.items()}
 
-    none = staff["signature_source"].to_numpy() == "none"
+    none = (source == "none").to_numpy(dtype=bool)
     q["signature_source_missing"] = {"total": int(none.sum()), "by_school": by_school(none)}
     if cert_rows is None:
         q["lists"] = False
@@ -614,7 +624,7 @@ def join_quality(
     q["by_provider"] = {
         str(k): int(v) for k, v in certs["provider"].value_counts().sort_index().items()
     }
-    staff_keys = np.unique(all_keys[all_keys != 0])
+    staff_keys = _unique_sorted(all_keys[all_keys != 0])
     ck = certs["_key"].to_numpy()
     matched = _in_sorted(ck, staff_keys)
     q["matched"] = int(matched.sum())
@@ -640,7 +650,7 @@ def join_quality(
         "by_school": {str(k): int(v) for k, v in un_school.value_counts().sort_index().items()},
     }
     with_key = staff["_key"].to_numpy() != 0
-    has_any = _in_sorted(staff["_key"].to_numpy(), np.unique(ck)) & with_key
+    has_any = _in_sorted(staff["_key"].to_numpy(), _unique_sorted(ck)) & with_key
     q["staff_joined"] = int(ca.sum())
     bad = staff["_bad_cccd"].to_numpy(dtype=bool)
     q["staff_without_cccd"] = int((~with_key & ~bad & active).sum())
