@@ -82,7 +82,7 @@ from analysis import (
     text,
 )
 from analysis import kinds as K
-from analysis.fmt import fmt_int, fmt_num
+from analysis.fmt import fmt_date, fmt_int, fmt_num
 from analysis.ingest import (
     IngestError,
     PeriodInput,
@@ -325,6 +325,7 @@ class CleanResult:
         missing = q.get("signature_source_missing", {})
         inst = q.get("institutions", {})
         no_cert = q.get("staff_without_certificate", 0)
+        end = fmt_date(pd.Timestamp(q["window_end"])) if q.get("window_end") else ""
         rows = [
             ("Có danh sách thuê bao của nhà cung cấp", "có" if q.get("lists") else "không", ""),
             ("Chứng thư đọc được", q.get("certificates_read", 0), ""),
@@ -341,7 +342,7 @@ class CleanResult:
             ("Số CCCD mất số 0 đầu (đã bù)", q.get("staff_cccd_padded", 0), ""),
             ("Trạng thái tự khai bị thay bằng danh sách nhà cung cấp", over.get("total", 0),
              per(over.get("by_school", {}))),
-            (f"Chứng thư hết hạn trước {q.get('window_end', '')}", exp.get("total", 0),
+            (f"Chứng thư hết hạn trước {end}", exp.get("total", 0),
              per(exp.get("by_school", {}))),
             ("CBGVNV không có nguồn chữ ký số (không cột Chữ ký số, không danh sách)",
              missing.get("total", 0), per(missing.get("by_school", {}))),
