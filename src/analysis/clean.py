@@ -377,9 +377,7 @@ def _staff_level(
     return level.mask(use, own.to_numpy(dtype=object))
 
 
-def _level_of(
-    school_codes: pd.Series, schools: pd.DataFrame, column: str = "level"
-) -> pd.Series:
+def _level_of(school_codes: pd.Series, schools: pd.DataFrame, column: str = "level") -> pd.Series:
     """The level (Cấp học) of each matched school code, from the school list.
 
     Looked up once per distinct code (``map`` on the distinct codes, spread back by their
@@ -1010,7 +1008,8 @@ def _row_levels(
     stats["level_from_name"] = int(from_name.sum())
     multi = (levels == vocab.MULTI_LEVEL).fillna(False).astype(bool)
     named = stated.str.contains(vocab.LEVELS_SEP, regex=False).fillna(False).astype(bool)
-    stats["multi_level_from_name"] = int((multi & named).sum())
+    if (multi & named).any():  # new counts only when there is something to count: the quality
+        stats["multi_level_from_name"] = int((multi & named).sum())  # sheet of old data stays
     levels = levels.mask(multi.to_numpy(), stated.where(named))
     levels = levels.fillna(stated.where(from_name))
     return levels, bad, multi & ~named
@@ -1059,8 +1058,10 @@ def _merge_levels(
     sl = sl[["school_code", "level", *_SCHOOL_COUNTS]]
 
     first = ~rows["school_code"].duplicated(keep="first")
-    stats["multi_level_rows"] = int((~first).sum())
-    stats["multi_level_unsplit"] = int(unsplit.sum())
+    if not first.all():
+        stats["multi_level_rows"] = int((~first).sum())
+    if unsplit.any():
+        stats["multi_level_unsplit"] = int(unsplit.sum())
     schools = rows[first.to_numpy()].copy()
     if not first.all():
         grouped = rows.groupby("school_code", sort=False)

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import parallel, paths
+from analysis import parallel, paths, vocab
 from analysis.fmt import date_line, fmt_date, fmt_int, fmt_num, fmt_pct
 from analysis.report_docx import TemplateError, render_docx
 from analysis.report_xlsx import sort_by_name, write_xlsx
@@ -53,8 +53,8 @@ SETTINGS_FILE = "bao_cao.toml"
 DEFAULTS_PATH = paths.TEMPLATES_DIR / "bao_cao_mac_dinh.toml"
 DEFAULT_TEMPLATE = paths.TEMPLATES_DIR / "bao_cao_mac_dinh.docx"
 SAMPLE_MARK = "DỮ LIỆU MẪU — không phải số liệu thật"
-TOTAL = "Tổng cộng"
-LEVELS = ("Mầm non", "Tiểu học", "THCS")
+TOTAL = vocab.TOTAL
+LEVELS = vocab.LEVELS
 ROLE_LABELS = {
     "CBQL": "Cán bộ quản lý (CBQL)",
     "GV": "Giáo viên (GV)",
@@ -433,8 +433,8 @@ def _scale(tables: Mapping[str, pd.DataFrame], notes: list[str]) -> tuple[list[d
             "n_pupils": fmt_int(r["n_pupils"]),
         }
 
-    body = scale[scale["level"].isin(LEVELS)]
-    body = body.assign(_o=body["level"].map(LEVELS.index)).sort_values("_o")
+    body = scale[scale["level"].isin(vocab.SCHOOL_LEVELS)]
+    body = body.assign(_o=body["level"].map(vocab.rank)).sort_values("_o")
     rows = [row(r) for r in body.to_dict("records")]
     total = scale[scale["level"] == TOTAL]
     if total.empty:

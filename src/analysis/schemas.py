@@ -198,9 +198,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "n_pupils_verified": pa.Column("Int64", _nonneg(), nullable=True),
         },
         checks=[
-            pa.Check(
-                lambda df: ~df.duplicated(["school_code", "level"]), error="duplicate_level"
-            ),
+            pa.Check(lambda df: ~df.duplicated(["school_code", "level"]), error="duplicate_level"),
             _le("n_pupils_with_id", "n_pupils", "with_id_gt_pupils"),
             _le("n_pupils_verified", "n_pupils", "verified_gt_pupils"),
         ],

@@ -1,0 +1,252 @@
+"""Levels (data contract §8): THPT and GDTX schools, multi-level schools counted once as
+"Trường nhiều cấp học", their classes and pupils under each level, their staff by their row.
+
+Raw files are written here (an openpyxl workbook, CSV bytes); every expected count is worked
+out by hand in the comments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from analysis import clean, metrics, parse, vocab
+
+KEY = b"test-key-for-the-levels"
+P = "2024-10-15"
+MN, TH, THCS, THPT, GDTX = vocab.LEVELS
+MULTI = vocab.MULTI_LEVEL
+
+# -- district A: an xlsx school list, one row per school and level for Đoàn Kết -------------
+SCHOOLS_A = [
+    ["Mã trường", "Tên trường", "Cấp học", "Loại hình", "Phường", "Số lớp", "Số học sinh"],
+    ["01010101", "Trường Mầm non Hoa Sen", "MN", "Công lập", "Ngọc Thụy", 10, 300],
+    ["01020301", "Trường Tiểu học Sao Mai", "Tiểu học", "Công lập", "Ngọc Thụy", 20, 700],
+    ["01030301", "Trường THCS Ngọc Thụy", "THCS", "Công lập", "Ngọc Thụy", 16, 600],
+    ["01040401", "Trường THPT Nguyễn Gia Thiều", "THPT", "Công lập", "Ngọc Lâm", 40, 1800],
+    ["01040402", "Trường THPT Lý Thường Kiệt", "Trung học phổ thông", "Công lập", "Thạch Bàn",
+     35, 1500],
+    ["01050501", "Trung tâm GDNN-GDTX quận Long Biên", "Trung tâm GDNN-GDTX", "Công lập",
+     "Gia Thụy", 12, 400],
+    # one school, one row per level (same code and name)
+    ["01060601", "Trường TH&THCS Đoàn Kết", "Tiểu học", "Tư thục", "Ngọc Lâm", 10, 350],
+    ["01060601", "Trường TH&THCS Đoàn Kết", "THCS", "Tư thục", "Ngọc Lâm", 8, 300],
+    # "Liên cấp": the levels come from the name; counts not split
+    ["01060602", "Trường TH, THCS và THPT Hồng Hà", "Liên cấp", "Tư thục", "Bồ Đề", 30, 1000],
+]  # fmt: skip
+
+# Staff of district A (a Cấp học column for the multi-level school's rows).
+STAFF_A = [
+    # id, position, school code, Cấp học, signature
+    ("7900000001", "Giáo viên", "01060601", "Tiểu học", "Đã cấp"),
+    ("7900000002", "Giáo viên", "01060601", "TH", "Đã cấp"),
+    ("7900000003", "Giáo viên", "01060601", "Tiểu học", "Đã cấp"),
+    ("7900000004", "Giáo viên", "01060601", "Tiểu học", "Chưa cấp"),
+    ("7900000005", "Giáo viên", "01060601", "THCS", "Đã cấp"),
+    ("7900000006", "Giáo viên", "01060601", "Trung học cơ sở", "Chưa cấp"),
+    ("7900000007", "Hiệu trưởng", "01060601", "", "Đã cấp"),  # no level: the school's jointly
+    ("7900000008", "Giáo viên", "01020301", "", "Đã cấp"),
+    ("7900000009", "Giáo viên", "01020301", "THCS", "Chưa cấp"),  # single-level school: TH
+    ("7900000010", "Giáo viên", "01040401", "", "Đã cấp"),
+    ("7900000011", "Giáo viên", "01040401", "", "Đã cấp"),
+    ("7900000012", "Nhân viên", "01040401", "", "Chưa cấp"),
+]
+
+
+def _write_a(raw: Path) -> None:
+    folder = raw / P
+    folder.mkdir(parents=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "DanhSach"
+    ws.append(["DANH SÁCH TRƯỜNG NĂM HỌC 2024-2025"])
+    for row in SCHOOLS_A:
+        ws.append(row)
+    wb.save(folder / "DanhSachTruong.xlsx")
+    lines = ["Mã định danh,Họ và tên,Chức vụ,Mã trường,Cấp học,Chữ ký số"]
+    for i, (sid, pos, code, level, st) in enumerate(STAFF_A):
+        lines.append(f"{sid},Nguyễn Văn Giả {i},{pos},{code},{level},{st}")
+    (folder / "CBGVNV.csv").write_bytes(("\n".join(lines) + "\n").encode("utf-8-sig"))
+
+
+# -- district B: a CSV school list, one unsplit TH&THCS row ---------------------------------
+SCHOOLS_B = (
+    "Mã trường,Tên trường,Cấp học,Số lớp,Số học sinh\r\n"
+    "01060603,Trường TH&THCS Ngọc Lâm,TH&THCS,14,500\r\n"
+    "01040403,Trường THPT Thạch Bàn,PTTH,30,1200\r\n"
+    "01050502,Trung tâm GDTX Gia Lâm,Giáo dục thường xuyên,6,150\r\n"
+    "01020302,Trường Tiểu học Ái Mộ,TH,12,420\r\n"
+    "01060603,Trường TH&THCS Ngọc Lâm,Tiểu học,8,300\r\n"  # row 6: TH again -> duplicate
+    "01070701,Trường Liên cấp Olympia,Liên cấp,20,600\r\n"  # row 7: levels nowhere -> refused
+)
+COUNTS_B = (
+    "Tên trường,Tổng số CBGVNV,Số đã có chữ ký số\r\n"
+    "TH&THCS Ngọc Lâm,10,7\r\n"  # the name states TH&THCS: the multi-level school
+    "THPT Thạch Bàn,20,5\r\n"
+)
+
+
+def _write_b(raw: Path) -> None:
+    folder = raw / P
+    folder.mkdir(parents=True)
+    (folder / "danh_sach_truong.csv").write_bytes(SCHOOLS_B.encode("utf-8"))
+    (folder / "tong_hop_cks.csv").write_bytes(COUNTS_B.encode("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def district_a(tmp_path_factory):
+    root = tmp_path_factory.mktemp("levels_a")
+    _write_a(root / "raw")
+    result = clean.clean_period(P, root / "raw", root / "processed", key=KEY)
+    return result, metrics.load_processed(root / "processed" / P)
+
+
+@pytest.fixture(scope="module")
+def district_b(tmp_path_factory):
+    root = tmp_path_factory.mktemp("levels_b")
+    _write_b(root / "raw")
+    result = clean.clean_period(P, root / "raw", root / "processed", key=KEY)
+    return result, metrics.load_processed(root / "processed" / P)
+
+
+def _rows(table: pd.DataFrame, cols: list[str]) -> dict:
+    return {r["level"]: tuple(int(r[c]) for c in cols) for r in table.to_dict("records")}
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def test_parse_levels_words_and_multi_level_text():
+    values = ["TH&THCS", "Tiểu học, THCS", "THCS&THPT", "TH&THCS&THPT", "Trung tâm GDNN-GDTX",
+              "PTTH", "Cấp 3", "Liên cấp", "Trường nhiều cấp học", "Mầm non", "Đại học", None]  # fmt: skip
+    levels, bad = parse.parse_levels(values)
+    assert levels.tolist()[:10] == [
+        "Tiểu học; THCS", "Tiểu học; THCS", "THCS; THPT", "Tiểu học; THCS; THPT", GDTX,
+        THPT, THPT, MULTI, MULTI, MN,
+    ]  # fmt: skip
+    assert bad.tolist() == [False] * 10 + [True, False]
+    one, _ = parse.parse_level(values[:6])
+    assert one.tolist() == [MULTI, MULTI, MULTI, MULTI, GDTX, THPT]
+
+
+def test_schools_one_row_per_school_multi_level_once(district_a):
+    result, p = district_a
+    assert result.quarantine.empty, result.quarantine[["source_row", "reason", "message"]]
+    s = p.schools.set_index("school_code")
+    assert len(s) == 8  # 9 data rows, Đoàn Kết's two rows are one school
+    assert s.loc["01060601", "level"] == MULTI
+    assert s.loc["01060601", "levels"] == "Tiểu học; THCS"
+    assert (s.loc["01060601", "n_classes"], s.loc["01060601", "n_pupils"]) == (18, 650)
+    assert s.loc["01060602", "levels"] == "Tiểu học; THCS; THPT"  # from the name
+    assert s.loc["01040402", "level"] == THPT and s.loc["01050501", "level"] == GDTX
+    sl = p.school_levels
+    dk = sl[sl["school_code"] == "01060601"]
+    assert dk["level"].tolist() == [TH, THCS]
+    assert dk["n_classes"].tolist() == [10, 8] and dk["n_pupils"].tolist() == [350, 300]
+    hh = sl[sl["school_code"] == "01060602"]
+    assert hh["level"].tolist() == [TH, THCS, THPT] and hh["n_classes"].isna().all()
+    assert len(sl) == 6 + 2 + 3
+    assert result.quality["repairs"]["multi_level_rows"] == 1
+    assert result.quality["repairs"]["multi_level_from_name"] == 1
+    warn = [w for w in result.quality["warnings"] if w["code"] == "multi_level_unsplit"]
+    assert [w["row"] for w in warn] == [11] and "01060602" in warn[0]["message"]
+
+
+def test_scale_by_level_counts_by_hand(district_a):
+    _, p = district_a
+    t = metrics.scale_by_level(p.schools, p.school_levels)
+    assert t["level"].tolist() == [MN, TH, THCS, THPT, GDTX, MULTI, vocab.TOTAL]
+    got = _rows(t, ["n_schools", "n_classes", "n_pupils"])
+    assert got == {
+        MN: (1, 10, 300),
+        TH: (1, 20 + 10, 700 + 350),  # Sao Mai + Đoàn Kết's primary share
+        THCS: (1, 16 + 8, 600 + 300),
+        THPT: (2, 40 + 35, 1800 + 1500),
+        GDTX: (1, 12, 400),
+        MULTI: (2, 30, 1000),  # Đoàn Kết + Hồng Hà; Hồng Hà's counts are not split
+        vocab.TOTAL: (8, 181, 6950),  # each school once
+    }
+    assert sum(v[1] for k, v in got.items() if k != vocab.TOTAL) == 181
+
+
+def test_staff_level_and_coverage_by_level_by_hand(district_a):
+    result, p = district_a
+    st = p.staff
+    dk = st[st["school_code"] == "01060601"]["level"].value_counts().to_dict()
+    assert dk == {TH: 4, THCS: 2, MULTI: 1}
+    assert set(st[st["school_code"] == "01020301"]["level"]) == {TH}
+    assert result.quality["repairs"]["staff_level_own"] == 6
+    assert result.quality["repairs"]["staff_level_joint"] == 1
+    sbs = p.signature_by_school.set_index("school_code")
+    assert sbs.loc["01060601", "level"] == MULTI and sbs.loc["01060601", "n_staff"] == 7
+    t = metrics.coverage_by_level(p.schools, p.signature_by_school, p.staff)
+    got = _rows(t, ["n_schools", "n_schools_reporting", "n_staff", "n_signed"])
+    assert got == {
+        MN: (1, 0, 0, 0),
+        TH: (3, 2, 2 + 4, 1 + 3),  # Sao Mai, Đoàn Kết, Hồng Hà teach it
+        THCS: (3, 1, 2, 1),  # Ngọc Thụy, Đoàn Kết, Hồng Hà
+        THPT: (3, 1, 3, 2),  # two THPT schools + Hồng Hà
+        GDTX: (1, 0, 0, 0),
+        MULTI: (2, 1, 1, 1),  # Đoàn Kết's principal (no level)
+        vocab.TOTAL: (8, 3, 12, 8),
+    }
+    by_school = metrics.coverage_by_school(p.schools, p.signature_by_school)
+    # The schools of the levels with data (Tiểu học, THPT, multi-level), each once.
+    assert by_school["school_code"].tolist() == [
+        "01020301", "01040401", "01040402", "01060601", "01060602"
+    ]  # fmt: skip
+    assert by_school.set_index("school_code").loc["01060601", "n_staff"] == 7
+
+
+def test_unsplit_row_duplicate_level_and_levels_nowhere(district_b):
+    result, p = district_b
+    q = result.quarantine.set_index("source_row")["reason"].to_dict()
+    assert q == {6: "duplicate_school", 7: "bad_level"}
+    s = p.schools.set_index("school_code")
+    assert len(s) == 4
+    assert (s.loc["01060603", "level"], s.loc["01060603", "levels"]) == (MULTI, "Tiểu học; THCS")
+    assert result.quality["repairs"]["multi_level_unsplit"] == 1
+    warn = [w for w in result.quality["warnings"] if w["code"] == "multi_level_unsplit"]
+    assert len(warn) == 1 and "không tách theo cấp" in warn[0]["message"]
+    t = metrics.scale_by_level(p.schools, p.school_levels)
+    assert _rows(t, ["n_schools", "n_classes", "n_pupils"]) == {
+        MN: (0, 0, 0),
+        TH: (1, 12, 420),
+        THCS: (0, 0, 0),
+        THPT: (1, 30, 1200),
+        GDTX: (1, 6, 150),
+        MULTI: (1, 14, 500),
+        vocab.TOTAL: (4, 62, 2270),
+    }
+    # "TH&THCS Ngọc Lâm" in the counts matched the multi-level school.
+    sbs = p.signature_by_school.set_index("school_code")
+    assert sbs.loc["01060603", "n_staff"] == 10 and sbs.loc["01060603", "level"] == MULTI
+    cov = metrics.coverage_by_level(p.schools, p.signature_by_school, p.staff)
+    assert _rows(cov, ["n_schools", "n_schools_reporting", "n_staff", "n_signed"]) == {
+        MN: (0, 0, 0, 0),
+        TH: (2, 0, 0, 0),
+        THCS: (1, 0, 0, 0),
+        THPT: (1, 1, 20, 5),
+        GDTX: (1, 0, 0, 0),
+        MULTI: (1, 1, 10, 7),  # counts only: the school's levels jointly
+        vocab.TOTAL: (4, 2, 30, 12),
+    }
+
+
+def test_levels_absent_from_the_data_not_shown():
+    schools = pd.DataFrame(
+        {
+            "school_code": ["1", "2"],
+            "school_name": ["Trường TH A", "Trường THCS B"],
+            "level": [TH, THCS],
+            "n_classes": [3, 4],
+            "n_pupils": [90, 120],
+            "n_pupils_with_id": pd.array([None, None], dtype="Int64"),
+            "n_pupils_verified": pd.array([None, None], dtype="Int64"),
+        }
+    )
+    t = metrics.scale_by_level(schools)
+    assert t["level"].tolist() == [MN, TH, THCS, vocab.TOTAL]  # no THPT, GDTX, multi rows
