@@ -121,7 +121,8 @@ def _rows(table: pd.DataFrame, cols: list[str]) -> dict:
 
 def test_parse_levels_words_and_multi_level_text():
     values = ["TH&THCS", "Tiểu học, THCS", "THCS&THPT", "TH&THCS&THPT", "Trung tâm GDNN-GDTX",
-              "PTTH", "Cấp 3", "Liên cấp", "Trường nhiều cấp học", "Mầm non", "Đại học", None]  # fmt: skip
+              "PTTH", "Cấp 3", "Liên cấp", "Trường nhiều cấp học", "Mầm non", "Đại học",
+              None]  # fmt: skip
     levels, bad = parse.parse_levels(values)
     assert levels.tolist()[:10] == [
         "Tiểu học; THCS", "Tiểu học; THCS", "THCS; THPT", "Tiểu học; THCS; THPT", GDTX,

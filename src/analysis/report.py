@@ -619,7 +619,7 @@ def _status(tables: Mapping[str, pd.DataFrame], period: str, notes: list[str]) -
     if by_level is None or by_level.empty:
         return out
     history = tables.get("coverage_history")
-    for level in LEVELS:
+    for level in vocab.SCHOOL_LEVELS:  # "Trường nhiều cấp học": staff of no single level
         row = _level_rows(by_level, level)
         if row.empty or not (_num(row.iloc[0]["n_staff"]) or 0) > 0:
             continue
