@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 
-from analysis import metrics, style
+from analysis import metrics, style, vocab
 from analysis.fmt import fmt_date, fmt_int, fmt_num, fmt_pct
 from analysis.metrics import ROLES
 from analysis.style import nfc
@@ -585,7 +585,13 @@ def scale_by_level(table: pd.DataFrame, period: str | None = None) -> Figure:
                 fontsize=6.5 if millions else 7.5,
                 padding=1,
             )
-            ax.set_xticks(range(len(levels)), labels=[nfc(lv) for lv in levels], fontsize=7.5)
+            if len(levels) > 3:  # THPT, GDTX, multi-level: short labels, slanted
+                names = [nfc(vocab.SHORT.get(lv, lv)) for lv in levels]
+                ax.set_xticks(range(len(levels)), labels=names, fontsize=7, rotation=35)
+                for tick in ax.get_xticklabels():
+                    tick.set_horizontalalignment("right")
+            else:
+                ax.set_xticks(range(len(levels)), labels=[nfc(lv) for lv in levels], fontsize=7.5)
             ax.set_title(nfc(label + (" (triệu)" if millions else "")))
             ax.set_ylim(0, max(values) * 1.15 or 1)
             formatter = style.millions_formatter() if millions else style.int_formatter()

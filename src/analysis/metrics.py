@@ -1321,6 +1321,11 @@ def expiring(
         ["school_code", "level", "expires_on"],
     ]
     expires = pd.to_datetime(signed["expires_on"])
+    if len(schools) and (schools["level"] == MULTI_LEVEL).any():
+        # One row per school: a multi-level school's staff (by their own level) under its level.
+        own = pd.Series(schools["level"].to_numpy(), index=schools["school_code"].to_numpy())
+        level = pd.Series(signed["school_code"].map(own).to_numpy(), index=signed.index)
+        signed = signed.assign(level=level.fillna(signed["level"]))
     signed = signed.assign(
         n_signed=1,
         n_expiring_window=(expires <= pd.Timestamp(end)).astype("int64"),

@@ -605,7 +605,8 @@ def _days_text(days: int) -> str:
 
 def _status(tables: Mapping[str, pd.DataFrame], period: str, notes: list[str]) -> list[dict]:
     """What the head reads first (section II.3), per level with signature data: ``{"level",
-    "lines"}``; each line a computed sentence: coverage and its change in points; staff still
+    "heading", "lines"}`` (heading "Cấp Tiểu học", or "Trường nhiều cấp học" for the staff of
+    multi-level schools whose level is not given); each line a computed sentence: coverage and its change in points; staff still
     without a signature and at how many schools; the schools furthest behind, with counts;
     the window's end (30/6) at the recent pace, in words, and the signatures a week each
     lagging school needs; certificates expiring before the window ends."""
@@ -677,7 +678,8 @@ def _status(tables: Mapping[str, pd.DataFrame], period: str, notes: list[str]) -
                 )
             else:
                 lines.append(f"Không có chứng thư số nào hết hạn trước {end_text}.")
-        out.append({"level": level, "lines": lines})
+        heading = level if level == vocab.MULTI_LEVEL else f"Cấp {level}"
+        out.append({"level": level, "heading": heading, "lines": lines})
     return out
 
 
@@ -906,7 +908,7 @@ def build_context(
     ``signer_name``, ``appendix_title``, ``appendix`` (rows: stt, school_name, n_staff, n_signed,
     coverage), ``appendix_total``, ``change`` / ``change_title``, ``by_role`` / ``role_title``,
     ``by_provider`` / ``provider_title``, ``status`` (section II.3, per level with data:
-    ``{"level", "lines"}``), ``figures`` / ``figures_title``.
+    ``{"level", "heading", "lines"}``), ``figures`` / ``figures_title``.
     """
     day = paths.parse_period(period)
     notes: list[str] = []

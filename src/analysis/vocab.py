@@ -26,6 +26,8 @@ MULTI_LEVEL = "Trường nhiều cấp học"
 TOTAL = "Tổng cộng"
 #: Every value a school's ``level`` may hold (a level, or ``MULTI_LEVEL``), in table order.
 SCHOOL_LEVELS: tuple[str, ...] = (*LEVELS, MULTI_LEVEL)
+#: Short labels for crowded axes.
+SHORT: dict[str, str] = {MN: "Mầm non", TH: "Tiểu học", MULTI_LEVEL: "Nhiều cấp"}
 #: How the levels' text is joined in ``schools.levels`` ("Tiểu học; THCS").
 LEVELS_SEP = "; "
 
