@@ -251,3 +251,29 @@ def test_levels_absent_from_the_data_not_shown():
     )
     t = metrics.scale_by_level(schools)
     assert t["level"].tolist() == [MN, TH, THCS, vocab.TOTAL]  # no THPT, GDTX, multi rows
+
+
+def test_report_workbook_figure_and_headline_follow_the_levels(district_a, tmp_path):
+    from datetime import date
+
+    import openpyxl as opx
+
+    from analysis import figures, report, report_xlsx
+
+    _, p = district_a
+    scale = metrics.scale_by_level(p.schools, p.school_levels)
+    cov = metrics.coverage_by_level(p.schools, p.signature_by_school, p.staff)
+    tables = {"scale_by_level": scale, "coverage_by_level": cov}
+    rows, total = report._scale(tables, [])
+    assert [r["level"] for r in rows] == [MN, TH, THCS, THPT, GDTX, MULTI]
+    assert (rows[-1]["n_schools"], total["n_schools"]) == ("2", "8")
+    path = report_xlsx.write_xlsx(tables, {}, None, tmp_path / "b.xlsx", date(2024, 10, 15), False)
+    ws = opx.load_workbook(path)["Quy mô"]
+    col_a = [c.value for c in ws["A"]]
+    start = col_a.index(MN)
+    assert col_a[start : start + 7] == [MN, TH, THCS, THPT, GDTX, MULTI, vocab.TOTAL]
+    fig = figures.scale_by_level(scale)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels == [MN, TH, THCS, THPT, GDTX, "Nhiều cấp"]
+    head = metrics.headline(tables)
+    assert (head["schools_thpt"], head["schools_nhieu_cap"], head["staff_th"]) == (2, 2, 6)
