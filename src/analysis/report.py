@@ -607,9 +607,10 @@ def _status(tables: Mapping[str, pd.DataFrame], period: str, notes: list[str]) -
     """What the head reads first (section II.3), per level with signature data: ``{"level",
     "heading", "lines"}`` (heading "Cấp Tiểu học", or "Trường nhiều cấp học" for the staff of
     multi-level schools whose level is not given); each line a computed sentence: coverage and
-    its change in points; staff still without a signature and at how many schools; the schools furthest behind, with counts;
-    the window's end (30/6) at the recent pace, in words, and the signatures a week each
-    lagging school needs; certificates expiring before the window ends."""
+    its change in points; staff still without a signature and at how many schools; the schools
+    furthest behind, with counts; the window's end (30/6) at the recent pace, in words, and the
+    signatures a week each lagging school needs; certificates expiring before the window
+    ends."""
     from analysis.metrics import signing_window_end
 
     day = paths.parse_period(period)
