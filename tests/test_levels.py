@@ -277,3 +277,24 @@ def test_report_workbook_figure_and_headline_follow_the_levels(district_a, tmp_p
     assert labels == [MN, TH, THCS, THPT, GDTX, "Nhiều cấp"]
     head = metrics.headline(tables)
     assert (head["schools_thpt"], head["schools_nhieu_cap"], head["staff_th"]) == (2, 2, 6)
+
+
+def test_scale_by_district_multi_level_once_shares_under_levels(district_a):
+    _, p = district_a
+    lb = {"01060601", "01060602", "01020301"}  # Đoàn Kết, Hồng Hà, Sao Mai
+    schools = p.schools.assign(
+        district=["Long Biên" if c in lb else "Gia Lâm" for c in p.schools["school_code"]]
+    )
+    t = metrics.scale_by_district(schools, p.school_levels)
+    got = {
+        (r["district"], r["level"]): (int(r["n_schools"]), int(r["n_classes"]), int(r["n_pupils"]))
+        for r in t.to_dict("records")
+    }
+    assert got[("Long Biên", TH)] == (1, 20 + 10, 700 + 350)
+    assert got[("Long Biên", THCS)] == (0, 8, 300)
+    assert got[("Long Biên", THPT)] == (0, 0, 0)  # Hồng Hà did not split its counts
+    assert got[("Long Biên", MULTI)] == (2, 30, 1000)
+    assert got[("Long Biên", vocab.TOTAL)] == (3, 20 + 18 + 30, 700 + 650 + 1000)
+    assert got[("Gia Lâm", MULTI)] == (0, 0, 0)
+    assert got[(vocab.TOTAL, vocab.TOTAL)] == (8, 181, 6950)
+    assert got[(vocab.TOTAL, TH)] == (1, 30, 1050)

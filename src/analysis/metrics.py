@@ -921,25 +921,58 @@ def coverage_by_district(schools: pd.DataFrame, signature_by_school: pd.DataFram
     return check_table("coverage_by_district", out, ["district"])
 
 
-def scale_by_district(schools: pd.DataFrame) -> pd.DataFrame:
-    """Schools, classes, pupils per district and level: the three levels (zeros kept) and the
-    district's total (level Tổng cộng) per district, then the same for all districts
-    (district Tổng cộng)."""
-    t = pd.DataFrame(
-        {
-            "district": _district_series(schools),
-            "level": schools["level"].astype("str"),
-            "n_classes": pd.to_numeric(schools["n_classes"]).astype("int64"),
-            "n_pupils": pd.to_numeric(schools["n_pupils"]).astype("int64"),
-        }
+def scale_by_district(schools: pd.DataFrame, levels: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Schools, classes, pupils per district and level: the levels as ``scale_by_level`` shows
+    them (zeros kept; a multi-level school once on the "Trường nhiều cấp học" row, its classes
+    and pupils under each level it teaches, ``school_levels``) and the district's total (level
+    Tổng cộng) per district, then the same for all districts (district Tổng cộng)."""
+    district = _district_series(schools)
+    multi = (schools["level"] == MULTI_LEVEL).fillna(False).to_numpy(dtype=bool)
+    classes = pd.to_numeric(schools["n_classes"]).astype("int64")
+    pupils = pd.to_numeric(schools["n_pupils"]).astype("int64")
+    parts = [
+        pd.DataFrame(
+            {
+                "district": district,
+                "level": schools["level"].astype("str"),
+                "n": 1,
+                "n_classes": classes,
+                "n_pupils": pupils,
+            }
+        )
+    ]
+    if multi.any():
+        # A multi-level school: its shares under its levels, what it did not split on its row.
+        codes = schools["school_code"][multi]
+        sl = school_levels(schools, levels)
+        sl = sl[sl["school_code"].isin(codes)]
+        of = pd.Series(district[multi].to_numpy(), index=codes.to_numpy())
+        share = pd.DataFrame(
+            {
+                "district": sl["school_code"].map(of).to_numpy(),
+                "level": sl["level"].astype("str").to_numpy(),
+                "n": 0,
+                "n_classes": _int(sl["n_classes"]).fillna(0).to_numpy(dtype="int64"),
+                "n_pupils": _int(sl["n_pupils"]).fillna(0).to_numpy(dtype="int64"),
+            }
+        )
+        known = share.assign(code=sl["school_code"].to_numpy()).groupby("code")
+        rest = parts[0][multi].copy()
+        for col in ("n_classes", "n_pupils"):
+            got = known[col].sum().reindex(codes.to_numpy()).fillna(0).to_numpy(dtype="int64")
+            rest[col] = rest[col].to_numpy() - got
+        parts = [parts[0][~multi], rest, share]
+    t = pd.concat(parts, ignore_index=True)
+    total = pd.DataFrame(
+        {"district": district, "level": TOTAL, "n": 1, "n_classes": classes, "n_pupils": pupils}
     )
+    t = pd.concat([t, total], ignore_index=True)
     t = pd.concat([t, t.assign(district=TOTAL)], ignore_index=True)
-    t = pd.concat([t, t.assign(level=TOTAL)], ignore_index=True)
     agg = t.groupby(["district", "level"], sort=False).agg(
-        n_schools=("level", "size"), n_classes=("n_classes", "sum"), n_pupils=("n_pupils", "sum")
+        n_schools=("n", "sum"), n_classes=("n_classes", "sum"), n_pupils=("n_pupils", "sum")
     )
     names = [*districts(schools), TOTAL] if len(schools) else [TOTAL]
-    shown = [*_level_rows(schools["level"].tolist()), TOTAL]
+    shown = [*_level_rows(t["level"].tolist()), TOTAL]
     grid = pd.MultiIndex.from_product([names, shown], names=["district", "level"])
     out = agg.reindex(grid, fill_value=0).reset_index()
     for col in ("district", "level"):
@@ -1548,7 +1581,7 @@ def compute_scale(
         "records_by_level": records_by_level(p.records),
     }
     if has_many_districts(p.schools):
-        tables["scale_by_district"] = scale_by_district(p.schools)
+        tables["scale_by_district"] = scale_by_district(p.schools, p.school_levels)
     return tables
 
 
