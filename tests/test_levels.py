@@ -70,6 +70,17 @@ def _write_a(raw: Path) -> None:
     for i, (sid, pos, code, level, st) in enumerate(STAFF_A):
         lines.append(f"{sid},Nguyễn Văn Giả {i},{pos},{code},{level},{st}")
     (folder / "CBGVNV.csv").write_bytes(("\n".join(lines) + "\n").encode("utf-8-sig"))
+    (folder / "HocBa.csv").write_bytes(RECORDS_A.encode("utf-8"))
+
+
+# Records: a multi-level school's class takes the level of its Khối.
+RECORDS_A = (
+    "Mã trường;Khối;Lớp;Số học sinh;Số học bạ GVCN đã ký;Số học bạ Hiệu trưởng đã ký\n"
+    "01060601;1;1A;30;20;10\n"  # Tiểu học
+    "01060601;6;6A;35;35;35\n"  # THCS
+    "01060601;;CLB;10;5;5\n"  # no Khối: the school's levels jointly
+    "01020301;2;2A;30;10;0\n"
+)
 
 
 # -- district B: a CSV school list, one unsplit TH&THCS row ---------------------------------
@@ -298,3 +309,15 @@ def test_scale_by_district_multi_level_once_shares_under_levels(district_a):
     assert got[("Gia Lâm", MULTI)] == (0, 0, 0)
     assert got[(vocab.TOTAL, vocab.TOTAL)] == (8, 181, 6950)
     assert got[(vocab.TOTAL, TH)] == (1, 30, 1050)
+
+
+def test_records_of_a_multi_level_school_by_grade(district_a):
+    _, p = district_a
+    rec = p.records[p.records["school_code"] == "01060601"].sort_values("class_name")
+    assert dict(zip(rec["class_name"], rec["level"], strict=True)) == {
+        "1A": TH, "6A": THCS, "CLB": MULTI
+    }  # fmt: skip
+    t = metrics.records_by_level(p.records)
+    got = _rows(t, ["n_records", "n_signed_teacher"])
+    assert got[TH] == (30 + 30, 20 + 10) and got[THCS] == (35, 35) and got[MULTI] == (10, 5)
+    assert got[vocab.TOTAL] == (105, 70)

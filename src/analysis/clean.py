@@ -377,6 +377,29 @@ def _staff_level(
     return level.mask(use, own.to_numpy(dtype=object))
 
 
+def _record_level(grade: pd.Series, school_codes: pd.Series, schools: pd.DataFrame) -> pd.Series:
+    """The level of each class of the records: its school's; for a multi-level school, the
+    level its Khối belongs to (1-5 Tiểu học, 6-9 THCS, 10-12 THPT) when the school teaches it,
+    else ``vocab.MULTI_LEVEL``."""
+    level = _level_of(school_codes, schools)
+    multi = (level == vocab.MULTI_LEVEL).fillna(False).to_numpy(dtype=bool)
+    if not multi.any():
+        return level
+    g = pd.to_numeric(grade).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    of_grade = np.select(
+        [(g >= 1) & (g <= 5), (g >= 6) & (g <= 9), (g >= 10) & (g <= 12)],
+        [vocab.TH, vocab.THCS, vocab.THPT],
+        default="",
+    )
+    taught = _level_of(school_codes, schools, "levels")
+    fits = [
+        bool(lv) and isinstance(t, str) and lv in t.split(vocab.LEVELS_SEP)
+        for lv, t in zip(of_grade.tolist(), taught.tolist(), strict=True)
+    ]
+    use = multi & np.asarray(fits, dtype=bool)
+    return level.mask(use, of_grade.astype(object))
+
+
 def _level_of(school_codes: pd.Series, schools: pd.DataFrame, column: str = "level") -> pd.Series:
     """The level (Cấp học) of each matched school code, from the school list.
 
@@ -1689,7 +1712,7 @@ def clean_records(tables: list[RawTable], schools: pd.DataFrame, aliases: pd.Dat
     )
     kept = ~checks.refused
     kk = kept.to_numpy()
-    level = _level_of(m.school_code, schools)
+    level = _record_level(parsed["grade"], m.school_code, schools)
     out = pd.DataFrame(
         {
             "school_code": m.school_code,
