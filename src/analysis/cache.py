@@ -49,6 +49,7 @@ _CLEANING_MODULES = (
     "privacy",
     "schemas",
     "text",
+    "vocab",
 )
 
 
