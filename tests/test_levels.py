@@ -92,6 +92,8 @@ SCHOOLS_B = (
     "01020302,Trường Tiểu học Ái Mộ,TH,12,420\r\n"
     "01060603,Trường TH&THCS Ngọc Lâm,Tiểu học,8,300\r\n"  # row 6: TH again -> duplicate
     "01070701,Trường Liên cấp Olympia,Liên cấp,20,600\r\n"  # row 7: levels nowhere -> refused
+    "01080801,Trường Tiểu học Bình Minh,TH,5,100\r\n"  # rows 8-9: one code, two levels, two
+    "01080801,Trường THCS Ánh Sao,THCS,4,90\r\n"  # names: one school, and a warning
 )
 COUNTS_B = (
     "Tên trường,Tổng số CBGVNV,Số đã có chữ ký số\r\n"
@@ -218,20 +220,23 @@ def test_unsplit_row_duplicate_level_and_levels_nowhere(district_b):
     q = result.quarantine.set_index("source_row")["reason"].to_dict()
     assert q == {6: "duplicate_school", 7: "bad_level"}
     s = p.schools.set_index("school_code")
-    assert len(s) == 4
+    assert len(s) == 5
     assert (s.loc["01060603", "level"], s.loc["01060603", "levels"]) == (MULTI, "Tiểu học; THCS")
+    assert s.loc["01080801", "school_name"] == "Trường Tiểu học Bình Minh"  # the first row's
     assert result.quality["repairs"]["multi_level_unsplit"] == 1
+    names = [w for w in result.quality["warnings"] if w["code"] == "multi_level_name_differs"]
+    assert [w["row"] for w in names] == [9] and "Ánh Sao" in names[0]["message"]
     warn = [w for w in result.quality["warnings"] if w["code"] == "multi_level_unsplit"]
     assert len(warn) == 1 and "không tách theo cấp" in warn[0]["message"]
     t = metrics.scale_by_level(p.schools, p.school_levels)
     assert _rows(t, ["n_schools", "n_classes", "n_pupils"]) == {
         MN: (0, 0, 0),
-        TH: (1, 12, 420),
-        THCS: (0, 0, 0),
+        TH: (1, 12 + 5, 420 + 100),  # Ái Mộ + Bình Minh's primary row
+        THCS: (0, 4, 90),
         THPT: (1, 30, 1200),
         GDTX: (1, 6, 150),
-        MULTI: (1, 14, 500),
-        vocab.TOTAL: (4, 62, 2270),
+        MULTI: (2, 14, 500),  # Ngọc Lâm (not split) + Bình Minh (split)
+        vocab.TOTAL: (5, 71, 2460),
     }
     # "TH&THCS Ngọc Lâm" in the counts matched the multi-level school.
     sbs = p.signature_by_school.set_index("school_code")
@@ -239,12 +244,12 @@ def test_unsplit_row_duplicate_level_and_levels_nowhere(district_b):
     cov = metrics.coverage_by_level(p.schools, p.signature_by_school, p.staff)
     assert _rows(cov, ["n_schools", "n_schools_reporting", "n_staff", "n_signed"]) == {
         MN: (0, 0, 0, 0),
-        TH: (2, 0, 0, 0),
-        THCS: (1, 0, 0, 0),
+        TH: (3, 0, 0, 0),
+        THCS: (2, 0, 0, 0),
         THPT: (1, 1, 20, 5),
         GDTX: (1, 0, 0, 0),
-        MULTI: (1, 1, 10, 7),  # counts only: the school's levels jointly
-        vocab.TOTAL: (4, 2, 30, 12),
+        MULTI: (2, 1, 10, 7),  # counts only: the school's levels jointly
+        vocab.TOTAL: (5, 2, 30, 12),
     }
 
 

@@ -1102,6 +1102,32 @@ def _merge_levels(
     multi = schools["levels"].str.contains(vocab.LEVELS_SEP, regex=False).fillna(False)
     schools["level"] = schools["levels"].mask(multi.to_numpy(), vocab.MULTI_LEVEL)
     warnings = []
+    # Rows of one code at several levels under names that differ (not only in their type
+    # prefix): one school by the rule, but maybe two schools given one code by mistake.
+    if not first.all():
+        keys = text.school_key_series(rows["school_name"])
+        differs = keys.groupby(rows["school_code"], sort=False).transform("nunique") > 1
+        later = (differs & ~first).to_numpy(dtype=bool)
+        for i in np.flatnonzero(later)[:50]:
+            r = rows.iloc[i]
+            first_name = schools.loc[schools["school_code"] == r["school_code"], "school_name"]
+            warnings.append(
+                {
+                    "code": "multi_level_name_differs",
+                    "kind": "truong",
+                    "file": r["source_file"],
+                    "sheet": r["source_sheet"],
+                    "row": int(r["source_row"]),
+                    "quoted": [str(r["school_name"])],
+                    "message": (
+                        f"Mã trường {r['school_code']} có ở nhiều dòng, mỗi dòng một cấp học, "
+                        f"nhưng tên khác nhau ('{r['school_name']}' và "
+                        f"'{first_name.iat[0]}'): được tính là một trường nhiều cấp học, tên "
+                        "theo dòng đầu. Nếu là hai trường khác nhau, hãy sửa mã trường rồi chạy "
+                        "lại."
+                    ),
+                }
+            )
     for i in np.flatnonzero(unsplit)[:50]:
         r = rows.iloc[i]
         lv = ", ".join(str(r["levels"]).split(vocab.LEVELS_SEP))
