@@ -326,3 +326,37 @@ def test_records_of_a_multi_level_school_by_grade(district_a):
     got = _rows(t, ["n_records", "n_signed_teacher"])
     assert got[TH] == (30 + 30, 20 + 10) and got[THCS] == (35, 35) and got[MULTI] == (10, 5)
     assert got[vocab.TOTAL] == (105, 70)
+
+
+def test_history_by_staff_level_and_change_per_school(tmp_path):
+    raw = tmp_path / "raw"
+    _write_a(raw)
+    p0 = "2024-09-15"
+    (raw / p0).mkdir()
+    lines = ["Mã định danh,Họ và tên,Chức vụ,Mã trường,Cấp học,Chữ ký số"]
+    for sid, code, level, st in [
+        ("7900000001", "01060601", "Tiểu học", "Đã cấp"),
+        ("7900000002", "01060601", "Tiểu học", "Đã cấp"),
+        ("7900000003", "01060601", "Tiểu học", "Chưa cấp"),
+        ("7900000005", "01060601", "THCS", "Chưa cấp"),
+        ("7900000008", "01020301", "", "Chưa cấp"),
+    ]:
+        lines.append(f"{sid},Người Giả,Giáo viên,{code},{level},{st}")
+    (raw / p0 / "CBGVNV.csv").write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
+    clean.clean_period(P, raw, tmp_path / "processed", key=KEY)
+    p = metrics.load_processed(tmp_path / "processed" / P)
+    hist = metrics.coverage_history(p.history)
+    got = {(r["period"], r["level"]): (int(r["n_staff"]), int(r["n_signed"])) for r in
+           hist.to_dict("records")}  # fmt: skip
+    assert got[(p0, TH)] == (3 + 1, 2) and got[(p0, THCS)] == (1, 0)
+    assert (p0, MULTI) not in got and got[(p0, vocab.TOTAL)] == (5, 2)
+    # This period: the same rule as coverage_by_level.
+    assert got[(P, TH)] == (6, 4) and got[(P, THCS)] == (2, 1) and got[(P, MULTI)] == (1, 1)
+    assert got[(P, vocab.TOTAL)] == (12, 8)
+    change = metrics.coverage_change(p.history, P, p.schools).set_index("school_code")
+    assert change.index.is_unique
+    dk = change.loc["01060601"]
+    assert dk["level"] == MULTI
+    assert (dk["n_staff_prev"], dk["n_signed_prev"], dk["n_staff"], dk["n_signed"]) == (4, 2, 7, 5)
+    per_school = metrics.coverage_school_history(p.history, p.schools)
+    assert len(per_school[per_school["school_code"] == "01060601"]) == 2  # one row a period

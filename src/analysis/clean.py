@@ -1880,6 +1880,31 @@ def _plan_history(
     return _HistoryPlan(period, folders, keys, entries, tasks, processed_root)
 
 
+def history_rows(by_school: pd.DataFrame, staff: pd.DataFrame) -> pd.DataFrame:
+    """A folder's ``signature_by_school`` as history rows: a multi-level school with a staff
+    list gets one row per level of its staff (a row's own Cấp học, or "Trường nhiều cấp học":
+    ``_staff_level``), so that coverage by level is the same rule in every period; every
+    other school keeps its one row."""
+    multi = (by_school["level"] == vocab.MULTI_LEVEL) & (by_school["basis"] == "list")
+    multi = multi.fillna(False).to_numpy(dtype=bool)
+    if not multi.any():
+        return by_school
+    codes = set(by_school.loc[multi, "school_code"].tolist())
+    st = staff[staff["school_code"].isin(codes).to_numpy(dtype=bool)]
+    st = st[st["active"].to_numpy(dtype=bool)]
+    split = (
+        st.assign(s=st["signed"].astype("int64"), p=st["pending"].astype("int64"))
+        .groupby(["school_code", "level"], sort=True)
+        .agg(n_staff=("s", "size"), n_signed=("s", "sum"), n_pending=("p", "sum"))
+        .reset_index()
+        .assign(basis="list")
+    )
+    # A listed school whose staff all left keeps its (empty) row.
+    empty = by_school[multi & ~by_school["school_code"].isin(set(split["school_code"]))]
+    out = pd.concat([by_school[~multi], split, empty], ignore_index=True)
+    return out.sort_values("school_code", kind="stable").reset_index(drop=True)
+
+
 def _history_entry(
     task: tuple[str, list[RawTable], list[RawTable]],
     schools: pd.DataFrame,
@@ -1889,7 +1914,7 @@ def _history_entry(
     """The history entry of one folder: its signature_by_school (run in a worker too)."""
     folder, staff_tables, count_tables = task
     sig = _signatures(staff_tables, count_tables, schools, aliases, key)
-    return sig.by_school.assign(period=folder)
+    return history_rows(sig.by_school, sig.staff).assign(period=folder)
 
 
 def _task_cost(task: tuple[str, list[RawTable], list[RawTable]]) -> float:
@@ -2137,7 +2162,7 @@ def clean_period(
             if pin.tables_of("hoc_ba")
             else None
         )
-        history = history_run.finish(pin, sig.by_school)
+        history = history_run.finish(pin, history_rows(sig.by_school, sig.staff))
     finally:
         history_run.cancel()
 

@@ -1047,6 +1047,26 @@ def _periods(history: pd.DataFrame) -> list[str]:
     return sorted(history["period"].astype("str").unique().tolist())
 
 
+def _history_per_school(history: pd.DataFrame, schools: pd.DataFrame | None) -> pd.DataFrame:
+    """``history`` with one row per period and school: a multi-level school's rows by level of
+    its staff (``clean.history_rows``) summed, under the school's level."""
+    multi = (history["level"] == MULTI_LEVEL).fillna(False)
+    if schools is not None and len(schools):
+        codes = schools.loc[(schools["level"] == MULTI_LEVEL).fillna(False), "school_code"]
+        multi = multi | history["school_code"].isin(set(codes.tolist()))
+    if not multi.any():
+        return history
+    part = history[multi.to_numpy(dtype=bool)]
+    joint = (
+        part.groupby(["period", "school_code"], sort=False)
+        .agg(n_staff=("n_staff", "sum"), n_signed=("n_signed", "sum"), basis=("basis", "first"))
+        .reset_index()
+        .assign(level=MULTI_LEVEL)
+    )
+    out = pd.concat([history[~multi.to_numpy(dtype=bool)], joint], ignore_index=True)
+    return out.sort_values(["period", "school_code"], kind="stable").reset_index(drop=True)
+
+
 def coverage_change(
     history: pd.DataFrame, period: str, schools: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -1055,6 +1075,7 @@ def coverage_change(
     ``prev_period`` is that earlier period (NA if there is none); the ``*_prev`` values and the
     deltas are NA for a school that had no data then.
     """
+    history = _history_per_school(history, schools)
     history = history.assign(period=history["period"].astype("str"))
     earlier = [p for p in _periods(history) if p < str(period)]
     prev = earlier[-1] if earlier else None
@@ -1113,6 +1134,7 @@ def coverage_school_history(history: pd.DataFrame, schools: pd.DataFrame) -> pd.
     """Per school and period (``history``): staff, signed, coverage; for the heatmap of
     coverage by school and period, where a stalled school is a row that does not change."""
     names = schools.set_index("school_code")["school_name"] if len(schools) else pd.Series()
+    history = _history_per_school(history, schools)
     out = history.assign(
         period=history["period"].astype("str"),
         school_name=history["school_code"].map(names).fillna(history["school_code"]),

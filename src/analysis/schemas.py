@@ -277,7 +277,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "basis": pa.Column(STR, pa.Check.isin(BASES)),
         },
         checks=[_le("n_signed", "n_staff", "signed_gt_total")],
-        unique=["period", "school_code"],
+        # A multi-level school: one row per level of its staff (``clean.history_rows``).
+        unique=["period", "school_code", "level"],
         strict=True,
         ordered=True,
     ),
