@@ -500,3 +500,33 @@ def test_signing_pace_saturates_and_names_what_each_school_needs():
     assert pace.loc["D", "on_track"] and pace.loc["D", "n_unsigned"] == 0
     assert pd.isna(pace.loc["D", "signed_per_week"])
     assert list(pace.reset_index().columns) == metrics.TABLE_COLUMNS["signing_pace"]
+
+
+def test_trend_and_projection_are_the_school_years():
+    """A line across two school years (staff renewed over the summer) says nothing about this
+    year's pace: the history, the projection and the heatmap keep the period's school year
+    (from 1 August), so the first periods of a year say there is not enough data yet."""
+    rows = []
+    for period, signed in (("2023-12-15", 10), ("2024-04-19", 50), ("2024-06-24", 90),
+                           ("2025-10-17", 60), ("2025-12-12", 70)):  # fmt: skip
+        rows.append(
+            {
+                "period": period,
+                "school_code": "TH01",
+                "level": "Tiểu học",
+                "n_staff": 100,
+                "n_signed": signed,
+                "n_pending": 0,
+                "basis": "list",
+            }  # fmt: skip
+        )
+    history = pd.DataFrame(rows)
+    assert metrics.school_year_start("2025-07-31").isoformat() == "2024-08-01"
+    assert metrics.school_year_start("2025-08-01").isoformat() == "2025-08-01"
+    year = metrics.this_school_year(history, "2025-12-12")
+    assert year["period"].tolist() == ["2025-10-17", "2025-12-12"]
+    proj = metrics.projection(metrics.coverage_history(year))
+    assert proj["n_points"].tolist() == [2, 2] and proj["date_100"].isna().all()
+    assert "Chưa đủ số liệu" in proj["note"].iat[0]
+    # the 2023-2024 year alone (the published report) keeps its three periods
+    assert len(metrics.this_school_year(history, "2024-06-24")) == 3

@@ -1118,6 +1118,27 @@ def coverage_change(
     return out
 
 
+#: A school year starts on 1 August (classes start early in September, the signing window of the
+#: records ends on 30 June).
+SCHOOL_YEAR_START_MONTH = 8
+
+
+def school_year_start(period: str) -> date:
+    """1 August of the school year that ``period`` belongs to."""
+    day = date.fromisoformat(str(period))
+    year = day.year if day.month >= SCHOOL_YEAR_START_MONTH else day.year - 1
+    return date(year, SCHOOL_YEAR_START_MONTH, 1)
+
+
+def this_school_year(history: pd.DataFrame, period: str) -> pd.DataFrame:
+    """The rows of ``history`` of the school year of ``period``: the trend, the projection and
+    the heatmap are a school year's (staff lists are renewed over the summer, and a line drawn
+    across two years says nothing about this year's pace)."""
+    start = school_year_start(period).isoformat()
+    periods = history["period"].astype("str")
+    return history[(periods >= start) & (periods <= str(period))]
+
+
 def coverage_history(history: pd.DataFrame) -> pd.DataFrame:
     """Per period and level (levels with data in that period) plus "Tổng cộng" per period."""
     history = history.assign(period=history["period"].astype("str"))
@@ -1568,7 +1589,8 @@ def compute_coverage(
 ) -> dict[str, pd.DataFrame]:
     """The tables notebook 20 writes (coverage_*, projection, expiring)."""
     p = processed
-    history = coverage_history(p.history)
+    year = this_school_year(p.history, period)
+    history = coverage_history(year)
     per_school = coverage_by_school(p.schools, p.signature_by_school)
     tables = {
         "coverage_by_school": per_school,
@@ -1578,7 +1600,7 @@ def compute_coverage(
         "coverage_by_provider": coverage_by_provider(p.staff),
         "coverage_change": coverage_change(p.history, period, p.schools),
         "coverage_history": history,
-        "coverage_school_history": coverage_school_history(p.history, p.schools),
+        "coverage_school_history": coverage_school_history(year, p.schools),
         "projection": projection(history, last_k=last_k),
         "expiring": expiring(p.staff, p.schools, period, days=expiring_days),
     }
