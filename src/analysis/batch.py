@@ -688,6 +688,8 @@ _OWN_ERRORS = frozenset(
         "PrivacyError",
         "MetricError",
         "UnitError",
+        "CrosswalkError",
+        "UnitChoiceError",
         "TemplateError",
     }
 )
