@@ -55,6 +55,7 @@ TOTAL = "Tổng cộng"
 ROLES: tuple[str, ...] = ("CBQL", "GV", "NV")
 NO_PROVIDER = "Không rõ nhà cung cấp"
 NO_DISTRICT = "Không rõ quận/huyện"
+NO_COMMUNE = "Chưa rõ xã/phường"
 NO_WARD = "Không rõ phường"
 MIN_POINTS = 3
 #: Month and day on which the signing window of a school year ends (30 June).
@@ -110,6 +111,15 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "coverage",
     ],
     "scale_by_district": ["district", "level", "n_schools", "n_classes", "n_pupils"],
+    "coverage_by_commune": [
+        "commune",
+        "n_schools",
+        "n_schools_reporting",
+        "n_staff",
+        "n_signed",
+        "coverage",
+        "n_missing",
+    ],
     "coverage_by_role": ["level", "role", "n_staff", "n_signed", "coverage"],
     "coverage_by_provider": ["level", "provider", "n_signed", "share"],
     "coverage_change": [
@@ -222,6 +232,7 @@ COVERAGE_TABLES: tuple[str, ...] = (
     "coverage_by_level",
     "coverage_by_ward",
     "coverage_by_district",
+    "coverage_by_commune",
     "coverage_by_role",
     "coverage_by_provider",
     "coverage_change",
@@ -242,7 +253,7 @@ SCALE_TABLES: tuple[str, ...] = (
 #: Tables written only when the data holds more than one district (city or national runs),
 #: per headline part; ``write_tables`` removes a stale copy when a run has one district.
 DISTRICT_TABLES: dict[str, tuple[str, ...]] = {
-    "coverage": ("coverage_by_district",),
+    "coverage": ("coverage_by_district", "coverage_by_commune"),
     "scale": ("scale_by_district",),
 }
 
@@ -253,6 +264,8 @@ VN_COLUMNS: dict[str, str] = {
     "school_name": "Tên trường",
     "ward": "Phường",
     "district": "Quận/Huyện",
+    "commune": "Xã/Phường",
+    "n_missing": "Số chưa có CKS",
     "role": "Nhóm chức vụ",
     "provider": "Nhà cung cấp",
     "period": "Kỳ báo cáo",
@@ -819,6 +832,65 @@ def coverage_by_district(schools: pd.DataFrame, signature_by_school: pd.DataFram
     out["coverage"] = _ratio(out["n_signed"], out["n_staff"])
     out = _sort_districts(out, ["district"])[TABLE_COLUMNS["coverage_by_district"]]
     return check_table("coverage_by_district", out, ["district"])
+
+
+def coverage_by_commune(schools: pd.DataFrame, signature_by_school: pd.DataFrame) -> pd.DataFrame:
+    """Per today's commune (every level; ``schools.commune``, for a period before the reform
+    from the crosswalk), plus the total (Tổng cộng): schools, schools reporting, staff,
+    signed, coverage and ``n_missing`` (staff still without a signature). Sorted lowest
+    coverage first (a commune without data after those with data, ``Chưa rõ xã/phường``
+    for schools whose commune is unknown, then the total)."""
+    from analysis.units import name_key
+
+    if "commune" in schools.columns:
+        raw = schools["commune"].astype("object")
+    else:
+        raw = pd.Series(None, index=schools.index, dtype="object")
+    # one spelling per commune (the first written), so "Phường Bồ Đề" and "P. Bồ Đề" are one
+    keys = raw.map(lambda v: name_key(v) if isinstance(v, str) else None)
+    shown = {}
+    for key, value in zip(keys, raw, strict=True):
+        if key is not None and key not in shown:
+            shown[key] = value.strip()
+    commune = keys.map(lambda k: shown.get(k, NO_COMMUNE) if k is not None else NO_COMMUNE)
+    of_code = pd.Series(commune.to_numpy(), index=schools["school_code"].to_numpy())
+    of_code = of_code[~of_code.index.duplicated()]
+    sbs = signature_by_school
+    sig = pd.DataFrame(
+        {
+            "commune": sbs["school_code"].map(of_code).fillna(NO_COMMUNE),
+            "school_code": sbs["school_code"],
+            "n_staff": sbs["n_staff"].astype("int64"),
+            "n_signed": sbs["n_signed"].astype("int64"),
+        }
+    )
+    n_schools = commune.value_counts().rename("n_schools")
+    per = sig.groupby("commune", sort=False).agg(
+        n_schools_reporting=("school_code", "nunique"),
+        n_staff=("n_staff", "sum"),
+        n_signed=("n_signed", "sum"),
+    )
+    out = pd.concat([n_schools, per], axis=1).fillna(0).rename_axis("commune").reset_index()
+    for col in ("n_schools", "n_schools_reporting", "n_staff", "n_signed"):
+        out[col] = out[col].astype("int64")
+    total = {
+        "commune": TOTAL,
+        **{c: int(out[c].sum()) for c in ("n_schools", "n_schools_reporting", "n_staff", "n_signed")},
+    }
+    out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+    out["commune"] = out["commune"].astype("str")
+    out["coverage"] = _ratio(out["n_signed"], out["n_staff"])
+    out["n_missing"] = (out["n_staff"] - out["n_signed"]).clip(lower=0)
+    for col in ("n_schools", "n_schools_reporting", "n_staff", "n_signed", "n_missing"):
+        out[col] = _int(out[col])
+    rank = out["commune"].map({NO_COMMUNE: 1, TOTAL: 2}).fillna(0).astype("int64")
+    no_data = out["coverage"].isna().astype("int64")
+    order = np.lexsort(
+        (_text_rank(out["commune"]), -out["n_missing"].fillna(0).to_numpy(),
+         out["coverage"].fillna(2.0).to_numpy(), no_data.to_numpy(), rank.to_numpy())
+    )  # fmt: skip
+    out = out.iloc[order].reset_index(drop=True)[TABLE_COLUMNS["coverage_by_commune"]]
+    return check_table("coverage_by_commune", out, ["commune"])
 
 
 def scale_by_district(schools: pd.DataFrame) -> pd.DataFrame:
@@ -1403,9 +1475,17 @@ def records_by_level(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def compute_coverage(
-    processed: Processed, period: str, *, expiring_days: int = 90, last_k: int | None = None
+    processed: Processed,
+    period: str,
+    *,
+    expiring_days: int = 90,
+    last_k: int | None = None,
+    unit: str = "",
 ) -> dict[str, pd.DataFrame]:
-    """The tables notebook 20 writes (coverage_*, projection, expiring)."""
+    """The tables notebook 20 writes (coverage_*, projection, expiring). ``coverage_by_commune``
+    is made for a province's report (``unit``, or inferred: ``units.infer_unit``)."""
+    from analysis import units
+
     p = processed
     history = coverage_history(p.history)
     per_school = coverage_by_school(p.schools, p.signature_by_school)
@@ -1424,6 +1504,8 @@ def compute_coverage(
     tables["signing_pace"] = signing_pace(tables["coverage_change"], period)
     if has_many_districts(p.schools):
         tables["coverage_by_district"] = coverage_by_district(p.schools, p.signature_by_school)
+    if units.infer_unit(p.schools, period, unit).kind == "province":
+        tables["coverage_by_commune"] = coverage_by_commune(p.schools, p.signature_by_school)
     return tables
 
 
