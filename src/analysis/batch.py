@@ -108,6 +108,12 @@ class BatchConfig:
     #: Kernels a period leaves are kept for the next period this process runs (set by
     #: ``run_periods`` when a process runs several periods; ``shutdown_idle_kernels`` ends them).
     keep_kernels: bool = False
+    #: The report's unit ("" = from the data; "province", "commune", "district"): the
+    #: notebooks' ``unit`` parameter.
+    unit: str = ""
+    #: After the period's own report, one report per commune in ``<period>/xa/<slug>/``
+    #: (``analysis.fanout``).
+    per_commune: bool = False
 
 
 @dataclass
@@ -125,6 +131,9 @@ class PeriodResult:
     message: str | None = None
     failed_notebook: str | None = None
     seconds: float = 0.0
+    #: --per-commune: reports written, and the message of every commune that failed.
+    n_units: int = 0
+    unit_failures: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- validation
@@ -639,12 +648,15 @@ def _source_ids(nb) -> set[str]:
 
 
 def _parameters(period: str, cfg: BatchConfig, output_root: Path) -> dict[str, str]:
-    return {
+    params = {
         "period": period,
         "raw_dir": str(cfg.raw_root),
         "processed_dir": str(cfg.processed_root),
         "output_dir": str(output_root),
     }
+    if cfg.unit:  # only when chosen: a run without it passes what it always passed
+        params["unit"] = cfg.unit
+    return params
 
 
 def _say(cfg: BatchConfig, text: str) -> None:
@@ -928,6 +940,10 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
                 "kernel": KERNEL_NAME,
                 "timeout": cfg.timeout,
             }
+            unit_records = None
+            if cfg.per_commune:
+                unit_records = _fan_out(period, cfg, tmp_root, tmp_period, result, timings)
+                parameters["per_commune"] = True
             result.seconds = time.perf_counter() - started
             data = manifest_mod.build_manifest(
                 period=period,
@@ -936,6 +952,7 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
                 processed_root=cfg.processed_root,
                 period_dir=tmp_period,
                 timings={"notebooks": timings, "total_seconds": round(result.seconds, 3)},
+                units=unit_records,
             )
             manifest_mod.write_manifest(data, tmp_period)
             _swap_in(tmp_period, output_root / period)
@@ -961,6 +978,40 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
                 if not result.ok:  # a kernel stopped while its cleaning wrote
                     paths.remove_leftovers(cfg.processed_root, period)
                 result.seconds = time.perf_counter() - started
+
+
+def _fan_out(
+    period: str,
+    cfg: BatchConfig,
+    tmp_root: Path,
+    tmp_period: Path,
+    result: PeriodResult,
+    timings: dict,
+) -> list[dict]:
+    """--per-commune: every commune's report in ``<tmp_period>/xa/<slug>/`` (in this process,
+    ``analysis.fanout``), before the period is swapped in; returns the manifest's ``units``.
+    A commune that fails is listed in ``result.unit_failures`` and the others still run."""
+    from analysis import fanout, report
+
+    run_cfg = paths.RunConfig(period, cfg.raw_root, cfg.processed_root, tmp_root)
+    main_unit = report.report_unit(run_cfg, cfg.unit)
+    t0 = time.perf_counter()
+    with stops.doing(f"báo cáo từng xã/phường kỳ {period}"):
+        outcomes = fanout.fan_out(run_cfg, tmp_period, cfg.progress_bar, cfg.quiet)
+    timings["per_commune"] = round(time.perf_counter() - t0, 3)
+    ok = [o for o in outcomes if o.ok]
+    result.n_units = len(ok)
+    result.unit_failures = [
+        o.message.replace(str(tmp_root), str(cfg.output_root)) for o in outcomes if not o.ok
+    ]
+    drafts = sum(o.draft for o in ok)
+    _say(
+        cfg,
+        f"[{period}] báo cáo từng xã/phường: {len(ok)}/{len(outcomes)} xong"
+        + (f" ({drafts} {report.DRAFT_MARK})" if drafts else "")
+        + f", {_seconds(timings['per_commune'])} s: {cfg.output_root / period / fanout.COMMUNES_DIR}",
+    )
+    return fanout.unit_records(tmp_period, main_unit, outcomes)
 
 
 def prepare_period(period: str, cfg: BatchConfig) -> list[Path]:
@@ -1136,6 +1187,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="không khởi động trước kernel của notebook kế tiếp (chậm hơn, để đo)",
     )
+    parser.add_argument(
+        "--unit",
+        choices=["province", "commune", "district"],
+        help="đơn vị báo cáo: province (Sở GD&ĐT), commune (UBND xã/phường), district (quận/"
+        "huyện, các kỳ trước 1/7/2025); mặc định: suy ra từ dữ liệu",
+    )
+    parser.add_argument(
+        "--per-commune",
+        action="store_true",
+        help="ngoài báo cáo của đơn vị, viết thêm một báo cáo cho mỗi xã/phường trong "
+        "<output-dir>/<kỳ>/xa/<tên-xã>/",
+    )
     parser.add_argument("--quiet", action="store_true", help="chỉ in lỗi và tóm tắt")
     return parser
 
@@ -1164,6 +1227,8 @@ def main(argv: list[str] | None = None) -> int:
             progress_bar=sys.stderr.isatty() and not args.quiet,
             prewarm=not args.no_prewarm,
             hide_code=args.hide_code,
+            unit=args.unit or "",
+            per_commune=args.per_commune,
         )
         periods = resolve_periods(cfg.raw_root, args.period, args.all)
     except BatchError as exc:
@@ -1182,6 +1247,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     results = run_periods(periods, cfg, jobs=jobs, notebook_jobs=args.notebook_jobs)
     failed = [r for r in results if not r.ok]
+    unit_failures = [m for r in results if r.ok for m in r.unit_failures]
     for r in results:
         if r.ok:
             _say(
@@ -1191,6 +1257,13 @@ def main(argv: list[str] | None = None) -> int:
             settings_line = manifest_mod.report_settings_line(cfg.output_root / r.period)
             if settings_line:
                 _say(cfg, f"[{r.period}] {settings_line}")
+    if unit_failures:
+        print(
+            f"Tóm tắt: {len(unit_failures)} báo cáo xã/phường lỗi (các báo cáo khác đã ghi):",
+            file=sys.stderr,
+        )
+        for message in unit_failures:
+            print(f"  - {message}", file=sys.stderr)
     if failed:
         print(
             f"Tóm tắt: {len(results) - len(failed)}/{len(results)} kỳ thành công; "
@@ -1199,6 +1272,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         for r in failed:
             print(f"  - {r.message}", file=sys.stderr)
+        return EXIT_FAILED
+    if unit_failures:
         return EXIT_FAILED
     if len(results) > 1:
         _say(cfg, f"Tóm tắt: {len(results)}/{len(results)} kỳ thành công.")

@@ -482,10 +482,33 @@ def select_unit(processed: Processed, district: str | None) -> Processed:
     """
     if district is None or not str(district).strip():
         return processed
+    name = match_district(processed.schools, str(district))
+    return _narrow(processed, _district_series(processed.schools) == name, name)
+
+
+def select_commune(processed: Processed, commune: str) -> Processed:
+    """The processed tables narrowed to the schools of one of today's communes (``schools.
+    commune``, prefix, case and diacritics aside: ``units.name_key``): one commune's report of
+    a fan-out. A commune the data does not hold raises ``UnitError``."""
+    from analysis.units import communes, name_key
+
+    wanted = name_key(commune)
+    keys = processed.schools["commune"].map(lambda v: name_key(v) if isinstance(v, str) else None)
+    keep = (keys == wanted).fillna(False).astype(bool)
+    if not keep.any():
+        names = communes(processed.schools)
+        raise UnitError(
+            f"Không có trường nào của xã/phường “{commune}” trong danh sách trường. Dữ liệu có "
+            f"{fmt_int(len(names))} xã/phường: {', '.join(names[:SHOWN_DISTRICTS])}."
+        )
+    return _narrow(processed, keep, str(commune))
+
+
+def _narrow(processed: Processed, keep: pd.Series, name: str) -> Processed:
+    """The schools where ``keep`` holds and every row of the other tables that belongs to one
+    of them (by school code); ``quality`` is that of the whole cleaning run."""
     p = processed
-    name = match_district(p.schools, str(district))
-    keep = _district_series(p.schools) == name
-    schools = p.schools[keep].reset_index(drop=True)
+    schools = p.schools[keep.to_numpy()].reset_index(drop=True)
     codes = pd.Index(schools["school_code"].unique())
 
     def narrow(df: pd.DataFrame) -> pd.DataFrame:
