@@ -493,8 +493,12 @@ def select_commune(processed: Processed, commune: str) -> Processed:
     from analysis.units import communes, name_key
 
     wanted = name_key(commune)
-    keys = processed.schools["commune"].map(lambda v: name_key(v) if isinstance(v, str) else None)
-    keep = (keys == wanted).fillna(False).astype(bool)
+    values = processed.schools["commune"].astype("object").tolist()
+    keep = pd.Series(
+        [isinstance(v, str) and name_key(v) == wanted for v in values],
+        index=processed.schools.index,
+        dtype=bool,
+    )
     if not keep.any():
         names = communes(processed.schools)
         raise UnitError(
@@ -870,12 +874,15 @@ def coverage_by_commune(schools: pd.DataFrame, signature_by_school: pd.DataFrame
     else:
         raw = pd.Series(None, index=schools.index, dtype="object")
     # one spelling per commune (the first written), so "Phường Bồ Đề" and "P. Bồ Đề" are one
-    keys = raw.map(lambda v: name_key(v) if isinstance(v, str) else None)
-    shown = {}
-    for key, value in zip(keys, raw, strict=True):
+    values = [v if isinstance(v, str) else None for v in raw.tolist()]
+    keys = [name_key(v) if v is not None else None for v in values]
+    shown: dict[str, str] = {}
+    for key, value in zip(keys, values, strict=True):
         if key is not None and key not in shown:
             shown[key] = value.strip()
-    commune = keys.map(lambda k: shown.get(k, NO_COMMUNE) if k is not None else NO_COMMUNE)
+    commune = pd.Series(
+        [shown[k] if k is not None else NO_COMMUNE for k in keys], index=schools.index, dtype="str"
+    )
     of_code = pd.Series(commune.to_numpy(), index=schools["school_code"].to_numpy())
     of_code = of_code[~of_code.index.duplicated()]
     sbs = signature_by_school
