@@ -266,7 +266,10 @@ def test_pre_reform_list_mapped_through_the_crosswalk_and_a_missing_ward_warned(
     processed = metrics.load_processed(cfg.processed)
     by_commune = metrics.compute_coverage(processed, PRE, unit="province")["coverage_by_commune"]
     assert by_commune["commune"].tolist() == [
-        "Phường Việt Hưng", "Phường Bồ Đề", metrics.NO_COMMUNE, "Tổng cộng"
+        "Phường Việt Hưng",
+        "Phường Bồ Đề",
+        metrics.NO_COMMUNE,
+        "Tổng cộng",
     ]  # fmt: skip (25,0% before 70,0%; the unknown commune after the known ones)
 
 

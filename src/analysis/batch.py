@@ -1009,7 +1009,8 @@ def _fan_out(
         cfg,
         f"[{period}] báo cáo từng xã/phường: {len(ok)}/{len(outcomes)} xong"
         + (f" ({drafts} {report.DRAFT_MARK})" if drafts else "")
-        + f", {_seconds(timings['per_commune'])} s: {cfg.output_root / period / fanout.COMMUNES_DIR}",
+        + f", {_seconds(timings['per_commune'])} s: "
+        + str(cfg.output_root / period / fanout.COMMUNES_DIR),
     )
     return fanout.unit_records(tmp_period, main_unit, outcomes)
 

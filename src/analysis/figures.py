@@ -315,8 +315,8 @@ def _coverage_by_area(
     period: str | None = None,
     max_bars: int = MAX_BARS,
 ) -> Figure:
-    """Horizontal bars per area (a district or a commune, column ``key``), lowest on top, "signed/staff"
-    on each bar, the overall rate (Tổng cộng) and the target as vertical lines.
+    """Horizontal bars per area (a district or a commune, column ``key``), lowest on top,
+    "signed/staff" on each bar, the overall rate (Tổng cộng) and the target as vertical lines.
 
     With more than ``max_bars`` districts: the bottom and top ``max_bars // 2`` (a gap row
     between them says how many are left out) and, under them, a histogram of the rates of
@@ -385,9 +385,7 @@ def _coverage_by_area(
             hist_ax.yaxis.set_major_formatter(style.int_formatter())
             hist_ax.set_ylabel(nfc(f"Số {noun}"))
             hist_ax.grid(axis="y")
-            hist_ax.set_title(
-                nfc(f"Phân bố tỷ lệ của cả {fmt_int(len(known))} {noun}"), loc="left"
-            )
+            hist_ax.set_title(nfc(f"Phân bố tỷ lệ của cả {fmt_int(len(known))} {noun}"), loc="left")
         (hist_ax or ax).set_xlabel(nfc("Tỷ lệ CBGVNV (đang làm việc) đã có chữ ký số"))
         foot = f"nét đứt đen: tỷ lệ chung; chấm đỏ: chỉ tiêu {fmt_pct(target, 0)}"
         if n_missing:

@@ -905,7 +905,10 @@ def coverage_by_commune(schools: pd.DataFrame, signature_by_school: pd.DataFrame
         out[col] = out[col].astype("int64")
     total = {
         "commune": TOTAL,
-        **{c: int(out[c].sum()) for c in ("n_schools", "n_schools_reporting", "n_staff", "n_signed")},
+        **{
+            c: int(out[c].sum())
+            for c in ("n_schools", "n_schools_reporting", "n_staff", "n_signed")
+        },
     }
     out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
     out["commune"] = out["commune"].astype("str")

@@ -273,9 +273,7 @@ def settings_layers(raw_root: Path | str, period: str, since: str = "") -> list[
     raw_root = Path(raw_root)
     layers = [raw_root / SETTINGS_FILE]
     layers += [
-        raw_root / p / SETTINGS_FILE
-        for p in paths.list_periods(raw_root)
-        if since <= p < period
+        raw_root / p / SETTINGS_FILE for p in paths.list_periods(raw_root) if since <= p < period
     ]
     layers.append(raw_root / period / SETTINGS_FILE)
     return [path for path in layers if path.is_file()]
@@ -974,7 +972,7 @@ def title_lines(
 
 
 def _number_code(number: str) -> str:
-    """"Số: …/BC-SGDĐT" -> "…/BC-SGDĐT" (the number as the appendix cites it)."""
+    """ "Số: …/BC-SGDĐT" -> "…/BC-SGDĐT" (the number as the appendix cites it)."""
     code = re.sub(r"^\s*Số\s*:?\s*", "", number or "").strip()
     return code or "…/BC-PGDĐT"
 

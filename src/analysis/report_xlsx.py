@@ -732,7 +732,11 @@ def write_xlsx(
             _title(ws, fmts, sheet.title, day, sample, district)
             df = _prepare(sheet, tables.get(sheet.table))
             bold = None
-            keys = [c for c in ("level", "ward", "district", "commune") if df is not None and c in df.columns]
+            keys = [
+                c
+                for c in ("level", "ward", "district", "commune")
+                if df is not None and c in df.columns
+            ]
             if keys:  # totals last, in bold, out of the filter range
                 is_total = df[keys].astype("str").eq(TOTAL).any(axis=1)
                 df = pd.concat([df[~is_total], df[is_total]], ignore_index=True)

@@ -273,7 +273,9 @@ def assign_units(
         rows = unmapped[name]
         first = rows[0]
         codes = out["school_code"].iloc[rows].astype("str").tolist()
-        shown = ", ".join(codes[:5]) + (f" và {len(codes) - 5} trường khác" if len(codes) > 5 else "")
+        shown = ", ".join(codes[:5]) + (
+            f" và {len(codes) - 5} trường khác" if len(codes) > 5 else ""
+        )
         warnings.append(
             {
                 "code": "commune_unmapped",
