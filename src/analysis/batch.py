@@ -41,7 +41,13 @@ Design choices (measured in ``benchmarks/bench_batch.py``):
   temporary root rewritten to the final one, deterministic cell ids. Timings go to the
   manifest's ``timings`` key.
 
-Exit codes: 0 all periods built; 1 a period failed (the others still ran); 2 bad parameters
+``--per-commune``: once the notebooks succeeded, every commune's report is written in the
+temporary folder (``analysis.fanout``, ``<period>/xa/<slug>/``), then the manifest (with
+``units``) and the swap, as for the period alone; a commune that fails is left out (listed at the
+end, exit 1), the others and the period's own report are swapped in.
+
+Exit codes: 0 all periods built; 1 a period or a commune's report failed (the others still
+ran); 2 bad parameters
 (reported before any kernel starts); 130 stopped by Ctrl+C, 143 by SIGTERM, 3 an unexpected
 error (``analysis.stops``: one Vietnamese line, details in ``<output_root>/_logs/run.log``).
 A stop stops every kernel (and the worker processes a kernel forked), removes the temporary
