@@ -336,3 +336,15 @@ def test_per_commune_fan_out_layout_manifest_and_a_failing_commune(tmp_path, cap
         assert hashes[f"xa/phuong-bo-de/{a['path']}"] == a["sha256"]
     assert not any(a["path"].startswith("xa/") for a in manifest["units"][0]["artefacts"])
     assert "khong_co_mau.docx" in manifest["units"][2]["message"]
+
+
+def test_province_from_settings_when_the_list_has_none(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / POST).mkdir(parents=True)
+    (raw / "bao_cao.toml").write_text('province = "Tỉnh Bắc Ninh"\n', encoding="utf-8")
+    settings, _, _ = report.load_settings(raw, POST, unit=units.Unit("province", "", ""))
+    content = report.build_context({}, settings, POST, sample=False)
+    ctx = content.context
+    assert (ctx["parent_agency"], ctx["number"]) == ("UBND Tỉnh Bắc Ninh", "Số: …/BC-SGDĐT")
+    assert ctx["date_line"] == "Bắc Ninh, ngày 15 tháng 10 năm 2025"
+    assert ctx["closing"] == "Sở Giáo dục và Đào tạo tỉnh Bắc Ninh xin trân trọng báo cáo./."

@@ -83,8 +83,7 @@ SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "template": str,
     "titles": dict,
     "figure_captions": dict,
-    # the report's unit (data contract §7): "", "province", "commune" or "district"
-    "unit": str,
+    # the province's name when the school list has no Tỉnh/Thành phố column
     "province": str,
     "number": str,
     # [xa."<tên xã>"]: a commune's own wording; [don_vi.<unit>]: the package's unit defaults
@@ -359,6 +358,10 @@ def load_settings(
     source = str(layers[-1]) if layers else f"{DEFAULTS_LABEL} ({defaults_path})"
     settings["district"] = settings.get("district", "")
     settings["_sources"] = sources
+    if not unit_info["province"] and settings.get("province"):  # a list without Tỉnh/Thành phố
+        unit_info["province"] = settings["province"]
+        if kind == "province":
+            unit_info["name"] = settings["province"]
     settings["_unit"] = unit_info
     served = sorted({sources[k] for k in sources if sources[k] != DEFAULTS_LABEL})
     if not period_path.is_file():

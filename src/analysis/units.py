@@ -75,6 +75,10 @@ class CrosswalkError(ValueError):
     """A malformed crosswalk file (Vietnamese message naming the file and row)."""
 
 
+class UnitChoiceError(ValueError):
+    """A report unit that the data cannot give (message in Vietnamese)."""
+
+
 def is_post_reform(period: str | date) -> bool:
     """True for a period on or after 1/7/2025 (no district level)."""
     day = paths.parse_period(period) if isinstance(period, str) else period
@@ -289,7 +293,6 @@ def assign_units(
                     f"Thêm một dòng cho phường “{name}” vào data/raw/{CROSSWALK_FILE} rồi chạy "
                     "lại bước làm sạch."
                 ),
-                "quoted": [name],
             }
         )
     return out, warnings
@@ -341,8 +344,8 @@ def _one(series: pd.Series | None) -> str:
 def infer_unit(schools: pd.DataFrame, period: str, chosen: str = "") -> Unit:
     """The report's unit: ``chosen`` (province/commune/district) if given, else from the data:
     before 1/7/2025 the district; after, the commune when the schools are all in one, else the
-    province. A chosen unit the data cannot name raises ``CrosswalkError``-free ``ValueError``
-    subclasses in Vietnamese (``UnitChoiceError``)."""
+    province. An unknown choice, or ``commune`` for data of several communes, raises
+    ``UnitChoiceError`` (Vietnamese)."""
     chosen = (chosen or "").strip().lower()
     if chosen and chosen not in UNITS:
         raise UnitChoiceError(
@@ -370,7 +373,3 @@ def infer_unit(schools: pd.DataFrame, period: str, chosen: str = "") -> Unit:
             )
         return Unit("commune", commune_names[0], province)
     return Unit("province", province, province)
-
-
-class UnitChoiceError(ValueError):
-    """A report unit that the data cannot give (message in Vietnamese)."""
