@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis import figures, metrics, paths, report, stops, units
+from analysis import figures, metrics, parallel, paths, report, stops, units
 
 COMMUNES_DIR = "xa"
 #: The notebooks' defaults (20_coverage: expiring_days; 30_scale_infrastructure: min_speed_mbps).
@@ -119,31 +120,65 @@ _OWN_ERRORS = frozenset(
 )
 
 
+def _commune_job(
+    name: str, processed: metrics.Processed, cfg: paths.RunConfig, period_dir: Path
+) -> UnitOutcome:
+    """One commune in a forked worker (``analysis.parallel``): one process, no workers of its
+    own (the workbook is written after the Word report)."""
+    os.environ[parallel.ENV_JOBS] = "1"
+    with _quiet_notes():
+        return commune_report(processed, cfg, name, period_dir)
+
+
 def fan_out(
     cfg: paths.RunConfig, period_dir: Path, progress_bar: bool = False, quiet: bool = False
 ) -> list[UnitOutcome]:
     """Every commune's report of ``cfg.period`` (from the processed folder), in
-    ``<period_dir>/xa/<slug>/``, in the communes' alphabetical order, with a progress bar."""
+    ``<period_dir>/xa/<slug>/``; outcomes in the communes' alphabetical order. The communes
+    are shared out between this process and forked workers (``parallel.jobs()``, shares of
+    about equal numbers of schools); the bytes are those of one process. The progress bar
+    counts the communes as their reports are done (a worker's when its share is done)."""
     processed = metrics.load_processed(cfg.processed)
     names = units.communes(processed.schools)
     if not names:
         return []
     from tqdm import tqdm
 
-    outcomes: list[UnitOutcome] = []
+    n_jobs = min(parallel.jobs(), len(names))
+    keys = processed.schools["commune"].map(
+        lambda v: units.name_key(v) if isinstance(v, str) else None
+    )
+    sizes = keys.value_counts()
+    costs = [float(sizes.get(units.name_key(n), 1)) for n in names]
+    groups = parallel.split(costs, n_jobs) if n_jobs > 1 else [list(range(len(names)))]
+    outcomes: list[UnitOutcome | None] = [None] * len(names)
     bar = tqdm(
-        names,
+        total=len(names),
         desc=f"[{cfg.period}] báo cáo từng xã/phường",
         unit="xã",
         disable=not progress_bar or quiet,
         file=sys.stderr,
     )
-    with _quiet_notes():  # each commune's notes are in its outcome, not on the terminal
-        for name in bar:
-            bar.set_postfix_str(name, refresh=False)
-            outcomes.append(commune_report(processed, cfg, name, period_dir))
+    pending = parallel.start(
+        _commune_job, [[names[i] for i in g] for g in groups[1:]], (processed, cfg, period_dir)
+    )
+    try:
+        with _quiet_notes():  # each commune's notes are in its outcome, not on the terminal
+            for i in groups[0]:
+                bar.set_postfix_str(names[i], refresh=False)
+                outcomes[i] = commune_report(processed, cfg, names[i], period_dir)
+                bar.update(1)
+    finally:
+        done = pending.results()
+    with _quiet_notes():
+        for group, results in zip(groups[1:], done, strict=False):
+            for i, outcome in zip(group, results, strict=True):
+                if isinstance(outcome, parallel.Failed):  # the worker died: done here
+                    outcome = commune_report(processed, cfg, names[i], period_dir)
+                outcomes[i] = outcome
+                bar.update(1)
     bar.close()
-    return outcomes
+    return [o for o in outcomes if o is not None]
 
 
 @contextlib.contextmanager
