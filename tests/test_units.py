@@ -348,3 +348,22 @@ def test_province_from_settings_when_the_list_has_none(tmp_path):
     assert (ctx["parent_agency"], ctx["number"]) == ("UBND Tỉnh Bắc Ninh", "Số: …/BC-SGDĐT")
     assert ctx["date_line"] == "Bắc Ninh, ngày 15 tháng 10 năm 2025"
     assert ctx["closing"] == "Sở Giáo dục và Đào tạo tỉnh Bắc Ninh xin trân trọng báo cáo./."
+
+
+def test_fan_out_in_workers_writes_the_bytes_of_one_process(tmp_path, monkeypatch):
+    from analysis.manifest import hash_tree
+
+    raw = post_raw(tmp_path)
+    clean.clean_period(POST, raw, tmp_path / "processed", jobs=1)
+    cfg = paths.RunConfig(POST, raw, tmp_path / "processed", tmp_path / "out")
+    trees = []
+    for jobs in ("1", "2"):
+        monkeypatch.setenv("ANALYSIS_JOBS", jobs)
+        folder = tmp_path / f"jobs{jobs}"
+        outcomes = fanout.fan_out(cfg, folder)
+        assert [(o.name, o.ok) for o in outcomes] == [
+            ("Phường Bồ Đề", True),
+            ("Phường Việt Hưng", True),
+        ]
+        trees.append(hash_tree(folder))
+    assert trees[0] == trees[1] and len(trees[0]) > 20
