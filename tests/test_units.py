@@ -367,3 +367,33 @@ def test_fan_out_in_workers_writes_the_bytes_of_one_process(tmp_path, monkeypatc
         ]
         trees.append(hash_tree(folder))
     assert trees[0] == trees[1] and len(trees[0]) > 20
+
+
+@pytest.mark.parametrize(
+    ("value", "province", "expected"),
+    [
+        ("Sở GD&ĐT Hà Nội", True, "Thành phố Hà Nội"),
+        ("TP. Hà Nội", True, "Thành phố Hà Nội"),
+        ("Bắc Ninh", True, "Tỉnh Bắc Ninh"),
+        ("tỉnh Bắc Ninh", True, "Tỉnh Bắc Ninh"),
+        ("UBND phường Bồ Đề", False, "Phường Bồ Đề"),
+        ("Xã Bát Tràng", False, "Xã Bát Tràng"),
+        ("Bồ Đề", False, "Bồ Đề"),
+        ("Khác", True, "Khác"),
+    ],
+)
+def test_unit_names_as_a_heading_writes_them(value, province, expected):
+    assert units.unit_name(value, province=province) == expected
+
+
+def test_post_reform_list_with_the_aliases_ubnd_xa_and_so_gddt(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / POST).mkdir(parents=True)
+    (raw / POST / "DS.csv").write_text(
+        "Mã trường,Tên trường,Cấp học,Sở GD&ĐT,UBND Xã,Số lớp,Số học sinh\n"
+        "01020301,Trường Tiểu học An Bình,Tiểu học,Sở GD&ĐT Hà Nội,UBND phường Bồ Đề,20,700\n",
+        encoding="utf-8",
+    )
+    clean.clean_period(POST, raw, tmp_path / "processed", jobs=1)
+    s = pd.read_parquet(tmp_path / "processed" / POST / "schools.parquet")
+    assert (s["province"].iat[0], s["commune"].iat[0]) == ("Thành phố Hà Nội", "Phường Bồ Đề")

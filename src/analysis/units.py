@@ -101,6 +101,47 @@ def short_name(value: str) -> str:
     return _SHORT_RE.sub("", value).strip() or value
 
 
+#: The centrally-run cities (thành phố trực thuộc trung ương) since 1/7/2025.
+CITIES = ("Hà Nội", "Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "Huế")
+_AGENCY_RE = re.compile(
+    r"^(?:(?:Sở\s+(?:GD\s*&\s*ĐT|GDĐT|GD-ĐT|Giáo dục và Đào tạo)|Ủy ban nhân dân|Uỷ ban nhân dân|"
+    r"UBND)\s+)+",
+    re.IGNORECASE,
+)
+_UNIT_WORDS = {
+    "thành phố": "Thành phố",
+    "tp.": "Thành phố",
+    "tp": "Thành phố",
+    "tỉnh": "Tỉnh",
+    "phường": "Phường",
+    "xã": "Xã",
+    "đặc khu": "Đặc khu",
+    "thị trấn": "Thị trấn",
+}
+
+
+def unit_name(value, province: bool = False) -> str | None:
+    """A unit's name as a heading writes it: an agency word in front dropped ("Sở GD&ĐT Hà Nội",
+    "UBND phường Bồ Đề"), the unit word capitalised ("phường Bồ Đề" -> "Phường Bồ Đề", "TP. Hà
+    Nội" -> "Thành phố Hà Nội"); a province written bare gets its word ("Hà Nội" -> "Thành
+    phố Hà Nội", "Bắc Ninh" -> "Tỉnh Bắc Ninh"). A commune written bare stays as it is."""
+    name = text.clean_text(value)
+    if not name:
+        return None
+    if name == "Khác":  # a name that held a phone number or an e-mail (``clean``)
+        return name
+    name = _AGENCY_RE.sub("", name).strip() or name
+    lowered = name.lower()
+    for word in sorted(_UNIT_WORDS, key=len, reverse=True):
+        if lowered.startswith(word + " ") or (word.endswith(".") and lowered.startswith(word)):
+            rest = name[len(word) :].strip()
+            return f"{_UNIT_WORDS[word]} {rest}" if rest else name
+    if province:
+        city = name_key(name) in {name_key(c) for c in CITIES}
+        return f"{'Thành phố' if city else 'Tỉnh'} {name}"
+    return name
+
+
 def slug(value: str) -> str:
     """A folder name for a unit: "Phường Bồ Đề" -> "phuong-bo-de" (ASCII, hyphens)."""
     folded = text.fold(value) or "khong-ro"
@@ -240,8 +281,12 @@ def assign_units(
     the crosswalk row's. Returns the table and the warnings (one per unmapped old ward)."""
     out = schools.copy()
     ward = out["ward"].astype("object")
-    listed = out["commune"].astype("object")
-    province = out["province"].astype("object")
+    listed = out["commune"].astype("object").map(unit_name, na_action="ignore")
+    province = (
+        out["province"]
+        .astype("object")
+        .map(lambda v: unit_name(v, province=True), na_action="ignore")
+    )
     post = is_post_reform(period)
     if post:
         commune = listed.copy()
