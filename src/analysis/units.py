@@ -281,11 +281,15 @@ def assign_units(
     the crosswalk row's. Returns the table and the warnings (one per unmapped old ward)."""
     out = schools.copy()
     ward = out["ward"].astype("object")
-    listed = out["commune"].astype("object").map(unit_name, na_action="ignore")
-    province = (
-        out["province"]
-        .astype("object")
-        .map(lambda v: unit_name(v, province=True), na_action="ignore")
+    listed = pd.Series(
+        [unit_name(v) for v in out["commune"].astype("object").tolist()],
+        index=out.index,
+        dtype="object",
+    )
+    province = pd.Series(
+        [unit_name(v, province=True) for v in out["province"].astype("object").tolist()],
+        index=out.index,
+        dtype="object",
     )
     post = is_post_reform(period)
     if post:
