@@ -397,3 +397,20 @@ def test_post_reform_list_with_the_aliases_ubnd_xa_and_so_gddt(tmp_path):
     clean.clean_period(POST, raw, tmp_path / "processed", jobs=1)
     s = pd.read_parquet(tmp_path / "processed" / POST / "schools.parquet")
     assert (s["province"].iat[0], s["commune"].iat[0]) == ("Thành phố Hà Nội", "Phường Bồ Đề")
+
+
+def test_a_school_keeps_its_code_and_history_through_the_reform(tmp_path):
+    raw = post_raw(tmp_path)
+    before = raw / "2025-05-15"  # a period of the district, before 1/7/2025
+    before.mkdir()
+    write_staff(before, [(c, n, w, k, p, staff, 0) for c, n, w, k, p, staff, _ in POST_SCHOOLS])
+    clean.clean_period(POST, raw, tmp_path / "processed", jobs=1)
+    processed = metrics.load_processed(tmp_path / "processed" / POST)
+    sub = metrics.select_commune(processed, "bồ đề")
+    assert sub.schools["school_code"].tolist() == ["01020301", "01020302"]
+    history = metrics.compute_coverage(sub, POST)["coverage_history"]
+    total = history[history["level"] == "Tổng cộng"]
+    assert total["period"].tolist() == ["2025-05-15", POST]
+    assert total["n_signed"].tolist() == [0, 9]
+    with pytest.raises(metrics.UnitError, match="Phường Việt Hưng"):
+        metrics.select_commune(processed, "Phường Hồng Hà")

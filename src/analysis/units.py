@@ -339,8 +339,9 @@ def assign_units(
                 "message": (
                     f"Phường/xã cũ “{name}” không có trong bảng đơn vị hành chính {source}: "
                     f"{len(rows)} trường ({shown}) chưa biết thuộc xã/phường mới nào (để trống). "
-                    f"Thêm một dòng cho phường “{name}” vào data/raw/{CROSSWALK_FILE} rồi chạy "
-                    "lại bước làm sạch."
+                    f"Thêm một dòng cho phường “{name}” vào tệp {CROSSWALK_FILE} trong thư mục "
+                    "dữ liệu thô (chưa có thì chép tệp mặc định của phần mềm: "
+                    f"src/analysis/templates/{CROSSWALK_FILE}) rồi chạy lại bước làm sạch."
                 ),
             }
         )
