@@ -81,7 +81,7 @@ def commune_report(
     """One commune's report in ``<period_dir>/xa/<slug>/``; an error is returned, not raised
     (a stop, ``stops.Stopped``, is raised)."""
     started = time.perf_counter()
-    unit = units.Unit("commune", commune, units.infer_unit(processed.schools, cfg.period).province)
+    unit = units.Unit("commune", commune)
     folder = f"{COMMUNES_DIR}/{unit.slug}"
     out_dir = period_dir / COMMUNES_DIR / unit.slug
     outcome = UnitOutcome("commune", commune, folder, ok=False)

@@ -28,6 +28,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -87,6 +88,11 @@ def is_post_reform(period: str | date) -> bool:
 
 def name_key(value) -> str | None:
     """The comparison key of a unit's name: folded, administrative prefix left out."""
+    return _name_key(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=1 << 16)
+def _name_key(value: str) -> str | None:
     folded = text.fold(value)
     if not folded:
         return None
