@@ -414,3 +414,20 @@ def test_a_school_keeps_its_code_and_history_through_the_reform(tmp_path):
     assert total["n_signed"].tolist() == [0, 9]
     with pytest.raises(metrics.UnitError, match="Phường Việt Hưng"):
         metrics.select_commune(processed, "Phường Hồng Hà")
+
+
+def test_run_unit_chosen_reaches_the_notebooks_that_take_it(tmp_path, capfd):
+    raw = post_raw(tmp_path, POST_SCHOOLS[:2])  # one commune: a commune's report by default
+    out = tmp_path / "outputs"
+    code = batch.main(
+        ["--period", POST, "--raw-dir", str(raw), "--processed-dir", str(tmp_path / "processed"),
+         "--output-dir", str(out), "--unit", "province", "--jobs", "1", "--quiet"]
+    )  # fmt: skip
+    err = capfd.readouterr().err
+    assert code == 0, err
+    assert "unknown parameter" not in err
+    h = heading(out / POST / f"bao_cao_{POST}.docx")
+    assert (h["issuer"], h["number"]) == ("SỞ GIÁO DỤC VÀ ĐÀO TẠO", "Số: …/BC-SGDĐT")
+    assert (out / POST / "tables" / "coverage_by_commune.parquet").is_file()
+    manifest = json.loads((out / POST / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["unit"] == "province" and "units" not in manifest

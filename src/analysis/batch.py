@@ -665,6 +665,24 @@ def _parameters(period: str, cfg: BatchConfig, output_root: Path) -> dict[str, s
     return params
 
 
+#: Parameters given only to the notebooks that declare them (papermill warns of the others).
+_OPTIONAL_PARAMETERS = ("unit",)
+
+
+def _declared_only(params: dict[str, str], nb) -> dict[str, str]:
+    """``params`` without the optional ones the notebook's ``parameters`` cell does not set."""
+    if not any(name in params for name in _OPTIONAL_PARAMETERS):
+        return params
+    declared: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            with contextlib.suppress(SyntaxError):
+                for node in ast.walk(ast.parse(cell.source)):
+                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                        declared.add(node.id)
+    return {k: v for k, v in params.items() if k not in _OPTIONAL_PARAMETERS or k in declared}
+
+
 def _say(cfg: BatchConfig, text: str) -> None:
     if not cfg.quiet:
         print(text, flush=True)
@@ -830,7 +848,7 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
                 pm.execute_notebook(
                     str(path),
                     str(nb_out_dir / path.name),
-                    parameters=params,
+                    parameters=_declared_only(params, sources[index]),
                     engine_name=ENGINE_NAME,
                     kernel_name=KERNEL_NAME,
                     language="python",
@@ -1037,7 +1055,9 @@ def prepare_period(period: str, cfg: BatchConfig) -> list[Path]:
         pm.execute_notebook(
             str(path),
             str(out_path),
-            parameters=_parameters(period, cfg, cfg.output_root),
+            parameters=_declared_only(
+                _parameters(period, cfg, cfg.output_root), nbformat.read(path, as_version=4)
+            ),
             kernel_name=KERNEL_NAME,
             language="python",
             prepare_only=True,
