@@ -553,8 +553,9 @@ def test_sheet_missing_a_required_column_is_an_error_naming_file_sheet_and_colum
         "STT",
         "Mã định danh",
         "Họ và tên",
-        "Chức vụ",
+        "Ngày sinh",
         "Mã trường",
+        "Chữ ký số",
         "Nhà cung cấp",
         "Ngày cấp",
         "Ngày hết hạn",
@@ -564,14 +565,15 @@ def test_sheet_missing_a_required_column_is_an_error_naming_file_sheet_and_colum
         path,
         {
             "Tổng hợp": [["Mã trường", "Tổng số CBGVNV", "Số đã có chữ ký số"], ["001", 3, 1]],
-            "DS": [["DANH SÁCH"], header, [1, "CB1", "A", "Giáo viên", "001", "", "", "", ""]],
+            "DS": [["DANH SÁCH"], header, [1, "CB1", "A", "", "001", "Có", "", "", "", ""]],
         },
     )
     with pytest.raises(IngestError) as err:
         ingest.read_file(path, tmp_path)
     msg = err.value.message
     assert err.value.file == "2024-04-19/thieu_cot.xlsx" and err.value.sheet == "DS"
-    assert "trang “DS”" in msg and "“Chữ ký số”" in msg and "dòng 2" in msg
+    # Chữ ký số is optional since issue 15 (the CSDL export); Chức vụ is not.
+    assert "trang “DS”" in msg and "“Chức vụ”" in msg and "dòng 2" in msg
     assert "“Mã định danh”" in msg  # the headers found are listed
 
 
@@ -631,6 +633,8 @@ def test_read_period_carry_forward_across_three_folders(three_periods):
         "tonghop_cks": "2024-02-10",
         "ha_tang": "2024-03-10",
         "hoc_ba": None,
+        "ca_thue_bao": None,
+        "chu_ky_so_to_chuc": None,
     }
     assert [t.file for t in got.tables_of("cbgvnv")] == ["2024-03-10/cbgvnv.csv"]
     assert len(got.tables_of("cbgvnv")[0].data) == 6
@@ -768,7 +772,15 @@ def test_output_types_are_documented_dataclasses():
     ):
         assert name in fields
     assert set(SkippedSheet.__dataclass_fields__) == {"file", "sheet", "reason", "headers_seen"}
-    assert set(kinds.KINDS) == {"truong", "cbgvnv", "tonghop_cks", "ha_tang", "hoc_ba"}
+    assert set(kinds.KINDS) == {
+        "truong",
+        "cbgvnv",
+        "tonghop_cks",
+        "ha_tang",
+        "hoc_ba",
+        "ca_thue_bao",
+        "chu_ky_so_to_chuc",
+    }
 
 
 _unused = (datetime, os)

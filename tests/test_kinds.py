@@ -10,7 +10,15 @@ from analysis import kinds as K
 
 
 def test_five_kinds_with_required_columns_and_personal_flags():
-    assert K.KINDS == ("truong", "cbgvnv", "tonghop_cks", "ha_tang", "hoc_ba")
+    assert K.KINDS == (
+        "truong",
+        "cbgvnv",
+        "tonghop_cks",
+        "ha_tang",
+        "hoc_ba",
+        "ca_thue_bao",
+        "chu_ky_so_to_chuc",
+    )
     assert K.KIND_SPECS["truong"].required == (
         "school_code",
         "school_name",
@@ -18,8 +26,10 @@ def test_five_kinds_with_required_columns_and_personal_flags():
         "n_classes",
         "n_pupils",
     )
-    assert K.KIND_SPECS["cbgvnv"].required == ("staff_id", "position", "signature_status")
-    assert K.KIND_SPECS["cbgvnv"].one_of == (("school_code", "school_name"),)
+    # The CSDL export has no signature column, and a per-school export names its school in the
+    # title rows only (issue 15): both optional.
+    assert K.KIND_SPECS["cbgvnv"].required == ("staff_id", "position")
+    assert K.KIND_SPECS["cbgvnv"].one_of == ()
     assert set(K.KIND_SPECS["cbgvnv"].personal) == K.PERSONAL_COLUMNS
     assert "staff_id" in K.kept_columns("cbgvnv")
     assert not K.PERSONAL_COLUMNS & set(K.kept_columns("cbgvnv"))
@@ -143,8 +153,11 @@ def test_merged_signature_group_and_status_precedence():
 
 def test_status_without_a_signature_column_is_not_a_signature():
     kind, mapping, _ = K.classify(["Mã định danh", "Chức vụ", "Mã trường", "Trạng thái"])
-    assert kind is None  # no signature column: not recognised as a staff list
+    # A staff list without a signature column (the CSDL export, issue 15): still a staff
+    # list, and a plain "Trạng thái" is the employment status, never the signature.
+    assert kind == "cbgvnv"
     assert mapping[3] == "employment_status"
+    assert "signature_status" not in mapping.values()
 
 
 def test_unit_row_under_a_header_and_group_subheaders():
@@ -194,10 +207,25 @@ def test_unrecognised_and_near_kinds():
     lookup = ["Mã trường", "Tên trường", "Cấp học"]
     assert K.classify(lookup)[0] is None
     assert K.near_kind(lookup) is None  # a lookup of schools is not a broken school list
-    broken = ["Mã định danh", "Họ và tên", "Chức vụ", "Mã trường", "Nhà cung cấp"]
+    # No signature column is a staff list since issue 15 (the CSDL export)...
+    assert K.classify(["Mã định danh", "Họ và tên", "Chức vụ", "Mã trường", "Nhà cung cấp"])[0] == (
+        "cbgvnv"
+    )
+    # ...but a staff list without a position is still a broken one.
+    broken = [
+        "Mã định danh",
+        "Họ và tên",
+        "Ngày sinh",
+        "Mã trường",
+        "Chữ ký số",
+        "Nhà cung cấp",
+        "Ngày cấp",
+        "Ngày hết hạn",
+        "Trạng thái CB",
+    ]
     near = K.near_kind(broken)
     assert near is not None and near.kind == "cbgvnv"
-    assert K.KIND_SPECS["cbgvnv"].missing_headers(near.mapping.values()) == ["Chữ ký số"]
+    assert K.KIND_SPECS["cbgvnv"].missing_headers(near.mapping.values()) == ["Chức vụ"]
     no_school = ["Số đường truyền cáp quang", "Tốc độ", "Số máy tính"]
     near = K.near_kind(no_school)
     assert near is not None and near.kind == "ha_tang"

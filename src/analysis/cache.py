@@ -39,6 +39,7 @@ _KEY = b"hocbaso_cache_key"
 #: The modules whose code decides what cleaning produces (all of them, to be safe).
 _CLEANING_MODULES = (
     "cache",
+    "certificates",
     "clean",
     "ingest",
     "kinds",

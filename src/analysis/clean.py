@@ -70,6 +70,7 @@ import pyarrow as pa
 
 from analysis import (
     cache,
+    certificates,
     exports,
     match,
     parallel,
@@ -82,7 +83,7 @@ from analysis import (
     units,
 )
 from analysis import kinds as K
-from analysis.fmt import fmt_int, fmt_num
+from analysis.fmt import fmt_date, fmt_int, fmt_num
 from analysis.ingest import (
     IngestError,
     PeriodInput,
@@ -107,7 +108,7 @@ QUARANTINE_COLUMNS = (
     "value",
 )
 NON_DATA = ("title", "header", "blank", "footer", "total")
-SIGNATURE_KINDS = ("cbgvnv", "tonghop_cks")
+SIGNATURE_KINDS = ("cbgvnv", "tonghop_cks", "ca_thue_bao")
 RATE_TOLERANCE = 0.1  # percentage points
 
 #: Vietnamese labels of the reason codes (notebook, summaries).
@@ -139,6 +140,11 @@ REASON_LABELS: dict[str, str] = {
     "contact_in_text": "Có số điện thoại / e-mail trong tên",
     "formula_no_value": "Công thức không có giá trị đã lưu",
     "formula_error": "Ô có giá trị lỗi (#N/A, #REF!...)",
+    "missing_cccd": "Thiếu Số CCCD",
+    "bad_cccd": "Số CCCD không hợp lệ",
+    "missing_serial": "Thiếu Serial chứng thư",
+    "missing_expiry": "Thiếu ngày hết hạn",
+    "duplicate_certificate": "Chứng thư bị lặp",
 }
 
 
@@ -304,6 +310,49 @@ class CleanResult:
         out = pd.DataFrame(w, columns=cols)
         out.columns = ["Mã", "Loại bảng", "Tệp", "Trang", "Dòng", "Thông báo"]
         return out
+
+    def certificates(self) -> pd.DataFrame:
+        """The providers' lists and their join to the staff lists (``quality.json
+        ["certificates"]``), one line per count, Vietnamese labels; per-school counts as
+        ``mã trường: n`` lists. No personal data (counts, providers, school codes)."""
+        q = self.quality.get("certificates", {})
+
+        def per(d: dict) -> str:
+            return "; ".join(f"{k}: {v}" for k, v in sorted(d.items())) if d else ""
+
+        un = q.get("unmatched_certificate", {})
+        over = q.get("overruled", {})
+        exp = q.get("expiring_before_window", {})
+        missing = q.get("signature_source_missing", {})
+        inst = q.get("institutions", {})
+        no_cert = q.get("staff_without_certificate", 0)
+        end = fmt_date(pd.Timestamp(q["window_end"])) if q.get("window_end") else ""
+        rows = [
+            ("Có danh sách thuê bao của nhà cung cấp", "có" if q.get("lists") else "không", ""),
+            ("Chứng thư đọc được", q.get("certificates_read", 0), ""),
+            ("Chứng thư dùng được", q.get("certificates_kept", 0), per(q.get("by_provider", {}))),
+            ("Chứng thư bị cách ly", q.get("certificates_refused", 0), ""),
+            ("Chứng thư còn hiệu lực tại kỳ", q.get("active_on_period", 0), ""),
+            ("Chứng thư khớp CBGVNV", q.get("matched", 0), ""),
+            ("Chứng thư không khớp CBGVNV nào", un.get("total", 0), per(un.get("by_provider", {}))),
+            ("  trong đó theo trường (nếu danh sách ghi đơn vị)", "", per(un.get("by_school", {}))),
+            ("CBGVNV lấy chữ ký số từ danh sách nhà cung cấp", q.get("staff_joined", 0), ""),
+            ("CBGVNV đang làm việc không có chứng thư nào", no_cert, ""),
+            ("CBGVNV đang làm việc không có Số CCCD", q.get("staff_without_cccd", 0), ""),
+            ("Số CCCD của CBGVNV không hợp lệ (không nối được)", q.get("staff_bad_cccd", 0), ""),
+            ("Số CCCD mất số 0 đầu (đã bù)", q.get("staff_cccd_padded", 0), ""),
+            ("Trạng thái tự khai bị thay bằng danh sách nhà cung cấp", over.get("total", 0),
+             per(over.get("by_school", {}))),
+            (f"Chứng thư hết hạn trước {end}", exp.get("total", 0),
+             per(exp.get("by_school", {}))),
+            ("CBGVNV không có nguồn chữ ký số (không cột Chữ ký số, không danh sách)",
+             missing.get("total", 0), per(missing.get("by_school", {}))),
+            ("Trường có chữ ký số tổ chức / sẵn sàng tại kỳ",
+             f"{inst.get('schools', 0)} / {inst.get('ready', 0)}", ""),
+        ]  # fmt: skip
+        return pd.DataFrame(rows, columns=["Nội dung", "Số lượng", "Chi tiết"]).astype(
+            {"Số lượng": "str"}
+        )
 
     def total_checks(self) -> pd.DataFrame:
         t = self.quality["total_checks"]
@@ -973,9 +1022,29 @@ def _staff_rows(
     aliases: pd.DataFrame,
     key: bytes,
     id_width: int | None = None,
+    *,
+    join: bool = False,
 ) -> _KindOut:
-    """Staff lists -> checked rows (before dedup), with person keys."""
+    """Staff lists -> checked rows (before dedup), with person keys and the CCCD join columns
+    (``certificates.staff_join_columns``: in memory only)."""
     df = _stack(tables)
+    # A per-school export (the CSDL ngành's) names its school in the title rows only.
+    no_school = [
+        i
+        for i, t in enumerate(tables)
+        if "school_code" not in t.data.columns and "school_name" not in t.data.columns
+    ]
+    if no_school and len(df):
+        named = np.array(
+            [
+                certificates.title_school(t, schools, aliases) if i in no_school else None
+                for i, t in enumerate(tables)
+            ],
+            dtype=object,
+        )
+        from_title = pd.Series(named[df["_tid"].to_numpy()], index=df.index, dtype=object)
+        names = _col(df, "school_name").astype(object)
+        df["school_name"] = names.where(~df["_tid"].isin(no_school), from_title)
     checks = _Checks(df, "cbgvnv", tables)
     stats: dict[str, int] = {}
     # Person id: normalised, zero-padded to the width of the ids stored as text (Excel drops
@@ -1109,6 +1178,8 @@ def _staff_rows(
             "_folder": folder.astype("str"),
         }
     )
+    # The CCCD's join key is computed only when the period has providers' lists.
+    rows = pd.concat([rows, certificates.staff_join_columns(tables, df, key, join)], axis=1)
     kept = ~checks.refused
     kk = kept.to_numpy()
     warnings += _other_warnings(
@@ -1136,6 +1207,8 @@ _IDENTITY_COLUMNS = [
     "expires_on",
     "active",
     "status",
+    "signature_source",
+    "cert_type",
 ]
 
 
@@ -1595,26 +1668,62 @@ class _Signatures:
     counts_out: _KindOut | None
     duplicates: pd.DataFrame
     warnings: list[dict]
+    cert_out: _KindOut | None = None
+    #: ``quality.json["certificates"]`` (counts only)
+    join: dict = field(default_factory=dict)
 
 
 def _signatures(
     staff_tables: list[RawTable],
     count_tables: list[RawTable],
+    cert_tables: list[RawTable],
     schools: pd.DataFrame,
     aliases: pd.DataFrame,
     key: bytes,
+    period: str,
 ) -> _Signatures:
-    staff_out = _staff_rows(staff_tables, schools, aliases, key) if staff_tables else None
+    staff_out = (
+        _staff_rows(staff_tables, schools, aliases, key, join=bool(cert_tables))
+        if staff_tables
+        else None
+    )
+    cert_rows = (
+        certificates.clean_certificates(cert_tables, schools, aliases, key, period)
+        if cert_tables
+        else None
+    )
     if staff_out is not None:
-        staff_rows, dups = dedup_staff(staff_out.table)
-        staff = schemas.conform("staff", staff_rows.drop(columns="_folder"))
+        joined = certificates.join_staff(
+            staff_out.table, cert_rows.certs if cert_rows is not None else None
+        )
+        all_keys = joined["_key"].to_numpy()
+        staff_rows, dups = dedup_staff(joined)
+        join = certificates.join_quality(
+            staff_rows, all_keys, cert_rows, period, schools=schools, aliases=aliases
+        )
+        # The CCCD's hash and the join's own columns end here.
+        private = ["_folder", "_key", "_bad_cccd", "_padded", "_hand", "_hand_signed"]
+        staff_out.table = joined.drop(columns=private)
+        staff = schemas.conform("staff", staff_rows.drop(columns=private))
+        del joined, staff_rows, all_keys
     else:
         staff, dups = schemas.empty("staff"), _empty_dups()
+        join = certificates.join_quality(
+            certificates.empty_join_rows(),
+            np.zeros(0, dtype=np.uint64),
+            cert_rows,
+            period,
+            schools=schools,
+            aliases=aliases,
+        )
     counts_out = clean_counts(count_tables, schools, aliases) if count_tables else None
     counts = counts_out.table if counts_out is not None else schemas.empty("signature_counts")
     sbs, counts, warnings = resolve_signatures(staff, counts)
     counts = schemas.conform("signature_counts", counts)
-    return _Signatures(staff, counts, sbs, staff_out, counts_out, dups, warnings)
+    cert_out = cert_rows.out if cert_rows is not None else None
+    if cert_out is not None:
+        cert_out.table = cert_out.table.drop(columns=["_key", "_school_name", "_school_code"])
+    return _Signatures(staff, counts, sbs, staff_out, counts_out, dups, warnings, cert_out, join)
 
 
 def _read_signature_folder(raw_root: Path, folder: str) -> list[RawTable]:
@@ -1639,7 +1748,7 @@ class _HistoryPlan:
     folders: list[str]
     keys: dict[str, str]
     entries: dict[str, pd.DataFrame]
-    tasks: list[tuple[str, list[RawTable], list[RawTable]]]
+    tasks: list[tuple[str, list[RawTable], list[RawTable], list[RawTable]]]
     processed_root: Path | None
 
 
@@ -1668,7 +1777,7 @@ def _plan_history(
         hit = cache.load(processed_root, f"history/{folder}", keys[folder]) if keys else None
         if hit is not None:
             entries[folder] = hit
-    tasks: list[tuple[str, list[RawTable], list[RawTable]]] = []
+    tasks: list[tuple[str, list[RawTable], list[RawTable], list[RawTable]]] = []
     if len(entries) < len(folders):
         last: dict[str, list[RawTable]] = {k: [] for k in SIGNATURE_KINDS}
         for folder in folders:
@@ -1683,7 +1792,7 @@ def _plan_history(
             if folder in entries:
                 continue
             if any(here.values()):
-                tasks.append((folder, last["cbgvnv"], last["tonghop_cks"]))
+                tasks.append((folder, last["cbgvnv"], last["tonghop_cks"], last["ca_thue_bao"]))
             else:  # no signature data of its own: an empty entry says so
                 entries[folder] = schemas.empty("history")
                 if keys:
@@ -1692,21 +1801,21 @@ def _plan_history(
 
 
 def _history_entry(
-    task: tuple[str, list[RawTable], list[RawTable]],
+    task: tuple[str, list[RawTable], list[RawTable], list[RawTable]],
     schools: pd.DataFrame,
     aliases: pd.DataFrame,
     key: bytes,
 ) -> pd.DataFrame:
     """The history entry of one folder: its signature_by_school (run in a worker too)."""
-    folder, staff_tables, count_tables = task
-    sig = _signatures(staff_tables, count_tables, schools, aliases, key)
+    folder, staff_tables, count_tables, cert_tables = task
+    sig = _signatures(staff_tables, count_tables, cert_tables, schools, aliases, key, folder)
     return sig.by_school.assign(period=folder)
 
 
-def _task_cost(task: tuple[str, list[RawTable], list[RawTable]]) -> float:
+def _task_cost(task: tuple[str, list[RawTable], list[RawTable], list[RawTable]]) -> float:
     """A rough cost of cleaning one folder's signature tables, for sharing them out: the rows,
     plus a fixed part per folder (school matching, checks, dedup on small tables)."""
-    return 2000.0 + sum(len(t.data) for t in task[1] + task[2])
+    return 2000.0 + sum(len(t.data) for t in task[1] + task[2] + task[3])
 
 
 class _HistoryRun:
@@ -1947,11 +2056,24 @@ def clean_period(
     # the period itself (its own signature, infrastructure and record tables: the head start).
     plan = _plan_history(raw_root, period, schools, processed_root)
     own = [t for k in (*SIGNATURE_KINDS, "ha_tang", "hoc_ba") for t in pin.tables_of(k)]
-    head_start = _task_cost((period, own, []))
+    head_start = _task_cost((period, own, [], []))
     history_run = _HistoryRun(plan, schools, aliases, key, jobs, head_start)
     try:
         sig = _signatures(
-            pin.tables_of("cbgvnv"), pin.tables_of("tonghop_cks"), schools, aliases, key
+            pin.tables_of("cbgvnv"),
+            pin.tables_of("tonghop_cks"),
+            pin.tables_of("ca_thue_bao"),
+            schools,
+            aliases,
+            key,
+            period,
+        )
+        inst = (
+            certificates.clean_institution(
+                pin.tables_of("chu_ky_so_to_chuc"), schools, aliases, period
+            )
+            if pin.tables_of("chu_ky_so_to_chuc")
+            else None
         )
         infra = (
             clean_infrastructure(pin.tables_of("ha_tang"), schools, aliases)
@@ -1975,6 +2097,9 @@ def clean_period(
         "history": history,
         "infrastructure": infra.table if infra else schemas.empty("infrastructure"),
         "records": recs.table if recs else schemas.empty("records"),
+        "institution_certificates": (
+            inst.table if inst else schemas.empty("institution_certificates")
+        ),
     }
     for name, df in tables.items():
         schemas.validate(name, df)
@@ -1988,6 +2113,10 @@ def clean_period(
         outs.append((infra, pin.tables_of("ha_tang")))
     if recs is not None:
         outs.append((recs, pin.tables_of("hoc_ba")))
+    if sig.cert_out is not None:
+        outs.append((sig.cert_out, pin.tables_of("ca_thue_bao")))
+    if inst is not None:
+        outs.append((inst, pin.tables_of("chu_ky_so_to_chuc")))
 
     inputs: list[dict] = []
     quarantine_parts = []
@@ -2084,6 +2213,13 @@ def clean_period(
             "by_status": {str(k): int(v) for k, v in left_by.items()},
         },
         "total_checks": total_checks,
+        "certificates": {
+            **sig.join,
+            "institutions": {
+                "schools": int(len(tables["institution_certificates"])),
+                "ready": int(tables["institution_certificates"]["ready"].sum()),
+            },
+        },
         "warnings": warnings,
         "quarantine": {
             "total": int(len(quarantine)),

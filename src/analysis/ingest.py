@@ -148,6 +148,13 @@ class RawTable:
         sheet_warnings: quality warnings of the sheet's XML (``far_cells``: values far off the
             table, not read; ``formula_no_value``/``formula_error``: such cells outside the
             data rows or the columns read), as ``quality.json["warnings"]`` records.
+        title_texts: the non-empty text cells of the rows above the header, repaired (a
+            per-school export names its school there, a provider's list its provider).
+        id_numbers: for the kinds of :data:`analysis.kinds.ID_JOIN_KINDS` with a CCCD column,
+            that column's values as read, aligned with ``data`` (same index); ``None``
+            otherwise. Personal: the cleaning stage turns it into a join key and drops it
+            (:mod:`analysis.certificates`). Never kept by the read cache: a table that holds
+            it is read again by each caller (:func:`_finished`, :func:`prefetch`).
     """
 
     file: str
@@ -168,6 +175,8 @@ class RawTable:
     read_note: str | None = None
     unread_cells: dict[int, tuple[str, str, str]] = field(default_factory=dict)
     sheet_warnings: list[dict] = field(default_factory=list)
+    title_texts: list[str] = field(default_factory=list)
+    id_numbers: pd.Series | None = field(default=None, repr=False)
 
     @property
     def where(self) -> str:
@@ -1134,6 +1143,11 @@ def _finish(probe: _Probe) -> RawTable:
     sheet_warnings += _duplicate_columns(probe, header, kind)
     kept = _take_rows(grid, sel)[keep_cols]
     kept.columns = keep
+    id_numbers = None
+    if kind in K.ID_JOIN_KINDS:
+        j_id = _id_number_column(header)
+        if j_id is not None:
+            id_numbers = _take_rows(grid, cls == _DATA)[j_id].rename("id_number")
     todo = cells.todo(keep_cols) if keep else None
     kept_codes = [cells.codes[by_name[name]][sel] for name in keep]
     values_of = cells.values_of
@@ -1170,7 +1184,22 @@ def _finish(probe: _Probe) -> RawTable:
         read_note=probe.read_note,
         unread_cells=unread_cells,
         sheet_warnings=sheet_warnings,
+        title_texts=[v for r in probe.head_rows[: header.start] for v in r if v and v.strip()],
+        id_numbers=id_numbers,
     )
+
+
+def _id_number_column(header: HeaderInfo) -> int | None:
+    """The column holding the CCCD number itself among the columns mapped to ``id_number``
+    (which also takes "Ngày cấp CCCD", "Nơi cấp CCCD": dropped, never read)."""
+    for j, name in sorted(header.mapping.items()):
+        if name != "id_number":
+            continue
+        parts = K._as_parts(header.cells[j])
+        last = K.header_key(parts[-1]) if parts else ""
+        if not last.startswith(("ngay", "noi")):
+            return j
+    return None
 
 
 def _place_xlsx(
@@ -2151,7 +2180,11 @@ def _read_whole(
     items = _probe_file(path, raw_root)
     for probe in items:
         if isinstance(probe, _Probe):
-            probe.table = _finish(probe)
+            table = _finish(probe)
+            if table.id_numbers is not None:
+                # CCCD numbers are never kept nor sent back: the readers read this file.
+                return key, size, None
+            probe.table = table
             probe.load = None
     return key, size, items
 
@@ -2192,7 +2225,7 @@ def prefetch(files: list[Path], raw_root: Path | str | None, jobs: int) -> int:
         if isinstance(result, parallel.Failed):
             continue
         key, size, items = result
-        if key not in _FILE_CACHE:
+        if items is not None and key not in _FILE_CACHE:
             _cache_put(key, size, items)
             n += 1
     return n
@@ -2212,6 +2245,8 @@ def _copy_table(t: RawTable) -> RawTable:
         columns=dict(t.columns),
         unread_cells=dict(t.unread_cells),
         sheet_warnings=[dict(w) for w in t.sheet_warnings],
+        title_texts=list(t.title_texts),
+        id_numbers=None,  # personal: never in a copy (the read cache keeps copies)
     )
 
 
@@ -2221,7 +2256,8 @@ def _finished(probe: _Probe) -> RawTable:
     if probe.table is not None:
         return _copy_table(probe.table)
     table = _finish(probe)
-    if probe.cached:
+    if probe.cached and table.id_numbers is None:
+        # A table holding CCCD numbers is never kept: each caller reads it again.
         probe.table = _copy_table(table)
         probe.load = None  # the rows are no longer needed
     return table

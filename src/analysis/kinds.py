@@ -35,7 +35,15 @@ from functools import lru_cache
 
 from analysis import text
 
-KINDS: tuple[str, ...] = ("truong", "cbgvnv", "tonghop_cks", "ha_tang", "hoc_ba")
+KINDS: tuple[str, ...] = (
+    "truong",
+    "cbgvnv",
+    "tonghop_cks",
+    "ha_tang",
+    "hoc_ba",
+    "ca_thue_bao",
+    "chu_ky_so_to_chuc",
+)
 
 #: The kinds' Vietnamese names (messages, quality report).
 KIND_TITLES: dict[str, str] = {
@@ -44,7 +52,13 @@ KIND_TITLES: dict[str, str] = {
     "tonghop_cks": "Tổng hợp chữ ký số theo trường",
     "ha_tang": "Hạ tầng CNTT",
     "hoc_ba": "Tiến độ ký học bạ số",
+    "ca_thue_bao": "Danh sách thuê bao chữ ký số của nhà cung cấp",
+    "chu_ky_so_to_chuc": "Chữ ký số của trường (cơ quan, tổ chức)",
 }
+
+#: Kinds whose CCCD column is carried to the cleaning stage (``RawTable.id_numbers``) to be
+#: turned into a join key there (:mod:`analysis.certificates`), never into ``data``.
+ID_JOIN_KINDS: frozenset[str] = frozenset({"cbgvnv", "ca_thue_bao"})
 
 #: Canonical columns that hold personal data: dropped by ingest right after header mapping.
 PERSONAL_COLUMNS: frozenset[str] = frozenset(
@@ -424,7 +438,8 @@ _CBGVNV = Kind(
                 "Đã được cấp chữ ký số",
                 "Tình hình cấp chữ ký số",
             ),
-            required=True,
+            # Optional: the CSDL ngành export has no signature column; its staff's signatures
+            # then come from the providers' lists (``ca_thue_bao``).
             sub_aliases={
                 "cks": (
                     "Trạng thái",
@@ -490,7 +505,9 @@ _CBGVNV = Kind(
             ),
         ),
     ),
-    one_of=(("school_code", "school_name"),),
+    # No "one of" school group: a CSDL export made for one school names it in the title rows
+    # above the header ("Trường Tiểu học Ái Mộ", "Đơn vị: ..."); the cleaning stage takes it
+    # from there, and a row with no school anywhere is refused (``missing_school``).
 )
 
 _TONGHOP_CKS = Kind(
@@ -672,8 +689,119 @@ _HOC_BA = Kind(
     one_of=(("school_code", "school_name"),),
 )
 
+_SERIAL = Column(
+    "serial",
+    "Serial chứng thư",
+    (
+        "Số serial",
+        "Serial",
+        "Mã chứng thư",
+        "Số serial chứng thư",
+        "Serial number",
+        "Số hiệu chứng thư",
+        "Serial CTS",
+        "Số serial CTS",
+    ),
+    required=True,
+    sub_aliases={"cks": ("Serial", "Số serial", "Mã chứng thư")},
+)
+_VALID_FROM = Column(
+    "valid_from",
+    "Ngày hiệu lực",
+    ("Từ ngày", "Ngày bắt đầu", "Hiệu lực từ", "Ngày bắt đầu hiệu lực", "Ngày cấp chứng thư"),
+    sub_aliases={"cks": ("Từ ngày", "Ngày hiệu lực", "Ngày bắt đầu")},
+)
+_CERT_EXPIRES = Column(
+    "expires_on",
+    "Ngày hết hạn",
+    ("Đến ngày", "Ngày hết hiệu lực", "Hiệu lực đến", "Ngày kết thúc"),
+    required=True,
+    sub_aliases={"cks": ("Đến ngày", "Ngày hết hạn", "Hết hạn")},
+)
+_CERT_STATUS = Column(
+    "cert_status",
+    "Trạng thái",
+    ("Tình trạng", "Trạng thái chứng thư", "Trạng thái thuê bao", "Tình trạng chứng thư"),
+    sub_aliases={"cks": ("Trạng thái", "Tình trạng")},
+)
+
+_CA_THUE_BAO = Kind(
+    "ca_thue_bao",
+    KIND_TITLES["ca_thue_bao"],
+    (
+        Column(
+            "id_number",
+            "Số CCCD",
+            (
+                "Số định danh cá nhân",
+                "CCCD/CMND",
+                "Số giấy tờ",
+                "CCCD",
+                "CMND/CCCD",
+                "Số CCCD/CMND",
+                "Số CMND/CCCD",
+                "Số CMND",
+                "Số giấy tờ tùy thân",
+                "Căn cước công dân",
+            ),
+            required=True,
+            personal=True,
+        ),
+        Column(
+            "full_name",
+            "Họ và tên",
+            ("Tên thuê bao", "Chủ thể", "Họ tên", "Tên chủ thể", "Tên khách hàng"),
+            personal=True,
+        ),
+        _SERIAL,
+        _VALID_FROM,
+        _CERT_EXPIRES,
+        _CERT_STATUS,
+        Column(
+            "package",
+            "Gói dịch vụ",
+            ("Loại chứng thư", "Hình thức", "Gói cước", "Loại thiết bị", "Hình thức ký"),
+        ),
+        Column(
+            "provider",
+            "Nhà cung cấp",
+            ("Đơn vị cung cấp", "CA", "Nhà cung cấp dịch vụ", "Tổ chức cung cấp", "NCC"),
+        ),
+        Column(
+            "school_name",
+            "Đơn vị",
+            ("Tên trường", "Cơ quan", "Tên đơn vị", "Đơn vị công tác", "Tên cơ quan", "Trường"),
+        ),
+        Column("school_code", "Mã trường", ("Mã đơn vị", "Mã CSGD")),
+        Column("tax_code", "Mã số thuế", ("MST", "Mã số thuế đơn vị")),
+    ),
+)
+
+_CHU_KY_SO_TO_CHUC = Kind(
+    "chu_ky_so_to_chuc",
+    KIND_TITLES["chu_ky_so_to_chuc"],
+    (
+        *_school(),
+        _SERIAL,
+        _VALID_FROM,
+        _CERT_EXPIRES,
+        _CERT_STATUS,
+        Column("cert_kind", "Loại", ("Loại chữ ký số", "Loại CKS", "Loại chứng thư số")),
+    ),
+    one_of=(("school_code", "school_name"),),
+)
+
 KIND_SPECS: dict[str, Kind] = {
-    k.name: k for k in (_TRUONG, _CBGVNV, _TONGHOP_CKS, _HA_TANG, _HOC_BA)
+    k.name: k
+    for k in (
+        _TRUONG,
+        _CBGVNV,
+        _TONGHOP_CKS,
+        _HA_TANG,
+        _HOC_BA,
+        _CA_THUE_BAO,
+        _CHU_KY_SO_TO_CHUC,
+    )
 }
 
 

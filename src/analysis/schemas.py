@@ -20,6 +20,10 @@ import pandera.pandas as pa
 LEVELS: tuple[str, ...] = ("Mầm non", "Tiểu học", "THCS")
 ROLES: tuple[str, ...] = ("CBQL", "GV", "NV")
 BASES: tuple[str, ...] = ("list", "counts")
+#: ``staff.signature_source``: the hand-filled list, the providers' lists, none (issue 15).
+SIGNATURE_SOURCES: tuple[str, ...] = ("list", "ca", "none")
+#: ``staff.cert_type``: from the providers' ``Gói dịch vụ``.
+CERT_TYPES: tuple[str, ...] = ("token", "remote", "hsm")
 
 STR = "str"
 SOURCE_COLUMNS: dict[str, str] = {
@@ -58,6 +62,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "expires_on": "datetime64[ms]",
         "active": "bool",
         "status": STR,
+        "signature_source": STR,
+        "cert_type": STR,
         **SOURCE_COLUMNS,
     },
     "signature_counts": {
@@ -91,6 +97,14 @@ COLUMNS: dict[str, dict[str, str]] = {
         "n_fibre": "int64",
         "speed_mbps": "float64",
         "n_computers": "Int64",
+        **SOURCE_COLUMNS,
+    },
+    "institution_certificates": {
+        "school_code": STR,
+        "level": STR,
+        "ready": "bool",
+        "expires_on": "datetime64[ms]",
+        "n_certificates": "int64",
         **SOURCE_COLUMNS,
     },
     "records": {
@@ -181,6 +195,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "expires_on": pa.Column("datetime64[ms]", nullable=True),
             "active": pa.Column("bool"),
             "status": pa.Column(STR, nullable=True),
+            "signature_source": pa.Column(STR, pa.Check.isin(SIGNATURE_SOURCES)),
+            "cert_type": pa.Column(STR, pa.Check.isin(CERT_TYPES), nullable=True),
             **_source(),
         },
         checks=[
@@ -248,6 +264,18 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "n_fibre": pa.Column("int64", _nonneg()),
             "speed_mbps": pa.Column("float64", pa.Check.gt(0, error="bad_speed"), nullable=True),
             "n_computers": pa.Column("Int64", _nonneg(), nullable=True),
+            **_source(),
+        },
+        strict=True,
+        ordered=True,
+    ),
+    "institution_certificates": pa.DataFrameSchema(
+        {
+            "school_code": pa.Column(STR, nullable=False, unique=True),
+            "level": _level(),
+            "ready": pa.Column("bool"),
+            "expires_on": pa.Column("datetime64[ms]", nullable=True),
+            "n_certificates": pa.Column("int64", pa.Check.ge(1)),
             **_source(),
         },
         strict=True,
