@@ -40,7 +40,7 @@ import os
 import unicodedata
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -518,17 +518,14 @@ def _narrow(processed: Processed, keep: pd.Series, name: str) -> Processed:
     def narrow(df: pd.DataFrame) -> pd.DataFrame:
         return df[df["school_code"].isin(codes)].reset_index(drop=True)
 
-    return Processed(
-        schools=schools,
-        staff=narrow(p.staff),
-        signature_counts=narrow(p.signature_counts),
-        signature_by_school=narrow(p.signature_by_school),
-        history=narrow(p.history),
-        infrastructure=narrow(p.infrastructure),
-        records=narrow(p.records),
-        quality=p.quality,
-        unit=name,
-    )
+    # every table of the period (whatever kinds ``Processed`` holds) keyed by school code
+    tables = {
+        f.name: narrow(getattr(p, f.name))
+        for f in fields(p)
+        if isinstance(getattr(p, f.name), pd.DataFrame)
+        and "school_code" in getattr(p, f.name).columns
+    }
+    return replace(p, **{**tables, "schools": schools, "unit": name})
 
 
 class Note(str):
