@@ -427,7 +427,12 @@ def test_parse_level_table():
         ("THCS", "THCS"),
         ("Trung học cơ sở", "THCS"),
         ("Cấp THCS", "THCS"),
-        ("THPT", BAD),
+        ("THPT", "THPT"),  # a level since issue 14 (data contract §8)
+        ("Trung học phổ thông", "THPT"),
+        ("Trung tâm GDNN-GDTX", "GDTX"),
+        ("TH&THCS", "Trường nhiều cấp học"),
+        ("Liên cấp", "Trường nhiều cấp học"),
+        ("Đại học", BAD),
         ("abc", BAD),
         (2, BAD),
         ("", MISSING),

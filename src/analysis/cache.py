@@ -50,6 +50,8 @@ _CLEANING_MODULES = (
     "privacy",
     "schemas",
     "text",
+    "vocab",
+    "xlsx_scan",
 )
 
 

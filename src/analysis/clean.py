@@ -81,6 +81,7 @@ from analysis import (
     stops,
     text,
     units,
+    vocab,
 )
 from analysis import kinds as K
 from analysis.fmt import fmt_date, fmt_int, fmt_num
@@ -403,14 +404,60 @@ def _source(df: pd.DataFrame) -> dict[str, pd.Series]:
     return {col: df[col] for col in schemas.SOURCE_COLUMNS}
 
 
-def _level_of(school_codes: pd.Series, schools: pd.DataFrame) -> pd.Series:
+def _staff_level(
+    raw_level: pd.Series, school_codes: pd.Series, schools: pd.DataFrame, stats: dict[str, int]
+) -> pd.Series:
+    """The level of each staff row: its school's level; for a multi-level school, the row's
+    own ``Cấp học`` / ``Cấp dạy`` where that names one of the levels the school teaches, else
+    ``vocab.MULTI_LEVEL`` (the school's levels jointly: counted on the "Trường nhiều cấp học"
+    row, ``staff_level_joint``). The staff list has no grade or subject column to go by."""
+    level = _level_of(school_codes, schools)
+    multi = (level == vocab.MULTI_LEVEL).fillna(False).to_numpy(dtype=bool)
+    if not multi.any():
+        return level
+    own, _ = parse.parse_level(raw_level)
+    taught = _level_of(school_codes, schools, "levels")
+    fits = [
+        isinstance(o, str) and isinstance(t, str) and o in t.split(vocab.LEVELS_SEP)
+        for o, t in zip(own.tolist(), taught.tolist(), strict=True)
+    ]
+    use = multi & np.asarray(fits, dtype=bool)
+    stats["staff_level_own"] = int(use.sum())
+    stats["staff_level_joint"] = int((multi & ~use).sum())
+    return level.mask(use, own.to_numpy(dtype=object))
+
+
+def _record_level(grade: pd.Series, school_codes: pd.Series, schools: pd.DataFrame) -> pd.Series:
+    """The level of each class of the records: its school's; for a multi-level school, the
+    level its Khối belongs to (1-5 Tiểu học, 6-9 THCS, 10-12 THPT) when the school teaches it,
+    else ``vocab.MULTI_LEVEL``."""
+    level = _level_of(school_codes, schools)
+    multi = (level == vocab.MULTI_LEVEL).fillna(False).to_numpy(dtype=bool)
+    if not multi.any():
+        return level
+    g = pd.to_numeric(grade).astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    of_grade = np.select(
+        [(g >= 1) & (g <= 5), (g >= 6) & (g <= 9), (g >= 10) & (g <= 12)],
+        [vocab.TH, vocab.THCS, vocab.THPT],
+        default="",
+    )
+    taught = _level_of(school_codes, schools, "levels")
+    fits = [
+        bool(lv) and isinstance(t, str) and lv in t.split(vocab.LEVELS_SEP)
+        for lv, t in zip(of_grade.tolist(), taught.tolist(), strict=True)
+    ]
+    use = multi & np.asarray(fits, dtype=bool)
+    return level.mask(use, of_grade.astype(object))
+
+
+def _level_of(school_codes: pd.Series, schools: pd.DataFrame, column: str = "level") -> pd.Series:
     """The level (Cấp học) of each matched school code, from the school list.
 
     Looked up once per distinct code (``map`` on the distinct codes, spread back by their
     factorisation), not once per row."""
     codes, uniques = pd.factorize(school_codes, use_na_sentinel=True)
     levels = pd.Series(uniques).map(
-        pd.Series(schools["level"].to_numpy(), index=schools["school_code"])
+        pd.Series(schools[column].to_numpy(), index=schools["school_code"])
     )
     return pd.Series(
         levels.array.take(codes, allow_fill=True), index=school_codes.index, name=school_codes.name
@@ -852,6 +899,8 @@ class _KindOut:
     warnings: list[dict] = field(default_factory=list)
     total_checks: list[dict] = field(default_factory=list)
     unmatched: pd.DataFrame | None = None
+    #: ``school_levels`` (the school list only): one row per school and level it teaches.
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None) -> _KindOut:
@@ -911,20 +960,24 @@ def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None
         ),
     )
     raw_level = _col(df, "level")
-    level, bad_level = parse.parse_level(raw_level)
-    hint = text.level_hint_series(name)
-    hint = hint.where(hint.isin(schemas.LEVELS))  # THPT/GDTX words: not levels of the list yet
-    from_name = level.isna() & ~bad_level & hint.notna()
-    stats["level_from_name"] = int(from_name.sum())
-    level = level.fillna(hint)
+    row_levels, bad_level, unnamed = _row_levels(raw_level, name, stats)
     shown_level = _display(raw_level)
     checks.add(
         "bad_level",
-        bad_level | level.isna(),
+        bad_level | (row_levels.isna() & ~unnamed),
         "level",
         shown_level,
         "Cấp học '" + shown_level + f"' không rõ: cần {parse.EXPECTED_FORMAT['level']}. Hãy "
         "sửa ô này rồi chạy lại.",
+    )
+    checks.add(
+        "bad_level",
+        unnamed,
+        "level",
+        shown_level,
+        "Cấp học '" + shown_level + "': trường nhiều cấp học nhưng cả ô Cấp học lẫn tên trường "
+        "đều không nêu các cấp. Hãy ghi các cấp vào ô Cấp học (ví dụ TH&THCS), hoặc mỗi cấp "
+        "một dòng, rồi chạy lại.",
     )
     parsed: dict[str, pd.Series] = {}
     _count_check(checks, df, "n_classes", "Số lớp", True, parsed, stats=stats)
@@ -952,16 +1005,17 @@ def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None
                 )
             )
         parsed[col] = values.mask(wrong.to_numpy())
-    # A code listed twice: the first kept row wins (duplicates among the rows not yet refused).
+    # A code listed twice at the same level: the first kept row wins (duplicates among the rows
+    # not yet refused). Rows of one code at different levels are one multi-level school.
     ok_codes = code.where(checks.reason.isna())
-    dup = ok_codes.notna() & ok_codes.duplicated(keep="first")
+    dup = _level_duplicates(ok_codes, row_levels)
     checks.add(
         "duplicate_school",
         dup,
         "school_code",
         code.fillna(""),
-        "Mã trường '" + code.fillna("") + "' đã có ở một dòng trước: dòng này bị bỏ qua. Hãy "
-        "xoá dòng lặp rồi chạy lại.",
+        "Mã trường '" + code.fillna("") + "' đã có ở một dòng trước (cùng cấp học): dòng này bị "
+        "bỏ qua. Hãy xoá dòng lặp rồi chạy lại.",
     )
     kept = ~checks.refused
     # Ownership is a closed vocabulary; a ward or district is a name of the list, unless it
@@ -991,7 +1045,7 @@ def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None
         {
             "school_code": code,
             "school_name": name,
-            "level": level,
+            "levels": row_levels,
             "ownership": ownership,
             "ward": places["ward"],
             "district": places["district"],
@@ -1005,6 +1059,8 @@ def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None
             **_source(df),
         }
     )[kept.to_numpy()]
+    out, school_levels, level_warnings = _merge_levels(out, df, stats)
+    warnings += level_warnings
     table = schemas.conform("schools", out)
     tc = _total_checks(
         tables,
@@ -1013,7 +1069,142 @@ def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None
         ["n_classes", "n_pupils", "n_pupils_with_id", "n_pupils_verified"],
     )
     warnings += _total_warnings(tc)
-    return _KindOut(table, checks.quarantine(), kept, df, stats, warnings, tc)
+    extra = {"school_levels": schemas.conform("school_levels", school_levels)}
+    return _KindOut(table, checks.quarantine(), kept, df, stats, warnings, tc, extra=extra)
+
+
+def _row_levels(
+    raw_level: pd.Series, name: pd.Series, stats: dict[str, int]
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(levels of each school-list row joined by ``vocab.LEVELS_SEP``, bad Cấp học, multi-level
+    without its levels anywhere).
+
+    ``Cấp học`` names one level or several (``TH&THCS``, ``Tiểu học, THCS``:
+    ``parse.parse_levels``). A blank ``Cấp học`` takes the levels the name states ("Trường
+    TH&THCS Đoàn Kết"; ``level_from_name``); ``Liên cấp`` / ``Trường nhiều cấp học`` takes
+    them from the name too and needs two or more there (``multi_level_from_name``)."""
+    levels, bad = parse.parse_levels(raw_level)
+    stated = text.stated_levels_series(name).str.replace("|", vocab.LEVELS_SEP, regex=False)
+    from_name = levels.isna() & ~bad & stated.notna()
+    stats["level_from_name"] = int(from_name.sum())
+    multi = (levels == vocab.MULTI_LEVEL).fillna(False).astype(bool)
+    named = stated.str.contains(vocab.LEVELS_SEP, regex=False).fillna(False).astype(bool)
+    if (multi & named).any():  # new counts only when there is something to count: the quality
+        stats["multi_level_from_name"] = int((multi & named).sum())  # sheet of old data stays
+    levels = levels.mask(multi.to_numpy(), stated.where(named))
+    levels = levels.fillna(stated.where(from_name))
+    return levels, bad, multi & ~named
+
+
+def _level_duplicates(codes: pd.Series, row_levels: pd.Series) -> pd.Series:
+    """Rows whose code was already listed, on an earlier row, at one of the same levels."""
+    pairs = pd.DataFrame(
+        {"code": codes.to_numpy(dtype=object), "levels": row_levels.to_numpy(dtype=object)}
+    )
+    pairs["row"] = np.arange(len(pairs))
+    pairs = pairs.dropna()
+    pairs["level"] = pairs["levels"].str.split(vocab.LEVELS_SEP, regex=False)
+    pairs = pairs.explode("level")
+    rows = pairs.loc[pairs.duplicated(["code", "level"], keep="first"), "row"].unique()
+    dup = np.zeros(len(codes), dtype=bool)
+    dup[rows] = True
+    return pd.Series(dup, index=codes.index)
+
+
+_SCHOOL_COUNTS = ("n_classes", "n_pupils", "n_pupils_with_id", "n_pupils_verified")
+
+
+def _merge_levels(
+    rows: pd.DataFrame, df: pd.DataFrame, stats: dict[str, int]
+) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
+    """The kept school-list rows (column ``levels``) -> (schools, school_levels, warnings).
+
+    One school per code: the rows of one code at different levels (one row per school and
+    level) become one school whose ``levels`` are theirs (in the order of ``vocab.LEVELS``),
+    whose counts are their sums (a pupil-id count: unknown if one row leaves it blank), and
+    whose name, ownership, place and source are the first row's. ``level`` is the level, or
+    ``vocab.MULTI_LEVEL`` for two levels or more. ``school_levels`` keeps each row's counts under
+    its level. A single row naming several levels (``TH&THCS``) has counts not split by level:
+    its ``school_levels`` rows have them unknown (NA), the school keeps them in its totals, and
+    the metrics count them once, on the ``Trường nhiều cấp học`` row (warning
+    ``multi_level_unsplit``)."""
+    rows = rows.reset_index(drop=True)
+    parts = rows["levels"].astype(object).str.split(vocab.LEVELS_SEP, regex=False)
+    unsplit = (parts.str.len() > 1).to_numpy()
+    sl = rows[["school_code", *_SCHOOL_COUNTS]].assign(level=parts)
+    sl.loc[unsplit, list(_SCHOOL_COUNTS)] = pd.NA
+    sl = sl.explode("level")
+    sl["_rank"] = sl["level"].map(vocab.rank)
+    sl = sl.sort_values(["school_code", "_rank"], kind="stable").drop(columns="_rank")
+    sl = sl[["school_code", "level", *_SCHOOL_COUNTS]]
+
+    first = ~rows["school_code"].duplicated(keep="first")
+    if not first.all():
+        stats["multi_level_rows"] = int((~first).sum())
+    if unsplit.any():
+        stats["multi_level_unsplit"] = int(unsplit.sum())
+    schools = rows[first.to_numpy()].copy()
+    if not first.all():
+        grouped = rows.groupby("school_code", sort=False)
+        levels = grouped["levels"].agg(
+            lambda v: vocab.LEVELS_SEP.join(
+                vocab.order_levels(lv for t in v for lv in t.split(vocab.LEVELS_SEP))
+            )
+        )
+        schools["levels"] = schools["school_code"].map(levels).to_numpy()
+        for col in _SCHOOL_COUNTS:
+            values = pd.to_numeric(rows[col]).astype("Int64")
+            total = values.groupby(rows["school_code"], sort=False).sum(min_count=1)
+            blank = values.isna().groupby(rows["school_code"], sort=False).any()
+            schools[col] = pd.array(schools["school_code"].map(total.mask(blank)), "Int64")
+    multi = schools["levels"].str.contains(vocab.LEVELS_SEP, regex=False).fillna(False)
+    schools["level"] = schools["levels"].mask(multi.to_numpy(), vocab.MULTI_LEVEL)
+    warnings = []
+    # Rows of one code at several levels under names that differ (not only in their type
+    # prefix): one school by the rule, but maybe two schools given one code by mistake.
+    if not first.all():
+        keys = text.school_key_series(rows["school_name"])
+        differs = keys.groupby(rows["school_code"], sort=False).transform("nunique") > 1
+        later = (differs & ~first).to_numpy(dtype=bool)
+        for i in np.flatnonzero(later)[:50]:
+            r = rows.iloc[i]
+            first_name = schools.loc[schools["school_code"] == r["school_code"], "school_name"]
+            warnings.append(
+                {
+                    "code": "multi_level_name_differs",
+                    "kind": "truong",
+                    "file": r["source_file"],
+                    "sheet": r["source_sheet"],
+                    "row": int(r["source_row"]),
+                    "quoted": [str(r["school_name"])],
+                    "message": (
+                        f"Mã trường {r['school_code']} có ở nhiều dòng, mỗi dòng một cấp học, "
+                        f"nhưng tên khác nhau ('{r['school_name']}' và "
+                        f"'{first_name.iat[0]}'): được tính là một trường nhiều cấp học, tên "
+                        "theo dòng đầu. Nếu là hai trường khác nhau, hãy sửa mã trường rồi chạy "
+                        "lại."
+                    ),
+                }
+            )
+    for i in np.flatnonzero(unsplit)[:50]:
+        r = rows.iloc[i]
+        lv = ", ".join(str(r["levels"]).split(vocab.LEVELS_SEP))
+        warnings.append(
+            {
+                "code": "multi_level_unsplit",
+                "kind": "truong",
+                "file": r["source_file"],
+                "sheet": r["source_sheet"],
+                "row": int(r["source_row"]),
+                "message": (
+                    f"Trường {r['school_code']} dạy nhiều cấp ({lv}) nhưng số lớp, số học sinh "
+                    "không tách theo cấp: được tính một lần vào Tổng cộng và vào dòng "
+                    f"“{vocab.MULTI_LEVEL}”, không vào từng cấp. Để tách, hãy ghi mỗi cấp một "
+                    "dòng (cùng mã trường)."
+                ),
+            }
+        )
+    return schools, sl, warnings
 
 
 def _staff_rows(
@@ -1153,7 +1344,7 @@ def _staff_rows(
     active = status.isna() | (status == parse.ACTIVE_STATUS).fillna(False)
     stats["blank_status_active"] = int(status.isna().sum())
     pkey = privacy.person_key(sid, key, normalised=True)
-    level = _level_of(m.school_code, schools)
+    level = _staff_level(_col(df, "level"), m.school_code, schools, stats)
     folder = pd.Series(
         pd.array([t.folder for t in tables], dtype="str")[df["_tid"].to_numpy()], index=df.index
     )
@@ -1424,17 +1615,24 @@ def clean_counts(tables: list[RawTable], schools: pd.DataFrame, aliases: pd.Data
 
 
 def resolve_signatures(
-    staff: pd.DataFrame, counts: pd.DataFrame
+    staff: pd.DataFrame, counts: pd.DataFrame, schools: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict]]:
     """(signature_by_school, counts with ``superseded``, warnings for list-vs-counts).
 
     A school with a staff list: active staff (n_staff), signed and pending among them, basis
-    ``list``. A school with only counts: the counts, n_pending 0, basis ``counts``.
+    ``list``. A school with only counts: the counts, n_pending 0, basis ``counts``. The level
+    is the school's (``vocab.MULTI_LEVEL`` for a multi-level school, whose staff rows may carry
+    their own level: the metrics split it by those).
     """
     # Only the columns the counts need are filtered (not the whole 1,66 million-row table).
     active = staff.loc[staff["active"].to_numpy(dtype=bool), ["school_code", "signed", "pending"]]
     listed = staff[["school_code", "level"]].groupby("school_code", sort=True)
     listed = listed.agg(level=("level", "first"))
+    if schools is not None and len(listed):
+        own = pd.Series(schools["level"].to_numpy(), index=schools["school_code"].to_numpy())
+        listed["level"] = pd.Series(listed.index.map(own), index=listed.index).fillna(
+            listed["level"]
+        )
     agg = active.groupby("school_code", sort=True).agg(
         n_staff=("signed", "size"),
         n_signed=("signed", "sum"),
@@ -1622,7 +1820,7 @@ def clean_records(tables: list[RawTable], schools: pd.DataFrame, aliases: pd.Dat
     )
     kept = ~checks.refused
     kk = kept.to_numpy()
-    level = _level_of(m.school_code, schools)
+    level = _record_level(parsed["grade"], m.school_code, schools)
     out = pd.DataFrame(
         {
             "school_code": m.school_code,
@@ -1718,7 +1916,7 @@ def _signatures(
         )
     counts_out = clean_counts(count_tables, schools, aliases) if count_tables else None
     counts = counts_out.table if counts_out is not None else schemas.empty("signature_counts")
-    sbs, counts, warnings = resolve_signatures(staff, counts)
+    sbs, counts, warnings = resolve_signatures(staff, counts, schools)
     counts = schemas.conform("signature_counts", counts)
     cert_out = cert_rows.out if cert_rows is not None else None
     if cert_out is not None:
@@ -1800,6 +1998,31 @@ def _plan_history(
     return _HistoryPlan(period, folders, keys, entries, tasks, processed_root)
 
 
+def history_rows(by_school: pd.DataFrame, staff: pd.DataFrame) -> pd.DataFrame:
+    """A folder's ``signature_by_school`` as history rows: a multi-level school with a staff
+    list gets one row per level of its staff (a row's own Cấp học, or "Trường nhiều cấp học":
+    ``_staff_level``), so that coverage by level is the same rule in every period; every
+    other school keeps its one row."""
+    multi = (by_school["level"] == vocab.MULTI_LEVEL) & (by_school["basis"] == "list")
+    multi = multi.fillna(False).to_numpy(dtype=bool)
+    if not multi.any():
+        return by_school
+    codes = set(by_school.loc[multi, "school_code"].tolist())
+    st = staff[staff["school_code"].isin(codes).to_numpy(dtype=bool)]
+    st = st[st["active"].to_numpy(dtype=bool)]
+    split = (
+        st.assign(s=st["signed"].astype("int64"), p=st["pending"].astype("int64"))
+        .groupby(["school_code", "level"], sort=True)
+        .agg(n_staff=("s", "size"), n_signed=("s", "sum"), n_pending=("p", "sum"))
+        .reset_index()
+        .assign(basis="list")
+    )
+    # A listed school whose staff all left keeps its (empty) row.
+    empty = by_school[multi & ~by_school["school_code"].isin(set(split["school_code"]))]
+    out = pd.concat([by_school[~multi], split, empty], ignore_index=True)
+    return out.sort_values("school_code", kind="stable").reset_index(drop=True)
+
+
 def _history_entry(
     task: tuple[str, list[RawTable], list[RawTable], list[RawTable]],
     schools: pd.DataFrame,
@@ -1809,7 +2032,7 @@ def _history_entry(
     """The history entry of one folder: its signature_by_school (run in a worker too)."""
     folder, staff_tables, count_tables, cert_tables = task
     sig = _signatures(staff_tables, count_tables, cert_tables, schools, aliases, key, folder)
-    return sig.by_school.assign(period=folder)
+    return history_rows(sig.by_school, sig.staff).assign(period=folder)
 
 
 def _task_cost(task: tuple[str, list[RawTable], list[RawTable], list[RawTable]]) -> float:
@@ -2085,12 +2308,13 @@ def clean_period(
             if pin.tables_of("hoc_ba")
             else None
         )
-        history = history_run.finish(pin, sig.by_school)
+        history = history_run.finish(pin, history_rows(sig.by_school, sig.staff))
     finally:
         history_run.cancel()
 
     tables = {
         "schools": schools,
+        "school_levels": sch.extra["school_levels"],
         "staff": sig.staff,
         "signature_counts": sig.counts,
         "signature_by_school": sig.by_school,

@@ -32,10 +32,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import blended_transform_factory
 
-from analysis import metrics, style
+from analysis import metrics, style, vocab
 from analysis.fmt import fmt_date, fmt_int, fmt_num, fmt_pct
-from analysis.metrics import LEVELS, ROLES, TOTAL
+from analysis.metrics import ROLES
 from analysis.style import nfc
+from analysis.vocab import SCHOOL_LEVELS, TOTAL
 
 MAX_BARS = 40
 #: Schools without data listed one by one under the bars of a level, at most (else counted).
@@ -117,7 +118,7 @@ def _ratio(num: pd.Series, den: pd.Series) -> float:
 
 
 def _present_levels(table: pd.DataFrame, with_total: bool = False) -> list[str]:
-    order = (*LEVELS, TOTAL) if with_total else LEVELS
+    order = (*SCHOOL_LEVELS, TOTAL) if with_total else SCHOOL_LEVELS
     present = set(table["level"].astype("str"))
     return [lv for lv in order if lv in present]
 
@@ -258,7 +259,7 @@ def coverage_by_level(
     """One bar per level (and the district), "signed/staff (rate)" at the end of each bar."""
     title = "Tỷ lệ CBGVNV có chữ ký số cá nhân theo cấp học"
     t = table.set_index("level")
-    rows = [lv for lv in (*LEVELS, TOTAL) if lv in t.index]
+    rows = [lv for lv in (*SCHOOL_LEVELS, TOTAL) if lv in t.index]
     if not rows or t["n_staff"].fillna(0).sum() == 0:
         return _no_data(title, period)
     with style.use_style():
@@ -586,7 +587,7 @@ def scale_by_level(table: pd.DataFrame, period: str | None = None) -> Figure:
     """Three panels (schools, classes, pupils), one bar per level, values labelled."""
     title = "Quy mô trường, lớp, học sinh theo cấp học"
     t = table.set_index("level")
-    levels = [lv for lv in LEVELS if lv in t.index]
+    levels = [lv for lv in SCHOOL_LEVELS if lv in t.index]
     if not levels or t.loc[levels, "n_schools"].sum() == 0:
         return _no_data(title, period)
     panels = (("n_schools", "Số trường"), ("n_classes", "Số lớp"), ("n_pupils", "Số học sinh"))
@@ -608,7 +609,13 @@ def scale_by_level(table: pd.DataFrame, period: str | None = None) -> Figure:
                 fontsize=6.5 if millions else 7.5,
                 padding=1,
             )
-            ax.set_xticks(range(len(levels)), labels=[nfc(lv) for lv in levels], fontsize=7.5)
+            if len(levels) > 3:  # THPT, GDTX, multi-level: short labels, slanted
+                names = [nfc(vocab.SHORT.get(lv, lv)) for lv in levels]
+                ax.set_xticks(range(len(levels)), labels=names, fontsize=7, rotation=35)
+                for tick in ax.get_xticklabels():
+                    tick.set_horizontalalignment("right")
+            else:
+                ax.set_xticks(range(len(levels)), labels=[nfc(lv) for lv in levels], fontsize=7.5)
             ax.set_title(nfc(label + (" (triệu)" if millions else "")))
             ax.set_ylim(0, max(values) * 1.15 or 1)
             formatter = style.millions_formatter() if millions else style.int_formatter()

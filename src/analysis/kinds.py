@@ -350,6 +350,7 @@ _CBGVNV = Kind(
             ),
             required=True,
         ),
+        Column("level", "Cấp học", ("Cấp dạy", "Cấp học giảng dạy", "Bậc học")),
         Column(
             "full_name",
             "Họ và tên",

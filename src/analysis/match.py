@@ -217,12 +217,14 @@ class _Reference:
         self.level_of = dict(zip(code_l, _values(sch["level"]), strict=True))
         name_keys = text.school_keys_frame(sch["school_name"])
         sch["key"], sch["ascii"] = name_keys["key"], name_keys["ascii"]
-        # The levels of a school: its level, and those its own name states (TH&THCS ...).
+        # The levels of a school: its level (those it teaches, ``levels``, for a multi-level
+        # school), and those its own name states (TH&THCS ...).
+        taught = (
+            _values(schools["levels"]) if "levels" in schools.columns else _values(sch["level"])
+        )
         self.levels_of: dict[str, frozenset[str]] = {}
-        for code, level, stated in zip(
-            code_l, _values(sch["level"]), _values(name_keys["levels"]), strict=True
-        ):
-            lv = {level} if isinstance(level, str) else set()
+        for code, level, stated in zip(code_l, taught, _values(name_keys["levels"]), strict=True):
+            lv = set(level.split("; ")) if isinstance(level, str) else set()
             if isinstance(stated, str):
                 lv.update(stated.split("|"))
             self.levels_of[code] = frozenset(lv)
@@ -331,7 +333,9 @@ def _reference(schools: pd.DataFrame, aliases: pd.DataFrame | None) -> _Referenc
     """``_Reference(schools, aliases)``, kept for the few last school lists (one cleaning run
     matches every table of every folder against the same list), keyed by content."""
     key = (
-        _fingerprint(schools, ["school_code", "school_name", "level"]),
+        _fingerprint(
+            schools, [c for c in ("school_code", "school_name", "level", "levels") if c in schools]
+        ),
         None
         if aliases is None or not len(aliases)
         else _fingerprint(aliases, ["alias", "school_code"]),

@@ -47,11 +47,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import exports
+from analysis import exports, vocab
 from analysis.fmt import fmt_date, fmt_int, fmt_num, fmt_pct
 
-LEVELS: tuple[str, ...] = ("Mầm non", "Tiểu học", "THCS")
-TOTAL = "Tổng cộng"
+LEVELS: tuple[str, ...] = vocab.LEVELS
+MULTI_LEVEL = vocab.MULTI_LEVEL
+TOTAL = vocab.TOTAL
 ROLES: tuple[str, ...] = ("CBQL", "GV", "NV")
 NO_PROVIDER = "Không rõ nhà cung cấp"
 NO_DISTRICT = "Không rõ quận/huyện"
@@ -69,6 +70,7 @@ PROCESSED_KINDS: tuple[str, ...] = (
     "history",
     "infrastructure",
     "records",
+    "school_levels",
 )
 
 #: Metric table -> its columns, in order (docs/ARCHITECTURE.md, "Metric tables").
@@ -338,6 +340,9 @@ class Processed:
     quality: dict = field(default_factory=dict)
     #: The district the tables were narrowed to by ``select_unit`` ("" = every district).
     unit: str = ""
+    #: One row per school and level it teaches (``school_levels.parquet``); empty: made from
+    #: ``schools`` (``school_levels``).
+    school_levels: pd.DataFrame = field(default_factory=lambda: _empty_kind("school_levels"))
 
     @property
     def sample(self) -> bool:
@@ -565,7 +570,7 @@ def _fold(text: str) -> str:
 
 
 def _level_rank(series: pd.Series) -> pd.Series:
-    order = {name: i for i, name in enumerate((*LEVELS, TOTAL))}
+    order = {name: i for i, name in enumerate((*vocab.SCHOOL_LEVELS, TOTAL))}
     return series.map(order).fillna(len(order)).astype("int64")
 
 
@@ -673,19 +678,77 @@ def check_table(
 # --------------------------------------------------------------------------- scale
 
 
-def scale_by_level(schools: pd.DataFrame) -> pd.DataFrame:
-    """Schools, classes, pupils per level (Mầm non, Tiểu học, THCS, Tổng cộng), zeros kept."""
+_COUNTS = ("n_classes", "n_pupils", "n_pupils_with_id", "n_pupils_verified")
+
+
+def taught_levels(schools: pd.DataFrame) -> pd.Series:
+    """The levels each school teaches, joined by ``"; "`` (its ``level`` when the table has no
+    ``levels`` column, as tables cleaned before multi-level schools)."""
+    if "levels" in schools.columns:
+        return schools["levels"].astype("str").fillna(schools["level"].astype("str"))
+    return schools["level"].astype("str")
+
+
+def school_levels(schools: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per school and level it teaches: ``table`` (``school_levels.parquet``) when it
+    has rows, else made from ``schools``: a single-level school's counts under its level, a
+    multi-level school's levels with counts unknown (not split)."""
+    if table is not None and len(table):
+        return table
+    multi = (schools["level"] == MULTI_LEVEL).fillna(False).to_numpy(dtype=bool)
+    out = schools[["school_code", *_COUNTS]].copy()
+    for col in _COUNTS:
+        out[col] = _int(out[col])
+        out.loc[multi, col] = pd.NA
+    out["level"] = taught_levels(schools).str.split(vocab.LEVELS_SEP, regex=False).to_numpy()
+    return out.explode("level")[["school_code", "level", *_COUNTS]].reset_index(drop=True)
+
+
+def _level_rows(present) -> list[str]:
+    return vocab.shown_levels(present)
+
+
+def scale_by_level(schools: pd.DataFrame, levels: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Schools, classes, pupils per level, then "Trường nhiều cấp học", then Tổng cộng.
+
+    Rows: Mầm non, Tiểu học, THCS always (zeros kept), THPT and GDTX when the data has them,
+    "Trường nhiều cấp học" when it has a multi-level school (data contract §8). A level's
+    ``n_schools`` counts its single-level schools; a multi-level school counts once, on the
+    "Trường nhiều cấp học" row. A level's classes and pupils are those of every school teaching
+    it (``school_levels``: a multi-level school's share under each level); the "Trường nhiều
+    cấp học" row holds the counts a multi-level school did not split by level (one row naming
+    several levels). Tổng cộng counts each school once; the rows above add up to it."""
+    sl = school_levels(schools, levels)
+    multi = schools[(schools["level"] == MULTI_LEVEL).fillna(False).to_numpy(dtype=bool)]
     rows = []
-    for level in (*LEVELS, TOTAL):
-        part = schools if level == TOTAL else schools[schools["level"] == level]
+    for level in (*_level_rows([*schools["level"].tolist(), *sl["level"].tolist()]), TOTAL):
+        if level == TOTAL:
+            part, counts = schools, schools
+        elif level == MULTI_LEVEL:
+            part = multi
+            known = sl[sl["school_code"].isin(multi["school_code"])]
+            # What each multi-level school did not split: its total less its known shares.
+            counts = pd.DataFrame(
+                {
+                    col: _int(multi[col]).reset_index(drop=True)
+                    - _int(known.groupby("school_code")[col].sum())
+                    .reindex(multi["school_code"].to_numpy())
+                    .fillna(0)
+                    .reset_index(drop=True)
+                    for col in _COUNTS
+                }
+            )
+        else:
+            part = schools[schools["level"] == level]
+            counts = sl[sl["level"] == level]
         rows.append(
             {
                 "level": level,
                 "n_schools": len(part),
-                "n_classes": int(part["n_classes"].sum()),
-                "n_pupils": int(part["n_pupils"].sum()),
-                "n_pupils_with_id": _sum(part["n_pupils_with_id"]),
-                "n_pupils_verified": _sum(part["n_pupils_verified"]),
+                "n_classes": int(_int(counts["n_classes"]).sum()),
+                "n_pupils": int(_int(counts["n_pupils"]).sum()),
+                "n_pupils_with_id": _sum(counts["n_pupils_with_id"]),
+                "n_pupils_verified": _sum(counts["n_pupils_verified"]),
             }
         )
     out = _frame("scale_by_level", rows)
@@ -705,7 +768,7 @@ def coverage_by_school(schools: pd.DataFrame, signature_by_school: pd.DataFrame)
     coverage NA. ``rank_in_level`` 1 = the lowest coverage (furthest behind), ties share a rank.
     """
     sbs = signature_by_school
-    levels = [lv for lv in LEVELS if (sbs["level"] == lv).any()]
+    levels = [lv for lv in vocab.SCHOOL_LEVELS if (sbs["level"] == lv).any()]
     base = schools.loc[
         schools["level"].isin(levels), ["school_code", "school_name", "level", "ward"]
     ]
@@ -754,13 +817,49 @@ def _coverage_rows(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return grouped
 
 
-def coverage_by_level(schools: pd.DataFrame, signature_by_school: pd.DataFrame) -> pd.DataFrame:
-    """Per level (all three, explicit zeros/NaN when a level has no data) and the district total."""
+def _signatures_by_level(sbs: pd.DataFrame, staff: pd.DataFrame | None) -> pd.DataFrame:
+    """``signature_by_school`` with each multi-level school that has a staff list split by its
+    staff's level (a row's own Cấp học, or "Trường nhiều cấp học" for the school's levels
+    jointly: ``clean._staff_level``); a multi-level school with counts only stays jointly."""
+    multi = (sbs["level"] == MULTI_LEVEL).fillna(False) & (sbs["basis"] == "list").fillna(False)
+    if staff is None or not multi.any():
+        return sbs
+    codes = set(sbs.loc[multi.to_numpy(dtype=bool), "school_code"].tolist())
+    st = staff[staff["school_code"].isin(codes).to_numpy(dtype=bool)]
+    st = st[st["active"].to_numpy(dtype=bool)]
+    split = (
+        st.assign(n_signed=st["signed"].astype("int64"))
+        .groupby(["school_code", "level"], sort=True)
+        .agg(n_staff=("n_signed", "size"), n_signed=("n_signed", "sum"))
+        .reset_index()
+    )
+    return pd.concat([sbs[~multi.to_numpy(dtype=bool)], split], ignore_index=True)
+
+
+def coverage_by_level(
+    schools: pd.DataFrame, signature_by_school: pd.DataFrame, staff: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per level (Mầm non, Tiểu học, THCS always, with explicit zeros/NaN; THPT, GDTX and
+    "Trường nhiều cấp học" when present) and the total.
+
+    A level's ``n_schools`` counts every school teaching it (a multi-level school under each of
+    its levels); its staff are those of its schools at that level (a multi-level school's staff
+    by their own level, given ``staff``). The "Trường nhiều cấp học" row counts the multi-level
+    schools and the staff no level is known for. Tổng cộng counts each school once."""
     sbs = signature_by_school
+    by_level = _signatures_by_level(sbs, staff)
+    taught = taught_levels(schools).str.split(vocab.LEVELS_SEP, regex=False)
+    teaches = {lv: taught.map(lambda t, lv=lv: lv in t).to_numpy(dtype=bool) for lv in LEVELS}
+    present = [*schools["level"].tolist(), *by_level["level"].tolist()]
     rows = []
-    for level in (*LEVELS, TOTAL):
-        sch = schools if level == TOTAL else schools[schools["level"] == level]
-        sig = sbs if level == TOTAL else sbs[sbs["level"] == level]
+    for level in (*_level_rows(present), TOTAL):
+        if level == TOTAL:
+            sch, sig = schools, sbs
+        elif level == MULTI_LEVEL:
+            sch = schools[(schools["level"] == MULTI_LEVEL).fillna(False).to_numpy(dtype=bool)]
+            sig = by_level[by_level["level"] == MULTI_LEVEL]
+        else:
+            sch, sig = schools[teaches[level]], by_level[by_level["level"] == level]
         rows.append(
             {
                 "level": level,
@@ -923,25 +1022,59 @@ def coverage_by_commune(schools: pd.DataFrame, signature_by_school: pd.DataFrame
     return check_table("coverage_by_commune", out, ["commune"])
 
 
-def scale_by_district(schools: pd.DataFrame) -> pd.DataFrame:
-    """Schools, classes, pupils per district and level: the three levels (zeros kept) and the
-    district's total (level Tổng cộng) per district, then the same for all districts
-    (district Tổng cộng)."""
-    t = pd.DataFrame(
-        {
-            "district": _district_series(schools),
-            "level": schools["level"].astype("str"),
-            "n_classes": pd.to_numeric(schools["n_classes"]).astype("int64"),
-            "n_pupils": pd.to_numeric(schools["n_pupils"]).astype("int64"),
-        }
+def scale_by_district(schools: pd.DataFrame, levels: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Schools, classes, pupils per district and level: the levels as ``scale_by_level`` shows
+    them (zeros kept; a multi-level school once on the "Trường nhiều cấp học" row, its classes
+    and pupils under each level it teaches, ``school_levels``) and the district's total (level
+    Tổng cộng) per district, then the same for all districts (district Tổng cộng)."""
+    district = _district_series(schools)
+    multi = (schools["level"] == MULTI_LEVEL).fillna(False).to_numpy(dtype=bool)
+    classes = pd.to_numeric(schools["n_classes"]).astype("int64")
+    pupils = pd.to_numeric(schools["n_pupils"]).astype("int64")
+    parts = [
+        pd.DataFrame(
+            {
+                "district": district,
+                "level": schools["level"].astype("str"),
+                "n": 1,
+                "n_classes": classes,
+                "n_pupils": pupils,
+            }
+        )
+    ]
+    if multi.any():
+        # A multi-level school: its shares under its levels, what it did not split on its row.
+        codes = schools["school_code"][multi]
+        sl = school_levels(schools, levels)
+        sl = sl[sl["school_code"].isin(codes)]
+        of = pd.Series(district[multi].to_numpy(), index=codes.to_numpy())
+        share = pd.DataFrame(
+            {
+                "district": sl["school_code"].map(of).to_numpy(),
+                "level": sl["level"].astype("str").to_numpy(),
+                "n": 0,
+                "n_classes": _int(sl["n_classes"]).fillna(0).to_numpy(dtype="int64"),
+                "n_pupils": _int(sl["n_pupils"]).fillna(0).to_numpy(dtype="int64"),
+            }
+        )
+        known = share.assign(code=sl["school_code"].to_numpy()).groupby("code")
+        rest = parts[0][multi].copy()
+        for col in ("n_classes", "n_pupils"):
+            got = known[col].sum().reindex(codes.to_numpy()).fillna(0).to_numpy(dtype="int64")
+            rest[col] = rest[col].to_numpy() - got
+        parts = [parts[0][~multi], rest, share]
+    t = pd.concat(parts, ignore_index=True)
+    total = pd.DataFrame(
+        {"district": district, "level": TOTAL, "n": 1, "n_classes": classes, "n_pupils": pupils}
     )
+    t = pd.concat([t, total], ignore_index=True)
     t = pd.concat([t, t.assign(district=TOTAL)], ignore_index=True)
-    t = pd.concat([t, t.assign(level=TOTAL)], ignore_index=True)
     agg = t.groupby(["district", "level"], sort=False).agg(
-        n_schools=("level", "size"), n_classes=("n_classes", "sum"), n_pupils=("n_pupils", "sum")
+        n_schools=("n", "sum"), n_classes=("n_classes", "sum"), n_pupils=("n_pupils", "sum")
     )
     names = [*districts(schools), TOTAL] if len(schools) else [TOTAL]
-    grid = pd.MultiIndex.from_product([names, [*LEVELS, TOTAL]], names=["district", "level"])
+    shown = [*_level_rows(t["level"].tolist()), TOTAL]
+    grid = pd.MultiIndex.from_product([names, shown], names=["district", "level"])
     out = agg.reindex(grid, fill_value=0).reset_index()
     for col in ("district", "level"):
         out[col] = out[col].astype("str")
@@ -1015,6 +1148,26 @@ def _periods(history: pd.DataFrame) -> list[str]:
     return sorted(history["period"].astype("str").unique().tolist())
 
 
+def _history_per_school(history: pd.DataFrame, schools: pd.DataFrame | None) -> pd.DataFrame:
+    """``history`` with one row per period and school: a multi-level school's rows by level of
+    its staff (``clean.history_rows``) summed, under the school's level."""
+    multi = (history["level"] == MULTI_LEVEL).fillna(False)
+    if schools is not None and len(schools):
+        codes = schools.loc[(schools["level"] == MULTI_LEVEL).fillna(False), "school_code"]
+        multi = multi | history["school_code"].isin(set(codes.tolist()))
+    if not multi.any():
+        return history
+    part = history[multi.to_numpy(dtype=bool)]
+    joint = (
+        part.groupby(["period", "school_code"], sort=False)
+        .agg(n_staff=("n_staff", "sum"), n_signed=("n_signed", "sum"), basis=("basis", "first"))
+        .reset_index()
+        .assign(level=MULTI_LEVEL)
+    )
+    out = pd.concat([history[~multi.to_numpy(dtype=bool)], joint], ignore_index=True)
+    return out.sort_values(["period", "school_code"], kind="stable").reset_index(drop=True)
+
+
 def coverage_change(
     history: pd.DataFrame, period: str, schools: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -1023,6 +1176,7 @@ def coverage_change(
     ``prev_period`` is that earlier period (NA if there is none); the ``*_prev`` values and the
     deltas are NA for a school that had no data then.
     """
+    history = _history_per_school(history, schools)
     history = history.assign(period=history["period"].astype("str"))
     earlier = [p for p in _periods(history) if p < str(period)]
     prev = earlier[-1] if earlier else None
@@ -1081,6 +1235,7 @@ def coverage_school_history(history: pd.DataFrame, schools: pd.DataFrame) -> pd.
     """Per school and period (``history``): staff, signed, coverage; for the heatmap of
     coverage by school and period, where a stalled school is a row that does not change."""
     names = schools.set_index("school_code")["school_name"] if len(schools) else pd.Series()
+    history = _history_per_school(history, schools)
     out = history.assign(
         period=history["period"].astype("str"),
         school_name=history["school_code"].map(names).fillna(history["school_code"]),
@@ -1218,7 +1373,7 @@ def projection(
     100% give no date and a note saying why.
     """
     present = coverage_history["level"].astype("str").unique().tolist()
-    levels = [level] if level else [lv for lv in (*LEVELS, TOTAL) if lv in present]
+    levels = [level] if level else [lv for lv in (*vocab.SCHOOL_LEVELS, TOTAL) if lv in present]
     rows = [_projection_row(coverage_history, lv, last_k) for lv in levels]
     out = _frame("projection", rows)
     for col in ("level", "model", "date_100", "date_100_low", "date_100_high", "note"):
@@ -1322,6 +1477,11 @@ def expiring(
         ["school_code", "level", "expires_on"],
     ]
     expires = pd.to_datetime(signed["expires_on"])
+    if len(schools) and (schools["level"] == MULTI_LEVEL).any():
+        # One row per school: a multi-level school's staff (by their own level) under its level.
+        own = pd.Series(schools["level"].to_numpy(), index=schools["school_code"].to_numpy())
+        level = pd.Series(signed["school_code"].map(own).to_numpy(), index=signed.index)
+        signed = signed.assign(level=level.fillna(signed["level"]))
     signed = signed.assign(
         n_signed=1,
         n_expiring_window=(expires <= pd.Timestamp(end)).astype("int64"),
@@ -1446,7 +1606,7 @@ def speed_tiers(infrastructure_by_school: pd.DataFrame, min_speed: float = 70) -
             "below": tr in below,
             "n_schools": int(counts.get((lv, tr), 0)),
         }
-        for lv in [lv for lv in LEVELS if lv in set(t["level"])]
+        for lv in [lv for lv in vocab.SCHOOL_LEVELS if lv in set(t["level"])]
         for i, tr in enumerate(order)
     ]
     out = pd.DataFrame(rows, columns=["level", "tier", "tier_order", "below", "n_schools"])
@@ -1521,7 +1681,7 @@ def compute_coverage(
     per_school = coverage_by_school(p.schools, p.signature_by_school)
     tables = {
         "coverage_by_school": per_school,
-        "coverage_by_level": coverage_by_level(p.schools, p.signature_by_school),
+        "coverage_by_level": coverage_by_level(p.schools, p.signature_by_school, p.staff),
         "coverage_by_ward": coverage_by_ward(p.schools, p.signature_by_school, per_school),
         "coverage_by_role": coverage_by_role(p.staff),
         "coverage_by_provider": coverage_by_provider(p.staff),
@@ -1546,7 +1706,7 @@ def compute_scale(
     p = processed
     infra = infrastructure_by_school(p.schools, p.infrastructure, min_speed, min_computers_per_100)
     tables = {
-        "scale_by_level": scale_by_level(p.schools),
+        "scale_by_level": scale_by_level(p.schools, p.school_levels),
         "infrastructure_by_school": infra,
         "infrastructure_summary": infrastructure_summary(infra),
         "records_by_school": records_by_school(p.schools, p.records),
@@ -1554,7 +1714,7 @@ def compute_scale(
         "records_by_level": records_by_level(p.records),
     }
     if has_many_districts(p.schools):
-        tables["scale_by_district"] = scale_by_district(p.schools)
+        tables["scale_by_district"] = scale_by_district(p.schools, p.school_levels)
     return tables
 
 
@@ -1567,7 +1727,15 @@ def compute_all(processed: Processed, period: str, **options) -> dict[str, pd.Da
 
 # --------------------------------------------------------------------------- headline
 
-LEVEL_SLUGS = {"Mầm non": "mn", "Tiểu học": "th", "THCS": "thcs", TOTAL: "total"}
+LEVEL_SLUGS = {
+    vocab.MN: "mn",
+    vocab.TH: "th",
+    vocab.THCS: "thcs",
+    vocab.THPT: "thpt",
+    vocab.GDTX: "gdtx",
+    MULTI_LEVEL: "nhieu_cap",
+    TOTAL: "total",
+}
 
 
 def _plain(value):
@@ -1793,6 +1961,8 @@ def select_level(df: pd.DataFrame, level: str | None) -> pd.DataFrame:
     """Rows of one level ("" or None = every level), for the notebooks' ``level`` parameter."""
     if not level:
         return df
-    if level not in LEVELS:
-        raise ValueError(f"Cấp học '{level}' không hợp lệ: dùng \"\", {', '.join(LEVELS)}.")
+    if level not in vocab.SCHOOL_LEVELS:
+        raise ValueError(
+            f"Cấp học '{level}' không hợp lệ: dùng \"\", {', '.join(vocab.SCHOOL_LEVELS)}."
+        )
     return df[df["level"] == level].reset_index(drop=True)

@@ -35,6 +35,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from analysis import vocab
 from analysis.text import clean_text, fold, is_missing, unique_values
 
 # ------------------------------------------------------------------ closed vocabularies
@@ -46,7 +47,7 @@ from analysis.text import clean_text, fold, is_missing, unique_values
 #: What any value outside a closed vocabulary becomes.
 OTHER = "Khác"
 ROLES = ("CBQL", "GV", "NV")
-LEVELS = ("Mầm non", "Tiểu học", "THCS")
+LEVELS = vocab.LEVELS
 #: Certificate providers (``parse_provider``); anything else is ``OTHER``.
 PROVIDERS = (
     "Viettel",
@@ -109,7 +110,7 @@ EXPECTED_FORMAT = {
     "date": "một ngày dạng ngày/tháng/năm, ví dụ 05/04/2024",
     "status": "Đã cấp / Đã có / Có / x, Chưa cấp / Chưa có / Không, hoặc Đang chờ / Đang đăng ký",
     "role": "một chức vụ: Hiệu trưởng, Phó hiệu trưởng, Giáo viên, Tổng phụ trách, Nhân viên...",
-    "level": "Mầm non, Tiểu học hoặc THCS",
+    "level": "Mầm non, Tiểu học, THCS, THPT, GDTX, hoặc nhiều cấp như TH&THCS, Liên cấp",
     "code": "một mã gồm chữ số (và chữ cái), không dấu, ví dụ 01020301",
 }
 
@@ -750,32 +751,68 @@ def parse_ownership(s) -> tuple[pd.Series, pd.Series]:
 
 # ------------------------------------------------------------------ level
 
-_LEVEL_WORDS = {
-    "Mầm non": {"mam non", "mn", "nha tre", "mau giao", "mg", "nha tre mau giao", "mnmg"},
-    "Tiểu học": {"tieu hoc", "th", "cap 1", "cap i"},
-    "THCS": {"thcs", "trung hoc co so", "cap 2", "cap ii"},
-}
-_LEVEL_LOOKUP = {word: level for level, words in _LEVEL_WORDS.items() for word in words}
+_LEVEL_LOOKUP = {word: level for level, words in vocab.LEVEL_WORDS.items() for word in words}
+# Longest first: "trung hoc co so" before "th", for the greedy reading of "Tiểu học, THCS".
+_LEVEL_TOKENS = sorted(_LEVEL_LOOKUP, key=lambda w: (-len(w), w))
+_LEVEL_LEAD_RE = re.compile(r"^(?:(?:cap|bac|khoi|truong|lien cap|nhieu cap|gom)\s)+")
 
 
-def _level_scalar(value) -> tuple[str | None, bool]:
+def _levels_of_key(key: str) -> tuple[str, ...] | None:
+    """The levels a folded level text names (``"tieu hoc thcs"`` -> TH, THCS); ``()`` for a
+    multi-level word without the levels (``"lien cap"``); None when it is not level text."""
+    for candidate in (key, _LEVEL_LEAD_RE.sub("", key)):
+        if candidate in _LEVEL_LOOKUP:
+            return (_LEVEL_LOOKUP[candidate],)
+    if key in vocab.MULTI_WORDS:
+        return ()
+    rest, found = _LEVEL_LEAD_RE.sub("", key), []
+    while rest:
+        if rest.startswith("va "):
+            rest = rest[3:]
+            continue
+        for word in _LEVEL_TOKENS:
+            if rest == word or rest.startswith(word + " "):
+                found.append(_LEVEL_LOOKUP[word])
+                rest = rest[len(word) :].lstrip()
+                break
+        else:
+            return None
+    return vocab.order_levels(found) if found else None
+
+
+def _levels_scalar(value) -> tuple[str | None, bool]:
     text = _text(value)
     if text is None:
         return None, False
     key = fold(text)
     if key is None:
         return None, True
-    for candidate in (key, re.sub(r"^(?:cap|bac|khoi|truong) ", "", key)):
-        if candidate in _LEVEL_LOOKUP:
-            return _LEVEL_LOOKUP[candidate], False
-    return None, True
+    levels = _levels_of_key(key)
+    if levels is None:
+        return None, True
+    if not levels:
+        return vocab.MULTI_LEVEL, False
+    return vocab.LEVELS_SEP.join(levels), False
+
+
+def parse_levels(s) -> tuple[pd.Series, pd.Series]:
+    """School level text -> the levels it names, joined by ``"; "`` in the order of
+    ``vocab.LEVELS``: ``"TH"`` -> ``"Tiểu học"``, ``"TH&THCS"`` / ``"Tiểu học, THCS"`` ->
+    ``"Tiểu học; THCS"``, ``"Trung tâm GDNN-GDTX"`` -> ``"GDTX"``, ``"PTTH"`` -> ``"THPT"``;
+    ``"Liên cấp"`` / ``"Trường nhiều cấp học"`` (levels not named) -> ``vocab.MULTI_LEVEL``
+    (the caller takes the levels from the school's name)."""
+    u = _Uniques(s, _levels_scalar)
+    return u.series(0, "str"), u.bad
 
 
 def parse_level(s) -> tuple[pd.Series, pd.Series]:
-    """School level -> exactly ``"Mầm non"``, ``"Tiểu học"`` or ``"THCS"``: Mầm non (MN, Nhà
-    trẻ, Mẫu giáo), Tiểu học (TH, Cấp 1), THCS (Trung học cơ sở, Cấp 2)."""
-    u = _Uniques(s, _level_scalar)
-    return u.series(0, "str"), u.bad
+    """School level -> one of ``vocab.LEVELS`` (Mầm non: MN, Nhà trẻ, Mẫu giáo; Tiểu học: TH,
+    Cấp 1; THCS: Trung học cơ sở, Cấp 2; THPT: Trung học phổ thông, PTTH, Cấp 3; GDTX: Trung
+    tâm GDNN-GDTX, Giáo dục thường xuyên), or ``vocab.MULTI_LEVEL`` for text naming several
+    levels (``TH&THCS``) or none (``Liên cấp``): ``parse_levels`` gives which."""
+    levels, bad = parse_levels(s)
+    multi = levels.str.contains(vocab.LEVELS_SEP, regex=False).fillna(False).astype(bool)
+    return levels.mask(multi.to_numpy(), vocab.MULTI_LEVEL), bad
 
 
 # ------------------------------------------------------------------ codes

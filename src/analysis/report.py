@@ -42,7 +42,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import parallel, paths
+from analysis import parallel, paths, vocab
 from analysis.fmt import date_line, fmt_date, fmt_int, fmt_num, fmt_pct
 from analysis.report_docx import TemplateError, render_docx
 from analysis.report_xlsx import sort_by_name, write_xlsx
@@ -55,8 +55,8 @@ DEFAULT_TEMPLATE = paths.TEMPLATES_DIR / "bao_cao_mac_dinh.docx"
 SAMPLE_MARK = "DỮ LIỆU MẪU — không phải số liệu thật"
 #: The number line of a district's report (Phòng GD&ĐT), as the template writes it.
 DISTRICT_NUMBER = "Số: …/BC-PGDĐT"
-TOTAL = "Tổng cộng"
-LEVELS = ("Mầm non", "Tiểu học", "THCS")
+TOTAL = vocab.TOTAL
+LEVELS = vocab.LEVELS
 ROLE_LABELS = {
     "CBQL": "Cán bộ quản lý (CBQL)",
     "GV": "Giáo viên (GV)",
@@ -546,8 +546,8 @@ def _scale(tables: Mapping[str, pd.DataFrame], notes: list[str]) -> tuple[list[d
             "n_pupils": fmt_int(r["n_pupils"]),
         }
 
-    body = scale[scale["level"].isin(LEVELS)]
-    body = body.assign(_o=body["level"].map(LEVELS.index)).sort_values("_o")
+    body = scale[scale["level"].isin(vocab.SCHOOL_LEVELS)]
+    body = body.assign(_o=body["level"].map(vocab.rank)).sort_values("_o")
     rows = [row(r) for r in body.to_dict("records")]
     total = scale[scale["level"] == TOTAL]
     if total.empty:
@@ -718,10 +718,12 @@ def _days_text(days: int) -> str:
 
 def _status(tables: Mapping[str, pd.DataFrame], period: str, notes: list[str]) -> list[dict]:
     """What the head reads first (section II.3), per level with signature data: ``{"level",
-    "lines"}``; each line a computed sentence: coverage and its change in points; staff still
-    without a signature and at how many schools; the schools furthest behind, with counts;
-    the window's end (30/6) at the recent pace, in words, and the signatures a week each
-    lagging school needs; certificates expiring before the window ends."""
+    "heading", "lines"}`` (heading "Cấp Tiểu học", or "Trường nhiều cấp học" for the staff of
+    multi-level schools whose level is not given); each line a computed sentence: coverage and
+    its change in points; staff still without a signature and at how many schools; the schools
+    furthest behind, with counts; the window's end (30/6) at the recent pace, in words, and the
+    signatures a week each lagging school needs; certificates expiring before the window
+    ends."""
     from analysis.metrics import signing_window_end
 
     day = paths.parse_period(period)
@@ -732,7 +734,7 @@ def _status(tables: Mapping[str, pd.DataFrame], period: str, notes: list[str]) -
     if by_level is None or by_level.empty:
         return out
     history = tables.get("coverage_history")
-    for level in LEVELS:
+    for level in vocab.SCHOOL_LEVELS:  # "Trường nhiều cấp học": staff of no single level
         row = _level_rows(by_level, level)
         if row.empty or not (_num(row.iloc[0]["n_staff"]) or 0) > 0:
             continue
@@ -790,7 +792,8 @@ def _status(tables: Mapping[str, pd.DataFrame], period: str, notes: list[str]) -
                 )
             else:
                 lines.append(f"Không có chứng thư số nào hết hạn trước {end_text}.")
-        out.append({"level": level, "lines": lines})
+        heading = level if level == vocab.MULTI_LEVEL else f"Cấp {level}"
+        out.append({"level": level, "heading": heading, "lines": lines})
     return out
 
 
@@ -1109,7 +1112,7 @@ def build_context(
     ``signer_name``, ``appendix_title``, ``appendix`` (rows: stt, school_name, n_staff, n_signed,
     coverage), ``appendix_total``, ``change`` / ``change_title``, ``by_role`` / ``role_title``,
     ``by_provider`` / ``provider_title``, ``status`` (section II.3, per level with data:
-    ``{"level", "lines"}``), ``figures`` / ``figures_title``.
+    ``{"level", "heading", "lines"}``), ``figures`` / ``figures_title``.
     """
     day = paths.parse_period(period)
     notes: list[str] = []

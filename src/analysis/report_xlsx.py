@@ -27,13 +27,13 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from analysis import privacy
+from analysis import privacy, vocab
 from analysis.fmt import fmt_date
 from analysis.report_docx import temp_path
 
 SAMPLE_TEXT = "DỮ LIỆU MẪU — không phải số liệu thật"
-TOTAL = "Tổng cộng"
-LEVELS = ("Mầm non", "Tiểu học", "THCS", TOTAL)
+TOTAL = vocab.TOTAL
+LEVELS = (*vocab.SCHOOL_LEVELS, TOTAL)
 HEADER_ROW = 2  # 0: title, 1: sample mark / note, 2: header, 3...: data
 
 INT_FORMAT = "#,##0"

@@ -20,6 +20,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from analysis import vocab
+
 PERIODS: tuple[str, ...] = (
     "2023-12-15",
     "2024-01-19",
@@ -33,8 +35,9 @@ PERIOD_DATES: tuple[date, ...] = tuple(date.fromisoformat(p) for p in PERIODS)
 REF = 4
 NEVER = 99
 
-MN, TH, THCS = "Mầm non", "Tiểu học", "THCS"
-LEVELS: tuple[str, ...] = (MN, TH, THCS)
+MN, TH, THCS = vocab.MN, vocab.TH, vocab.THCS
+#: The levels of the 2023-2024 sample.
+LEVELS: tuple[str, ...] = vocab.BASE_LEVELS
 #: level -> (schools, classes, pupils), as published.
 LEVEL_TOTALS: dict[str, tuple[int, int, int]] = {
     MN: (82, 1127, 25915),

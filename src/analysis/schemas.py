@@ -17,7 +17,11 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-LEVELS: tuple[str, ...] = ("Mầm non", "Tiểu học", "THCS")
+from analysis import vocab
+
+LEVELS: tuple[str, ...] = vocab.LEVELS
+#: What a ``level`` column may hold: a level, or ``vocab.MULTI_LEVEL`` (a multi-level school).
+SCHOOL_LEVELS: tuple[str, ...] = vocab.SCHOOL_LEVELS
 ROLES: tuple[str, ...] = ("CBQL", "GV", "NV")
 BASES: tuple[str, ...] = ("list", "counts")
 #: ``staff.signature_source``: the hand-filled list, the providers' lists, none (issue 15).
@@ -38,6 +42,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "school_code": STR,
         "school_name": STR,
         "level": STR,
+        "levels": STR,
         "ownership": STR,
         "ward": STR,
         "district": STR,
@@ -48,6 +53,14 @@ COLUMNS: dict[str, dict[str, str]] = {
         "n_pupils_with_id": "Int64",
         "n_pupils_verified": "Int64",
         **SOURCE_COLUMNS,
+    },
+    "school_levels": {
+        "school_code": STR,
+        "level": STR,
+        "n_classes": "Int64",
+        "n_pupils": "Int64",
+        "n_pupils_with_id": "Int64",
+        "n_pupils_verified": "Int64",
     },
     "staff": {
         "person_key": STR,
@@ -139,8 +152,20 @@ def _source() -> dict[str, pa.Column]:
     }
 
 
-def _level(nullable: bool = False) -> pa.Column:
-    return pa.Column(STR, pa.Check.isin(LEVELS, error="bad_level"), nullable=nullable)
+def _level(nullable: bool = False, levels: tuple[str, ...] = SCHOOL_LEVELS) -> pa.Column:
+    return pa.Column(STR, pa.Check.isin(levels, error="bad_level"), nullable=nullable)
+
+
+def _levels_text(df: pd.DataFrame) -> pd.Series:
+    """``levels`` names known levels, in order, and agrees with ``level``: one level for a
+    single-level school, two or more for a ``MULTI_LEVEL`` one."""
+    ok = []
+    for level, text in zip(df["level"].tolist(), df["levels"].tolist(), strict=True):
+        parts = tuple(str(text).split(vocab.LEVELS_SEP)) if isinstance(text, str) else ()
+        good = parts == vocab.order_levels(parts) and len(set(parts)) == len(parts)
+        good = good and (len(parts) > 1 if level == vocab.MULTI_LEVEL else parts == (level,))
+        ok.append(good)
+    return pd.Series(ok, index=df.index)
 
 
 def _le(small: str, big: str, error: str) -> pa.Check:
@@ -161,6 +186,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "school_code": pa.Column(STR, nullable=False, unique=True),
             "school_name": pa.Column(STR, nullable=False),
             "level": _level(),
+            "levels": pa.Column(STR, nullable=False),
             "ownership": pa.Column(STR, nullable=True),
             "ward": pa.Column(STR, nullable=True),
             "district": pa.Column(STR, nullable=True),
@@ -173,6 +199,24 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             **_source(),
         },
         checks=[
+            _le("n_pupils_with_id", "n_pupils", "with_id_gt_pupils"),
+            _le("n_pupils_verified", "n_pupils", "verified_gt_pupils"),
+            pa.Check(_levels_text, error="bad_levels"),
+        ],
+        strict=True,
+        ordered=True,
+    ),
+    "school_levels": pa.DataFrameSchema(
+        {
+            "school_code": pa.Column(STR, nullable=False),
+            "level": _level(levels=LEVELS),
+            "n_classes": pa.Column("Int64", _nonneg(), nullable=True),
+            "n_pupils": pa.Column("Int64", _nonneg(), nullable=True),
+            "n_pupils_with_id": pa.Column("Int64", _nonneg(), nullable=True),
+            "n_pupils_verified": pa.Column("Int64", _nonneg(), nullable=True),
+        },
+        checks=[
+            pa.Check(lambda df: ~df.duplicated(["school_code", "level"]), error="duplicate_level"),
             _le("n_pupils_with_id", "n_pupils", "with_id_gt_pupils"),
             _le("n_pupils_verified", "n_pupils", "verified_gt_pupils"),
         ],
@@ -253,7 +297,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "basis": pa.Column(STR, pa.Check.isin(BASES)),
         },
         checks=[_le("n_signed", "n_staff", "signed_gt_total")],
-        unique=["period", "school_code"],
+        # A multi-level school: one row per level of its staff (``clean.history_rows``).
+        unique=["period", "school_code", "level"],
         strict=True,
         ordered=True,
     ),

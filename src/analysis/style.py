@@ -52,6 +52,9 @@ LEVEL_COLORS = {
     "Mầm non": OKABE_ITO["orange"],
     "Tiểu học": OKABE_ITO["blue"],
     "THCS": OKABE_ITO["green"],
+    "THPT": OKABE_ITO["vermillion"],
+    "GDTX": OKABE_ITO["purple"],
+    "Trường nhiều cấp học": OKABE_ITO["sky_blue"],
     "Tổng cộng": OKABE_ITO["black"],
 }
 ROLE_COLORS = {

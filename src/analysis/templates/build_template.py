@@ -567,7 +567,7 @@ def _section_progress(doc) -> None:
     p = _body(doc, "3. Tiến độ trang bị chữ ký số cá nhân", bold=True, keep_next=True)
     p.paragraph_format.space_before = Pt(6)
     _tag(doc, "{%p for block in status %}")
-    _body(doc, "Cấp {{ block.level }}:", italic=True, keep_next=True)
+    _body(doc, "{{ block.heading }}:", italic=True, keep_next=True)
     _tag(doc, "{%p for line in block.lines %}")
     _body(doc, "- {{ line }}")
     _tag(doc, "{%p endfor %}")
