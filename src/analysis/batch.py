@@ -41,7 +41,13 @@ Design choices (measured in ``benchmarks/bench_batch.py``):
   temporary root rewritten to the final one, deterministic cell ids. Timings go to the
   manifest's ``timings`` key.
 
-Exit codes: 0 all periods built; 1 a period failed (the others still ran); 2 bad parameters
+``--per-commune``: once the notebooks succeeded, every commune's report is written in the
+temporary folder (``analysis.fanout``, ``<period>/xa/<slug>/``), then the manifest (with
+``units``) and the swap, as for the period alone; a commune that fails is left out (listed at the
+end, exit 1), the others and the period's own report are swapped in.
+
+Exit codes: 0 all periods built; 1 a period or a commune's report failed (the others still
+ran); 2 bad parameters
 (reported before any kernel starts); 130 stopped by Ctrl+C, 143 by SIGTERM, 3 an unexpected
 error (``analysis.stops``: one Vietnamese line, details in ``<output_root>/_logs/run.log``).
 A stop stops every kernel (and the worker processes a kernel forked), removes the temporary
@@ -108,6 +114,12 @@ class BatchConfig:
     #: Kernels a period leaves are kept for the next period this process runs (set by
     #: ``run_periods`` when a process runs several periods; ``shutdown_idle_kernels`` ends them).
     keep_kernels: bool = False
+    #: The report's unit ("" = from the data; "province", "commune", "district"): the
+    #: notebooks' ``unit`` parameter.
+    unit: str = ""
+    #: After the period's own report, one report per commune in ``<period>/xa/<slug>/``
+    #: (``analysis.fanout``).
+    per_commune: bool = False
 
 
 @dataclass
@@ -125,6 +137,9 @@ class PeriodResult:
     message: str | None = None
     failed_notebook: str | None = None
     seconds: float = 0.0
+    #: --per-commune: reports written, and the message of every commune that failed.
+    n_units: int = 0
+    unit_failures: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- validation
@@ -639,12 +654,33 @@ def _source_ids(nb) -> set[str]:
 
 
 def _parameters(period: str, cfg: BatchConfig, output_root: Path) -> dict[str, str]:
-    return {
+    params = {
         "period": period,
         "raw_dir": str(cfg.raw_root),
         "processed_dir": str(cfg.processed_root),
         "output_dir": str(output_root),
     }
+    if cfg.unit:  # only when chosen: a run without it passes what it always passed
+        params["unit"] = cfg.unit
+    return params
+
+
+#: Parameters given only to the notebooks that declare them (papermill warns of the others).
+_OPTIONAL_PARAMETERS = ("unit",)
+
+
+def _declared_only(params: dict[str, str], nb) -> dict[str, str]:
+    """``params`` without the optional ones the notebook's ``parameters`` cell does not set."""
+    if not any(name in params for name in _OPTIONAL_PARAMETERS):
+        return params
+    declared: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            with contextlib.suppress(SyntaxError):
+                for node in ast.walk(ast.parse(cell.source)):
+                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                        declared.add(node.id)
+    return {k: v for k, v in params.items() if k not in _OPTIONAL_PARAMETERS or k in declared}
 
 
 def _say(cfg: BatchConfig, text: str) -> None:
@@ -688,6 +724,8 @@ _OWN_ERRORS = frozenset(
         "PrivacyError",
         "MetricError",
         "UnitError",
+        "CrosswalkError",
+        "UnitChoiceError",
         "TemplateError",
     }
 )
@@ -810,7 +848,7 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
                 pm.execute_notebook(
                     str(path),
                     str(nb_out_dir / path.name),
-                    parameters=params,
+                    parameters=_declared_only(params, sources[index]),
                     engine_name=ENGINE_NAME,
                     kernel_name=KERNEL_NAME,
                     language="python",
@@ -926,6 +964,10 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
                 "kernel": KERNEL_NAME,
                 "timeout": cfg.timeout,
             }
+            unit_records = None
+            if cfg.per_commune:
+                unit_records = _fan_out(period, cfg, tmp_root, tmp_period, result, timings)
+                parameters["per_commune"] = True
             result.seconds = time.perf_counter() - started
             data = manifest_mod.build_manifest(
                 period=period,
@@ -934,6 +976,7 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
                 processed_root=cfg.processed_root,
                 period_dir=tmp_period,
                 timings={"notebooks": timings, "total_seconds": round(result.seconds, 3)},
+                units=unit_records,
             )
             manifest_mod.write_manifest(data, tmp_period)
             _swap_in(tmp_period, output_root / period)
@@ -961,6 +1004,41 @@ def run_period(period: str, cfg: BatchConfig) -> PeriodResult:
                 result.seconds = time.perf_counter() - started
 
 
+def _fan_out(
+    period: str,
+    cfg: BatchConfig,
+    tmp_root: Path,
+    tmp_period: Path,
+    result: PeriodResult,
+    timings: dict,
+) -> list[dict]:
+    """--per-commune: every commune's report in ``<tmp_period>/xa/<slug>/`` (in this process,
+    ``analysis.fanout``), before the period is swapped in; returns the manifest's ``units``.
+    A commune that fails is listed in ``result.unit_failures`` and the others still run."""
+    from analysis import fanout, report
+
+    run_cfg = paths.RunConfig(period, cfg.raw_root, cfg.processed_root, tmp_root)
+    main_unit = report.report_unit(run_cfg, cfg.unit)
+    t0 = time.perf_counter()
+    with stops.doing(f"báo cáo từng xã/phường kỳ {period}"):
+        outcomes = fanout.fan_out(run_cfg, tmp_period, cfg.progress_bar, cfg.quiet)
+    timings["per_commune"] = round(time.perf_counter() - t0, 3)
+    ok = [o for o in outcomes if o.ok]
+    result.n_units = len(ok)
+    result.unit_failures = [
+        o.message.replace(str(tmp_root), str(cfg.output_root)) for o in outcomes if not o.ok
+    ]
+    drafts = sum(o.draft for o in ok)
+    _say(
+        cfg,
+        f"[{period}] báo cáo từng xã/phường: {len(ok)}/{len(outcomes)} xong"
+        + (f" ({drafts} {report.DRAFT_MARK})" if drafts else "")
+        + f", {_seconds(timings['per_commune'])} s: "
+        + str(cfg.output_root / period / fanout.COMMUNES_DIR),
+    )
+    return fanout.unit_records(tmp_period, main_unit, outcomes)
+
+
 def prepare_period(period: str, cfg: BatchConfig) -> list[Path]:
     """Write the parameterised notebooks of a period (not run) to
     ``<output_root>/_prepared/<period>/``, with the final folders as parameters."""
@@ -977,7 +1055,9 @@ def prepare_period(period: str, cfg: BatchConfig) -> list[Path]:
         pm.execute_notebook(
             str(path),
             str(out_path),
-            parameters=_parameters(period, cfg, cfg.output_root),
+            parameters=_declared_only(
+                _parameters(period, cfg, cfg.output_root), nbformat.read(path, as_version=4)
+            ),
             kernel_name=KERNEL_NAME,
             language="python",
             prepare_only=True,
@@ -1134,6 +1214,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="không khởi động trước kernel của notebook kế tiếp (chậm hơn, để đo)",
     )
+    parser.add_argument(
+        "--unit",
+        choices=["province", "commune", "district"],
+        help="đơn vị báo cáo: province (Sở GD&ĐT), commune (UBND xã/phường), district (quận/"
+        "huyện, các kỳ trước 1/7/2025); mặc định: suy ra từ dữ liệu",
+    )
+    parser.add_argument(
+        "--per-commune",
+        action="store_true",
+        help="ngoài báo cáo của đơn vị, viết thêm một báo cáo cho mỗi xã/phường trong "
+        "<output-dir>/<kỳ>/xa/<tên-xã>/",
+    )
     parser.add_argument("--quiet", action="store_true", help="chỉ in lỗi và tóm tắt")
     return parser
 
@@ -1162,6 +1254,8 @@ def main(argv: list[str] | None = None) -> int:
             progress_bar=sys.stderr.isatty() and not args.quiet,
             prewarm=not args.no_prewarm,
             hide_code=args.hide_code,
+            unit=args.unit or "",
+            per_commune=args.per_commune,
         )
         periods = resolve_periods(cfg.raw_root, args.period, args.all)
     except BatchError as exc:
@@ -1180,6 +1274,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     results = run_periods(periods, cfg, jobs=jobs, notebook_jobs=args.notebook_jobs)
     failed = [r for r in results if not r.ok]
+    unit_failures = [m for r in results if r.ok for m in r.unit_failures]
     for r in results:
         if r.ok:
             _say(
@@ -1189,6 +1284,13 @@ def main(argv: list[str] | None = None) -> int:
             settings_line = manifest_mod.report_settings_line(cfg.output_root / r.period)
             if settings_line:
                 _say(cfg, f"[{r.period}] {settings_line}")
+    if unit_failures:
+        print(
+            f"Tóm tắt: {len(unit_failures)} báo cáo xã/phường lỗi (các báo cáo khác đã ghi):",
+            file=sys.stderr,
+        )
+        for message in unit_failures:
+            print(f"  - {message}", file=sys.stderr)
     if failed:
         print(
             f"Tóm tắt: {len(results) - len(failed)}/{len(results)} kỳ thành công; "
@@ -1197,6 +1299,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         for r in failed:
             print(f"  - {r.message}", file=sys.stderr)
+        return EXIT_FAILED
+    if unit_failures:
         return EXIT_FAILED
     if len(results) > 1:
         _say(cfg, f"Tóm tắt: {len(results)}/{len(results)} kỳ thành công.")

@@ -80,6 +80,7 @@ from analysis import (
     schemas,
     stops,
     text,
+    units,
     vocab,
 )
 from analysis import kinds as K
@@ -1028,7 +1029,12 @@ def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None
         "ownership_other",
     )  # fmt: skip
     places = {}
-    for col, label in (("ward", "Phường/Xã"), ("district", "Quận/Huyện")):
+    for col, label in (
+        ("ward", "Phường"),
+        ("district", "Quận/Huyện"),
+        ("commune", "Xã/Phường"),
+        ("province", "Tỉnh/Thành phố"),
+    ):
         place = text.clean_text_series(_col(df, col))
         contact = _contact_mask(place)
         warnings += _other_warnings(
@@ -1043,6 +1049,9 @@ def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None
             "ownership": ownership,
             "ward": places["ward"],
             "district": places["district"],
+            # as the list writes them; ``units.assign_units`` applies the period's rule
+            "province": places["province"],
+            "commune": places["commune"],
             "n_classes": parsed["n_classes"],
             "n_pupils": parsed["n_pupils"],
             "n_pupils_with_id": parsed["n_pupils_with_id"],
@@ -2202,6 +2211,13 @@ def _per_table_counts(out: _KindOut, tables: list[RawTable]) -> list[dict]:
     return recs
 
 
+def _crosswalk_label(path: Path, raw_root: Path) -> str:
+    try:
+        return Path(path).relative_to(raw_root).as_posix()
+    except ValueError:
+        return f"mặc định của phần mềm ({Path(path).name})"
+
+
 def clean_period(
     period: str,
     raw_root: Path | str = paths.RAW_DIR,
@@ -2244,6 +2260,14 @@ def clean_period(
     ]
     evidence.append(aliases["school_code"].astype(object))
     sch = clean_schools(truong, pd.concat(evidence, ignore_index=True))
+    # Today's commune for every period (data contract §7): from the list after the reform,
+    # through the crosswalk (don_vi_hanh_chinh.csv) before.
+    crosswalk, crosswalk_file = units.load_crosswalk(raw_root)
+    with_units, unit_warnings = units.assign_units(
+        sch.table, period, crosswalk, _crosswalk_label(crosswalk_file, raw_root)
+    )
+    sch.table = schemas.conform("schools", with_units)
+    sch.warnings += unit_warnings
     schools = sch.table
     if schools.empty:
         raise CleanError(
@@ -2473,7 +2497,7 @@ def main(argv: list[str] | None = None) -> int:
         stops.set_log(stops.log_for(cfg.processed_root, "clean"), "clean")
         with stops.doing(f"làm sạch kỳ {cfg.period}"):
             result = clean_period(cfg.period, cfg.raw_root, cfg.processed_root)
-    except (IngestError, CleanError, paths.PeriodError) as exc:
+    except (IngestError, CleanError, units.CrosswalkError, paths.PeriodError) as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
         return 1
     q = result.quality

@@ -203,6 +203,8 @@ def show_table(tables: Mapping[str, pd.DataFrame], name: str, caption: str = "",
     run has no district tables)."""
     if name in tables:
         return show(tables[name], caption, **kw)
+    if name == "coverage_by_commune":
+        return Note("Bảng theo xã/phường chỉ có trong báo cáo của tỉnh/thành phố (Sở GD&ĐT).")
     if name in {n for names in DISTRICT_TABLES.values() for n in names}:
         return Note("Dữ liệu chỉ có một quận/huyện: không lập bảng theo quận/huyện.")
     return Note(f"{NO_DATA}: kỳ báo cáo không có bảng này.")

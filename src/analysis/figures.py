@@ -293,16 +293,39 @@ def coverage_by_district(
     period: str | None = None,
     max_bars: int = MAX_BARS,
 ) -> Figure:
-    """Horizontal bars per district (``coverage_by_district``), lowest on top, "signed/staff"
-    on each bar, the overall rate (Tổng cộng) and the target as vertical lines.
+    """Horizontal bars per district (``coverage_by_district``): see ``_coverage_by_area``."""
+    return _coverage_by_area(table, "district", "quận/huyện", target, period, max_bars)
+
+
+def coverage_by_commune(
+    table: pd.DataFrame,
+    target: float = 1.0,
+    period: str | None = None,
+    max_bars: int = MAX_BARS,
+) -> Figure:
+    """Horizontal bars per commune (``coverage_by_commune``, a province's report), lowest on
+    top, "signed/staff, còn N" on each bar (N: staff still without a signature)."""
+    return _coverage_by_area(table, "commune", "xã/phường", target, period, max_bars)
+
+
+def _coverage_by_area(
+    table: pd.DataFrame,
+    key: str,
+    noun: str,
+    target: float = 1.0,
+    period: str | None = None,
+    max_bars: int = MAX_BARS,
+) -> Figure:
+    """Horizontal bars per area (a district or a commune, column ``key``), lowest on top,
+    "signed/staff" on each bar, the overall rate (Tổng cộng) and the target as vertical lines.
 
     With more than ``max_bars`` districts: the bottom and top ``max_bars // 2`` (a gap row
     between them says how many are left out) and, under them, a histogram of the rates of
-    every district, so the whole distribution is seen with a few dozen artists.
+    every area, so the whole distribution is seen with a few dozen artists.
     """
-    title = "Tỷ lệ CBGVNV có chữ ký số cá nhân theo quận/huyện"
-    t = table[table["district"] != TOTAL]
-    known = t[t["coverage"].notna()].sort_values(["coverage", "district"], kind="mergesort")
+    title = f"Tỷ lệ CBGVNV có chữ ký số cá nhân theo {noun}"
+    t = table[table[key] != TOTAL]
+    known = t[t["coverage"].notna()].sort_values(["coverage", key], kind="mergesort")
     if known.empty:
         return _no_data(title, period)
     shown, note = _pick_rows(known, max_bars)
@@ -310,7 +333,7 @@ def coverage_by_district(
         note = f"hiển thị {len(shown) // 2} thấp nhất và {len(shown) // 2} cao nhất"
     n_missing = len(t) - len(known)
     truncated = len(shown) < len(known)
-    total = table[table["district"] == TOTAL]
+    total = table[table[key] == TOTAL]
     avg = (
         float(total["coverage"].iloc[0])
         if len(total) and not pd.isna(total["coverage"].iloc[0])
@@ -329,11 +352,14 @@ def coverage_by_district(
         cov = shown["coverage"].to_numpy(dtype=float)
         ax.barh(y, cov, height=0.7, color=style.DISTRICT_COLOR, gid="districts")
         for yi, c, s_, n in zip(y, cov, shown["n_signed"], shown["n_staff"], strict=True):
-            ax.text(c + 0.01, yi, f"{fmt_int(s_)}/{fmt_int(n)}", va="center", fontsize=6.5)
-        ticks, names = list(y), [nfc(v) for v in shown["district"]]
+            label = f"{fmt_int(s_)}/{fmt_int(n)}"
+            if key == "commune":
+                label += f", còn {fmt_int(max(0, int(n) - int(s_)))}"
+            ax.text(c + 0.01, yi, label, va="center", fontsize=6.5)
+        ticks, names = list(y), [nfc(v) for v in shown[key]]
         if gap is not None:
             ticks.append(float(gap))
-            names.append(_gap_label(len(known) - len(shown), "quận/huyện"))
+            names.append(_gap_label(len(known) - len(shown), noun))
             ax.axhline(gap, color=LIGHT_RULE, linewidth=0.6, gid="gap")
         ax.set_yticks(ticks, labels=names)
         ax.set_ylim(n_rows - 0.5, -0.5)
@@ -342,7 +368,7 @@ def coverage_by_district(
         ax.grid(axis="x")
         ax.axvline(avg, color=style.AVERAGE_COLOR, linestyle="--", linewidth=1, gid="average")
         ax.axvline(target, color=style.TARGET_COLOR, linestyle=":", linewidth=1.4, gid="target")
-        head = f"{fmt_int(len(t))} quận/huyện, chung {fmt_pct(avg)}"
+        head = f"{fmt_int(len(t))} {noun}, chung {fmt_pct(avg)}"
         _panel_title(ax, head, note)
         if hist_ax is not None:
             values = known["coverage"].to_numpy(dtype=float)
@@ -358,15 +384,13 @@ def coverage_by_district(
             hist_ax.set_xlim(ax.get_xlim())
             hist_ax.xaxis.set_major_formatter(style.pct_formatter())
             hist_ax.yaxis.set_major_formatter(style.int_formatter())
-            hist_ax.set_ylabel(nfc("Số quận/huyện"))
+            hist_ax.set_ylabel(nfc(f"Số {noun}"))
             hist_ax.grid(axis="y")
-            hist_ax.set_title(
-                nfc(f"Phân bố tỷ lệ của cả {fmt_int(len(known))} quận/huyện"), loc="left"
-            )
+            hist_ax.set_title(nfc(f"Phân bố tỷ lệ của cả {fmt_int(len(known))} {noun}"), loc="left")
         (hist_ax or ax).set_xlabel(nfc("Tỷ lệ CBGVNV (đang làm việc) đã có chữ ký số"))
         foot = f"nét đứt đen: tỷ lệ chung; chấm đỏ: chỉ tiêu {fmt_pct(target, 0)}"
         if n_missing:
-            foot += f"; {fmt_int(n_missing)} quận/huyện chưa có số liệu"
+            foot += f"; {fmt_int(n_missing)} {noun} chưa có số liệu"
         _title(fig, title, period, foot)
     return fig
 
@@ -858,6 +882,12 @@ DISTRICT_FIGURES: dict[str, tuple] = {
     "coverage_by_district": (
         coverage_by_district,
         ("coverage_by_district",),
+        ("target", "max_bars"),
+    ),
+    # a province's report (its table exists only then, ``metrics.compute_coverage``)
+    "coverage_by_commune": (
+        coverage_by_commune,
+        ("coverage_by_commune",),
         ("target", "max_bars"),
     ),
 }

@@ -257,12 +257,20 @@ _TRUONG = Kind(
             "Loại hình",
             ("Loại hình trường", "Loại trường", "Loại hình đơn vị", "Loại hình cơ sở"),
         ),
+        # Units (data contract §7): ``Phường`` is the old ward; ``Xã/Phường`` is today's commune
+        # after 1/7/2025 and the old ward before (``units.assign_units`` applies the rule).
+        Column("ward", "Phường", ("Địa bàn", "Địa bàn phường", "Phường cũ", "Xã/Phường cũ")),
         Column(
-            "ward",
-            "Phường",
-            ("Xã/Phường", "Phường/Xã", "Phường xã", "Xã", "Địa bàn", "Địa bàn phường"),
+            "commune",
+            "Xã/Phường",
+            ("UBND Xã", "Phường/Xã", "Đơn vị hành chính cấp xã", "Xã", "Xã/Phường/Đặc khu"),
         ),
         Column("district", "Quận/Huyện", ("Quận", "Huyện", "Huyện/Quận", "Quận huyện")),
+        Column(
+            "province",
+            "Tỉnh/Thành phố",
+            ("Tỉnh", "Thành phố", "Sở GD&ĐT", "Tỉnh/TP", "Tỉnh/Thành"),
+        ),
         Column(
             "n_classes",
             "Số lớp",

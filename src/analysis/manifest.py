@@ -138,6 +138,7 @@ def build_manifest(
     processed_root: Path,
     period_dir: Path,
     timings: Mapping,
+    units: list[dict] | None = None,
 ) -> dict:
     """The manifest of a finished period whose outputs sit in ``period_dir`` (the temporary
     folder during a run; paths inside the manifest are relative, so it moves with it)."""
@@ -173,6 +174,8 @@ def build_manifest(
         "packages": package_versions(),
         "code": git_info(),
         "timings": dict(timings),
+        # --per-commune: every unit (the data's, then each commune) and its artefacts
+        **({"units": units} if units is not None else {}),
     }
 
 

@@ -40,7 +40,7 @@ import os
 import unicodedata
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -56,6 +56,7 @@ TOTAL = vocab.TOTAL
 ROLES: tuple[str, ...] = ("CBQL", "GV", "NV")
 NO_PROVIDER = "Không rõ nhà cung cấp"
 NO_DISTRICT = "Không rõ quận/huyện"
+NO_COMMUNE = "Chưa rõ xã/phường"
 NO_WARD = "Không rõ phường"
 MIN_POINTS = 3
 #: Month and day on which the signing window of a school year ends (30 June).
@@ -112,6 +113,15 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "coverage",
     ],
     "scale_by_district": ["district", "level", "n_schools", "n_classes", "n_pupils"],
+    "coverage_by_commune": [
+        "commune",
+        "n_schools",
+        "n_schools_reporting",
+        "n_staff",
+        "n_signed",
+        "coverage",
+        "n_missing",
+    ],
     "coverage_by_role": ["level", "role", "n_staff", "n_signed", "coverage"],
     "coverage_by_provider": ["level", "provider", "n_signed", "share"],
     "coverage_change": [
@@ -224,6 +234,7 @@ COVERAGE_TABLES: tuple[str, ...] = (
     "coverage_by_level",
     "coverage_by_ward",
     "coverage_by_district",
+    "coverage_by_commune",
     "coverage_by_role",
     "coverage_by_provider",
     "coverage_change",
@@ -244,7 +255,7 @@ SCALE_TABLES: tuple[str, ...] = (
 #: Tables written only when the data holds more than one district (city or national runs),
 #: per headline part; ``write_tables`` removes a stale copy when a run has one district.
 DISTRICT_TABLES: dict[str, tuple[str, ...]] = {
-    "coverage": ("coverage_by_district",),
+    "coverage": ("coverage_by_district", "coverage_by_commune"),
     "scale": ("scale_by_district",),
 }
 
@@ -255,6 +266,8 @@ VN_COLUMNS: dict[str, str] = {
     "school_name": "Tên trường",
     "ward": "Phường",
     "district": "Quận/Huyện",
+    "commune": "Xã/Phường",
+    "n_missing": "Số chưa có CKS",
     "role": "Nhóm chức vụ",
     "provider": "Nhà cung cấp",
     "period": "Kỳ báo cáo",
@@ -474,27 +487,50 @@ def select_unit(processed: Processed, district: str | None) -> Processed:
     """
     if district is None or not str(district).strip():
         return processed
+    name = match_district(processed.schools, str(district))
+    return _narrow(processed, _district_series(processed.schools) == name, name)
+
+
+def select_commune(processed: Processed, commune: str) -> Processed:
+    """The processed tables narrowed to the schools of one of today's communes (``schools.
+    commune``, prefix, case and diacritics aside: ``units.name_key``): one commune's report of
+    a fan-out. A commune the data does not hold raises ``UnitError``."""
+    from analysis.units import communes, name_key
+
+    wanted = name_key(commune)
+    values = processed.schools["commune"].astype("object").tolist()
+    keep = pd.Series(
+        [isinstance(v, str) and name_key(v) == wanted for v in values],
+        index=processed.schools.index,
+        dtype=bool,
+    )
+    if not keep.any():
+        names = communes(processed.schools)
+        raise UnitError(
+            f"Không có trường nào của xã/phường “{commune}” trong danh sách trường. Dữ liệu có "
+            f"{fmt_int(len(names))} xã/phường: {', '.join(names[:SHOWN_DISTRICTS])}."
+        )
+    return _narrow(processed, keep, str(commune))
+
+
+def _narrow(processed: Processed, keep: pd.Series, name: str) -> Processed:
+    """The schools where ``keep`` holds and every row of the other tables that belongs to one
+    of them (by school code); ``quality`` is that of the whole cleaning run."""
     p = processed
-    name = match_district(p.schools, str(district))
-    keep = _district_series(p.schools) == name
-    schools = p.schools[keep].reset_index(drop=True)
+    schools = p.schools[keep.to_numpy()].reset_index(drop=True)
     codes = pd.Index(schools["school_code"].unique())
 
     def narrow(df: pd.DataFrame) -> pd.DataFrame:
         return df[df["school_code"].isin(codes)].reset_index(drop=True)
 
-    return Processed(
-        schools=schools,
-        staff=narrow(p.staff),
-        signature_counts=narrow(p.signature_counts),
-        signature_by_school=narrow(p.signature_by_school),
-        history=narrow(p.history),
-        infrastructure=narrow(p.infrastructure),
-        records=narrow(p.records),
-        quality=p.quality,
-        unit=name,
-        school_levels=narrow(p.school_levels),
-    )
+    # every table of the period (whatever kinds ``Processed`` holds) keyed by school code
+    tables = {
+        f.name: narrow(getattr(p, f.name))
+        for f in fields(p)
+        if isinstance(getattr(p, f.name), pd.DataFrame)
+        and "school_code" in getattr(p, f.name).columns
+    }
+    return replace(p, **{**tables, "schools": schools, "unit": name})
 
 
 class Note(str):
@@ -919,6 +955,71 @@ def coverage_by_district(schools: pd.DataFrame, signature_by_school: pd.DataFram
     out["coverage"] = _ratio(out["n_signed"], out["n_staff"])
     out = _sort_districts(out, ["district"])[TABLE_COLUMNS["coverage_by_district"]]
     return check_table("coverage_by_district", out, ["district"])
+
+
+def coverage_by_commune(schools: pd.DataFrame, signature_by_school: pd.DataFrame) -> pd.DataFrame:
+    """Per today's commune (every level; ``schools.commune``, for a period before the reform
+    from the crosswalk), plus the total (Tổng cộng): schools, schools reporting, staff,
+    signed, coverage and ``n_missing`` (staff still without a signature). Sorted lowest
+    coverage first (a commune without data after those with data, ``Chưa rõ xã/phường``
+    for schools whose commune is unknown, then the total)."""
+    from analysis.units import name_key
+
+    if "commune" in schools.columns:
+        raw = schools["commune"].astype("object")
+    else:
+        raw = pd.Series(None, index=schools.index, dtype="object")
+    # one spelling per commune (the first written), so "Phường Bồ Đề" and "P. Bồ Đề" are one
+    values = [v if isinstance(v, str) else None for v in raw.tolist()]
+    keys = [name_key(v) if v is not None else None for v in values]
+    shown: dict[str, str] = {}
+    for key, value in zip(keys, values, strict=True):
+        if key is not None and key not in shown:
+            shown[key] = value.strip()
+    commune = pd.Series(
+        [shown[k] if k is not None else NO_COMMUNE for k in keys], index=schools.index, dtype="str"
+    )
+    of_code = pd.Series(commune.to_numpy(), index=schools["school_code"].to_numpy())
+    of_code = of_code[~of_code.index.duplicated()]
+    sbs = signature_by_school
+    sig = pd.DataFrame(
+        {
+            "commune": sbs["school_code"].map(of_code).fillna(NO_COMMUNE),
+            "school_code": sbs["school_code"],
+            "n_staff": sbs["n_staff"].astype("int64"),
+            "n_signed": sbs["n_signed"].astype("int64"),
+        }
+    )
+    n_schools = commune.value_counts().rename("n_schools")
+    per = sig.groupby("commune", sort=False).agg(
+        n_schools_reporting=("school_code", "nunique"),
+        n_staff=("n_staff", "sum"),
+        n_signed=("n_signed", "sum"),
+    )
+    out = pd.concat([n_schools, per], axis=1).fillna(0).rename_axis("commune").reset_index()
+    for col in ("n_schools", "n_schools_reporting", "n_staff", "n_signed"):
+        out[col] = out[col].astype("int64")
+    total = {
+        "commune": TOTAL,
+        **{
+            c: int(out[c].sum())
+            for c in ("n_schools", "n_schools_reporting", "n_staff", "n_signed")
+        },
+    }
+    out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+    out["commune"] = out["commune"].astype("str")
+    out["coverage"] = _ratio(out["n_signed"], out["n_staff"])
+    out["n_missing"] = (out["n_staff"] - out["n_signed"]).clip(lower=0)
+    for col in ("n_schools", "n_schools_reporting", "n_staff", "n_signed", "n_missing"):
+        out[col] = _int(out[col])
+    rank = out["commune"].map({NO_COMMUNE: 1, TOTAL: 2}).fillna(0).astype("int64")
+    no_data = out["coverage"].isna().astype("int64")
+    order = np.lexsort(
+        (_text_rank(out["commune"]), -out["n_missing"].fillna(0).to_numpy(),
+         out["coverage"].fillna(2.0).to_numpy(), no_data.to_numpy(), rank.to_numpy())
+    )  # fmt: skip
+    out = out.iloc[order].reset_index(drop=True)[TABLE_COLUMNS["coverage_by_commune"]]
+    return check_table("coverage_by_commune", out, ["commune"])
 
 
 def scale_by_district(schools: pd.DataFrame, levels: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -1585,9 +1686,17 @@ def records_by_level(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def compute_coverage(
-    processed: Processed, period: str, *, expiring_days: int = 90, last_k: int | None = None
+    processed: Processed,
+    period: str,
+    *,
+    expiring_days: int = 90,
+    last_k: int | None = None,
+    unit: str = "",
 ) -> dict[str, pd.DataFrame]:
-    """The tables notebook 20 writes (coverage_*, projection, expiring)."""
+    """The tables notebook 20 writes (coverage_*, projection, expiring). ``coverage_by_commune``
+    is made for a province's report (``unit``, or inferred: ``units.infer_unit``)."""
+    from analysis import units
+
     p = processed
     year = this_school_year(p.history, period)
     history = coverage_history(year)
@@ -1607,6 +1716,8 @@ def compute_coverage(
     tables["signing_pace"] = signing_pace(tables["coverage_change"], period)
     if has_many_districts(p.schools):
         tables["coverage_by_district"] = coverage_by_district(p.schools, p.signature_by_school)
+    if units.infer_unit(p.schools, period, unit).kind == "province":
+        tables["coverage_by_commune"] = coverage_by_commune(p.schools, p.signature_by_school)
     return tables
 
 

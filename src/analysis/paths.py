@@ -160,6 +160,9 @@ class RunConfig:
     raw_root: Path
     processed_root: Path
     output_root: Path
+    #: The folder of this run's outputs when it is not ``<output_root>/<period>``: one
+    #: commune's report of a fan-out, ``<output_root>/<period>/xa/<slug>`` (``analysis.fanout``).
+    out_dir: Path | None = None
 
     @property
     def period_date(self) -> date:
@@ -176,7 +179,7 @@ class RunConfig:
 
     @property
     def out(self) -> Path:
-        return self.output_root / self.period
+        return self.out_dir if self.out_dir is not None else self.output_root / self.period
 
     @property
     def figures(self) -> Path:

@@ -53,6 +53,8 @@ SETTINGS_FILE = "bao_cao.toml"
 DEFAULTS_PATH = paths.TEMPLATES_DIR / "bao_cao_mac_dinh.toml"
 DEFAULT_TEMPLATE = paths.TEMPLATES_DIR / "bao_cao_mac_dinh.docx"
 SAMPLE_MARK = "DỮ LIỆU MẪU — không phải số liệu thật"
+#: The number line of a district's report (Phòng GD&ĐT), as the template writes it.
+DISTRICT_NUMBER = "Số: …/BC-PGDĐT"
 TOTAL = vocab.TOTAL
 LEVELS = vocab.LEVELS
 ROLE_LABELS = {
@@ -81,7 +83,34 @@ SETTING_TYPES: dict[str, type | tuple[type, ...]] = {
     "template": str,
     "titles": dict,
     "figure_captions": dict,
+    # the province's name when the school list has no Tỉnh/Thành phố column
+    "province": str,
+    "number": str,
+    # [xa."<tên xã>"]: a commune's own wording; [don_vi.<unit>]: the package's unit defaults
+    "xa": dict,
+    "don_vi": dict,
 }
+#: Tables of tables: every inner table holds settings keys (checked like a file's own keys).
+NESTED_KEYS = ("xa", "don_vi")
+#: Keys that depend on the unit: a province's or commune's report never takes them from the
+#: top level of a district's period (before 1/7/2025), nor a commune of a fan-out from the
+#: top level at all (the province's wording): only from its ``[xa."<tên xã>"]`` table.
+UNIT_KEYS = (
+    "district",
+    "place",
+    "parent_agency",
+    "issuing_agency",
+    "number",
+    "subject",
+    "directives",
+    "infrastructure_intro",
+    "infrastructure_lines",
+    "closing",
+    "recipients",
+    "signer_mode",
+    "signer_title",
+    "signer_name",
+)
 #: The office's own words: taking any of these from the package defaults is reported.
 WORDING_KEYS = (
     "subject",
@@ -132,16 +161,32 @@ def _read_toml(path: Path) -> dict:
     return data
 
 
-def _check_settings(data: dict, path: Path, notes: list[str]) -> dict:
-    """Type-check one settings file; unknown keys are kept out and reported (likely typos)."""
+def _check_settings(data: dict, path: Path, notes: list[str], table: str = "") -> dict:
+    """Type-check one settings file; unknown keys are kept out and reported (likely typos).
+    ``table``: the inner table being checked (``xa."Phường Bồ Đề"``), for the messages."""
     out = {}
+    where = f"{path} (bảng [{table}])" if table else str(path)
     for key in sorted(data):
         value = data[key]
-        if key not in SETTING_TYPES:
+        if key not in SETTING_TYPES or (table and key in NESTED_KEYS):
             notes.append(
-                f"Khóa '{key}' trong {path} không được dùng (có thể gõ sai tên); "
+                f"Khóa '{key}' trong {where} không được dùng (có thể gõ sai tên); "
                 f"các khóa hợp lệ: {', '.join(SETTING_TYPES)}."
             )
+            continue
+        if key in NESTED_KEYS:
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                raise ReportError(
+                    f"File cài đặt báo cáo {path}: '{key}' phải là các bảng dạng "
+                    f'[{key}."Phường Bồ Đề"], mỗi bảng gồm các dòng khóa = giá trị. Sửa lại '
+                    "rồi chạy lại."
+                )
+            out[key] = {
+                unicodedata.normalize("NFC", name): _check_settings(
+                    inner, path, notes, f'{key}."{name}"'
+                )
+                for name, inner in sorted(value.items())
+            }
             continue
         expected = SETTING_TYPES[key]
         ok = isinstance(value, expected) and not isinstance(value, bool)
@@ -156,7 +201,7 @@ def _check_settings(data: dict, path: Path, notes: list[str]) -> dict:
                 dict: 'một bảng [tên] gồm các dòng khóa = "chuỗi"',
             }.get(expected, "một số, ví dụ 100")
             raise ReportError(
-                f"File cài đặt báo cáo {path}: khóa '{key}' phải là {kind}, "
+                f"File cài đặt báo cáo {where}: khóa '{key}' phải là {kind}, "
                 f"nhưng đang là {value!r}. Sửa lại rồi chạy lại."
             )
         if isinstance(value, str):
@@ -219,19 +264,46 @@ def _label(path: Path, raw_root: Path) -> str:
         return str(path)
 
 
-def settings_layers(raw_root: Path | str, period: str) -> list[Path]:
+def settings_layers(raw_root: Path | str, period: str, since: str = "") -> list[Path]:
     """The settings files of ``period``, least specific first: the district file
     (``<raw>/bao_cao.toml``), then every earlier period's own file (oldest first: the latest
-    earlier period's wording wins), then the period's own file. Only existing files."""
+    earlier period's wording wins), then the period's own file. Only existing files; with
+    ``since`` (a date), earlier periods before it are left out."""
     raw_root = Path(raw_root)
     layers = [raw_root / SETTINGS_FILE]
-    layers += [raw_root / p / SETTINGS_FILE for p in paths.list_periods(raw_root) if p < period]
+    layers += [
+        raw_root / p / SETTINGS_FILE for p in paths.list_periods(raw_root) if since <= p < period
+    ]
     layers.append(raw_root / period / SETTINGS_FILE)
     return [path for path in layers if path.is_file()]
 
 
+def _own_table(tables: Mapping, name: str) -> dict:
+    """The ``[xa."<name>"]`` table whose name is ``name`` (prefix, case, diacritics aside)."""
+    from analysis.units import name_key
+
+    wanted = name_key(name)
+    for key, table in tables.items():
+        if name_key(key) == wanted:
+            return table
+    return {}
+
+
+def _unit_dict(unit) -> dict:
+    if unit is None:
+        return {"kind": "district", "name": "", "province": ""}
+    if isinstance(unit, Mapping):
+        return {"kind": unit.get("kind", "district"), "name": unit.get("name", ""),
+                "province": unit.get("province", "")}  # fmt: skip
+    return {"kind": unit.kind, "name": unit.name, "province": unit.province}
+
+
 def load_settings(
-    raw_root: Path | str, period: str, defaults_path: Path | str = DEFAULTS_PATH
+    raw_root: Path | str,
+    period: str,
+    defaults_path: Path | str = DEFAULTS_PATH,
+    unit=None,
+    fan_out: bool = False,
 ) -> tuple[dict, str, list[str]]:
     """The report settings of ``period``: ``(settings, source, notes)``.
 
@@ -243,21 +315,54 @@ def load_settings(
     that served it (raw-relative, or ``DEFAULTS_LABEL``). ``source`` names the most specific
     file used; ``notes`` (Vietnamese) say which files served and what is missing. A missing
     file is never an error; a broken one is (with the file, the key and what to do).
+
+    ``unit`` (``units.Unit`` or ``{"kind", "name", "province"}``; None: a district) is the
+    report's unit (data contract §7). The package's ``[don_vi.<kind>]`` table gives the unit's
+    heading, number, place, closing, recipients and signer's title. For a province or a
+    commune, the files of periods before 1/7/2025 (a district's wording) are left out. A
+    commune's ``[xa."<tên xã>"]`` table of any file wins over that file's top level; with
+    ``fan_out`` (one report per commune of a province's data) the top level's wording
+    (``UNIT_KEYS``: the province's) is not taken at all, only the commune's own table.
     """
+    from analysis.units import REFORM_DATE
+
     raw_root = Path(raw_root)
     defaults_path = Path(defaults_path)
     notes: list[str] = []
+    unit_info = _unit_dict(unit)
+    kind = unit_info["kind"]
     settings = _check_settings(_read_toml(defaults_path), defaults_path, notes)
-    sources = {key: DEFAULTS_LABEL for key in settings}
+    sources = {key: DEFAULTS_LABEL for key in settings if key not in NESTED_KEYS}
+    unit_defaults = settings.pop("don_vi", {}).get(kind, {})
+    settings.pop("xa", None)
+    settings = _merge(settings, unit_defaults)
     period_path = raw_root / period / SETTINGS_FILE
-    layers = settings_layers(raw_root, period)
+    since = REFORM_DATE.isoformat() if kind != "district" else ""
+    layers = settings_layers(raw_root, period, since)
+    skipped = [p for p in settings_layers(raw_root, period) if p not in layers]
+    if skipped:
+        notes.append(
+            f"Báo cáo của {kind == 'province' and 'tỉnh/thành phố' or 'xã/phường'} không dùng "
+            f"lời văn của các kỳ trước 1/7/2025 (cấp quận/huyện): bỏ qua "
+            f"{', '.join(_label(p, raw_root) for p in skipped)}."
+        )
     for path in layers:
         layer = _check_settings(_read_toml(path), path, notes)
+        own = _own_table(layer.pop("xa", {}), unit_info["name"]) if kind == "commune" else {}
+        layer.pop("don_vi", None)
+        if fan_out:
+            layer = {k: v for k, v in layer.items() if k not in UNIT_KEYS}
+        layer = _merge(layer, own)
         settings = _merge(settings, layer)
         sources.update({key: _label(path, raw_root) for key in layer})
     source = str(layers[-1]) if layers else f"{DEFAULTS_LABEL} ({defaults_path})"
     settings["district"] = settings.get("district", "")
     settings["_sources"] = sources
+    if not unit_info["province"] and settings.get("province"):  # a list without Tỉnh/Thành phố
+        unit_info["province"] = settings["province"]
+        if kind == "province":
+            unit_info["name"] = settings["province"]
+    settings["_unit"] = unit_info
     served = sorted({sources[k] for k in sources if sources[k] != DEFAULTS_LABEL})
     if not period_path.is_file():
         if served:
@@ -316,19 +421,27 @@ def served_by_group(settings: Mapping) -> dict[str, str]:
 
 
 def settings_record(settings: Mapping) -> dict:
-    """What ``report_settings.json`` holds: files per group and per key, missing settings."""
+    """What ``report_settings.json`` holds: files per group and per key, missing settings,
+    and the unit (``unit``: kind and name) of a province's or commune's report."""
     missing = missing_settings(settings)
-    return {
+    record = {
         "draft": bool(missing),
         "missing": missing,
         "groups": served_by_group(settings),
         "keys": dict(sorted(settings.get("_sources", {}).items())),
     }
+    unit = settings.get("_unit") or {}
+    if unit.get("kind", "district") != "district":
+        record["unit"] = {"kind": unit["kind"], "name": unit.get("name", "")}
+    return record
 
 
 # ------------------------------------------------------------------------------ helpers
 
-_PLACEHOLDER = re.compile(r"\{(district|place|level|level_upper|as_of|year|prev_date)\}")
+_PLACEHOLDER = re.compile(
+    r"\{(district|place|level|level_upper|as_of|year|prev_date|province|province_short|"
+    r"province_of|commune|commune_short|commune_of)\}"
+)
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:
@@ -807,12 +920,15 @@ def _records(tables: Mapping[str, pd.DataFrame], as_of: str) -> dict | None:
     return {"lines": lines, "rows": rows, "total": total_row}
 
 
-def table_numbers(records: bool, change: bool, role: bool, provider: bool) -> dict:
+def table_numbers(
+    records: bool, change: bool, role: bool, provider: bool, commune: bool = False
+) -> dict:
     """``Bảng n`` of every table the report prints, in the order they appear (a table left out
     takes no number)."""
     out, n = {}, 0
-    for name, shown in (("scale", True), ("records", records), ("appendix", True),
-                        ("change", change), ("role", role), ("provider", provider)):  # fmt: skip
+    for name, shown in (("scale", True), ("commune", commune), ("records", records),
+                        ("appendix", True), ("change", change), ("role", role),
+                        ("provider", provider)):  # fmt: skip
         if shown:
             n += 1
             out[name] = n
@@ -861,6 +977,45 @@ def title_lines(
     return text if best is None else f"{best[1]}\n{best[2]}"
 
 
+def _number_code(number: str) -> str:
+    """ "Số: …/BC-SGDĐT" -> "…/BC-SGDĐT" (the number as the appendix cites it)."""
+    code = re.sub(r"^\s*Số\s*:?\s*", "", number or "").strip()
+    return code or "…/BC-PGDĐT"
+
+
+def _lower_first(value: str) -> str:
+    return value[:1].lower() + value[1:] if value else value
+
+
+def unit_values(unit: Mapping | None) -> dict[str, str]:
+    """The placeholders of the report's unit: ``province``, ``province_short``, ``province_of``
+    ("thành phố Hà Nội"), ``commune``, ``commune_short``, ``commune_of`` ("phường Bồ Đề")."""
+    from analysis.units import short_name
+
+    unit = unit or {}
+    province = (unit.get("province") or "").strip()
+    commune = (unit.get("name") or "").strip() if unit.get("kind") == "commune" else ""
+    return {
+        "province": province,
+        "province_short": short_name(province),
+        "province_of": _lower_first(province),
+        "commune": commune,
+        "commune_short": short_name(commune),
+        "commune_of": _lower_first(commune),
+    }
+
+
+def unit_label(settings: Mapping) -> str:
+    """How the workbook's titles name the unit: "quận Long Biên" (a district: ``district``
+    of the settings), "phường Bồ Đề", "thành phố Hà Nội"."""
+    unit = settings.get("_unit") or {}
+    kind = unit.get("kind", "district")
+    if kind == "district":
+        district = settings.get("district", "")
+        return f"quận {district}" if district else ""
+    return _lower_first((unit.get("name") or "").strip())
+
+
 def appendix_ref(text: Mapping[str, str], as_of: str) -> str:
     """'(Kèm theo Báo cáo số …/BC-PGDĐT ngày 19/4/2024 của Phòng Giáo dục và Đào tạo quận
     Long Biên)': the report's date and its issuer (issuing agency + the parent's unit)."""
@@ -870,15 +1025,63 @@ def appendix_ref(text: Mapping[str, str], as_of: str) -> str:
     if unit and unit != parent:
         issuer = f"{issuer} {unit}".strip()
     by = f" của {issuer}" if issuer else ""
-    text = f"(Kèm theo Báo cáo số …/BC-PGDĐT ngày {as_of}{by})"
+    text = f"(Kèm theo Báo cáo số {_number_code(text.get('number', ''))} ngày {as_of}{by})"
     return title_lines(text, 14, TITLE_WIDTH_CM, bold=False, italic=True)
+
+
+#: Figures shown only when their table exists (a province's report), first of the figures.
+UNIT_FIGURES = {
+    "coverage_by_commune": "Tỷ lệ CBGVNV có chữ ký số cá nhân theo xã/phường, tính đến {as_of}",
+}
+
+
+def _by_commune(tables: Mapping[str, pd.DataFrame], values: Mapping[str, str]):
+    """A province's table by commune: rows (lowest coverage first), the total, one sentence."""
+    df = tables.get("coverage_by_commune")
+    if df is None or df.empty:
+        return [], {}, ""
+
+    def row(r) -> dict:
+        return {
+            "commune": str(r["commune"]),
+            "n_schools_reporting": f"{fmt_int(r['n_schools_reporting'])}/{fmt_int(r['n_schools'])}",
+            "n_staff": fmt_int(r["n_staff"]),
+            "n_signed": fmt_int(r["n_signed"]),
+            "coverage": fmt_pct(r["coverage"]) if _num(r["coverage"]) is not None else "–",
+            "n_missing": fmt_int(r["n_missing"]),
+        }
+
+    body = df[df["commune"] != TOTAL]
+    rows = [{"stt": str(i), **row(r)} for i, (_, r) in enumerate(body.iterrows(), start=1)]
+    total = df[df["commune"] == TOTAL]
+    total_row = row(total.iloc[0]) if len(total) else {}
+    known = body[body["coverage"].notna()]
+    line = f"Theo xã/phường ({fmt_int(len(body))} xã/phường)"
+    if len(known):
+        low = known.iloc[0]
+        line += (
+            f": thấp nhất là {low['commune']} ({fmt_pct(low['coverage'])}, còn "
+            f"{fmt_int(low['n_missing'])} CBGVNV chưa có chữ ký số); toàn "
+            f"{values.get('province_of') or 'tỉnh/thành phố'} còn "
+            f"{total_row.get('n_missing', '0')} CBGVNV chưa có chữ ký số."
+        )
+    else:
+        line += ": chưa có số liệu chữ ký số."
+    return rows, total_row, line
 
 
 def _figures(figures_dir: Path | None, captions: Mapping[str, str], values, notes) -> list[dict]:
     if figures_dir is None:
         return []
     figures, missing = [], []
+    for name, caption in UNIT_FIGURES.items():
+        png = Path(figures_dir) / f"{name}.png"
+        if png.is_file():
+            caption = captions.get(name, caption)
+            figures.append({"path": png, "caption": fill(caption, values), "name": name})
     for name, caption in captions.items():
+        if name in UNIT_FIGURES:
+            continue
         png = Path(figures_dir) / f"{name}.png"
         if png.is_file():
             figures.append({"path": png, "caption": fill(caption, values), "name": name})
@@ -924,6 +1127,7 @@ def build_context(
         "level_upper": level.upper(),
         "as_of": fmt_date(day),
         "year": str(day.year),
+        **unit_values(settings.get("_unit")),
     }
     values["place"] = fill(settings.get("place", "") or values["district"], values)
     text = {k: fill(v, values) for k, v in settings.items() if isinstance(v, str)}
@@ -944,6 +1148,7 @@ def build_context(
     )
     records = _records(tables, values["as_of"])
     by_role, by_provider = _by_role(tables, level), _by_provider(tables, level)
+    by_commune, by_commune_total, by_commune_line = _by_commune(tables, values)
     headline = (
         f"Tính đến {values['as_of']}, tổng số CBGVNV: {sig['n_signed']}/"
         f"{sig['n_staff']} (đạt {sig['coverage']}) cán bộ giáo viên, nhân viên các "
@@ -967,6 +1172,9 @@ def build_context(
         "district": values["district"],
         "parent_agency": text.get("parent_agency", ""),
         "issuing_agency": text.get("issuing_agency", ""),
+        "number": text.get("number", "") or DISTRICT_NUMBER,
+        "number_custom": (text.get("number", "") or DISTRICT_NUMBER) != DISTRICT_NUMBER,
+        "unit": dict(settings.get("_unit") or {"kind": "district"}),
         "date_line": date_line(values["place"], day),
         "subject": text.get("subject", ""),
         "directives": directives or [DRAFT_DOTS * 2],  # one line of dots
@@ -985,7 +1193,15 @@ def build_context(
         "signer_name": signer_name or DRAFT_DOTS,
         "appendix_title": title_lines(fill(titles.get("appendix", ""), values)),
         "appendix_ref": appendix_ref(text, values["as_of"]),
-        "table_no": table_numbers(bool(records), bool(change), bool(by_role), bool(by_provider)),
+        "table_no": table_numbers(
+            bool(records), bool(change), bool(by_role), bool(by_provider), bool(by_commune)
+        ),
+        "by_commune": by_commune,
+        "by_commune_total": by_commune_total,
+        "by_commune_line": by_commune_line,
+        "commune_title": "Chữ ký số cá nhân của CBGVNV theo xã/phường, tính đến "
+        + values["as_of"]
+        + " (tỷ lệ thấp nhất trước)",
         "appendix": appendix,
         "appendix_total": appendix_total,
         "change": change,
@@ -1054,6 +1270,21 @@ class ReportResult:
         return "\n".join(lines)
 
 
+def report_unit(cfg: paths.RunConfig, chosen: str = ""):
+    """The report's unit (``units.Unit``): ``chosen`` ("province", "commune", "district"), else
+    what the period's school list says (``units.infer_unit``: before 1/7/2025 the district;
+    after, one commune or the province)."""
+    from analysis import units
+
+    path = cfg.processed / "schools.parquet"
+    columns = ["province", "commune", "district"]
+    schools = pd.read_parquet(path) if path.is_file() else pd.DataFrame(columns=columns)
+    for col in columns:
+        if col not in schools.columns:
+            schools[col] = pd.Series(dtype="str")
+    return units.infer_unit(schools, cfg.period, chosen)
+
+
 def docx_path(cfg: paths.RunConfig) -> Path:
     return cfg.out / f"bao_cao_{cfg.period}.docx"
 
@@ -1114,6 +1345,7 @@ def write_workbook(
         cfg.period_date,
         _is_sample(cfg, quality),
         district=district,
+        unit_label=unit_label(settings or {}),
     )
 
 
@@ -1134,7 +1366,7 @@ def build_report(
     figures) is logged as a warning and returned for the notebook to print.
     """
     if settings is None:
-        settings, source, notes = load_settings(cfg.raw_root, cfg.period)
+        settings, source, notes = load_settings(cfg.raw_root, cfg.period, unit=report_unit(cfg))
     notes = list(notes or [])
     # The workbook and the Word report are independent: with a second process allowed
     # (``analysis.parallel``), the workbook is written by a forked worker meanwhile. A worker
@@ -1186,13 +1418,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processed-dir", default="", help="mặc định data/processed")
     parser.add_argument("--output-dir", default="", help="mặc định outputs")
     parser.add_argument("--template", default="", help="mẫu Word riêng (.docx)")
+    parser.add_argument(
+        "--unit",
+        default="",
+        choices=["", "province", "commune", "district"],
+        help="đơn vị báo cáo (mặc định: suy ra từ dữ liệu)",
+    )
     args = parser.parse_args(argv)
+    from analysis.units import UnitChoiceError
+
     try:
         cfg = paths.RunConfig.from_params(
             args.period, args.raw_dir, args.processed_dir, args.output_dir
         )
-        result = build_report(cfg, template=args.template or None)
-    except (ReportError, TemplateError, paths.PeriodError, FileNotFoundError) as exc:
+        settings, source, notes = load_settings(
+            cfg.raw_root, cfg.period, unit=report_unit(cfg, args.unit)
+        )
+        result = build_report(
+            cfg, settings, template=args.template or None, source=source, notes=notes
+        )
+    except (
+        ReportError,
+        TemplateError,
+        UnitChoiceError,
+        paths.PeriodError,
+        FileNotFoundError,
+    ) as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
         return 1
     print(result.summary())

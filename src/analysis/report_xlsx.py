@@ -140,6 +140,21 @@ SHEETS: tuple[Sheet, ...] = (
         ),
     ),
     Sheet(
+        "Theo xã phường",
+        "Chữ ký số cá nhân theo xã/phường (tỷ lệ thấp nhất trước)",
+        "coverage_by_commune",
+        (
+            Col("commune", "Xã/phường"),
+            Col("n_schools", "Số trường", "int"),
+            Col("n_schools_reporting", "Số trường có số liệu", "int"),
+            Col("n_staff", "Tổng số CBGVNV", "int"),
+            Col("n_signed", "Số đã có CKS", "int"),
+            Col("coverage", "Tỷ lệ", "pct"),
+            Col("n_missing", "Số chưa có CKS", "int"),
+        ),
+        optional=True,
+    ),
+    Sheet(
         "Theo phường",
         "Chữ ký số cá nhân theo phường",
         "coverage_by_ward",
@@ -447,7 +462,7 @@ class _Formats:
 
 
 def _title_text(title: str, day: date, sample: bool, district: str) -> str:
-    where = f" — quận {district}" if district else ""
+    where = f" — {district}" if district else ""  # "quận Long Biên", "phường Bồ Đề"
     text = f"{title}{where} — số liệu tính đến {fmt_date(day)}"
     return text + (" — Dữ liệu mẫu" if sample else "")
 
@@ -680,8 +695,11 @@ def write_xlsx(
     day: date,
     sample: bool,
     district: str = "",
+    unit_label: str = "",
 ) -> Path:
-    """Write the workbook (atomically) and return its path."""
+    """Write the workbook (atomically) and return its path. The titles name the unit:
+    ``unit_label`` ("phường Bồ Đề", "thành phố Hà Nội"), else "quận ``district``"."""
+    district = unit_label or (f"quận {district}" if district else "")
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(out_path)
@@ -714,7 +732,11 @@ def write_xlsx(
             _title(ws, fmts, sheet.title, day, sample, district)
             df = _prepare(sheet, tables.get(sheet.table))
             bold = None
-            keys = [c for c in ("level", "ward", "district") if df is not None and c in df.columns]
+            keys = [
+                c
+                for c in ("level", "ward", "district", "commune")
+                if df is not None and c in df.columns
+            ]
             if keys:  # totals last, in bold, out of the filter range
                 is_total = df[keys].astype("str").eq(TOTAL).any(axis=1)
                 df = pd.concat([df[~is_total], df[is_total]], ignore_index=True)

@@ -61,6 +61,7 @@ HEAD_LEFT_LINES = (
     ("SỞ GIÁO DỤC VÀ ĐÀO TẠO", AGENCY_PT, True, False),
     ("PHÒNG VĂN HÓA - XÃ HỘI", AGENCY_PT, True, False),
     ("Số: …/BC-PGDĐT", NUMBER_PT, False, False),
+    ("Số: …/BC-SGDĐT", NUMBER_PT, False, False),
 )
 HEAD_RIGHT_LINES = (
     (NATIONAL_TITLE, NATIONAL_PT, True, False),
@@ -412,9 +413,20 @@ def _heading_block(doc) -> None:
     _run(p, MOTTO, size=MOTTO_PT, bold=True)
     _rule(right, MOTTO_WIDTH_CM, HEAD_RIGHT_CM - 2 * HEAD_PAD_CM)  # as long as the motto
 
-    p = table.cell(1, 0).paragraphs[0]
+    # The number by the report's unit ("Số: …/BC-SGDĐT", "…/BC-VHXH"); a district's is written
+    # as plain text, so its report keeps the bytes it had before units existed.
+    cell = table.cell(1, 0)
+    p = cell.paragraphs[0]
+    _fmt(p, after=0)
+    _run(p, "{%p if number_custom %}")
+    p = cell.add_paragraph()
+    _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=6)
+    _run(p, "{{ number }}", size=NUMBER_PT)
+    _tag(cell, "{%p else %}")
+    p = cell.add_paragraph()
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=6)
     _run(p, "Số: …/BC-PGDĐT", size=NUMBER_PT)
+    _tag(cell, "{%p endif %}")
     p = table.cell(1, 1).paragraphs[0]
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=6)
     _run(p, "{{ date_line }}", size=DATE_PT, italic=True)
@@ -482,6 +494,7 @@ def _section_status(doc) -> None:
     _body(doc, "- Tốc độ đường truyền: Từ {{ infra.speed_min }} Mbps trở lên.")
     _body(doc, "- Máy tính phục vụ công tác quản lý: {{ infra.n_computers }}.")
     _section_progress(doc)
+    _section_communes(doc)
     _section_records(doc)
     # The closing sentence stays on the page of the signature block (keep with next).
     p = _body(doc, "{{ closing }}", keep_next=True)
@@ -517,6 +530,34 @@ def _section_records(doc) -> None:
     for i, key in enumerate(keys, start=1):
         _cell_text(table.cell(4, i), _var("records.total." + key), bold=True)
     _keep_together(table)
+    _tag(doc, "{%p endif %}")
+
+
+def _section_communes(doc) -> None:
+    """A province's report: coverage by commune (``by_commune`` of the context: lowest first,
+    with the staff still without a signature), only when the table exists."""
+    _tag(doc, "{%p if by_commune %}")
+    _body(doc, "- {{ by_commune_line }}")
+    _table_title(doc, "table_no.commune", "{{ commune_title }}")
+    table = doc.add_table(rows=5, cols=7)
+    table.style = doc.styles["Table Grid"]
+    _widths(table, [1.1, 4.4, 2.3, 2.3, 2.1, 2.0, 2.3])
+    heads = ["STT", "Xã/phường", "Số trường có số liệu", "Tổng số CBGVNV", "Số đã có CKS",
+             "Tỷ lệ", "Số chưa có CKS"]  # fmt: skip
+    for i, head in enumerate(heads):
+        _cell_text(table.cell(0, i), head, bold=True)
+    _repeat_header(table.rows[0])
+    keys = ["n_schools_reporting", "n_staff", "n_signed", "coverage", "n_missing"]
+    _cell_text(table.cell(1, 0), "{%tr for row in by_commune %}")
+    _cell_text(table.cell(2, 0), "{{ row.stt }}")
+    _cell_text(table.cell(2, 1), "{{ row.commune }}", align=WD_ALIGN_PARAGRAPH.LEFT)
+    for i, key in enumerate(keys, start=2):
+        _cell_text(table.cell(2, i), _var("row." + key))
+    _cell_text(table.cell(3, 0), "{%tr endfor %}")
+    _cant_split(table.rows[2])
+    _cell_text(table.cell(4, 1), "Tổng cộng", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    for i, key in enumerate(keys, start=2):
+        _cell_text(table.cell(4, i), _var("by_commune_total." + key), bold=True)
     _tag(doc, "{%p endif %}")
 
 
