@@ -50,6 +50,7 @@ _CLEANING_MODULES = (
     "privacy",
     "schemas",
     "text",
+    "units",
     "vocab",
     "xlsx_scan",
 )
