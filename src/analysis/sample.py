@@ -28,6 +28,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.sample_large import write_large
+from analysis.sample_reform import write_reform
 from analysis.sample_world import (
     LEVELS,
     MN,
@@ -1469,11 +1470,17 @@ def generate(
     out_dir: Path | str = paths.RAW_DIR,
     seed: int = DEFAULT_SEED,
     planted_path: Path | str | None = None,
+    reform: bool = True,
 ) -> dict:
     """Write the sample data set into ``out_dir`` and ``planted_path``; return the planted
-    record (also written as JSON)."""
+    record (also written as JSON). ``reform`` adds the school year 2025-2026 (the periods
+    after 1/7/2025, :mod:`analysis.sample_reform`) under the record's ``reform`` key; the
+    2023-2024 files do not depend on it."""
     out = Path(out_dir)
-    planted = _Generator(out, seed).run()
+    gen = _Generator(out, seed)
+    planted = gen.run()
+    if reform:
+        planted["reform"] = write_reform(out, seed, gen.world)
     target = Path(planted_path) if planted_path else out.parent / PLANTED_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(
