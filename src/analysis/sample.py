@@ -8,6 +8,10 @@ totals a correct cleaning must find). Same seed, same files: no clock, one seede
 
 ``python -m analysis sample --large N --out DIR [--format csv|xlsx]`` writes a large synthetic
 set instead (benchmarks, never committed): see :func:`analysis.sample_large.write_large`.
+``python -m analysis sample --province DIR [--format xlsx|csv]`` writes a synthetic Hà Nội-size
+province after the reform (benchmarks, never committed, never into ``data/``): see
+:func:`analysis.sample_province.write_province`. The school year 2025-2026 (the periods after
+1/7/2025, :mod:`analysis.sample_reform`) is part of the sample; ``--no-reform`` leaves it out.
 
 Options: ``--out DIR`` (default ``data/raw``), ``--seed N`` (default :data:`DEFAULT_SEED`),
 ``--planted PATH`` (default ``<out>/../sample_planted.json``). The generator overwrites only
@@ -28,6 +32,7 @@ import pandas as pd
 
 from analysis import paths
 from analysis.sample_large import write_large
+from analysis.sample_province import write_province
 from analysis.sample_reform import write_reform
 from analysis.sample_world import (
     LEVELS,
@@ -1497,7 +1502,8 @@ def _dir_size(root: Path, files: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m analysis sample",
-        description="Sinh bộ dữ liệu mẫu (tổng hợp) quận Long Biên 2023-2024 vào data/raw/.",
+        description="Sinh bộ dữ liệu mẫu (tổng hợp) quận Long Biên 2023-2024 và khu vực Long "
+        "Biên năm học 2025-2026 (sau 1/7/2025) vào data/raw/.",
     )
     parser.add_argument(
         "--out", default=str(paths.RAW_DIR), help="thư mục đích (mặc định data/raw)"
@@ -1512,21 +1518,53 @@ def main(argv: list[str] | None = None) -> int:
         help="sinh bộ dữ liệu lớn N dòng CBGVNV (đo hiệu năng)",
     )
     parser.add_argument(
-        "--format", choices=("csv", "xlsx"), default="csv", help="định dạng của bộ dữ liệu lớn"
+        "--province",
+        default=None,
+        metavar="DIR",
+        help="sinh một tỉnh cỡ Hà Nội (126 xã, ~2.954 trường, ~140.000 CBGVNV) vào DIR "
+        "(đo hiệu năng; không ghi vào data/raw)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("csv", "xlsx"),
+        default=None,
+        help="định dạng của bộ dữ liệu lớn (mặc định csv) hoặc của tỉnh (mặc định xlsx)",
+    )
+    parser.add_argument(
+        "--no-reform",
+        action="store_true",
+        help="không sinh năm học 2025-2026 (các kỳ sau 1/7/2025)",
     )
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     out = Path(args.out)
+    if args.province is not None:
+        target = Path(args.province).resolve()
+        data = paths.DATA_DIR.resolve()
+        if target == data or data in target.parents:
+            print(
+                f"--province không ghi vào {paths.DATA_DIR} (dữ liệu mẫu của dự án): chọn một "
+                "thư mục khác, ví dụ /tmp/tinh_mau.",
+                file=sys.stderr,
+            )
+            return 2
+        info = write_province(target, seed=args.seed, fmt=args.format or "xlsx")
+        print(
+            f"Đã sinh tỉnh mẫu vào {target}: {info['n_communes']} xã/phường, "
+            f"{info['n_schools']:,} trường ({info['n_multi_level']} trường nhiều cấp học), "
+            f"{info['n_staff']:,} CBGVNV, {len(info['files'])} file.".replace(",", ".")
+        )
+        return 0
     if args.large is not None:
         if args.large <= 0:
             print("--large cần một số dòng dương, ví dụ --large 1660000", file=sys.stderr)
             return 2
-        info = write_large(out, args.large, fmt=args.format, seed=args.seed)
+        info = write_large(out, args.large, fmt=args.format or "csv", seed=args.seed)
         print(
             f"Đã sinh {info['n_staff']:,} dòng CBGVNV, {info['n_schools']:,} trường, "
             f"{info['n_districts']} quận/huyện vào {out} ({len(info['files'])} file)."
         )
         return 0
-    planted = generate(out, args.seed, args.planted)
+    planted = generate(out, args.seed, args.planted, reform=not args.no_reform)
     size = _dir_size(out, planted["files"]) / 1e6
     print(
         f"Đã sinh dữ liệu mẫu vào {out}: {len(planted['files'])} file ({size:.1f} MB), "
