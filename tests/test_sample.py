@@ -731,6 +731,15 @@ def test_reform_staff_lists_keep_ids_and_add_levels():
         for level in ("Tiểu học", "THCS", "THPT"):
             mine = [v for v in staff.values() if v[1] == level and v[2]]
             got = (len(mine), sum(v[3] == "Đã cấp" for v in mine))
+            for cr in reform()["counts_rows"]:
+                if cr["period"] == period and cr["level"] == level:
+                    _, data, _ = xlsx_table(cr["file"])
+                    (r,) = data
+                    assert r[1] == cr["school_code"] and (r[3], r[4]) == (
+                        cr["n_staff"],
+                        cr["n_signed"],
+                    )
+                    got = (got[0] + r[3], got[1] + r[4])
             assert got == (exp[level]["n_staff"], exp[level]["n_signed"]), (period, level)
             pend = sum(v[3] == "Đang đăng ký" for v in mine)
             assert pend == exp[level]["n_pending"], (period, level)
@@ -749,6 +758,18 @@ def test_reform_staff_lists_keep_ids_and_add_levels():
         rates = [e[level]["n_signed"] / e[level]["n_staff"] for e in (last_2024, a, b)]
         assert rates == sorted(rates) and rates[0] < rates[-1], (level, rates)
     assert a["THPT"]["n_signed"] < b["THPT"]["n_signed"]
+
+
+def test_reform_infrastructure_covers_every_school():
+    (src,) = reform_sources("2025-10-17", "ha_tang")
+    header, data, total = xlsx_table(src["file"])
+    c = {h: i for i, h in enumerate(header)}
+    exp = reform()["expected"]["2025-10-17"]["Tổng cộng"]
+    assert len({r[c["Mã trường"]] for r in data}) == len(data) == exp["n_schools"]
+    comp = c["Số máy tính phục vụ quản lý"]
+    assert sum(r[comp] for r in data) == exp["n_computers"] == total[comp] >= 866
+    fibre = c["Đường truyền cáp quang / Số đường truyền"]
+    assert sum(r[fibre] for r in data) == exp["n_fibre"] == total[fibre]
 
 
 def test_reform_records_reach_thcs():

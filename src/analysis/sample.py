@@ -1565,13 +1565,22 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     planted = generate(out, args.seed, args.planted, reform=not args.no_reform)
-    size = _dir_size(out, planted["files"]) / 1e6
+    files = planted["files"] + planted.get("reform", {}).get("files", [])
+    size = _dir_size(out, files) / 1e6
     print(
-        f"Đã sinh dữ liệu mẫu vào {out}: {len(planted['files'])} file ({size:.1f} MB), "
+        f"Đã sinh dữ liệu mẫu vào {out}: {len(files)} file ({size:.1f} MB), "
         f"{len(planted['defects'])} lỗi cài sẵn."
     )
     ref = planted["expected"][PERIODS[REF]][TH]
     print(f"Kỳ {PERIODS[REF]}, Tiểu học: {ref['n_signed']}/{ref['n_staff']} CBGVNV có chữ ký số.")
+    if "reform" in planted:
+        last = planted["reform"]["periods"][-1]
+        tot = planted["reform"]["expected"][last]["Tổng cộng"]
+        print(
+            f"Năm học 2025-2026 (kỳ {', '.join(planted['reform']['periods'])}): "
+            f"{tot['n_schools']} trường, kỳ {last}: {tot['n_signed']}/{tot['n_staff']} "
+            "CBGVNV có chữ ký số."
+        )
     return 0
 
 

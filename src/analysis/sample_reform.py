@@ -89,6 +89,8 @@ THPT_SCHOOLS: tuple[tuple[str, str, str], ...] = (
 )
 #: The multi-level school: name, phường, ownership, (level, classes, class size) per level.
 MULTI_SCHOOL = ("Trường TH&THCS Đoàn Kết", P_PL, "Tư thục", ((TH, 10, 30), (THCS, 8, 32)))
+#: A school that sends signature counts (the Sở's form), not a staff list.
+COUNTS_SCHOOL = "Trường THPT Sông Hồng"
 LEVEL_ORDER = (MN, TH, THCS, THPT)
 SLUG = {P_LB: "LongBien", P_BD: "BoDe", P_VH: "VietHung", P_PL: "PhucLoi", P_HH: "HongHa"}
 ACTIVE = "Đang làm việc"
@@ -406,6 +408,36 @@ class _Reform:
         self.schools = _schools(world, np.random.default_rng([seed, 2025, 1]))
         self.persons = _persons(world, self.schools, np.random.default_rng([seed, 2025, 2]))
         self.classes = _classes(self.schools, np.random.default_rng([seed, 2025, 3]), 1)
+        self.infra = self._build_infra(np.random.default_rng([seed, 2025, 4]))
+        self.counts_code = str(
+            self.schools.loc[self.schools["school_name"] == COUNTS_SCHOOL, "school_code"].iloc[0]
+        )
+        self.counts_rows: list[dict] = []
+
+    def _build_infra(self, rng) -> pd.DataFrame:
+        """IT of every school (counted once): the 2024 figures with some upgrades."""
+        s = self.schools.drop_duplicates("school_code")
+        old = self.world.infra.set_index("school_code")
+        n = len(s)
+        known = s["school_code"].isin(old.index).to_numpy()
+        fibre = np.where(known, old["n_fibre"].reindex(s["school_code"]).fillna(0), 0)
+        comp = np.where(known, old["n_computers"].reindex(s["school_code"]).fillna(0), 0)
+        speed = np.where(known, old["speed_mbps"].reindex(s["school_code"]).fillna(0), 0)
+        fibre = np.where(known, fibre, rng.integers(2, 4, n)).astype(int)
+        comp = np.where(known, comp + (rng.random(n) < 0.3), rng.integers(10, 19, n)).astype(int)
+        faster = rng.random(n) < 0.25
+        speed = np.where(known & faster, np.maximum(speed, 200), speed)
+        speed = np.where(known, speed, rng.choice([200, 300, 500], n)).astype(int)
+        return pd.DataFrame(
+            {
+                "school_code": s["school_code"].to_numpy(),
+                "school_name": s["school_name"].to_numpy(),
+                "level": np.where(s["levels"] != s["level"], MULTI, s["level"]),
+                "n_fibre": fibre,
+                "speed_mbps": speed,
+                "n_computers": comp,
+            }
+        )
 
     def _source(self, period, rel, lay, kind, level, **extra) -> None:
         from analysis.sample import _slim
@@ -423,6 +455,8 @@ class _Reform:
             for commune in COMMUNES:
                 self._commune_staff(r, commune)
             self._thpt_staff(r)
+            self._counts(r)
+        self._ha_tang(0)
         self._hoc_ba(1)
         return self._planted()
 
@@ -556,7 +590,8 @@ class _Reform:
 
     def _thpt_staff(self, r: int) -> None:
         period, pdate = REFORM_PERIODS[r], REFORM_DATES[r]
-        mask = (self.persons["level"] == THPT).to_numpy()
+        q = self.persons
+        mask = (q["level"] == THPT).to_numpy() & (q["school_code"] != self.counts_code).to_numpy()
         rows, st = self._rows_at(r, mask)
         spec = self._staff_spec(
             r,
@@ -585,6 +620,85 @@ class _Reform:
         P.add(rel, sh, first + np.flatnonzero(~act), "cbgvnv", "left_staff", "skipped")
         pend = act & st["pending"].to_numpy() & ~st["signed"].to_numpy()
         P.add(rel, sh, first + np.flatnonzero(pend), "cbgvnv", "pending", "skipped")
+
+    def _counts(self, r: int) -> None:
+        """The Sở's signature counts form: the school that sent no staff list."""
+        period, pdate = REFORM_PERIODS[r], REFORM_DATES[r]
+        q = self.persons
+        st = reform_status(q, r)
+        m = (q["school_code"] == self.counts_code).to_numpy() & st["active"].to_numpy()
+        n_staff, n_signed = int(m.sum()), int((m & st["signed"].to_numpy()).sum())
+        rate = f"{100 * n_signed / n_staff:.1f}".replace(".", ",") + "%"
+        cols = [
+            Col("STT", [1], width=6),
+            Col("Mã trường", [self.counts_code], width=11),
+            Col("Tên trường", [COUNTS_SCHOOL], width=32),
+            Col("Tổng số CBGVNV", [n_staff], width=12),
+            Col("Số CBGVNV đã có chữ ký số", [n_signed], width=14),
+            Col("Tỷ lệ (%)", [rate], width=10),
+        ]
+        spec = SheetSpec(
+            "Phụ lục",
+            cols,
+            titles=[
+                "SỞ GIÁO DỤC VÀ ĐÀO TẠO HÀ NỘI",
+                "TỔNG HỢP SỐ CBGVNV ĐÃ CÓ CHỮ KÝ SỐ CÁ NHÂN (TRƯỜNG CHƯA GỬI DANH SÁCH)",
+                f"(Số liệu tính đến ngày {_dmy(pdate)})",
+            ],
+            total={2: "Tổng cộng", 3: n_staff, 4: n_signed, 5: rate},
+        )
+        rel = f"{period}/TongHop_CKS_THPT_{_ymd(period)}.xlsx"
+        wb = new_workbook(self.out / rel, pdate)
+        lay = write_sheet(wb, spec)
+        wb.close()
+        self._source(period, rel, lay, "tonghop_cks", THPT)
+        sh = lay["sheet"]
+        self.counts_rows.append(
+            {
+                "period": period,
+                "file": rel,
+                "sheet": sh,
+                "row": lay["first_row"],
+                "school_code": self.counts_code,
+                "level": THPT,
+                "n_staff": n_staff,
+                "n_signed": n_signed,
+                "superseded": False,
+            }
+        )
+        self.planted.add(rel, sh, lay["title_rows"], "tonghop_cks", "title_rows", "skipped")
+        self.planted.add(rel, sh, lay["total_row"], "tonghop_cks", "total_row", "skipped")
+
+    def _ha_tang(self, r: int) -> None:
+        period, pdate = REFORM_PERIODS[r], REFORM_DATES[r]
+        inf = self.infra
+        n = len(inf)
+        cols = [
+            Col("STT", list(range(1, n + 1)), width=6),
+            Col("Mã trường", inf["school_code"].tolist(), width=11),
+            Col("Tên trường", inf["school_name"].tolist(), width=34),
+            Col("Số đường truyền", inf["n_fibre"].tolist(), group="Đường truyền cáp quang"),
+            Col("Tốc độ (Mbps)", inf["speed_mbps"].tolist(), group="Đường truyền cáp quang"),
+            Col("Số máy tính phục vụ quản lý", inf["n_computers"].tolist()),
+        ]
+        spec = SheetSpec(
+            "Hạ tầng CNTT",
+            cols,
+            titles=[
+                "THỐNG KÊ HẠ TẦNG CÔNG NGHỆ THÔNG TIN CÁC TRƯỜNG - KHU VỰC LONG BIÊN",
+                f"(Số liệu tính đến ngày {_dmy(pdate)})",
+            ],
+            total={2: "Tổng cộng", 3: int(inf["n_fibre"].sum()), 5: int(inf["n_computers"].sum())},
+        )
+        rel = f"{period}/HaTang_CNTT_KhuVucLongBien_{_ymd(period)}.xlsx"
+        wb = new_workbook(self.out / rel, pdate)
+        lay = write_sheet(wb, spec)
+        wb.close()
+        self._source(period, rel, lay, "ha_tang", None)
+        sh = lay["sheet"]
+        self.planted.add(rel, sh, lay["title_rows"], "ha_tang", "title_rows", "skipped")
+        self.planted.add(rel, sh, lay["header_rows"][0], "ha_tang", "merged_header", "repaired")
+        self.planted.add(rel, sh, lay["total_row"], "ha_tang", "total_row", "skipped")
 
     def _hoc_ba(self, r: int) -> None:
         period, pdate = REFORM_PERIODS[r], REFORM_DATES[r]
@@ -644,7 +758,10 @@ class _Reform:
                     "level": q["level"],
                     "n_staff": act,
                     "n_signed": act & st["signed"].to_numpy(),
-                    "n_pending": act & st["pending"].to_numpy() & ~st["signed"].to_numpy(),
+                    "n_pending": act
+                    & st["pending"].to_numpy()
+                    & ~st["signed"].to_numpy()
+                    & (q["school_code"] != self.counts_code).to_numpy(),
                 }
             )
             per = frame.groupby("level")[["n_staff", "n_signed", "n_pending"]].sum()
@@ -682,6 +799,8 @@ class _Reform:
                 "n_pupils": int(s["n_pupils"].sum()),
                 "n_staff": int(per["n_staff"].sum()),
                 "n_signed": int(per["n_signed"].sum()),
+                "n_fibre": int(self.infra["n_fibre"].sum()),
+                "n_computers": int(self.infra["n_computers"].sum()),
             }
             by_commune = {}
             for commune in COMMUNES:
@@ -704,6 +823,7 @@ class _Reform:
         moved = q[q["moved"]]
         return {
             "periods": list(REFORM_PERIODS),
+            "infra_period": REFORM_PERIODS[0],
             "school_year": SCHOOL_YEAR,
             "province": PROVINCE,
             "communes": list(COMMUNES),
@@ -745,6 +865,7 @@ class _Reform:
                 {"staff_id": r.staff_id, "school_code": r.school_code}
                 for r in moved.itertuples(index=False)
             ],
+            "counts_rows": self.counts_rows,
             "files": sorted(self.files),
             "sources": self.sources,
             "defects": self.planted.defects,
