@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (hocbaso)" >/dev/null
 	@touch $(STAMP)
 
-.PHONY: help setup report report-all test test-unit test-notebooks lab sample bench bench-batch \
+.PHONY: help setup report report-all test test-unit test-notebooks lab sample bench bench-batch bench-units \
 	check-pdf lint format clean-outputs
 
 help: ## List the targets
@@ -51,6 +51,9 @@ bench: $(STAMP) ## Scale benchmark: cleaning and metrics from 10 thousand to 1,6
 
 bench-batch: $(STAMP) ## Benchmark of one period's batch run (where the time goes)
 	$(PY) benchmarks/bench_batch.py
+
+bench-units: $(STAMP) ## A Hà Nội-size province: cleaning, province report, every commune report
+	$(PY) benchmarks/bench_units.py
 
 PDF_PERIOD = $(if $(PERIOD),$(PERIOD),2024-04-19)
 check-pdf: $(STAMP) ## Build the 19/4/2024 report, convert it to PDF with LibreOffice, check and render it

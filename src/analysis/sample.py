@@ -105,6 +105,13 @@ thử rằng dữ liệu cá nhân không lọt qua bước làm sạch.
 Mọi sản phẩm tạo ra từ bộ dữ liệu này đều ghi rõ "Dữ liệu mẫu".
 """
 
+REFORM_NOTE = """
+Năm học 2025-2026 (sau ngày 1/7/2025, kỳ 2025-10-17 và 2025-12-12): cũng các trường ấy, cùng
+mã trường, nay thuộc các phường Long Biên, Bồ Đề, Việt Hưng, Phúc Lợi, Hồng Hà (Thành phố Hà
+Nội), thêm 5 trường THPT và 1 trường TH&THCS (tên trường THPT, TH&THCS là tên đặt ra). Số liệu
+cũng là giả.
+"""
+
 FOOTER_NAMES = ("Nguyễn Thị Thu Hà", "Trần Minh Đức", "Lê Thị Hồng Nhung", "Phạm Văn Toàn")
 
 
@@ -1486,6 +1493,8 @@ def generate(
     planted = gen.run()
     if reform:
         planted["reform"] = write_reform(out, seed, gen.world)
+        with open(out / paths.SAMPLE_MARK_FILE, "a", encoding="utf-8") as fh:
+            fh.write(REFORM_NOTE)
     target = Path(planted_path) if planted_path else out.parent / PLANTED_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(
