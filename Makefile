@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (hocbaso)" >/dev/null
 	@touch $(STAMP)
 
-.PHONY: help setup report report-all test test-unit test-notebooks lab sample bench bench-batch bench-units \
-	check-pdf lint format clean-outputs
+.PHONY: help setup report report-all test test-unit test-notebooks lab sample bench bench-batch \
+	bench-units check-pdf demo-hostile lint format clean-outputs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,6 +62,9 @@ check-pdf: $(STAMP) ## Build the 19/4/2024 report, convert it to PDF with LibreO
 	     libreoffice-writer-nogui poppler-utils fonts-liberation2)
 	$(PY) -m analysis run --period $(PDF_PERIOD)
 	bash scripts/check_pdf.sh $(PDF_PERIOD) --pages-dir outputs/$(PDF_PERIOD)/pdf
+
+demo-hostile: $(STAMP) ## Clean each hostile file of tests/hostile through the command line, and say what came out
+	bash scripts/demo_hostile.sh $(PY)
 
 lint: $(STAMP) ## Lint with ruff
 	$(VENV)/bin/ruff check src tests benchmarks

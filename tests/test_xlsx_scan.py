@@ -224,7 +224,7 @@ def test_declared_dimension_smaller_than_the_rows_reads_every_row(tmp_path):
     (t,) = ingest.read_file(path, tmp_path)
     assert t.rows_read == 502 and len(t.data) == 500
     assert t.data.index[-1] == 502 and t.data["school_name"].iloc[-1] == "Trường Tiểu học Số 500"
-    assert t.xlsx_warnings == []
+    assert t.sheet_warnings == []
 
 
 def test_declared_dimension_too_small_and_a_far_cell_still_reads_every_row(tmp_path):
@@ -235,8 +235,8 @@ def test_declared_dimension_too_small_and_a_far_cell_still_reads_every_row(tmp_p
     path = write_package(folder / "csdl.xlsx", {"CSDL": _sheet_xml(cells, "A1:C4")})
     (t,) = ingest.read_file(path, tmp_path)
     assert t.rows_read == 502 and len(t.data) == 500
-    assert [w["code"] for w in t.xlsx_warnings] == ["far_cells"]
-    assert "D200001" in t.xlsx_warnings[0]["message"]
+    assert [w["code"] for w in t.sheet_warnings] == ["far_cells"]
+    assert "D200001" in t.sheet_warnings[0]["message"]
 
 
 def test_a_sheet_without_an_empty_band_is_never_cut(tmp_path, monkeypatch):
@@ -369,7 +369,7 @@ def test_cached_formula_values_are_used(tmp_path):
     folder.mkdir()
     path = write_package(folder / "t.xlsx", {"S": _sheet_xml(cells, None)})
     (t,) = ingest.read_file(path, tmp_path)
-    assert t.unread_cells == {} and t.xlsx_warnings == []
+    assert t.unread_cells == {} and t.sheet_warnings == []
     assert (
         t.data.loc[3, "n_pupils"] == 300 and t.data.loc[4, "school_name"] == "Trường Tiểu học Số 2"
     )
@@ -384,10 +384,10 @@ def test_formula_in_an_unread_column_or_the_header_is_a_warning(tmp_path):
     path = write_package(folder / "t.xlsx", {"S": _sheet_xml(cells, None)})
     (t,) = ingest.read_file(path, tmp_path)
     assert t.unread_cells == {} and len(t.data) == 3
-    codes = [(w["code"], w["row"]) for w in t.xlsx_warnings]
+    codes = [(w["code"], w["row"]) for w in t.sheet_warnings]
     assert codes == [("formula_no_value", 2), ("formula_no_value", 3)]
-    assert "G2" in t.xlsx_warnings[0]["message"] and "tên cột" in t.xlsx_warnings[0]["message"]
-    assert "H3" in t.xlsx_warnings[1]["message"]
+    assert "G2" in t.sheet_warnings[0]["message"] and "tên cột" in t.sheet_warnings[0]["message"]
+    assert "H3" in t.sheet_warnings[1]["message"]
 
 
 def test_error_values_are_refused_naming_the_cell_never_read_as_blank(tmp_path):

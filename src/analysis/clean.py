@@ -1972,7 +1972,7 @@ def clean_period(
         for t in tbls:
             for k, v in t.repairs.items():
                 repairs[k] = repairs.get(k, 0) + int(v)
-            warnings += t.xlsx_warnings
+            warnings += t.sheet_warnings
     warnings += sig.warnings
     # A file read by its content rather than its extension (a CSV named .xlsx...): once a file.
     noted: set[str] = set()

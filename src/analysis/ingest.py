@@ -97,6 +97,11 @@ SYSTEM_FOLDERS = frozenset({"__MACOSX"})
 PROJECT_FILES = frozenset({"bao_cao.toml"})
 ROW_CLASSES = ("data", "title", "header", "blank", "footer", "total")
 REPAIR_KINDS = ("tcvn3", "vni", "nfd", "whitespace")
+#: Why a hidden sheet of a workbook is listed and not read.
+HIDDEN_SHEET_REASON = (
+    "Trang tính bị ẩn: không đọc (có thể là số liệu cũ hoặc mẫu). Nếu đây là số liệu cần dùng, "
+    "hãy hiện trang (Unhide) trong Excel rồi chạy lại."
+)
 #: Footers (signature block, date line, notes) are looked for in the last rows after the data.
 FOOTER_SCAN_ROWS = 60
 
@@ -140,7 +145,7 @@ class RawTable:
             or an error value (``formula_error``), both read as blank by calamine; the message
             names the first such cell of the row (``"ô F12: ..."``). The cleaning stage
             refuses these rows. Excel only (:mod:`analysis.xlsx_scan`).
-        xlsx_warnings: quality warnings of the sheet's XML (``far_cells``: values far off the
+        sheet_warnings: quality warnings of the sheet's XML (``far_cells``: values far off the
             table, not read; ``formula_no_value``/``formula_error``: such cells outside the
             data rows or the columns read), as ``quality.json["warnings"]`` records.
     """
@@ -162,7 +167,7 @@ class RawTable:
     legacy_encoding: str | None = None
     read_note: str | None = None
     unread_cells: dict[int, tuple[str, str, str]] = field(default_factory=dict)
-    xlsx_warnings: list[dict] = field(default_factory=list)
+    sheet_warnings: list[dict] = field(default_factory=list)
 
     @property
     def where(self) -> str:
@@ -400,7 +405,7 @@ def _clean_coded(
     values_of,
     todo: np.ndarray,
     enc: str | None,
-    memo: dict[str, tuple[str, tuple[bool, bool, bool, str | None] | None]],
+    memo: dict[tuple[str | None, str], tuple[str, tuple[bool, bool, bool, str | None] | None]],
 ) -> tuple[pd.Series | None, dict[str, int]]:
     """The work of :func:`_clean_values` on a column already factorised: ``codes`` index a
     table of distinct values whose last slot is a missing cell, ``todo`` (one flag per slot) as
@@ -418,9 +423,12 @@ def _clean_coded(
     changed = np.zeros(len(todo), dtype=bool)
     new_values = np.empty(len(freq), dtype=object)
     local = np.flatnonzero(freq)
-    for k, value in zip(local.tolist(), values_of(local + base), strict=True):
+    values = list(values_of(local + base))
+    # The sheet's legacy decision holds for this column unless it reads as Unicode.
+    enc = legacy.column_kind(values, enc)
+    for k, value in zip(local.tolist(), values, strict=True):
         i = base + k
-        hit = memo.get(value)
+        hit = memo.get((enc, value))
         if hit is None:
             v = value
             found = None
@@ -433,7 +441,7 @@ def _clean_coded(
             step = None
             if v_clean != value:
                 step = (found is not None, v_nfc != v, v_clean != v_nfc, found)
-            memo[value] = hit = (v_clean, step)
+            memo[(enc, value)] = hit = (v_clean, step)
         v_clean, step = hit
         if step is None:
             continue
@@ -456,7 +464,9 @@ def _clean_coded(
 
 
 def _repair_cells(values: list[str], enc: str | None) -> list[str]:
-    """Repair a few header/label cells (legacy, NFC, spaces)."""
+    """Repair a few header/label cells (legacy, NFC, spaces); a row that reads as Unicode
+    keeps its text (``legacy.column_kind``)."""
+    enc = legacy.column_kind(values, enc)
     out = []
     for v in values:
         if v is None:
@@ -606,6 +616,11 @@ _SIGNATORY_RE = re.compile(
 )
 # Literal characters (not \\u escapes) so that pandas hands the pattern to pyarrow.
 _LETTER_RE = "[A-Za-z\u00c0-\u1ef9]"
+# A group heading inside the data: "I", "II." (with "MẦM NON" beside it), "III. GIÁO VIÊN",
+# "A) Nhân viên": a Roman numeral alone, or a numeral or capital letter with "." / ")" before
+# its text.
+_SECTION_RE = r"^(?:[IVX]{1,5}[.)]?|(?:[IVX]{1,5}|[A-Z])[.)]\s.*)$"
+_SECTION_TEXT_RE = r"^[IVX]{1,5}[.)]\s.*$"
 
 
 # Row classes as small integers (the positions in ROW_CLASSES).
@@ -868,6 +883,33 @@ def _classify_rows(
             first_text = np.where(letter[c], c, first_text)
         total[rows] |= total_fact[first_text]
 
+    # Group headings (one or two cells, no digit, a Roman numeral in the first columns: in an
+    # unmapped column such as STT, or before a text): non-data.
+    section = np.zeros(n_body, dtype=bool)
+    few = np.flatnonzero((n_nonblank >= 1) & (n_nonblank <= 2) & ~total)
+
+    def matches(j: int, pattern: str) -> np.ndarray:
+        """Rows ``few``: the cell of column ``j`` is a text matching ``pattern``."""
+        sub = codes[j][few]
+        fact = np.zeros(cells.NA + 1, dtype=bool)
+        idx = np.unique(sub)
+        idx = idx[idx < cells.NA]
+        idx = idx[cells.is_str[idx]]
+        if len(idx):
+            hit = cells.texts.iloc[idx].str.strip().str.contains(pattern, regex=True)
+            fact[idx] = hit.fillna(False).to_numpy(dtype=bool)
+        return fact[sub]
+
+    if len(few):
+        heading = np.zeros(len(few), dtype=bool)
+        for j in first_cols:
+            heading |= matches(j, _SECTION_TEXT_RE if j in mapping else _SECTION_RE)
+        if heading.any():
+            text_or_missing = np.append(cells.is_str, True)  # a number or date cell: data
+            for j in range(len(codes)):
+                heading &= ~matches(j, r"\d") & text_or_missing[codes[j][few]]
+            section[few[heading]] = True
+
     # Footer: after the last "dense" row, from the first footer-looking row on.
     n_mapped = max(1, len(mapping))
     dense = (n_nonblank >= max(3, -(-6 * n_mapped // 10))) & ~total & ~repeated
@@ -891,6 +933,7 @@ def _classify_rows(
             footer[tail_from + first_marker :] = True
 
     cls[total] = _TOTAL
+    cls[section & ~total] = _TITLE
     cls[footer & ~total] = _FOOTER
     cls[repeated] = _HEADER
     cls[is_blank] = _BLANK
@@ -998,6 +1041,33 @@ def _check_probe(probe: _Probe) -> SkippedSheet | None:
     )
 
 
+def _duplicate_columns(probe: _Probe, header: HeaderInfo, kind: str) -> list[dict]:
+    """Warnings for columns that name a column already read (a hidden old "Chữ ký số" beside
+    the new one): only one is read, which is said, never silent."""
+    used = {name: j for j, name in header.mapping.items()}
+    out = []
+    for j, cell in enumerate(header.cells):
+        name = None if j in header.mapping else K.canonical_of(cell, kind)
+        if name is None or name not in used or name in K.PERSONAL_COLUMNS:
+            continue
+        kept, extra = xlsx_scan.col_letters(used[name]), xlsx_scan.col_letters(j)
+        out.append(
+            {
+                "code": "duplicate_column",
+                "kind": kind,
+                "file": probe.file,
+                "sheet": probe.sheet,
+                "row": header.start + 1,
+                "message": (
+                    f"Hai cột cùng là “{K.header_text(header.cells[used[name]])}” (cột {kept} và "
+                    f"cột {extra}): chỉ đọc cột {kept}, cột {extra} bị bỏ qua. Hãy xoá hoặc "
+                    "đổi tên cột thừa rồi chạy lại."
+                ),
+            }
+        )
+    return out
+
+
 def _take_rows(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     """``frame[mask]``; a slice when the rows form one run (the usual body of a sheet under
     its header), so that no column is copied."""
@@ -1037,18 +1107,22 @@ def _finish(probe: _Probe) -> RawTable:
     cls[:h0] = _TITLE
     cls[h0:h1] = _HEADER
     body_from = h1
-    if h1 < n:
-        first = [_cell_text(v) for v in grid.iloc[h1].tolist()]
+    # The row of column numbers may sit below a header row wholly covered by merges (blank).
+    first_row = h1
+    while first_row < min(n, h1 + MAX_HEADER_ROWS) and row_blank[first_row]:
+        first_row += 1
+    if first_row < n:
+        first = [_cell_text(v) for v in grid.iloc[first_row].tolist()]
         if _is_numbering_row(first):
-            cls[h1] = _HEADER
-            body_from = h1 + 1
+            cls[first_row] = _HEADER
+            body_from = first_row + 1
     header_last = [c[-1] if c else "" for c in header.cells]
     if body_from < n:
         cls[body_from:] = _classify_rows(
             cells, blank, body_from, header.mapping, header_last, probe.legacy
         )
     cls[row_blank & (cls != _HEADER)] = _BLANK
-    unread_cells, xlsx_warnings = _place_xlsx(probe, cls, body_from, keep_cols, keep, kind)
+    unread_cells, sheet_warnings = _place_xlsx(probe, cls, body_from, keep_cols, keep, kind)
     sel = (cls == _DATA) | (cls == _TOTAL)
     del blank
 
@@ -1057,6 +1131,7 @@ def _finish(probe: _Probe) -> RawTable:
         for j, c in enumerate(header.cells)
         if j not in header.mapping and not K.is_ignored_header(c)
     ]
+    sheet_warnings += _duplicate_columns(probe, header, kind)
     kept = _take_rows(grid, sel)[keep_cols]
     kept.columns = keep
     todo = cells.todo(keep_cols) if keep else None
@@ -1094,7 +1169,7 @@ def _finish(probe: _Probe) -> RawTable:
         legacy_encoding=probe.legacy,
         read_note=probe.read_note,
         unread_cells=unread_cells,
-        xlsx_warnings=xlsx_warnings,
+        sheet_warnings=sheet_warnings,
     )
 
 
@@ -1378,6 +1453,11 @@ def _probe_excel(
         name = meta.name
         if str(meta.typ) != str(pc.SheetTypeEnum.WorkSheet):
             out.append(SkippedSheet(rel, name, "Không phải trang dữ liệu (biểu đồ/macro).", []))
+            continue
+        if str(meta.visible) != str(pc.SheetVisibleEnum.Visible):
+            # A hidden sheet is what the sender chose not to show (last year's rows, a template):
+            # never counted without a word; listed, and read once the user unhides it.
+            out.append(SkippedSheet(rel, name, HIDDEN_SHEET_REASON, []))
             continue
         try:
             sheet = wb.get_sheet_by_name(name)
@@ -2131,7 +2211,7 @@ def _copy_table(t: RawTable) -> RawTable:
         header_rows=list(t.header_rows),
         columns=dict(t.columns),
         unread_cells=dict(t.unread_cells),
-        xlsx_warnings=[dict(w) for w in t.xlsx_warnings],
+        sheet_warnings=[dict(w) for w in t.sheet_warnings],
     )
 
 

@@ -991,6 +991,13 @@ def _cell_candidates_cached(cell: str | tuple) -> tuple[tuple[int, int, str] | N
     return tuple(_candidate(kind, parts) for kind in KINDS)
 
 
+def canonical_of(cell: object, kind: str) -> str | None:
+    """The canonical column of ``kind`` that a header cell names, if any (before the
+    assignment of a sheet's columns, which keeps one column per canonical name)."""
+    cand = _cell_candidates(cell)[KINDS.index(kind)]
+    return cand[2] if cand is not None else None
+
+
 def _assign(found: list[tuple[int, tuple[int, int, str]]]) -> tuple[dict[int, str], int]:
     """Greedy assignment of (column, (quality, rank, canonical)) candidates, as in
     :func:`_match`: (mapping, sum of qualities)."""

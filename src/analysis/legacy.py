@@ -41,6 +41,9 @@ better than the text as it stands. Text holding any character beyond Latin-1 (``
 ambiguous (``Cã`` is TCVN3 for ``Có`` but also a valid syllable): ``detect_legacy_frame``
 decides for a whole sheet by majority, and ``repair_legacy_series(s, kind)`` then converts every
 cell that decodes at least as well as it reads.
+A column (or header row) that holds real Unicode text and no
+cell of its own evidence is left alone (``column_kind``): a Unicode sheet with one pasted TCVN3
+column keeps its ``Có`` / ``Không``.
 """
 
 from __future__ import annotations
@@ -434,6 +437,28 @@ def _force(text: str, kind: Kind) -> str:
     if decoded != text and _score(decoded) >= _score(text):
         return decoded
     return text
+
+
+def column_kind(values: Iterable[object], kind: Kind | None) -> Kind | None:
+    """The sheet's legacy ``kind`` as it applies to one column (or header row) of ``values``.
+
+    ``None`` when the column reads as Unicode: it holds a text that no legacy text can hold (a
+    letter beyond Windows-1252 such as ``ấ``, ``ư``, ``Đ``) and no text whose own evidence says
+    ``kind``. A sheet where only the school names were pasted from a TCVN3 file so keeps the
+    ``Có`` / ``Không`` of its Unicode status column (``Có`` would decode to the valid ``Cú``).
+    """
+    if kind is None:
+        return None
+    unicode_seen = False
+    for v in values:
+        if not isinstance(v, str) or v.isascii():
+            continue
+        if _candidate(v):
+            if detect_legacy(v) == kind:
+                return kind
+        elif _NOT_LEGACY_RE.search(v) is not None:
+            unicode_seen = True
+    return None if unicode_seen else kind
 
 
 def repair_legacy(text, kind: Kind | None = None) -> tuple[str, Kind | None]:

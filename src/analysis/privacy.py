@@ -210,7 +210,9 @@ def load_key() -> bytes:
 
 
 def normalise_staff_id(values: pd.Series) -> pd.Series:
-    """NFC, no white space, upper case; ``"12345.0"`` (a float read from Excel) -> ``"12345"``.
+    """NFKC (full-width digits are digits), no white space, no leading ``'`` (Excel's text
+    prefix, which ``parse.parse_code`` drops from school codes too), upper case; ``"12345.0"``
+    (a float read from Excel) -> ``"12345"``.
 
     Vectorised (pandas string methods); missing and empty values become NA.
     """
@@ -223,12 +225,13 @@ def normalise_staff_id(values: pd.Series) -> pd.Series:
     else:
         text = s.astype("str")
     # Each repair only where it applies: most ids are plain ASCII digits already.
-    text = _where_needed(text, ~text.str.isascii(), lambda t: t.str.normalize("NFC"))
+    text = _where_needed(text, ~text.str.isascii(), lambda t: t.str.normalize("NFKC"))
     text = _where_needed(
         text,
         text.str.contains(_SPACES, regex=True),
         lambda t: t.str.replace(_SPACES, "", regex=True),
     )
+    text = _where_needed(text, text.str.startswith("'"), lambda t: t.str.lstrip("'"))
     text = text.str.upper()
     # "12345.0" (a float read from Excel) -> "12345"
     text = _where_needed(

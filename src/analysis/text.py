@@ -33,6 +33,7 @@ _PRINTABLE_UNTOUCHED = not any(chr(c).isprintable() for c in _TRANSLATE)
 # Excel's XML escapes for line breaks, as some writers leave them in shared strings.
 _EXCEL_ESCAPE_RE = re.compile(r"_x000[dDaA9]_")
 _SPACE_RUN_RE = re.compile(r" {2,}")
+_ETH = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111"})
 _NON_ALNUM_RE = re.compile(r"[\W_]+")
 
 
@@ -71,7 +72,9 @@ def nfc(value):
 
 def clean_text(value) -> str | None:
     """NFC; zero-width characters removed; NBSP, tabs and line breaks -> space; spaces
-    collapsed and stripped. Empty -> None. Numbers become their text (``12.0`` -> ``"12"``)."""
+    collapsed and stripped; the Latin eth ``Ð``/``ð`` (U+00D0/U+00F0, a look-alike that text
+    passed through Windows-1252 brings; Vietnamese has none) -> ``Đ``/``đ``. Empty -> None.
+    Numbers become their text (``12.0`` -> ``"12"``)."""
     text = _as_text(value)
     if text is None:
         return None
@@ -81,6 +84,8 @@ def clean_text(value) -> str | None:
     if not (_PRINTABLE_UNTOUCHED and text.isprintable()):
         text = text.translate(_TRANSLATE)
     text = unicodedata.normalize("NFC", text)
+    if "\u00d0" in text or "\u00f0" in text:
+        text = text.translate(_ETH)
     if "  " in text:
         text = _SPACE_RUN_RE.sub(" ", text)
     return text.strip() or None
@@ -103,11 +108,14 @@ class _CharTable(dict):
 _DROP_COMBINING = _CharTable(lambda ch: None if unicodedata.combining(ch) else ch)
 
 
+_D_STROKE = str.maketrans({"đ": "d", "Đ": "D", "\u00f0": "d", "\u00d0": "D"})
+
+
 def strip_diacritics(text: str) -> str:
-    """'Trường Đức' -> 'Truong Duc' (tones, shapes and đ/Đ)."""
+    """'Trường Đức' -> 'Truong Duc' (tones, shapes and đ/Đ, and the look-alike eth ð/Ð)."""
     if text.isascii():
         return text
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    decomposed = unicodedata.normalize("NFD", text.translate(_D_STROKE))
     return decomposed.translate(_DROP_COMBINING)
 
 
