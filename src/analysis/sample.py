@@ -1517,7 +1517,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", default=str(paths.RAW_DIR), help="thư mục đích (mặc định data/raw)"
     )
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="hạt giống ngẫu nhiên")
+    parser.add_argument("--seed", type=int, default=None, help="hạt giống ngẫu nhiên")
     parser.add_argument("--planted", default=None, help="đường dẫn sample_planted.json")
     parser.add_argument(
         "--large",
@@ -1546,6 +1546,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     out = Path(args.out)
+    if args.seed is None and args.province is None:
+        args.seed = DEFAULT_SEED
     if args.province is not None:
         target = Path(args.province).resolve()
         data = paths.DATA_DIR.resolve()
@@ -1556,11 +1558,12 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        info = write_province(target, seed=args.seed, fmt=args.format or "xlsx")
+        seed = {} if args.seed is None else {"seed": args.seed}
+        info = write_province(target, fmt=args.format or "xlsx", **seed)
         print(
             f"Đã sinh tỉnh mẫu vào {target}: {info['n_communes']} xã/phường, "
-            f"{info['n_schools']:,} trường ({info['n_multi_level']} trường nhiều cấp học), "
-            f"{info['n_staff']:,} CBGVNV, {len(info['files'])} file.".replace(",", ".")
+            f"{_vn_thousands(info['n_schools'])} trường ({info['n_multi_level']} trường nhiều "
+            f"cấp học), {_vn_thousands(info['n_staff'])} CBGVNV, {len(info['files'])} file."
         )
         return 0
     if args.large is not None:
