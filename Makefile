@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 .PHONY: help setup report report-all test test-unit test-notebooks lab sample bench bench-batch \
-	check-pdf demo-hostile lint format clean-outputs
+	bench-units check-pdf demo-hostile lint format clean-outputs
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,6 +51,9 @@ bench: $(STAMP) ## Scale benchmark: cleaning and metrics from 10 thousand to 1,6
 
 bench-batch: $(STAMP) ## Benchmark of one period's batch run (where the time goes)
 	$(PY) benchmarks/bench_batch.py
+
+bench-units: $(STAMP) ## A Hà Nội-size province: cleaning, province report, every commune report
+	$(PY) benchmarks/bench_units.py
 
 PDF_PERIOD = $(if $(PERIOD),$(PERIOD),2024-04-19)
 check-pdf: $(STAMP) ## Build the 19/4/2024 report, convert it to PDF with LibreOffice, check and render it

@@ -586,3 +586,278 @@ def test_write_large_xlsx_and_cli(tmp_path):
         assert len(rows) == f["rows"] + 1  # the header
     assert main(["--large", "200", "--out", str(tmp_path / "cli")]) == 0
     assert (tmp_path / "cli" / "2024-04-19" / "CBGVNV_phan_01.csv").is_file()
+
+
+# ------------------------------------------------------------------------------------------
+# the school year 2025-2026 (after the reform of 1/7/2025), read back with openpyxl
+
+
+def reform() -> dict:
+    return planted()["reform"]
+
+
+def reform_sources(period: str, kind: str) -> list[dict]:
+    return [s for s in reform()["sources"] if s["period"] == period and s["kind"] == kind]
+
+
+@cache
+def xlsx_table(rel: str, root: Path = RAW) -> tuple[list[str], list[list], list]:
+    """(header, data rows, total row or None) of a report-style sheet, read with openpyxl:
+    the header is the row whose first cell is 'STT' (a merged group row above is joined)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(root / rel, read_only=True, data_only=True)
+    rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+    wb.close()
+    h = next(i for i, r in enumerate(rows) if r[0] == "STT")
+    header = [str(c) if c is not None else "" for c in rows[h]]
+    start = h + 1
+    if rows[start][0] is None:  # a two-row header: the group row, then the labels
+        group = header
+        header = []
+        last = ""
+        for g, lab in zip(group, rows[start], strict=True):
+            last = g or last
+            header.append(f"{last} / {lab}" if lab else g)
+        start += 1
+    data, total = [], None
+    for r in rows[start:]:
+        if isinstance(r[0], int):
+            data.append(r)
+        elif any(isinstance(v, str) and v.strip() == "Tổng cộng" for v in r):
+            total = r
+    return header, data, total
+
+
+def test_reform_periods_follow_the_reform():
+    assert reform()["periods"] == ["2025-10-17", "2025-12-12"]
+    assert all(date.fromisoformat(p) >= date(2025, 7, 1) for p in reform()["periods"])
+    assert set(reform()["periods"]) <= set(paths.list_periods(RAW))
+    files = reform()["files"]
+    assert {f.split("/")[0] for f in files} == set(reform()["periods"])
+    assert not set(files) & set(planted()["files"])
+    assert sum((RAW / f).stat().st_size for f in files) < 2_000_000
+
+
+def test_reform_school_list_same_codes_new_communes():
+    (src,) = reform_sources("2025-10-17", "truong")
+    header, data, total = xlsx_table(src["file"])
+    assert header == [
+        "STT",
+        "Mã trường",
+        "Tên trường",
+        "Cấp học",
+        "Loại hình",
+        "Tỉnh/Thành phố",
+        "Xã/Phường",
+        "Số lớp",
+        "Số học sinh",
+        "Số HS có mã định danh",
+        "Số HS đã xác thực",
+    ]
+    c = {h: i for i, h in enumerate(header)}
+    assert {r[c["Tỉnh/Thành phố"]] for r in data} == {"Thành phố Hà Nội"}
+    communes = {r[c["Xã/Phường"]] for r in data}
+    assert communes == {
+        "Phường Long Biên",
+        "Phường Bồ Đề",
+        "Phường Việt Hưng",
+        "Phường Phúc Lợi",
+        "Phường Hồng Hà",
+    }
+    # the 142 schools of 2023-2024 keep their codes and names
+    old = school_names()
+    names = {r[c["Mã trường"]]: r[c["Tên trường"]] for r in data}
+    assert {k: names[k] for k in old} == old
+    # each old ward goes to its main phường unless the school's own address says otherwise
+    wards = {s["school_code"]: s["ward"] for s in planted()["schools"]}
+    where = {r[c["Mã trường"]]: r[c["Xã/Phường"]] for r in data}
+    moved = {k for k in old if where[k] != reform()["ward_commune"][wards[k]]}
+    assert 3 <= len(moved) <= 15
+    assert {where[k] for k in old if wards[k] == "Cự Khối"} == {"Phường Long Biên"}
+    assert {wards[k] for k in old if where[k] == "Phường Hồng Hà"} <= {"Ngọc Thụy", "Bồ Đề"}
+    # THPT schools of the area, and one multi-level school with one row per level
+    levels = [r[c["Cấp học"]] for r in data]
+    assert levels.count("THPT") == 5
+    thpt = [r for r in data if r[c["Cấp học"]] == "THPT"]
+    assert all(r[c["Tên trường"]].startswith("Trường THPT ") for r in thpt)
+    assert not {r[c["Mã trường"]] for r in thpt} & set(old)
+    codes = [r[c["Mã trường"]] for r in data]
+    (multi,) = [k for k in set(codes) if codes.count(k) > 1]
+    rows = [r for r in data if r[c["Mã trường"]] == multi]
+    assert [r[c["Cấp học"]] for r in rows] == ["Tiểu học", "THCS"]
+    assert len({r[c["Tên trường"]] for r in rows}) == 1
+    assert "TH&THCS" in rows[0][c["Tên trường"]]
+    assert reform()["multi_level"]["school_code"] == multi
+    # per level as planted; the total row adds up
+    exp = reform()["expected"]["2025-10-17"]
+    for level in ("Mầm non", "Tiểu học", "THCS", "THPT"):
+        sub = [r for r in data if r[c["Cấp học"]] == level]
+        assert sum(r[c["Số lớp"]] for r in sub) == exp[level]["n_classes"], level
+        assert sum(r[c["Số học sinh"]] for r in sub) == exp[level]["n_pupils"], level
+    assert exp["Trường nhiều cấp học"]["n_schools"] == 1
+    assert exp["Tổng cộng"]["n_schools"] == len(set(codes)) == 148
+    assert total[c["Số lớp"]] == sum(r[c["Số lớp"]] for r in data)
+
+
+def reform_staff(period: str) -> dict[str, tuple[str, str, bool, str]]:
+    """staff id -> (school code, level, active, signature status) over a period's lists."""
+    out: dict[str, tuple[str, str, bool, str]] = {}
+    for src in reform_sources(period, "cbgvnv"):
+        header, data, _ = xlsx_table(src["file"])
+        c = {h: i for i, h in enumerate(header)}
+        for r in data:
+            sid = r[c["Mã định danh"]]
+            assert sid not in out, (src["file"], sid)
+            level = r[c["Cấp học"]] if "Cấp học" in c else src["level"]
+            active = r[c["Trạng thái CB"]] == "Đang làm việc"
+            out[sid] = (r[c["Mã trường"]], level, active, r[c["Chữ ký số / Trạng thái"]])
+    return out
+
+
+def staff_ids_2024(period: str = "2024-06-24") -> dict[str, str]:
+    """staff id -> school code in the 2024 district exports (the world's ids)."""
+    w = build_world(planted()["seed"])
+    return dict(zip(w.persons["staff_id"], w.persons["school_code"], strict=True))
+
+
+def test_reform_staff_lists_keep_ids_and_add_levels():
+    before = staff_ids_2024()
+    moved = {m["staff_id"]: m["school_code"] for m in reform()["moved_staff"]}
+    assert len(moved) >= 10
+    for period in reform()["periods"]:
+        staff = reform_staff(period)
+        exp = reform()["expected"][period]
+        for level in ("Tiểu học", "THCS", "THPT"):
+            mine = [v for v in staff.values() if v[1] == level and v[2]]
+            got = (len(mine), sum(v[3] == "Đã cấp" for v in mine))
+            for cr in reform()["counts_rows"]:
+                if cr["period"] == period and cr["level"] == level:
+                    _, data, _ = xlsx_table(cr["file"])
+                    (r,) = data
+                    assert r[1] == cr["school_code"] and (r[3], r[4]) == (
+                        cr["n_staff"],
+                        cr["n_signed"],
+                    )
+                    got = (got[0] + r[3], got[1] + r[4])
+            assert got == (exp[level]["n_staff"], exp[level]["n_signed"]), (period, level)
+            pend = sum(v[3] == "Đang đăng ký" for v in mine)
+            assert pend == exp[level]["n_pending"], (period, level)
+        stay = [k for k, v in staff.items() if k in before and v[1] in ("Tiểu học", "THCS")]
+        primary = [k for k, v in staff.items() if v[1] in ("Tiểu học", "THCS")]
+        assert 0.85 < len(stay) / len(primary) < 0.99  # most stay, some are new
+        # those who stay keep their id and school, except the few who moved
+        assert all(staff[k][0] == before[k] for k in stay if k not in moved)
+        assert all(staff[k][0] == moved[k] != before[k] for k in moved if k in staff)
+        # the multi-level school lists staff under both of its levels
+        multi = reform()["multi_level"]["school_code"]
+        assert {v[1] for v in staff.values() if v[0] == multi} == {"Tiểu học", "THCS"}
+    a, b = (reform()["expected"][p] for p in reform()["periods"])
+    last_2024 = planted()["expected"]["2024-06-24"]
+    for level in ("Tiểu học", "THCS"):
+        rates = [e[level]["n_signed"] / e[level]["n_staff"] for e in (last_2024, a, b)]
+        assert rates == sorted(rates) and rates[0] < rates[-1], (level, rates)
+    assert a["THPT"]["n_signed"] < b["THPT"]["n_signed"]
+
+
+def test_reform_infrastructure_covers_every_school():
+    (src,) = reform_sources("2025-10-17", "ha_tang")
+    header, data, total = xlsx_table(src["file"])
+    c = {h: i for i, h in enumerate(header)}
+    exp = reform()["expected"]["2025-10-17"]["Tổng cộng"]
+    assert len({r[c["Mã trường"]] for r in data}) == len(data) == exp["n_schools"]
+    comp = c["Số máy tính phục vụ quản lý"]
+    assert sum(r[comp] for r in data) == exp["n_computers"] == total[comp] >= 866
+    fibre = c["Đường truyền cáp quang / Số đường truyền"]
+    assert sum(r[fibre] for r in data) == exp["n_fibre"] == total[fibre]
+
+
+def test_reform_records_reach_thcs():
+    (src,) = reform_sources("2025-12-12", "hoc_ba")
+    header, data, total = xlsx_table(src["file"])
+    c = {h: i for i, h in enumerate(header)}
+    exp = reform()["expected"]["2025-12-12"]
+    for level, grades in (("Tiểu học", {1, 2, 3, 4, 5}), ("THCS", {6, 7, 8, 9})):
+        sub = [r for r in data if r[c["Cấp học"]] == level]
+        assert {r[c["Khối"]] for r in sub} == grades
+        assert len(sub) == exp[level]["n_records"] == exp[level]["n_classes"]
+        assert sum(r[c["Số học sinh"]] for r in sub) == exp[level]["n_pupils"]
+        t = sum(r[c["Số học bạ đã ký / GVCN"]] for r in sub)
+        p = sum(r[c["Số học bạ đã ký / Hiệu trưởng"]] for r in sub)
+        assert (t, p) == (exp[level]["n_signed_teacher"], exp[level]["n_signed_principal"])
+        for r in sub:
+            assert 0 <= r[c["Số học bạ đã ký / Hiệu trưởng"]] <= r[c["Số học bạ đã ký / GVCN"]]
+            assert r[c["Số học bạ đã ký / GVCN"]] <= r[c["Số học sinh"]]
+    assert total[c["Số học sinh"]] == sum(r[c["Số học sinh"]] for r in data)
+
+
+def test_reform_is_independent_of_2023_2024_files(tmp_path):
+    """The 2023-2024 bytes do not depend on the reform periods, and both are deterministic."""
+    generate(tmp_path / "a", DEFAULT_SEED, tmp_path / "a.json", reform=False)
+    generate(tmp_path / "b", DEFAULT_SEED, tmp_path / "b.json")
+    for rel in planted()["files"]:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+        assert (tmp_path / "b" / rel).read_bytes() == (RAW / rel).read_bytes(), rel
+    for rel in reform()["files"]:
+        assert not (tmp_path / "a" / rel).exists()
+        assert (tmp_path / "b" / rel).read_bytes() == (RAW / rel).read_bytes(), rel
+    a = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
+    assert "reform" not in a and a == {k: v for k, v in planted().items() if k != "reform"}
+
+
+# ------------------------------------------------------------------------------------------
+# the Hà Nội-size province (benchmarks), at a small size
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_write_province_writes_what_it_says(tmp_path, fmt):
+    from analysis.sample_province import write_province
+
+    info = write_province(tmp_path, n_communes=6, n_schools=150, n_staff=3000, fmt=fmt)
+    assert (info["n_communes"], info["n_schools"], info["n_staff"]) == (6, 150, 3000)
+    tables: dict[str, list[dict]] = {}
+    for f in info["files"]:
+        path = tmp_path / f["file"]
+        if fmt == "csv":
+            with open(path, encoding="utf-8", newline="") as fh:
+                rows = list(csv.DictReader(fh))
+        else:
+            wb = CalamineWorkbook.from_path(str(path))
+            grid = wb.get_sheet_by_index(0).to_python()
+            rows = [dict(zip(grid[0], map(str, r), strict=True)) for r in grid[1:]]
+        assert len(rows) == f["rows"], f["file"]
+        tables.setdefault(f["kind"], []).extend(rows)
+    truong = tables["truong"]
+    assert {r["Tỉnh/Thành phố"] for r in truong} == {"Thành phố Hà Nội"}
+    communes = {r["Xã/Phường"] for r in truong}
+    assert len(communes) == 6 and {c.split()[0] for c in communes} == {"Phường", "Xã"}
+    codes = [r["Mã trường"] for r in truong]
+    assert len(set(codes)) == 150 and len(codes) == info["n_school_rows"] > 150
+    assert {"Mầm non", "Tiểu học", "THCS", "THPT", "GDTX"} <= {r["Cấp học"] for r in truong}
+    multi = {k for k in codes if codes.count(k) > 1}
+    assert len(multi) == info["n_multi_level"] > 0
+    staff = tables["cbgvnv"]
+    assert len(staff) == info["n_staff_listed"]
+    assert len({r["Mã định danh"] for r in staff}) == len(staff)
+    assert {r["Mã trường"] for r in staff} <= set(codes)
+    assert {r["Cấp học"] for r in staff if r["Mã trường"] in multi} >= {"Tiểu học", "THCS"}
+    counts = tables["tonghop_cks"]
+    assert len(counts) == info["n_counts_schools"]
+    n_act = sum(r["Trạng thái CB"] == "Đang làm việc" for r in staff) + sum(
+        int(float(r["Tổng số CBGVNV"])) for r in counts
+    )
+    assert n_act == info["n_staff_active"]
+    assert len(tables["ha_tang"]) == 150
+    per_commune = {f["file"] for f in info["files"] if "CSDL_CBGVNV_" in f["file"]}
+    assert len(per_commune) == 6 + 1  # one export per commune and the Sở's THPT/GDTX list
+    if fmt == "csv":
+        again = tmp_path / "again"
+        write_province(again, n_communes=6, n_schools=150, n_staff=3000, fmt=fmt)
+        for f in info["files"]:
+            assert (again / f["file"]).read_bytes() == (tmp_path / f["file"]).read_bytes()
+
+
+def test_province_cli_refuses_the_project_data(tmp_path, capsys):
+    assert main(["--province", str(paths.DATA_DIR / "tinh")]) == 2
+    assert "không ghi vào" in capsys.readouterr().err
+    assert not (paths.DATA_DIR / "tinh").exists()

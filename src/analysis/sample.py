@@ -8,6 +8,10 @@ totals a correct cleaning must find). Same seed, same files: no clock, one seede
 
 ``python -m analysis sample --large N --out DIR [--format csv|xlsx]`` writes a large synthetic
 set instead (benchmarks, never committed): see :func:`analysis.sample_large.write_large`.
+``python -m analysis sample --province DIR [--format xlsx|csv]`` writes a synthetic Hà Nội-size
+province after the reform (benchmarks, never committed, never into ``data/``): see
+:func:`analysis.sample_province.write_province`. The school year 2025-2026 (the periods after
+1/7/2025, :mod:`analysis.sample_reform`) is part of the sample; ``--no-reform`` leaves it out.
 
 Options: ``--out DIR`` (default ``data/raw``), ``--seed N`` (default :data:`DEFAULT_SEED`),
 ``--planted PATH`` (default ``<out>/../sample_planted.json``). The generator overwrites only
@@ -28,6 +32,8 @@ import pandas as pd
 
 from analysis import paths
 from analysis.sample_large import write_large
+from analysis.sample_province import write_province
+from analysis.sample_reform import write_reform
 from analysis.sample_world import (
     LEVELS,
     MN,
@@ -97,6 +103,13 @@ Họ tên, ngày sinh, số CCCD, số điện thoại, email trong các file đ
 thử rằng dữ liệu cá nhân không lọt qua bước làm sạch.
 
 Mọi sản phẩm tạo ra từ bộ dữ liệu này đều ghi rõ "Dữ liệu mẫu".
+"""
+
+REFORM_NOTE = """
+Năm học 2025-2026 (sau ngày 1/7/2025, kỳ 2025-10-17 và 2025-12-12): cũng các trường ấy, cùng
+mã trường, nay thuộc các phường Long Biên, Bồ Đề, Việt Hưng, Phúc Lợi, Hồng Hà (Thành phố Hà
+Nội), thêm 5 trường THPT và 1 trường TH&THCS (tên trường THPT, TH&THCS là tên đặt ra). Số liệu
+cũng là giả.
 """
 
 FOOTER_NAMES = ("Nguyễn Thị Thu Hà", "Trần Minh Đức", "Lê Thị Hồng Nhung", "Phạm Văn Toàn")
@@ -1469,11 +1482,19 @@ def generate(
     out_dir: Path | str = paths.RAW_DIR,
     seed: int = DEFAULT_SEED,
     planted_path: Path | str | None = None,
+    reform: bool = True,
 ) -> dict:
     """Write the sample data set into ``out_dir`` and ``planted_path``; return the planted
-    record (also written as JSON)."""
+    record (also written as JSON). ``reform`` adds the school year 2025-2026 (the periods
+    after 1/7/2025, :mod:`analysis.sample_reform`) under the record's ``reform`` key; the
+    2023-2024 files do not depend on it."""
     out = Path(out_dir)
-    planted = _Generator(out, seed).run()
+    gen = _Generator(out, seed)
+    planted = gen.run()
+    if reform:
+        planted["reform"] = write_reform(out, seed, gen.world)
+        with open(out / paths.SAMPLE_MARK_FILE, "a", encoding="utf-8") as fh:
+            fh.write(REFORM_NOTE)
     target = Path(planted_path) if planted_path else out.parent / PLANTED_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(
@@ -1490,12 +1511,13 @@ def _dir_size(root: Path, files: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m analysis sample",
-        description="Sinh bộ dữ liệu mẫu (tổng hợp) quận Long Biên 2023-2024 vào data/raw/.",
+        description="Sinh bộ dữ liệu mẫu (tổng hợp) quận Long Biên 2023-2024 và khu vực Long "
+        "Biên năm học 2025-2026 (sau 1/7/2025) vào data/raw/.",
     )
     parser.add_argument(
         "--out", default=str(paths.RAW_DIR), help="thư mục đích (mặc định data/raw)"
     )
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="hạt giống ngẫu nhiên")
+    parser.add_argument("--seed", type=int, default=None, help="hạt giống ngẫu nhiên")
     parser.add_argument("--planted", default=None, help="đường dẫn sample_planted.json")
     parser.add_argument(
         "--large",
@@ -1505,28 +1527,72 @@ def main(argv: list[str] | None = None) -> int:
         help="sinh bộ dữ liệu lớn N dòng CBGVNV (đo hiệu năng)",
     )
     parser.add_argument(
-        "--format", choices=("csv", "xlsx"), default="csv", help="định dạng của bộ dữ liệu lớn"
+        "--province",
+        default=None,
+        metavar="DIR",
+        help="sinh một tỉnh cỡ Hà Nội (126 xã, ~2.954 trường, ~140.000 CBGVNV) vào DIR "
+        "(đo hiệu năng; không ghi vào data/raw)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("csv", "xlsx"),
+        default=None,
+        help="định dạng của bộ dữ liệu lớn (mặc định csv) hoặc của tỉnh (mặc định xlsx)",
+    )
+    parser.add_argument(
+        "--no-reform",
+        action="store_true",
+        help="không sinh năm học 2025-2026 (các kỳ sau 1/7/2025)",
     )
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     out = Path(args.out)
+    if args.seed is None and args.province is None:
+        args.seed = DEFAULT_SEED
+    if args.province is not None:
+        target = Path(args.province).resolve()
+        data = paths.DATA_DIR.resolve()
+        if target == data or data in target.parents:
+            print(
+                f"--province không ghi vào {paths.DATA_DIR} (dữ liệu mẫu của dự án): chọn một "
+                "thư mục khác, ví dụ /tmp/tinh_mau.",
+                file=sys.stderr,
+            )
+            return 2
+        seed = {} if args.seed is None else {"seed": args.seed}
+        info = write_province(target, fmt=args.format or "xlsx", **seed)
+        print(
+            f"Đã sinh tỉnh mẫu vào {target}: {info['n_communes']} xã/phường, "
+            f"{_vn_thousands(info['n_schools'])} trường ({info['n_multi_level']} trường nhiều "
+            f"cấp học), {_vn_thousands(info['n_staff'])} CBGVNV, {len(info['files'])} file."
+        )
+        return 0
     if args.large is not None:
         if args.large <= 0:
             print("--large cần một số dòng dương, ví dụ --large 1660000", file=sys.stderr)
             return 2
-        info = write_large(out, args.large, fmt=args.format, seed=args.seed)
+        info = write_large(out, args.large, fmt=args.format or "csv", seed=args.seed)
         print(
             f"Đã sinh {info['n_staff']:,} dòng CBGVNV, {info['n_schools']:,} trường, "
             f"{info['n_districts']} quận/huyện vào {out} ({len(info['files'])} file)."
         )
         return 0
-    planted = generate(out, args.seed, args.planted)
-    size = _dir_size(out, planted["files"]) / 1e6
+    planted = generate(out, args.seed, args.planted, reform=not args.no_reform)
+    files = planted["files"] + planted.get("reform", {}).get("files", [])
+    size = _dir_size(out, files) / 1e6
     print(
-        f"Đã sinh dữ liệu mẫu vào {out}: {len(planted['files'])} file ({size:.1f} MB), "
+        f"Đã sinh dữ liệu mẫu vào {out}: {len(files)} file ({size:.1f} MB), "
         f"{len(planted['defects'])} lỗi cài sẵn."
     )
     ref = planted["expected"][PERIODS[REF]][TH]
     print(f"Kỳ {PERIODS[REF]}, Tiểu học: {ref['n_signed']}/{ref['n_staff']} CBGVNV có chữ ký số.")
+    if "reform" in planted:
+        last = planted["reform"]["periods"][-1]
+        tot = planted["reform"]["expected"][last]["Tổng cộng"]
+        print(
+            f"Năm học 2025-2026 (kỳ {', '.join(planted['reform']['periods'])}): "
+            f"{tot['n_schools']} trường, kỳ {last}: {tot['n_signed']}/{tot['n_staff']} "
+            "CBGVNV có chữ ký số."
+        )
     return 0
 
 
