@@ -326,6 +326,15 @@ def test_records_of_a_multi_level_school_by_grade(district_a):
     got = _rows(t, ["n_records", "n_signed_teacher"])
     assert got[TH] == (30 + 30, 20 + 10) and got[THCS] == (35, 35) and got[MULTI] == (10, 5)
     assert got[vocab.TOTAL] == (105, 70)
+    # per school: the multi-level school's classes on one row, under its own level
+    per_school = metrics.records_by_school(p.schools, p.records)
+    row = per_school[per_school["school_code"] == "01060601"]
+    assert len(row) == 1 and row["level"].iat[0] == MULTI
+    assert (
+        (int(row["n_records"].iat[0]), int(row["n_signed_teacher"].iat[0]))
+        == (int(rec["n_pupils"].sum()), int(rec["n_signed_teacher"].sum()))
+        == (30 + 35 + 10, 60)
+    )
 
 
 def test_history_by_staff_level_and_change_per_school(tmp_path):

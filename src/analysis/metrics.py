@@ -1653,8 +1653,12 @@ _RECORD_PAIRS = (("n_signed_teacher", "n_records"), ("n_signed_principal", "n_si
 
 
 def records_by_school(schools: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
-    """Records (one per pupil) signed by the homeroom teacher and the principal, per school."""
-    out = _records(records, ["school_code", "level"])
+    """Records (one per pupil) signed by the homeroom teacher and the principal, per school (a
+    multi-level school's classes, whose records carry each grade's level, summed on one row
+    under the school's own level)."""
+    own = schools.set_index("school_code")["level"] if len(schools) else pd.Series()
+    level = records["school_code"].map(own).fillna(records["level"]).astype("str")
+    out = _records(records.assign(level=level), ["school_code", "level"])
     names = schools.set_index("school_code")["school_name"] if len(schools) else pd.Series()
     out["school_name"] = out["school_code"].map(names).fillna(out["school_code"]).astype("str")
     out = _sort(out[TABLE_COLUMNS["records_by_school"]], ["level", "school_code"])
