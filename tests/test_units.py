@@ -408,10 +408,14 @@ def test_a_school_keeps_its_code_and_history_through_the_reform(tmp_path):
     processed = metrics.load_processed(tmp_path / "processed" / POST)
     sub = metrics.select_commune(processed, "bồ đề")
     assert sub.schools["school_code"].tolist() == ["01020301", "01020302"]
-    history = metrics.compute_coverage(sub, POST)["coverage_history"]
-    total = history[history["level"] == "Tổng cộng"]
-    assert total["period"].tolist() == ["2025-05-15", POST]
-    assert total["n_signed"].tolist() == [0, 9]
+    # the history runs through the reform (same codes); the trend is the school year's
+    per_period = sub.history.groupby(sub.history["period"].astype("str"))["n_signed"].sum()
+    assert per_period.to_dict() == {"2025-05-15": 0, POST: 9}
+    tables = metrics.compute_coverage(sub, POST)
+    change = tables["coverage_change"]
+    assert set(change["prev_period"].astype("str")) == {"2025-05-15"}
+    assert int(change["delta_signed"].sum()) == 9
+    assert tables["coverage_history"]["period"].astype("str").unique().tolist() == [POST]
     with pytest.raises(metrics.UnitError, match="Phường Việt Hưng"):
         metrics.select_commune(processed, "Phường Hồng Hà")
 
