@@ -458,7 +458,11 @@ class _Reform:
             self._counts(r)
         self._ha_tang(0)
         self._hoc_ba(1)
-        return self._planted()
+        from analysis.sample_certs import write_certs
+
+        out = self._planted()
+        out["certs"] = write_certs(self)  # 2026-01-16: signatures only from the lists
+        return out
 
     def _truong(self, r: int) -> None:
         period, pdate = REFORM_PERIODS[r], REFORM_DATES[r]
