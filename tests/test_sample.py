@@ -861,3 +861,140 @@ def test_province_cli_refuses_the_project_data(tmp_path, capsys):
     assert main(["--province", str(paths.DATA_DIR / "tinh")]) == 2
     assert "không ghi vào" in capsys.readouterr().err
     assert not (paths.DATA_DIR / "tinh").exists()
+
+
+# ------------------------------------------------------------------------------------------
+# 2026-01-16: signatures only from the providers' lists (issue 15)
+
+PERSONAL_HEADERS = {
+    "Số định danh cá nhân",
+    "Số CCCD",
+    "CCCD/CMND",
+    "Họ tên",
+    "Họ và tên",
+    "Tên thuê bao",
+    "Số điện thoại",
+    "Email",
+    "Ghi chú",
+}
+
+
+def certs() -> dict:
+    return reform()["certs"]
+
+
+def certs_personal_values() -> set[str]:
+    """Every personal value of the period's raw files (CCCD, CMND, names, phones, e-mails,
+    the free text with its canaries), read back from the files themselves."""
+    values: set[str] = set()
+    for rel in certs()["files"]:
+        wb = CalamineWorkbook.from_path(str(RAW / rel))
+        for name in wb.sheet_names:
+            rows = wb.get_sheet_by_name(name).to_python()
+            head = next(i for i, r in enumerate(rows) if "STT" in r)
+            cols = [
+                j for j, h in enumerate(rows[head]) if str(h).replace("\n", " ") in PERSONAL_HEADERS
+            ]
+            for r in rows[head + 1 :]:
+                for j in cols:
+                    v = r[j]
+                    if isinstance(v, float) and v.is_integer():
+                        v = int(v)
+                    if str(v).strip():
+                        values.add(str(v).strip())
+    return values
+
+
+@pytest.fixture(scope="module")
+def certs_cleaned(tmp_path_factory) -> Path:
+    from analysis.clean import clean_period
+
+    out = tmp_path_factory.mktemp("certs") / "processed"
+    clean_period(certs()["period"], RAW, out)
+    return out
+
+
+def test_certs_period_is_the_latest_and_only_from_lists():
+    c = certs()
+    assert paths.latest_period(RAW) == c["period"] == "2026-01-16"
+    names = {f.split("/")[1] for f in c["files"]}
+    assert len([f for f in names if f.startswith("CSDL_GiaoVien_")]) == 6
+    assert {p.name for p in (RAW / c["period"]).iterdir()} == names
+    for rel in c["files"]:
+        if not rel.split("/")[1].startswith("CSDL_GiaoVien_"):
+            continue
+        rows = CalamineWorkbook.from_path(str(RAW / rel)).get_sheet_by_name("CanBo").to_python()
+        head = next(r for r in rows if "STT" in r)
+        assert not any("Chữ ký" in str(h) or "Nhà cung cấp" in str(h) for h in head), rel
+        ids = [r[head.index("Số định danh\ncá nhân")] for r in rows[rows.index(head) + 1 :]]
+        # synthetic: 099 + 9 digits (no real province code), one old CMND 099 + 6 digits
+        assert all(re.fullmatch(r"099\d{9}|099\d{6}", str(x)) for x in ids), rel
+
+
+def test_certs_files_reproduce_and_earlier_periods_unchanged(tmp_path):
+    generate(tmp_path / "b", DEFAULT_SEED, tmp_path / "b.json")
+    for rel in certs()["files"]:
+        a = CalamineWorkbook.from_path(str(tmp_path / "b" / rel))
+        b = CalamineWorkbook.from_path(str(RAW / rel))
+        for name in a.sheet_names:
+            assert a.get_sheet_by_name(name).to_python() == b.get_sheet_by_name(name).to_python()
+    for rel in planted()["files"] + reform()["files"]:
+        assert (tmp_path / "b" / rel).read_bytes() == (RAW / rel).read_bytes(), rel
+
+
+def test_certs_cleaned_signed_counts_equal_the_planted(certs_cleaned):
+    import pandas as pd
+
+    c = certs()
+    folder = certs_cleaned / c["period"]
+    staff = pd.read_parquet(folder / "staff.parquet")
+    assert set(staff["signature_source"]) == {"ca"}
+    act = staff[staff["status"].fillna("Đang làm việc") == "Đang làm việc"]
+    got = {
+        lv: {
+            "n_staff": int((act["level"] == lv).sum()),
+            "n_signed": int(act.loc[act["level"] == lv, "signed"].sum()),
+        }
+        for lv in c["expected"]
+    }
+    assert got == c["expected"]
+    by_school = pd.read_parquet(folder / "signature_by_school.parquet")
+    assert int(by_school["n_signed"].sum()) == sum(v["n_signed"] for v in c["expected"].values())
+    q = json.loads((folder / "quality.json").read_text(encoding="utf-8"))
+    cert = q["certificates"]
+    assert cert["unmatched_certificate"]["total"] == c["lists"]["n_unmatched"] == 9
+    assert cert["certificates_read"] == cert["certificates_kept"] == c["lists"]["n_certificates"]
+    assert cert["staff_without_cccd"] == cert["staff_bad_cccd"] == 0
+    assert cert["matched"] == c["lists"]["n_certificates"] - 9  # incl. the number and the CMND
+    inst = pd.read_parquet(folder / "institution_certificates.parquet")
+    assert len(inst) == c["institutions"]["schools"]
+    assert int(inst["ready"].sum()) == c["institutions"]["ready"]
+    assert not inst.loc[inst["school_code"] == c["institutions"]["expired"], "ready"].any()
+    assert not set(c["institutions"]["not_held"]) & set(inst["school_code"])
+
+
+def _blob(path: Path) -> str:
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        t = pq.read_table(path)
+        meta = str(t.schema.metadata or {})
+        return meta + "\n".join("\x1f".join(map(str, col.to_pylist())) for col in t.columns)
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
+def test_certs_no_personal_value_leaves_cleaning(certs_cleaned):
+    c = certs()
+    values = certs_personal_values()
+    values |= set(c["canaries"]["names"]) | set(c["canaries"]["phones"])
+    cccd = {v for v in values if v.isdigit() and len(v) >= 9}
+    assert len(cccd) > 3000 and any(len(v) == 9 for v in cccd) and any(len(v) == 11 for v in cccd)
+    school_names = " ".join(s["school_name"] for s in reform()["schools"])
+    needles = {v for v in values if len(v) >= 6 and v not in school_names}
+    needles |= {v.lstrip("0") for v in cccd}  # nor a CCCD written as a number
+    files = [p for p in certs_cleaned.rglob("*") if p.is_file()]
+    assert any(p.name == "staff.parquet" for p in files)
+    for p in files:
+        blob = _blob(p)
+        leaked = sorted(v for v in needles if v in blob)
+        assert not leaked, (p.relative_to(certs_cleaned), leaked[:5])

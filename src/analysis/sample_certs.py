@@ -163,7 +163,6 @@ class _Certs:
     def lists(self) -> dict:
         rng = self.rng
         q = self.q
-        n = self.n
         prov = q["provider"].astype(object).to_numpy()
         prov = np.where(pd.isna(prov), np.where(q["level"] == "THCS", "VNPT", "Viettel"), prov)
         active = self.st["active"].to_numpy()
