@@ -998,3 +998,38 @@ def test_certs_no_personal_value_leaves_cleaning(certs_cleaned):
         blob = _blob(p)
         leaked = sorted(v for v in needles if v in blob)
         assert not leaked, (p.relative_to(certs_cleaned), leaked[:5])
+
+
+def test_certs_no_personal_value_in_the_batch_outputs(tmp_path):
+    """The period's batch (notebooks, tables, figures, workbook, report, manifest): no CCCD,
+    name, phone or canary either (xlsx/docx: their XML parts)."""
+    import os
+    import subprocess
+    import sys
+
+    c = certs()
+    env = {**os.environ, "PYTHONPATH": str(paths.ROOT / "src")}
+    out = tmp_path / "out"
+    args = ["--period", c["period"], "--raw-dir", str(RAW)]
+    args += ["--processed-dir", str(tmp_path / "proc"), "--output-dir", str(out)]
+    cmd = [sys.executable, "-m", "analysis", "run", *args]
+    subprocess.run(cmd, check=True, env=env, capture_output=True, timeout=600)
+    values = certs_personal_values()
+    values |= set(c["canaries"]["names"]) | set(c["canaries"]["phones"])
+    school_names = " ".join(s["school_name"] for s in reform()["schools"])
+    needles = {v for v in values if len(v) >= 6 and v not in school_names}
+    needles |= {v.lstrip("0") for v in values if v.isdigit() and len(v) >= 9}
+    files = [p for p in (out / c["period"]).rglob("*") if p.is_file()]
+    assert any(p.suffix == ".docx" for p in files) and any(p.suffix == ".xlsx" for p in files)
+    for p in files:
+        if p.suffix in (".xlsx", ".docx"):
+            with zipfile.ZipFile(p) as z:
+                blob = "".join(
+                    z.read(i).decode("utf-8", "replace") for i in z.namelist() if i.endswith(".xml")
+                )
+        elif p.suffix in (".png", ".pdf"):
+            continue
+        else:
+            blob = _blob(p)
+        leaked = sorted(v for v in needles if v in blob)
+        assert not leaked, (p.relative_to(out), leaked[:5])
