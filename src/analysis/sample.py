@@ -1593,6 +1593,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{tot['n_schools']} trường, kỳ {last}: {tot['n_signed']}/{tot['n_staff']} "
             "CBGVNV có chữ ký số."
         )
+        c = planted["reform"].get("certs")
+        if c:
+            e = c["expected"].values()
+            print(
+                f"Kỳ {c['period']} (chữ ký số theo danh sách thuê bao của nhà cung cấp): "
+                f"{sum(x['n_signed'] for x in e)}/{sum(x['n_staff'] for x in e)} CBGVNV có "
+                f"chữ ký số, {c['institutions']['ready']} trường có chữ ký số tổ chức."
+            )
     return 0
 
 
