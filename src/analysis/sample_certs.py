@@ -100,7 +100,7 @@ class _Certs:
 
     # -- the staff exports ----------------------------------------------------------------
     def staff(self) -> None:
-        from analysis.sample_reform import COMMUNES, SLUG, THPT, _as_dates  # noqa: F401
+        from analysis.sample_reform import COMMUNES, SLUG, THPT
 
         s = self.R.schools
         commune = dict(zip(s["school_code"], s["commune"], strict=False))
@@ -260,7 +260,7 @@ class _Certs:
         return out
 
     def _write_list(self, g, table) -> dict:
-        plain = [x for x in table]
+        plain = table
         cases: dict = {}
         types = ("USB Token", "Ký số từ xa", "SmartCA")
         if g == "VNPT":
