@@ -1,0 +1,148 @@
+"""The certificate tables (issue 15): the school's own certificate (con dấu số), the type of
+signature per provider and the providers' certificates matching no staff row; in the metric
+tables, the report and the workbook only when the period has the data."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pandas as pd
+import pytest
+from processed_fixtures import PERIOD, make_processed
+
+from analysis import metrics, schemas
+
+BO_DE, LONG_BIEN = "Phường Bồ Đề", "Phường Long Biên"
+
+
+def _institution_certificates() -> pd.DataFrame:
+    # TH01 and CS02 hold an active certificate; TH02's has expired; the others have none
+    df = pd.DataFrame(
+        {
+            "school_code": ["CS02", "TH01", "TH02"],
+            "level": ["THCS", "Tiểu học", "Tiểu học"],
+            "ready": [True, True, False],
+            "expires_on": pd.to_datetime(["2026-01-01", "2025-12-31", "2024-01-31"]),
+            "n_certificates": [1, 2, 1],
+            "source_file": f"{PERIOD}/chu_ky_so_to_chuc.xlsx",
+            "source_sheet": "Sheet1",
+            "source_row": [2, 3, 4],
+        }
+    )
+    return schemas.conform("institution_certificates", df)
+
+
+def _quality() -> dict:
+    return {
+        "period": PERIOD,
+        "sample": True,
+        "certificates": {
+            "lists": True,
+            "certificates_read": 12,
+            "certificates_kept": 12,
+            "matched": 9,
+            "by_provider": {"VNPT": 4, "Viettel": 8},
+            "unmatched_certificate": {
+                "total": 3,
+                "by_provider": {"VNPT": 1, "Viettel": 2},
+                "by_school": {"TH01": 1},
+                "by_provider_school": {"VNPT": {"": 1}, "Viettel": {"": 1, "TH01": 1}},
+            },
+        },
+    }
+
+
+def with_certificates(institutions: bool = True, lists: bool = True) -> metrics.Processed:
+    """The fixtures' tables plus communes, the schools' own certificates and a staff list
+    joined to the providers' lists (by hand, see the expected numbers in the tests)."""
+    p = make_processed()
+    schools = p.schools.copy()
+    commune = {"TH01": BO_DE, "TH02": BO_DE, "CS01": LONG_BIEN, "CS02": LONG_BIEN}
+    schools["commune"] = schools["school_code"].map(commune).astype(schools["commune"].dtype)
+    p = replace(p, schools=schools)
+    if institutions:
+        p = replace(p, institution_certificates=_institution_certificates())
+    if lists:
+        staff = p.staff.copy()
+        ca = [0, 1, 2, 3, 4, 5, 7, 10, 11, 12]  # 7: unsigned, 10: left (not counted)
+        staff.loc[ca, "signature_source"] = "ca"
+        staff.loc[[0, 1, 2, 3, 11], "cert_type"] = "token"
+        staff.loc[[4, 5, 10], "cert_type"] = "remote"
+        p = replace(p, staff=schemas.conform("staff", staff), quality=_quality())
+    return p
+
+
+def test_institution_readiness_by_level_and_commune():
+    t = metrics.certificate_tables(with_certificates())
+    got = t["institution_readiness"]
+    rows = [tuple(r) for r in got[["level", "commune", "n_schools", "n_ready"]].to_numpy()]
+    T = metrics.TOTAL
+    assert rows == [
+        ("Mầm non", T, 1, 0),
+        ("Tiểu học", T, 4, 1),
+        ("THCS", T, 2, 1),
+        (T, BO_DE, 2, 1),
+        (T, LONG_BIEN, 2, 1),
+        (T, metrics.NO_COMMUNE, 3, 0),
+        (T, T, 7, 2),
+    ]
+    assert got["share"].tolist() == pytest.approx([0, 0.25, 0.5, 0.5, 0.5, 0, 2 / 7])
+    without = t["schools_without_seal"]
+    assert without["school_code"].tolist() == ["MN01", "TH02", "TH03", "TH04", "CS01"]
+    assert without["commune"].tolist() == ["", BO_DE, "", "", LONG_BIEN]
+
+
+def test_signature_type_and_unmatched():
+    t = metrics.certificate_tables(with_certificates())
+    got = t["signature_type_by_provider"]
+    assert [tuple(r) for r in got.to_numpy()] == [
+        ("Viettel", "token", 4),
+        ("Viettel", "remote", 1),
+        ("VNPT", "token", 1),
+        ("VNPT", "remote", 1),
+        ("VNPT", "unknown", 1),
+    ]
+    un = t["unmatched_certificates"]
+    assert [tuple(r) for r in un.to_numpy()] == [
+        ("Viettel", "TH01", 1),
+        ("Viettel", "(không rõ)", 1),
+        ("VNPT", "(không rõ)", 1),
+    ]
+
+
+def test_no_certificate_data_no_tables(tmp_path):
+    p = make_processed()
+    assert metrics.certificate_tables(p) == {}
+    tables = metrics.compute_coverage(p, PERIOD)
+    assert not set(tables) & set(metrics.OPTIONAL_TABLES["coverage"])
+    # only lists: no institution tables (an empty table is no data, not "no school ready")
+    only_lists = metrics.certificate_tables(with_certificates(institutions=False))
+    assert sorted(only_lists) == ["signature_type_by_provider", "unmatched_certificates"]
+    only_inst = metrics.certificate_tables(with_certificates(lists=False))
+    assert sorted(only_inst) == ["institution_readiness", "schools_without_seal"]
+
+
+def test_written_by_coverage_and_stale_copy_removed(tmp_path):
+    tables = metrics.compute_coverage(with_certificates(), PERIOD)
+    metrics.write_tables(tables, tmp_path, "coverage", PERIOD, True)
+    for name in metrics.OPTIONAL_TABLES["coverage"]:
+        assert (tmp_path / f"{name}.parquet").is_file()
+    back = metrics.read_table(tmp_path, "institution_readiness")
+    assert back["n_ready"].tolist()[-1] == 2
+    # a later run of the same period without these data leaves no stale copy
+    metrics.write_tables(metrics.compute_coverage(make_processed(), PERIOD), tmp_path, "coverage")
+    for name in metrics.OPTIONAL_TABLES["coverage"]:
+        assert not (tmp_path / f"{name}.parquet").exists()
+        assert not (tmp_path / f"{name}.csv").exists()
+
+
+def test_load_processed_reads_institution_certificates(tmp_path):
+    from processed_fixtures import write_processed
+
+    write_processed(tmp_path)
+    assert metrics.load_processed(tmp_path).institution_certificates.empty
+    _institution_certificates().to_parquet(tmp_path / "institution_certificates.parquet")
+    p = metrics.load_processed(tmp_path)
+    assert p.institution_certificates["school_code"].tolist() == ["CS02", "TH01", "TH02"]
+    assert isinstance(p.institution_certificates["expires_on"].iloc[0], pd.Timestamp | date)
