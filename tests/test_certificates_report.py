@@ -109,6 +109,12 @@ def test_signature_type_and_unmatched():
         ("Viettel", "(không rõ)", 1),
         ("VNPT", "(không rõ)", 1),
     ]
+    by = t["certificates_by_provider"]
+    assert [tuple(r) for r in by.to_numpy()] == [
+        ("Viettel", 8, 6, 2),
+        ("VNPT", 4, 3, 1),
+        (metrics.TOTAL, 12, 9, 3),
+    ]
 
 
 def test_no_certificate_data_no_tables(tmp_path):
@@ -118,7 +124,11 @@ def test_no_certificate_data_no_tables(tmp_path):
     assert not set(tables) & set(metrics.OPTIONAL_TABLES["coverage"])
     # only lists: no institution tables (an empty table is no data, not "no school ready")
     only_lists = metrics.certificate_tables(with_certificates(institutions=False))
-    assert sorted(only_lists) == ["signature_type_by_provider", "unmatched_certificates"]
+    assert sorted(only_lists) == [
+        "certificates_by_provider",
+        "signature_type_by_provider",
+        "unmatched_certificates",
+    ]
     only_inst = metrics.certificate_tables(with_certificates(lists=False))
     assert sorted(only_inst) == ["institution_readiness", "schools_without_seal"]
 

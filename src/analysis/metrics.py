@@ -223,6 +223,7 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     "schools_without_seal": ["school_code", "school_name", "level", "commune"],
     "signature_type_by_provider": ["provider", "cert_type", "n_staff"],
     "unmatched_certificates": ["provider", "school_code", "n"],
+    "certificates_by_provider": ["provider", "n_certificates", "n_matched", "n_unmatched"],
     "records_by_level": [
         "level",
         "n_records",
@@ -250,6 +251,7 @@ COVERAGE_TABLES: tuple[str, ...] = (
     "schools_without_seal",
     "signature_type_by_provider",
     "unmatched_certificates",
+    "certificates_by_provider",
 )
 SCALE_TABLES: tuple[str, ...] = (
     "scale_by_level",
@@ -275,6 +277,7 @@ OPTIONAL_TABLES: dict[str, tuple[str, ...]] = {
         "schools_without_seal",
         "signature_type_by_provider",
         "unmatched_certificates",
+        "certificates_by_provider",
     ),
 }
 
@@ -290,6 +293,9 @@ VN_COLUMNS: dict[str, str] = {
     "n_ready": "Số trường có CKS cơ quan",
     "cert_type": "Loại chữ ký số",
     "n": "Số chứng thư",
+    "n_certificates": "Số chứng thư trong danh sách",
+    "n_matched": "Khớp với CBGVNV",
+    "n_unmatched": "Không khớp CBGVNV nào",
     "role": "Nhóm chức vụ",
     "provider": "Nhà cung cấp",
     "period": "Kỳ báo cáo",
@@ -1862,6 +1868,40 @@ def unmatched_certificates(quality: Mapping) -> pd.DataFrame:
     return check_table("unmatched_certificates", out, ["provider", "school_code"], pairs=())
 
 
+def certificates_by_provider(quality: Mapping) -> pd.DataFrame:
+    """Per provider: the certificates its lists hold (kept), those matching a staff row and
+    those matching none (``quality.json["certificates"]``, counts only), + Tổng cộng."""
+    q = quality.get("certificates") or {}
+    kept = {str(k): int(v) for k, v in (q.get("by_provider") or {}).items()}
+    un = {
+        str(k): int(v)
+        for k, v in ((q.get("unmatched_certificate") or {}).get("by_provider") or {}).items()
+    }
+    names = sorted(set(kept) | set(un))
+    out = pd.DataFrame(
+        {
+            "provider": pd.Series(names, dtype="str"),
+            "n_certificates": [kept.get(n, 0) for n in names],
+            "n_unmatched": [un.get(n, 0) for n in names],
+        }
+    )
+    out["n_matched"] = (out["n_certificates"] - out["n_unmatched"]).clip(lower=0)
+    out = _sort(out, ["provider"])
+    if len(out):
+        total = {c: int(out[c].sum()) for c in ("n_certificates", "n_matched", "n_unmatched")}
+        out = pd.concat([out, pd.DataFrame([{"provider": TOTAL, **total}])], ignore_index=True)
+    out = out[TABLE_COLUMNS["certificates_by_provider"]]
+    for col in ("n_certificates", "n_matched", "n_unmatched"):
+        out[col] = _int(out[col])
+    out["provider"] = out["provider"].astype("str")
+    return check_table(
+        "certificates_by_provider",
+        out,
+        ["provider"],
+        pairs=(("n_matched", "n_certificates"), ("n_unmatched", "n_certificates")),
+    )
+
+
 def has_providers_lists(processed: Processed) -> bool:
     """The period was served the providers' subscriber lists (``ca_thue_bao``)."""
     return bool((processed.quality.get("certificates") or {}).get("lists"))
@@ -1881,6 +1921,7 @@ def certificate_tables(processed: Processed) -> dict[str, pd.DataFrame]:
     if has_providers_lists(p) or staff_ca:
         out["signature_type_by_provider"] = signature_type_by_provider(p.staff)
         out["unmatched_certificates"] = unmatched_certificates(p.quality)
+        out["certificates_by_provider"] = certificates_by_provider(p.quality)
     return out
 
 
