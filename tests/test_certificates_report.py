@@ -156,3 +156,84 @@ def test_load_processed_reads_institution_certificates(tmp_path):
     p = metrics.load_processed(tmp_path)
     assert p.institution_certificates["school_code"].tolist() == ["CS02", "TH01", "TH02"]
     assert isinstance(p.institution_certificates["expires_on"].iloc[0], pd.Timestamp | date)
+
+
+# ------------------------------------------------------------------------------ report
+
+
+def _report_tables(**kw) -> dict[str, pd.DataFrame]:
+    from test_report import make_tables
+
+    return make_tables() | metrics.certificate_tables(with_certificates(**kw))
+
+
+SEAL_LINE = (
+    "- 2/7 trường (28,6%) đã có chữ ký số của cơ quan (con dấu số) còn hiệu lực tính đến "
+    "19/4/2024; còn 5 trường chưa có: Trường Mầm non Hoa Sen, Trường Tiểu học Ái Mộ B, "
+    "Trường Tiểu học Thạch Bàn A, Trường Tiểu học Thạch Bàn B, Trường THCS Gia Thụy."
+)
+MATCH_LINE = (
+    "- Danh sách thuê bao của các nhà cung cấp có 12 chứng thư số: 9 khớp với CBGVNV (theo số "
+    "CCCD), 3 không khớp CBGVNV nào (Viettel: 6 khớp, 2 không khớp; VNPT: 3 khớp, 1 không khớp)."
+)
+TYPE_LINE = (
+    "- Loại chữ ký số của CBGVNV đã có chữ ký số theo danh sách thuê bao: Viettel: 4 USB Token, "
+    "1 ký số từ xa; VNPT: 1 USB Token, 1 ký số từ xa, 1 chưa rõ loại."
+)
+
+
+def _is_seal_table(table) -> bool:
+    return [c.text for c in table.rows[0].cells][2:3] == ["Đã có CKS cơ quan"]
+
+
+HEADING = "4. Chữ ký số của cơ quan và danh sách thuê bao chữ ký số"
+
+
+def test_report_sentences_and_table(tmp_path):
+    from docx import Document
+    from test_report import _table_rows, make_project
+
+    from analysis import report
+
+    cfg = make_project(tmp_path, tables=_report_tables())
+    doc = Document(str(report.write_docx(cfg)[0]))
+    texts = [p.text for p in doc.paragraphs]
+    at = texts.index(HEADING)
+    assert texts[at + 1 : at + 4] == [SEAL_LINE, MATCH_LINE, TYPE_LINE]
+    assert any("Chữ ký số của cơ quan (con dấu số) theo cấp học" in t for t in texts)
+    table = next(t for t in doc.tables if _is_seal_table(t))
+    assert _table_rows(table) == [
+        ["Cấp học", "Số trường", "Đã có CKS cơ quan", "Chưa có", "Tỷ lệ"],
+        ["Mầm non", "1", "0", "1", "0,0%"],
+        ["Tiểu học", "4", "1", "3", "25,0%"],
+        ["THCS", "2", "1", "1", "50,0%"],
+        ["Tổng cộng", "7", "2", "5", "28,6%"],
+    ]
+
+
+def test_report_lists_only_no_seal_table(tmp_path):
+    from docx import Document
+    from test_report import make_project
+
+    from analysis import report
+
+    cfg = make_project(tmp_path, tables=_report_tables(institutions=False))
+    doc = Document(str(report.write_docx(cfg)[0]))
+    texts = [p.text for p in doc.paragraphs]
+    at = texts.index(HEADING)
+    assert texts[at + 1 : at + 3] == [MATCH_LINE, TYPE_LINE]
+    assert not any("con dấu số" in t for t in texts)
+    assert not [t for t in doc.tables if _is_seal_table(t)]
+
+
+def test_report_without_certificate_data_says_nothing(tmp_path):
+    from docx import Document
+    from test_report import make_project, make_tables
+
+    from analysis import report
+
+    doc = Document(str(report.write_docx(make_project(tmp_path, tables=make_tables()))[0]))
+    texts = [p.text for p in doc.paragraphs]
+    assert HEADING not in texts
+    assert not any("con dấu số" in t or "thuê bao" in t for t in texts)
+    assert not [t for t in doc.tables if _is_seal_table(t)]
