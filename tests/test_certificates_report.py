@@ -77,14 +77,14 @@ def test_institution_readiness_by_level_and_commune():
     t = metrics.certificate_tables(with_certificates())
     got = t["institution_readiness"]
     rows = [tuple(r) for r in got[["level", "commune", "n_schools", "n_ready"]].to_numpy()]
-    T = metrics.TOTAL
+    T, A = metrics.TOTAL, metrics.ALL
     assert rows == [
-        ("Mầm non", T, 1, 0),
-        ("Tiểu học", T, 4, 1),
-        ("THCS", T, 2, 1),
-        (T, BO_DE, 2, 1),
-        (T, LONG_BIEN, 2, 1),
-        (T, metrics.NO_COMMUNE, 3, 0),
+        ("Mầm non", A, 1, 0),
+        ("Tiểu học", A, 4, 1),
+        ("THCS", A, 2, 1),
+        (A, BO_DE, 2, 1),
+        (A, LONG_BIEN, 2, 1),
+        (A, metrics.NO_COMMUNE, 3, 0),
         (T, T, 7, 2),
     ]
     assert got["share"].tolist() == pytest.approx([0, 0.25, 0.5, 0.5, 0.5, 0, 2 / 7])
@@ -237,3 +237,66 @@ def test_report_without_certificate_data_says_nothing(tmp_path):
     assert HEADING not in texts
     assert not any("con dấu số" in t or "thuê bao" in t for t in texts)
     assert not [t for t in doc.tables if _is_seal_table(t)]
+
+
+# ------------------------------------------------------------------------------ workbook
+
+CERT_SHEETS = [
+    "Chữ ký số cơ quan",
+    "Trường chưa có CKS cơ quan",
+    "Loại chữ ký số",
+    "Chứng thư không khớp",
+]
+
+
+def _values(ws) -> list[list]:
+    from analysis.report_xlsx import HEADER_ROW
+
+    rows = ws.iter_rows(min_row=HEADER_ROW + 1, max_row=ws.max_row, values_only=True)
+    return [[v for v in row if v is not None] for row in rows]
+
+
+def test_workbook_sheets(tmp_path):
+    import openpyxl
+    from openpyxl.utils import range_boundaries
+    from test_report import QUALITY, QUARANTINE
+
+    from analysis.report_xlsx import write_xlsx
+
+    path = tmp_path / "cks.xlsx"
+    write_xlsx(_report_tables(), QUALITY, QUARANTINE, path, date(2024, 4, 19), sample=True)
+    wb = openpyxl.load_workbook(path)
+    assert [n for n in wb.sheetnames if n in CERT_SHEETS] == CERT_SHEETS
+    ready = wb["Chữ ký số cơ quan"]
+    assert _values(ready) == [
+        ["Cấp học", "Xã/phường", "Số trường", "Số trường có CKS cơ quan", "Tỷ lệ"],
+        ["Mầm non", "Tất cả", 1, 0, 0],
+        ["Tiểu học", "Tất cả", 4, 1, 0.25],
+        ["THCS", "Tất cả", 2, 1, 0.5],
+        ["Tất cả", BO_DE, 2, 1, 0.5],
+        ["Tất cả", LONG_BIEN, 2, 1, 0.5],
+        ["Tất cả", metrics.NO_COMMUNE, 3, 0, 0],
+        ["Tổng cộng", "Tổng cộng", 7, 2, pytest.approx(2 / 7)],
+    ]
+    _, _, _, bottom = range_boundaries(ready.auto_filter.ref)
+    assert ready.max_row == bottom + 1 and ready.cell(ready.max_row, 1).font.b  # total outside
+    without = _values(wb["Trường chưa có CKS cơ quan"])
+    assert [r[1] for r in without[1:]] == ["MN01", "TH02", "TH03", "TH04", "CS01"]
+    assert _values(wb["Loại chữ ký số"])[1:] == [
+        ["Viettel", "USB Token", 4],
+        ["Viettel", "Ký số từ xa", 1],
+        ["VNPT", "USB Token", 1],
+        ["VNPT", "Ký số từ xa", 1],
+        ["VNPT", "Chưa rõ loại", 1],
+    ]
+    assert _values(wb["Chứng thư không khớp"])[1:] == [
+        ["Viettel", "TH01", 1],
+        ["Viettel", "(không rõ)", 1],
+        ["VNPT", "(không rõ)", 1],
+    ]
+    # without these data: none of the sheets
+    plain = tmp_path / "plain.xlsx"
+    from test_report import make_tables
+
+    write_xlsx(make_tables(), QUALITY, QUARANTINE, plain, date(2024, 4, 19), sample=True)
+    assert not set(openpyxl.load_workbook(plain).sheetnames) & set(CERT_SHEETS)

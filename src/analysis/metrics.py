@@ -1761,6 +1761,9 @@ def compute_coverage(
 
 # --------------------------------------------------------------------------- certificates
 
+#: ``institution_readiness``: the other dimension of a row per level (commune) or per commune
+#: (level).
+ALL = "Tất cả"
 #: ``signature_type_by_provider.cert_type`` of a certificate whose type the list does not say.
 UNKNOWN_CERT_TYPE = "unknown"
 #: ``unmatched_certificates.school_code`` of a certificate whose Đơn vị matches no school.
@@ -1774,9 +1777,10 @@ def _commune_or_none(schools: pd.DataFrame) -> pd.Series:
 
 
 def institution_readiness(schools: pd.DataFrame, inst: pd.DataFrame) -> pd.DataFrame:
-    """Schools holding an active certificate of their own on the period, per level (commune =
-    Tổng cộng), per commune where ``schools.commune`` is known (level = Tổng cộng) and in all
-    (Tổng cộng / Tổng cộng). ``share`` = n_ready / n_schools."""
+    """Schools holding an active certificate of their own on the period, per level (commune
+    ``ALL``), per commune where ``schools.commune`` is known (level ``ALL``), then the total
+    (Tổng cộng / Tổng cộng: the only row saying Tổng cộng, kept last by a sort in the
+    workbook). ``share`` = n_ready / n_schools."""
     ready = set(inst.loc[inst["ready"].to_numpy(dtype=bool), "school_code"].astype(str))
     df = pd.DataFrame(
         {
@@ -1787,18 +1791,19 @@ def institution_readiness(schools: pd.DataFrame, inst: pd.DataFrame) -> pd.DataF
     )
     rows = []
     for level, grp in df.groupby("level", sort=False):
-        rows.append((level, TOTAL, len(grp), int(grp["ready"].sum())))
+        rows.append((level, ALL, len(grp), int(grp["ready"].sum())))
     if df["commune"].notna().any():
         com = df.assign(commune=df["commune"].fillna(NO_COMMUNE))
         for commune, grp in com.groupby("commune", sort=False):
-            rows.append((TOTAL, commune, len(grp), int(grp["ready"].sum())))
+            rows.append((ALL, commune, len(grp), int(grp["ready"].sum())))
     rows.append((TOTAL, TOTAL, len(df), int(df["ready"].sum())))
     out = pd.DataFrame(rows, columns=["level", "commune", "n_schools", "n_ready"])
     for col in ("n_schools", "n_ready"):
         out[col] = _int(out[col])
     out["share"] = _ratio(out["n_ready"], out["n_schools"])
-    out["_c"] = out["commune"].map({NO_COMMUNE: 1, TOTAL: 2}).fillna(0).astype("int64")
-    out = _sort(out, ["level", "_c", "commune"])[TABLE_COLUMNS["institution_readiness"]]
+    out["_l"] = out["level"].map({ALL: 1, TOTAL: 2}).fillna(0).astype("int64")
+    out["_c"] = out["commune"].map({NO_COMMUNE: 1, ALL: 2, TOTAL: 3}).fillna(0).astype("int64")
+    out = _sort(out, ["_l", "level", "_c", "commune"])[TABLE_COLUMNS["institution_readiness"]]
     for col in ("level", "commune"):
         out[col] = out[col].astype("str")
     return check_table(

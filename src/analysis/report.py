@@ -932,6 +932,8 @@ def _certificates(tables: Mapping[str, pd.DataFrame], as_of: str, number: int) -
     them (``metrics.certificate_tables``): a sentence and a table by level for the first, a
     sentence on the certificates matched / not matched to any staff and one on the type of
     signature for the second. None without either."""
+    from analysis.metrics import ALL
+
     ready = tables.get("institution_readiness")
     without = tables.get("schools_without_seal")
     by_provider = tables.get("certificates_by_provider")
@@ -955,7 +957,7 @@ def _certificates(tables: Mapping[str, pd.DataFrame], as_of: str, number: int) -
         elif not n_without:
             line += "; tất cả các trường đã có"
         out["seal_line"] = line + "."
-        levels = ready[(ready["commune"] == TOTAL) & (ready["level"] != TOTAL)]
+        levels = ready[(ready["commune"] == ALL) & ~ready["level"].isin([ALL, TOTAL])]
         out["rows"] = [
             {
                 "level": str(r.level),
