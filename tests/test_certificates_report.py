@@ -300,3 +300,34 @@ def test_workbook_sheets(tmp_path):
 
     write_xlsx(make_tables(), QUALITY, QUARANTINE, plain, date(2024, 4, 19), sample=True)
     assert not set(openpyxl.load_workbook(plain).sheetnames) & set(CERT_SHEETS)
+
+
+# ------------------------------------------------------------------------------ figure
+
+
+def test_signature_type_figure_only_with_the_lists(tmp_path):
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    from analysis import figures
+
+    tables = metrics.certificate_tables(with_certificates())
+    fig = figures.render("coverage_signature_type", tables, PERIOD)
+    ax = fig.axes[0]
+    bars = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_width() > 0]
+    # Viettel (row 0): 4 token + 1 remote; VNPT (row 1): 1 token, 1 remote, 1 unknown
+    got = sorted((round(b.get_y() + b.get_height() / 2), b.get_x(), b.get_width()) for b in bars)
+    assert got == [(0, 0, 4), (0, 4, 1), (1, 0, 1), (1, 1, 1), (1, 2, 1)]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "USB Token", "Ký số từ xa", "Chưa rõ loại",
+    ]  # fmt: skip
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Viettel", "VNPT"]
+    plt.close(fig)
+    out = tmp_path / "figures"
+    saved = figures.publish("coverage_signature_type", tables, out, PERIOD)
+    assert saved is not None and (out / "coverage_signature_type.png").is_file()
+    # a period without the lists: not drawn, the stale copy removed
+    plain = metrics.compute_coverage(make_processed(), PERIOD)
+    assert figures.publish("coverage_signature_type", plain, out, PERIOD) is None
+    assert not (out / "coverage_signature_type.png").exists()
+    assert "coverage_signature_type" not in figures.make_all(plain, PERIOD, out, False)
