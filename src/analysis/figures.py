@@ -977,9 +977,9 @@ def publish(
     notebook cell ending with it shows the saved PNG; ``.figure`` is the (closed) figure.
 
     A district or certificate figure (``OPTIONAL_FIGURES``) whose tables are absent is not
-    drawn: its old files are removed and None is returned (a notebook cell then shows nothing). A figure
-    whose tables hold no data is not saved either (old files removed): a ``NoData`` sentence
-    is returned instead.
+    drawn: its old files are removed and None is returned (a notebook cell then shows
+    nothing). A figure whose tables hold no data is not saved either (old files removed): a
+    ``NoData`` sentence is returned instead.
     """
     if name in OPTIONAL_FIGURES and not all(n in tables for n in OPTIONAL_FIGURES[name][1]):
         _remove_stale(name, out_dir)
