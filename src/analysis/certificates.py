@@ -333,24 +333,9 @@ def clean_certificates(
         "",
         "Thiếu Serial chứng thư. Hãy điền số serial rồi chạy lại.",
     )
-    dates = {}
-    for col, label in (("valid_from", "Ngày hiệu lực"), ("expires_on", "Ngày hết hạn")):
-        raw = C._col(df, col)
-        values, bad = parse.parse_date_vn(raw)
-        dates[col] = values
-        shown = C._shown(raw)
-        checks.add(
-            "bad_date",
-            bad,
-            col,
-            shown,
-            lambda rows, label=label, shown=shown: (
-                f"{label} '"
-                + shown(rows)
-                + f"' không đọc được: cần {parse.EXPECTED_FORMAT['date']}. Hãy sửa ô này rồi "
-                "chạy lại."
-            ),
-        )
+    dates = C.date_checks(
+        df, checks, (("valid_from", "Ngày hiệu lực"), ("expires_on", "Ngày hết hạn"))
+    )
     checks.add(
         "missing_expiry",
         dates["expires_on"].isna(),
@@ -698,24 +683,9 @@ def clean_institution(
     stats: dict[str, int] = {}
     m = C._match(df, schools, aliases)
     checks.add_match(m)
-    dates = {}
-    for col, label in (("valid_from", "Ngày hiệu lực"), ("expires_on", "Ngày hết hạn")):
-        raw = C._col(df, col)
-        values, bad = parse.parse_date_vn(raw)
-        dates[col] = values
-        shown = C._shown(raw)
-        checks.add(
-            "bad_date",
-            bad,
-            col,
-            shown,
-            lambda rows, label=label, shown=shown: (
-                f"{label} '"
-                + shown(rows)
-                + f"' không đọc được: cần {parse.EXPECTED_FORMAT['date']}. Hãy sửa ô này rồi "
-                "chạy lại."
-            ),
-        )
+    dates = C.date_checks(
+        df, checks, (("valid_from", "Ngày hiệu lực"), ("expires_on", "Ngày hết hạn"))
+    )
     checks.add(
         "missing_expiry",
         dates["expires_on"].isna(),

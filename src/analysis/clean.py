@@ -535,6 +535,41 @@ def _unknown_width_warning(df: pd.DataFrame, numeric: pd.Series, kind: str, labe
     )
 
 
+def date_checks(
+    df: pd.DataFrame,
+    checks: _Checks,
+    columns: tuple[tuple[str, str], ...],
+    stats: dict[str, int] | None = None,
+) -> dict[str, pd.Series]:
+    """The dates of ``columns`` (canonical name, Vietnamese label), day first; a cell that is
+    not a date is refused (``bad_date``, quoting it). With ``stats``, the dates read from text
+    and from Excel serial numbers are counted (``date_text``, ``date_serial``)."""
+    dates = {}
+    for col, label in columns:
+        raw = _col(df, col)
+        values, bad = parse.parse_date_vn(raw)
+        dates[col] = values
+        shown = _shown(raw)
+        checks.add(
+            "bad_date",
+            bad,
+            col,
+            shown,
+            lambda rows, label=label, shown=shown: (
+                f"{label} '"
+                + shown(rows)
+                + f"' không đọc được: cần {parse.EXPECTED_FORMAT['date']}. Hãy "
+                "sửa ô này rồi chạy lại."
+            ),
+        )
+        if stats is not None:
+            is_text = _is_text_cell(raw) & values.notna()
+            is_num = _is_number_cell(raw) & values.notna()
+            stats["date_text"] = stats.get("date_text", 0) + int(is_text.sum())
+            stats["date_serial"] = stats.get("date_serial", 0) + int(is_num.sum())
+    return dates
+
+
 def _missing_text(index: pd.Index) -> pd.Series:
     """``pd.Series(None, index=index, dtype="str")``, built from a pyarrow array of nulls
     (several times faster than pandas spreading the scalar)."""
@@ -1297,28 +1332,9 @@ def _staff_rows(
             "rồi chạy lại."
         ),
     )
-    dates = {}
-    for col, label in (("issued_on", "Ngày cấp"), ("expires_on", "Ngày hết hạn")):
-        raw = _col(df, col)
-        values, bad = parse.parse_date_vn(raw)
-        dates[col] = values
-        shown = _shown(raw)
-        checks.add(
-            "bad_date",
-            bad,
-            col,
-            shown,
-            lambda rows, label=label, shown=shown: (
-                f"{label} '"
-                + shown(rows)
-                + f"' không đọc được: cần {parse.EXPECTED_FORMAT['date']}. Hãy "
-                "sửa ô này rồi chạy lại."
-            ),
-        )
-        is_text = _is_text_cell(raw) & values.notna()
-        is_num = _is_number_cell(raw) & values.notna()
-        stats["date_text"] = stats.get("date_text", 0) + int(is_text.sum())
-        stats["date_serial"] = stats.get("date_serial", 0) + int(is_num.sum())
+    dates = date_checks(
+        df, checks, (("issued_on", "Ngày cấp"), ("expires_on", "Ngày hết hạn")), stats
+    )
     before = dates["expires_on"] < dates["issued_on"]
     shown_exp = _shown(dates["expires_on"])
     shown_iss = _shown(dates["issued_on"])
