@@ -342,6 +342,7 @@ def test_join_counts_by_hand(raw, tmp_path):
         "total": 1,
         "by_provider": {"Viettel": 1},
         "by_school": {"002": 1},
+        "by_provider_school": {"Viettel": {"002": 1}},
     }
     assert q["staff_joined"] == 12
     assert q["staff_without_certificate"] == 2  # A8, B1

@@ -627,12 +627,23 @@ def join_quality(
             aliases,
         )
         un_school = m.school_code.dropna()
+    # provider x school (a certificate whose Đơn vị matches no school: "")
+    pairs = pd.DataFrame(
+        {
+            "provider": un["provider"].astype("str").to_numpy(),
+            "school": un_school.reindex(range(len(un))).fillna("").astype("str").to_numpy(),
+        }
+    )
     q["unmatched_certificate"] = {
         "total": int(len(un)),
         "by_provider": {
             str(k): int(v) for k, v in un["provider"].value_counts().sort_index().items()
         },
         "by_school": {str(k): int(v) for k, v in un_school.value_counts().sort_index().items()},
+        "by_provider_school": {
+            str(prov): {str(k): int(v) for k, v in grp.value_counts().sort_index().items()}
+            for prov, grp in pairs.groupby("provider", sort=True)["school"]
+        },
     }
     with_key = staff["_key"].to_numpy() != 0
     has_any = _in_sorted(staff["_key"].to_numpy(), _unique_sorted(ck)) & with_key

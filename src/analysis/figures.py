@@ -580,6 +580,48 @@ def coverage_by_provider(table: pd.DataFrame, period: str | None = None) -> Figu
     return fig
 
 
+#: The type of signature in a legend (``staff.cert_type``; ``unknown``: the list does not say).
+CERT_TYPE_LABELS = {"token": "USB Token", "remote": "Ký số từ xa", "hsm": "HSM",
+                    "unknown": "Chưa rõ loại"}  # fmt: skip
+CERT_TYPE_COLORS = {"token": "#1f5a96", "remote": "#e08a1e", "hsm": "#5b8c3a",
+                    "unknown": "#b0b0b0"}  # fmt: skip
+
+
+def coverage_signature_type(table: pd.DataFrame, period: str | None = None) -> Figure:
+    """Stacked bars per provider: the staff signed by the providers' lists, by type of
+    signature (USB Token, remote, HSM, unknown), counts labelled."""
+    title = "Loại chữ ký số theo nhà cung cấp"
+    if table is None or table.empty or int(table["n_staff"].sum()) == 0:
+        return _no_data(title, period, "Chưa có danh sách thuê bao của nhà cung cấp")
+    providers = _provider_order(table["provider"].astype("str"))
+    kinds = [k for k in CERT_TYPE_LABELS if k in set(table["cert_type"].astype("str"))]
+    t = table.set_index(["provider", "cert_type"])["n_staff"]
+    with style.use_style():
+        fig = style.new_figure(2.8 + 0.8 * len(providers))
+        ax = fig.add_subplot()
+        left = np.zeros(len(providers))
+        for kind in kinds:
+            n = np.array([float(t.get((prov, kind), 0)) for prov in providers])
+            bars = ax.barh(
+                range(len(providers)),
+                n,
+                left=left,
+                height=0.6,
+                color=CERT_TYPE_COLORS[kind],
+                label=CERT_TYPE_LABELS[kind],
+            )
+            total = max(float(left.max() + n.max()), 1.0)
+            labels = [fmt_int(v) if v and v / total >= 0.04 else "" for v in n]
+            ax.bar_label(bars, labels=labels, label_type="center", fontsize=7)
+            left += n
+        ax.set_yticks(range(len(providers)), labels=[nfc(p) for p in providers])
+        ax.set_ylim(len(providers) - 0.5, -0.5)
+        ax.set_xlabel("Số CBGVNV đã có chữ ký số")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=min(len(kinds), 4))
+        _title(fig, title, period, "theo danh sách thuê bao của nhà cung cấp")
+    return fig
+
+
 # --------------------------------------------------------------------------- scale etc.
 
 
@@ -891,7 +933,14 @@ DISTRICT_FIGURES: dict[str, tuple] = {
         ("target", "max_bars"),
     ),
 }
-_REGISTRY: dict[str, tuple] = FIGURES | DISTRICT_FIGURES
+#: Figures made only when the period has the data of their tables (the providers' lists,
+#: ``metrics.OPTIONAL_TABLES``); otherwise not drawn and a stale copy removed, as above.
+CERTIFICATE_FIGURES: dict[str, tuple] = {
+    "coverage_signature_type": (coverage_signature_type, ("signature_type_by_provider",), ()),
+}
+#: Every figure drawn only when its tables exist.
+OPTIONAL_FIGURES: dict[str, tuple] = DISTRICT_FIGURES | CERTIFICATE_FIGURES
+_REGISTRY: dict[str, tuple] = FIGURES | OPTIONAL_FIGURES
 COVERAGE_FIGURES = tuple(n for n in _REGISTRY if n.startswith("coverage"))
 SCALE_FIGURES = tuple(n for n in _REGISTRY if not n.startswith("coverage"))
 
@@ -927,12 +976,12 @@ def publish(
     """Render, save ``<out_dir>/<name>.png/.svg`` and return a ``style.SavedFigure``: a
     notebook cell ending with it shows the saved PNG; ``.figure`` is the (closed) figure.
 
-    A district figure (``DISTRICT_FIGURES``) whose tables are absent is not drawn: its old
-    files are removed and None is returned (a notebook cell then shows nothing). A figure
-    whose tables hold no data is not saved either (old files removed): a ``NoData`` sentence
-    is returned instead.
+    A district or certificate figure (``OPTIONAL_FIGURES``) whose tables are absent is not
+    drawn: its old files are removed and None is returned (a notebook cell then shows
+    nothing). A figure whose tables hold no data is not saved either (old files removed): a
+    ``NoData`` sentence is returned instead.
     """
-    if name in DISTRICT_FIGURES and not all(n in tables for n in DISTRICT_FIGURES[name][1]):
+    if name in OPTIONAL_FIGURES and not all(n in tables for n in OPTIONAL_FIGURES[name][1]):
         _remove_stale(name, out_dir)
         return None
     fig = render(name, tables, period, sample, **options)
@@ -960,6 +1009,6 @@ def make_all(
             if isinstance(publish(name, tables, out_dir, period, sample, **options), NoData):
                 continue
             out[name] = Path(out_dir) / f"{name}.png"
-        elif name in DISTRICT_FIGURES:
+        elif name in OPTIONAL_FIGURES:
             _remove_stale(name, out_dir)
     return out

@@ -71,6 +71,7 @@ PROCESSED_KINDS: tuple[str, ...] = (
     "infrastructure",
     "records",
     "school_levels",
+    "institution_certificates",
 )
 
 #: Metric table -> its columns, in order (docs/ARCHITECTURE.md, "Metric tables").
@@ -218,6 +219,11 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "rate_teacher",
         "rate_principal",
     ],
+    "institution_readiness": ["level", "commune", "n_schools", "n_ready", "share"],
+    "schools_without_seal": ["school_code", "school_name", "level", "commune"],
+    "signature_type_by_provider": ["provider", "cert_type", "n_staff"],
+    "unmatched_certificates": ["provider", "school_code", "n"],
+    "certificates_by_provider": ["provider", "n_certificates", "n_matched", "n_unmatched"],
     "records_by_level": [
         "level",
         "n_records",
@@ -241,6 +247,11 @@ COVERAGE_TABLES: tuple[str, ...] = (
     "coverage_history",
     "projection",
     "expiring",
+    "institution_readiness",
+    "schools_without_seal",
+    "signature_type_by_provider",
+    "unmatched_certificates",
+    "certificates_by_provider",
 )
 SCALE_TABLES: tuple[str, ...] = (
     "scale_by_level",
@@ -258,6 +269,17 @@ DISTRICT_TABLES: dict[str, tuple[str, ...]] = {
     "coverage": ("coverage_by_district", "coverage_by_commune"),
     "scale": ("scale_by_district",),
 }
+#: Tables written only when the period has the data (the school's own certificates, the
+#: providers' lists, issue 15); ``write_tables`` removes a stale copy like a district table's.
+OPTIONAL_TABLES: dict[str, tuple[str, ...]] = {
+    "coverage": (
+        "institution_readiness",
+        "schools_without_seal",
+        "signature_type_by_provider",
+        "unmatched_certificates",
+        "certificates_by_provider",
+    ),
+}
 
 #: Vietnamese column headers for display (notebooks, workbook).
 VN_COLUMNS: dict[str, str] = {
@@ -268,6 +290,12 @@ VN_COLUMNS: dict[str, str] = {
     "district": "Quận/Huyện",
     "commune": "Xã/Phường",
     "n_missing": "Số chưa có CKS",
+    "n_ready": "Số trường có CKS cơ quan",
+    "cert_type": "Loại chữ ký số",
+    "n": "Số chứng thư",
+    "n_certificates": "Số chứng thư trong danh sách",
+    "n_matched": "Khớp với CBGVNV",
+    "n_unmatched": "Không khớp CBGVNV nào",
     "role": "Nhóm chức vụ",
     "provider": "Nhà cung cấp",
     "period": "Kỳ báo cáo",
@@ -343,6 +371,11 @@ class Processed:
     #: One row per school and level it teaches (``school_levels.parquet``); empty: made from
     #: ``schools`` (``school_levels``).
     school_levels: pd.DataFrame = field(default_factory=lambda: _empty_kind("school_levels"))
+    #: The school's own certificate (``institution_certificates.parquet``); empty: the period
+    #: has no such data (not "no school ready").
+    institution_certificates: pd.DataFrame = field(
+        default_factory=lambda: _empty_kind("institution_certificates")
+    )
 
     @property
     def sample(self) -> bool:
@@ -1722,7 +1755,179 @@ def compute_coverage(
         tables["coverage_by_district"] = coverage_by_district(p.schools, p.signature_by_school)
     if units.infer_unit(p.schools, period, unit).kind == "province":
         tables["coverage_by_commune"] = coverage_by_commune(p.schools, p.signature_by_school)
+    tables.update(certificate_tables(p))
     return tables
+
+
+# --------------------------------------------------------------------------- certificates
+
+#: ``institution_readiness``: the other dimension of a row per level (commune) or per commune
+#: (level).
+ALL = "Tất cả"
+#: ``signature_type_by_provider.cert_type`` of a certificate whose type the list does not say.
+UNKNOWN_CERT_TYPE = "unknown"
+#: ``unmatched_certificates.school_code`` of a certificate whose Đơn vị matches no school.
+NO_SCHOOL = "(không rõ)"
+
+
+def _commune_or_none(schools: pd.DataFrame) -> pd.Series:
+    if "commune" not in schools.columns:
+        return pd.Series(None, index=schools.index, dtype="object")
+    return schools["commune"].astype("object").where(schools["commune"].notna(), None)
+
+
+def institution_readiness(schools: pd.DataFrame, inst: pd.DataFrame) -> pd.DataFrame:
+    """Schools holding an active certificate of their own on the period, per level (commune
+    ``ALL``), per commune where ``schools.commune`` is known (level ``ALL``), then the total
+    (Tổng cộng / Tổng cộng: the only row saying Tổng cộng, kept last by a sort in the
+    workbook). ``share`` = n_ready / n_schools."""
+    ready = set(inst.loc[inst["ready"].to_numpy(dtype=bool), "school_code"].astype(str))
+    df = pd.DataFrame(
+        {
+            "level": schools["level"].astype("str"),
+            "commune": _commune_or_none(schools),
+            "ready": schools["school_code"].astype(str).isin(ready).astype("int64"),
+        }
+    )
+    rows = []
+    for level, grp in df.groupby("level", sort=False):
+        rows.append((level, ALL, len(grp), int(grp["ready"].sum())))
+    if df["commune"].notna().any():
+        com = df.assign(commune=df["commune"].fillna(NO_COMMUNE))
+        for commune, grp in com.groupby("commune", sort=False):
+            rows.append((ALL, commune, len(grp), int(grp["ready"].sum())))
+    rows.append((TOTAL, TOTAL, len(df), int(df["ready"].sum())))
+    out = pd.DataFrame(rows, columns=["level", "commune", "n_schools", "n_ready"])
+    for col in ("n_schools", "n_ready"):
+        out[col] = _int(out[col])
+    out["share"] = _ratio(out["n_ready"], out["n_schools"])
+    out["_l"] = out["level"].map({ALL: 1, TOTAL: 2}).fillna(0).astype("int64")
+    out["_c"] = out["commune"].map({NO_COMMUNE: 1, ALL: 2, TOTAL: 3}).fillna(0).astype("int64")
+    out = _sort(out, ["_l", "level", "_c", "commune"])[TABLE_COLUMNS["institution_readiness"]]
+    for col in ("level", "commune"):
+        out[col] = out[col].astype("str")
+    return check_table(
+        "institution_readiness", out, ["level", "commune"], pairs=(("n_ready", "n_schools"),)
+    )
+
+
+def schools_without_seal(schools: pd.DataFrame, inst: pd.DataFrame) -> pd.DataFrame:
+    """The schools without an active certificate of their own on the period."""
+    ready = set(inst.loc[inst["ready"].to_numpy(dtype=bool), "school_code"].astype(str))
+    keep = ~schools["school_code"].astype(str).isin(ready).to_numpy()
+    out = pd.DataFrame(
+        {
+            "school_code": schools["school_code"].astype("str"),
+            "school_name": schools["school_name"].astype("str"),
+            "level": schools["level"].astype("str"),
+            "commune": _commune_or_none(schools).fillna("").astype("str"),
+        }
+    )[keep]
+    out = _sort(out, ["level", "school_name", "school_code"]).reset_index(drop=True)
+    return check_table("schools_without_seal", out, ["school_code"], pairs=())
+
+
+def signature_type_by_provider(staff: pd.DataFrame) -> pd.DataFrame:
+    """Active signed staff whose signature comes from the providers' lists (``signature_source
+    == "ca"``), per provider and ``cert_type`` (``unknown`` when the list does not say)."""
+    _, signed = _active_signed(staff)
+    ca = signed & (staff["signature_source"].astype("object") == "ca").to_numpy(dtype=bool)
+    sub = pd.DataFrame(
+        {
+            "provider": staff["provider"].astype("object").where(staff["provider"].notna(), None),
+            "cert_type": staff["cert_type"].astype("object"),
+        }
+    )[ca]
+    sub["provider"] = sub["provider"].fillna(NO_PROVIDER).astype("str")
+    sub["cert_type"] = sub["cert_type"].fillna(UNKNOWN_CERT_TYPE).astype("str")
+    out = sub.groupby(["provider", "cert_type"], sort=False).size().rename("n_staff").reset_index()
+    out["n_staff"] = _int(out["n_staff"])
+    from analysis.schemas import CERT_TYPES
+
+    order = {t: i for i, t in enumerate((*CERT_TYPES, UNKNOWN_CERT_TYPE))}
+    out["_t"] = out["cert_type"].map(order).fillna(len(order)).astype("int64")
+    out["_u"] = (out["provider"] == NO_PROVIDER).astype("int64")
+    out = _sort(out, ["_u", "provider", "_t"])[TABLE_COLUMNS["signature_type_by_provider"]]
+    for col in ("provider", "cert_type"):
+        out[col] = out[col].astype("str")
+    return check_table("signature_type_by_provider", out, ["provider", "cert_type"], pairs=())
+
+
+def unmatched_certificates(quality: Mapping) -> pd.DataFrame:
+    """Certificates of the providers' lists matching no staff row, per provider and school
+    (``(không rõ)``: its Đơn vị matches no school), from ``quality.json["certificates"]``:
+    counts only."""
+    un = (quality.get("certificates") or {}).get("unmatched_certificate") or {}
+    rows = []
+    if "by_provider_school" in un:
+        for prov, per in un["by_provider_school"].items():
+            rows += [(prov, code or NO_SCHOOL, int(n)) for code, n in per.items()]
+    else:  # a quality.json written before the provider x school counts: per provider only
+        rows = [(prov, NO_SCHOOL, int(n)) for prov, n in (un.get("by_provider") or {}).items()]
+    out = pd.DataFrame(rows, columns=TABLE_COLUMNS["unmatched_certificates"])
+    out["n"] = _int(out["n"])
+    out["_u"] = (out["school_code"] == NO_SCHOOL).astype("int64")
+    out = _sort(out, ["provider", "_u", "school_code"])[TABLE_COLUMNS["unmatched_certificates"]]
+    for col in ("provider", "school_code"):
+        out[col] = out[col].astype("str")
+    return check_table("unmatched_certificates", out, ["provider", "school_code"], pairs=())
+
+
+def certificates_by_provider(quality: Mapping) -> pd.DataFrame:
+    """Per provider: the certificates its lists hold (kept), those matching a staff row and
+    those matching none (``quality.json["certificates"]``, counts only), + Tổng cộng."""
+    q = quality.get("certificates") or {}
+    kept = {str(k): int(v) for k, v in (q.get("by_provider") or {}).items()}
+    un = {
+        str(k): int(v)
+        for k, v in ((q.get("unmatched_certificate") or {}).get("by_provider") or {}).items()
+    }
+    names = sorted(set(kept) | set(un))
+    out = pd.DataFrame(
+        {
+            "provider": pd.Series(names, dtype="str"),
+            "n_certificates": [kept.get(n, 0) for n in names],
+            "n_unmatched": [un.get(n, 0) for n in names],
+        }
+    )
+    out["n_matched"] = (out["n_certificates"] - out["n_unmatched"]).clip(lower=0)
+    out = _sort(out, ["provider"])
+    if len(out):
+        total = {c: int(out[c].sum()) for c in ("n_certificates", "n_matched", "n_unmatched")}
+        out = pd.concat([out, pd.DataFrame([{"provider": TOTAL, **total}])], ignore_index=True)
+    out = out[TABLE_COLUMNS["certificates_by_provider"]]
+    for col in ("n_certificates", "n_matched", "n_unmatched"):
+        out[col] = _int(out[col])
+    out["provider"] = out["provider"].astype("str")
+    return check_table(
+        "certificates_by_provider",
+        out,
+        ["provider"],
+        pairs=(("n_matched", "n_certificates"), ("n_unmatched", "n_certificates")),
+    )
+
+
+def has_providers_lists(processed: Processed) -> bool:
+    """The period was served the providers' subscriber lists (``ca_thue_bao``)."""
+    return bool((processed.quality.get("certificates") or {}).get("lists"))
+
+
+def certificate_tables(processed: Processed) -> dict[str, pd.DataFrame]:
+    """The certificate tables a period's data allow (``OPTIONAL_TABLES``): the school's own
+    certificate when ``institution_certificates`` has rows (an empty table is no data, not "no
+    school ready"); the type of signature and the unmatched certificates with the providers'
+    lists."""
+    p = processed
+    out: dict[str, pd.DataFrame] = {}
+    if len(p.institution_certificates):
+        out["institution_readiness"] = institution_readiness(p.schools, p.institution_certificates)
+        out["schools_without_seal"] = schools_without_seal(p.schools, p.institution_certificates)
+    staff_ca = "signature_source" in p.staff.columns and (p.staff["signature_source"] == "ca").any()
+    if has_providers_lists(p) or staff_ca:
+        out["signature_type_by_provider"] = signature_type_by_provider(p.staff)
+        out["unmatched_certificates"] = unmatched_certificates(p.quality)
+        out["certificates_by_provider"] = certificates_by_provider(p.quality)
+    return out
 
 
 def compute_scale(
@@ -1909,7 +2114,8 @@ def write_tables(
         written[name] = parquet
     if headline_part:
         # A district table of an earlier many-district run must not outlive a one-district run.
-        for name in DISTRICT_TABLES.get(headline_part, ()):
+        stale = DISTRICT_TABLES.get(headline_part, ()) + OPTIONAL_TABLES.get(headline_part, ())
+        for name in stale:
             if name not in tables:
                 for suffix in (".parquet", ".csv"):
                     (out_dir / f"{name}{suffix}").unlink(missing_ok=True)

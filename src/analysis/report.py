@@ -920,14 +920,103 @@ def _records(tables: Mapping[str, pd.DataFrame], as_of: str) -> dict | None:
     return {"lines": lines, "rows": rows, "total": total_row}
 
 
+#: The type of signature (``staff.cert_type``) in the report's words.
+CERT_TYPE_WORDS = {"token": "USB Token", "remote": "ký số từ xa", "hsm": "HSM",
+                   "unknown": "chưa rõ loại"}  # fmt: skip
+#: How many schools without a certificate of their own the report names.
+SHOWN_SCHOOLS = 10
+
+
+def _certificates(tables: Mapping[str, pd.DataFrame], as_of: str, number: int) -> dict | None:
+    """The school's own certificate (con dấu số) and the providers' lists, when the period has
+    them (``metrics.certificate_tables``): a sentence and a table by level for the first, a
+    sentence on the certificates matched / not matched to any staff and one on the type of
+    signature for the second. None without either."""
+    from analysis.metrics import ALL
+
+    ready = tables.get("institution_readiness")
+    without = tables.get("schools_without_seal")
+    by_provider = tables.get("certificates_by_provider")
+    types = tables.get("signature_type_by_provider")
+    out: dict = {"number": str(number), "seal_line": "", "rows": [], "total": {}, "ca_lines": []}
+    if ready is not None and len(ready):
+        total = ready[(ready["level"] == TOTAL) & (ready["commune"] == TOTAL)].iloc[0]
+        n_without = int(total["n_schools"]) - int(total["n_ready"])
+        line = (
+            f"{fmt_int(total['n_ready'])}/{fmt_int(total['n_schools'])} trường "
+            f"({fmt_pct(total['share'])}) đã có chữ ký số của cơ quan (con dấu số) còn hiệu lực "
+            f"tính đến {as_of}"
+        )
+        if n_without and without is not None and len(without):
+            names = [str(x) for x in without["school_name"].tolist()]
+            shown = ", ".join(names[:SHOWN_SCHOOLS])
+            more = len(names) - SHOWN_SCHOOLS
+            line += f"; còn {fmt_int(n_without)} trường chưa có: {shown}"
+            if more > 0:
+                line += f" và {fmt_int(more)} trường khác (danh sách trong bảng biểu Excel)"
+        elif not n_without:
+            line += "; tất cả các trường đã có"
+        out["seal_line"] = line + "."
+        levels = ready[(ready["commune"] == ALL) & ~ready["level"].isin([ALL, TOTAL])]
+        out["rows"] = [
+            {
+                "level": str(r.level),
+                "n_schools": fmt_int(r.n_schools),
+                "n_ready": fmt_int(r.n_ready),
+                "n_without": fmt_int(int(r.n_schools) - int(r.n_ready)),
+                "share": fmt_pct(r.share),
+            }
+            for r in levels.itertuples(index=False)
+        ]
+        out["total"] = {
+            "n_schools": fmt_int(total["n_schools"]),
+            "n_ready": fmt_int(total["n_ready"]),
+            "n_without": fmt_int(n_without),
+            "share": fmt_pct(total["share"]),
+        }
+    if by_provider is not None and len(by_provider):
+        body = by_provider[by_provider["provider"] != TOTAL]
+        t = by_provider[by_provider["provider"] == TOTAL].iloc[0]
+        per = "; ".join(
+            f"{r.provider}: {fmt_int(r.n_matched)} khớp, {fmt_int(r.n_unmatched)} không khớp"
+            for r in body.itertuples(index=False)
+        )
+        out["ca_lines"].append(
+            f"Danh sách thuê bao của các nhà cung cấp có {fmt_int(t['n_certificates'])} chứng "
+            f"thư số: {fmt_int(t['n_matched'])} khớp với CBGVNV (theo số CCCD), "
+            f"{fmt_int(t['n_unmatched'])} không khớp CBGVNV nào ({per})."
+        )
+    if types is not None and len(types):
+        parts = []
+        for provider, grp in types.groupby("provider", sort=False):
+            kinds = ", ".join(
+                f"{fmt_int(r.n_staff)} {CERT_TYPE_WORDS.get(r.cert_type, r.cert_type)}"
+                for r in grp.itertuples(index=False)
+            )
+            parts.append(f"{provider}: {kinds}")
+        out["ca_lines"].append(
+            "Loại chữ ký số của CBGVNV đã có chữ ký số theo danh sách thuê bao: "
+            + "; ".join(parts)
+            + "."
+        )
+    if not out["seal_line"] and not out["ca_lines"]:
+        return None
+    return out
+
+
 def table_numbers(
-    records: bool, change: bool, role: bool, provider: bool, commune: bool = False
+    records: bool,
+    change: bool,
+    role: bool,
+    provider: bool,
+    commune: bool = False,
+    seal: bool = False,
 ) -> dict:
     """``Bảng n`` of every table the report prints, in the order they appear (a table left out
     takes no number)."""
     out, n = {}, 0
     for name, shown in (("scale", True), ("commune", commune), ("records", records),
-                        ("appendix", True), ("change", change), ("role", role),
+                        ("seal", seal), ("appendix", True), ("change", change), ("role", role),
                         ("provider", provider)):  # fmt: skip
         if shown:
             n += 1
@@ -1112,7 +1201,9 @@ def build_context(
     ``signer_name``, ``appendix_title``, ``appendix`` (rows: stt, school_name, n_staff, n_signed,
     coverage), ``appendix_total``, ``change`` / ``change_title``, ``by_role`` / ``role_title``,
     ``by_provider`` / ``provider_title``, ``status`` (section II.3, per level with data:
-    ``{"level", "heading", "lines"}``), ``figures`` / ``figures_title``.
+    ``{"level", "heading", "lines"}``), ``records`` (II.4, with ``hoc_ba``), ``certificates``
+    (the school's own certificate and the providers' lists, when present: ``number``,
+    ``seal_line``, ``rows``/``total`` by level, ``ca_lines``), ``figures`` / ``figures_title``.
     """
     day = paths.parse_period(period)
     notes: list[str] = []
@@ -1147,6 +1238,7 @@ def build_context(
         notes,
     )
     records = _records(tables, values["as_of"])
+    certificates = _certificates(tables, values["as_of"], 5 if records else 4)
     by_role, by_provider = _by_role(tables, level), _by_provider(tables, level)
     by_commune, by_commune_total, by_commune_line = _by_commune(tables, values)
     headline = (
@@ -1194,7 +1286,12 @@ def build_context(
         "appendix_title": title_lines(fill(titles.get("appendix", ""), values)),
         "appendix_ref": appendix_ref(text, values["as_of"]),
         "table_no": table_numbers(
-            bool(records), bool(change), bool(by_role), bool(by_provider), bool(by_commune)
+            bool(records),
+            bool(change),
+            bool(by_role),
+            bool(by_provider),
+            bool(by_commune),
+            seal=bool(certificates and certificates["rows"]),
         ),
         "by_commune": by_commune,
         "by_commune_total": by_commune_total,
@@ -1212,6 +1309,7 @@ def build_context(
         "provider_title": fill(titles.get("provider", ""), values),
         "status": _status(tables, period, notes),
         "records": records,
+        "certificates": certificates,
         "figures_title": fill(titles.get("figures", ""), values),
         "headline": headline,
     }

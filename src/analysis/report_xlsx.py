@@ -292,6 +292,58 @@ SHEETS += (
         optional=True,
     ),
 )
+#: The type of signature in the workbook's words (``staff.cert_type``).
+CERT_TYPE_LABELS = {"token": "USB Token", "remote": "Ký số từ xa", "hsm": "HSM",
+                    "unknown": "Chưa rõ loại"}  # fmt: skip
+SHEETS += (
+    Sheet(
+        "Chữ ký số cơ quan",
+        "Trường có chữ ký số của cơ quan (con dấu số) còn hiệu lực, theo cấp học và xã/phường",
+        "institution_readiness",
+        (
+            Col("level", "Cấp học"),
+            Col("commune", "Xã/phường"),
+            Col("n_schools", "Số trường", "int"),
+            Col("n_ready", "Số trường có CKS cơ quan", "int"),
+            Col("share", "Tỷ lệ", "pct"),
+        ),
+        optional=True,
+    ),
+    Sheet(
+        "Trường chưa có CKS cơ quan",
+        "Trường chưa có chữ ký số của cơ quan (con dấu số) còn hiệu lực",
+        "schools_without_seal",
+        (
+            Col("level", "Cấp học"),
+            Col("school_code", "Mã trường"),
+            Col("school_name", "Tên trường"),
+            Col("commune", "Xã/phường"),
+        ),
+        optional=True,
+    ),
+    Sheet(
+        "Loại chữ ký số",
+        "CBGVNV đã có chữ ký số theo danh sách thuê bao: loại chữ ký số theo nhà cung cấp",
+        "signature_type_by_provider",
+        (
+            Col("provider", "Nhà cung cấp"),
+            Col("cert_type", "Loại chữ ký số", "label", CERT_TYPE_LABELS),
+            Col("n_staff", "Số CBGVNV đã có CKS", "int"),
+        ),
+        optional=True,
+    ),
+    Sheet(
+        "Chứng thư không khớp",
+        "Chứng thư số trong danh sách thuê bao không khớp CBGVNV nào (theo số CCCD)",
+        "unmatched_certificates",
+        (
+            Col("provider", "Nhà cung cấp"),
+            Col("school_code", "Mã trường (theo Đơn vị)"),
+            Col("n", "Số chứng thư", "int"),
+        ),
+        optional=True,
+    ),
+)
 QUALITY_SHEET = "Chất lượng dữ liệu"
 NON_DATA = ("title", "header", "total", "blank", "footer")
 ACCOUNTING = (

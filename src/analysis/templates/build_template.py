@@ -496,6 +496,7 @@ def _section_status(doc) -> None:
     _section_progress(doc)
     _section_communes(doc)
     _section_records(doc)
+    _section_certificates(doc)
     # The closing sentence stays on the page of the signature block (keep with next).
     p = _body(doc, "{{ closing }}", keep_next=True)
     p.paragraph_format.space_before = Pt(6)
@@ -530,6 +531,48 @@ def _section_records(doc) -> None:
     for i, key in enumerate(keys, start=1):
         _cell_text(table.cell(4, i), _var("records.total." + key), bold=True)
     _keep_together(table)
+    _tag(doc, "{%p endif %}")
+
+
+def _section_certificates(doc) -> None:
+    """II.4/5: the school's own certificate (con dấu số: a sentence and a table by level) and
+    the providers' lists (matched / not matched certificates, the type of signature), only when
+    the period has them (``certificates`` of the context)."""
+    _tag(doc, "{%p if certificates %}")
+    p = _body(
+        doc,
+        "{{ certificates.number }}. Chữ ký số của cơ quan và danh sách thuê bao chữ ký số",
+        bold=True,
+        keep_next=True,
+    )
+    p.paragraph_format.space_before = Pt(6)
+    _tag(doc, "{%p if certificates.seal_line %}")
+    _body(doc, "- {{ certificates.seal_line }}")
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p for line in certificates.ca_lines %}")
+    _body(doc, "- {{ line }}")
+    _tag(doc, "{%p endfor %}")
+    _tag(doc, "{%p if certificates.rows %}")
+    _table_title(doc, "table_no.seal", "Chữ ký số của cơ quan (con dấu số) theo cấp học")
+    table = doc.add_table(rows=5, cols=5)
+    table.style = doc.styles["Table Grid"]
+    _widths(table, [5.0, 2.8, 3.2, 2.8, 2.7])
+    heads = ["Cấp học", "Số trường", "Đã có CKS cơ quan", "Chưa có", "Tỷ lệ"]
+    for i, head in enumerate(heads):
+        _cell_text(table.cell(0, i), head, bold=True)
+    _repeat_header(table.rows[0])
+    keys = ["n_schools", "n_ready", "n_without", "share"]
+    _cell_text(table.cell(1, 0), "{%tr for row in certificates.rows %}")
+    _cell_text(table.cell(2, 0), "{{ row.level }}", align=WD_ALIGN_PARAGRAPH.LEFT)
+    for i, key in enumerate(keys, start=1):
+        _cell_text(table.cell(2, i), _var("row." + key))
+    _cell_text(table.cell(3, 0), "{%tr endfor %}")
+    _cant_split(table.rows[2])
+    _cell_text(table.cell(4, 0), "Tổng cộng", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+    for i, key in enumerate(keys, start=1):
+        _cell_text(table.cell(4, i), _var("certificates.total." + key), bold=True)
+    _keep_together(table)
+    _tag(doc, "{%p endif %}")
     _tag(doc, "{%p endif %}")
 
 
