@@ -331,3 +331,19 @@ def test_signature_type_figure_only_with_the_lists(tmp_path):
     assert figures.publish("coverage_signature_type", plain, out, PERIOD) is None
     assert not (out / "coverage_signature_type.png").exists()
     assert "coverage_signature_type" not in figures.make_all(plain, PERIOD, out, False)
+
+
+def test_a_communes_report_keeps_only_its_schools_unmatched_certificates():
+    """quality.json counts the providers' lists of the whole run: a commune's own report (a
+    narrowed Processed) shows the unmatched certificates of its schools only, and not the run's
+    totals per provider, which would be another unit's figures."""
+    p = with_certificates()
+    whole = metrics.certificate_tables(p)
+    assert "certificates_by_provider" in whole and len(whole["unmatched_certificates"]) == 3
+    keep = p.schools["school_code"].isin(["TH01"])
+    one = metrics.certificate_tables(metrics._narrow(p, keep, "Phường Bồ Đề"))
+    assert "certificates_by_provider" not in one
+    assert [tuple(r) for r in one["unmatched_certificates"].to_numpy()] == [("Viettel", "TH01", 1)]
+    keep = p.schools["school_code"].isin(["TH02"])
+    other = metrics.certificate_tables(metrics._narrow(p, keep, "Phường Đức Giang"))
+    assert other["unmatched_certificates"].empty

@@ -1925,8 +1925,15 @@ def certificate_tables(processed: Processed) -> dict[str, pd.DataFrame]:
     staff_ca = "signature_source" in p.staff.columns and (p.staff["signature_source"] == "ca").any()
     if has_providers_lists(p) or staff_ca:
         out["signature_type_by_provider"] = signature_type_by_provider(p.staff)
-        out["unmatched_certificates"] = unmatched_certificates(p.quality)
-        out["certificates_by_provider"] = certificates_by_provider(p.quality)
+        unmatched = unmatched_certificates(p.quality)
+        if p.unit:  # a commune's own report: the lists' counts are the whole run's (quality.json)
+            codes = set(p.schools["school_code"].astype("str"))
+            out["unmatched_certificates"] = unmatched[
+                unmatched["school_code"].isin(codes)
+            ].reset_index(drop=True)
+        else:
+            out["unmatched_certificates"] = unmatched
+            out["certificates_by_provider"] = certificates_by_provider(p.quality)
     return out
 
 
