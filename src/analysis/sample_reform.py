@@ -449,6 +449,20 @@ class _Reform:
         entry.update(extra)
         self.sources.append(entry)
 
+    def _write(self, period, pdate, rel, spec, kind, level, merged=False, **extra) -> dict:
+        """Write one report-style sheet, record its file, and plant its title rows (and its
+        merged header, when it has one): the layout of what was written."""
+        wb = new_workbook(self.out / rel, pdate)
+        lay = write_sheet(wb, spec)
+        wb.close()
+        self._source(period, rel, lay, kind, level, **extra)
+        self.planted.add(rel, lay["sheet"], lay["title_rows"], kind, "title_rows", "skipped")
+        if merged:
+            self.planted.add(
+                rel, lay["sheet"], lay["header_rows"][0], kind, "merged_header", "repaired"
+            )
+        return lay
+
     def run(self) -> dict:
         self._truong(0)
         for r in (0, 1):
@@ -500,12 +514,8 @@ class _Reform:
             },
         )
         rel = f"{period}/DanhSachTruong_HaNoi_KhuVucLongBien_NH{SCHOOL_YEAR}.xlsx"
-        wb = new_workbook(self.out / rel, pdate)
-        lay = write_sheet(wb, spec)
-        wb.close()
-        self._source(period, rel, lay, "truong", None)
+        lay = self._write(period, pdate, rel, spec, "truong", None)
         sh = lay["sheet"]
-        self.planted.add(rel, sh, lay["title_rows"], "truong", "title_rows", "skipped")
         self.planted.add(rel, sh, lay["total_row"], "truong", "total_row", "skipped")
         multi = np.flatnonzero((s["levels"] != s["level"]).to_numpy())
         self.planted.add(
@@ -613,13 +623,8 @@ class _Reform:
         self._write_staff(period, pdate, rel, spec, rows, st, level=THPT, commune=None)
 
     def _write_staff(self, period, pdate, rel, spec, rows, st, level, commune) -> None:
-        wb = new_workbook(self.out / rel, pdate)
-        lay = write_sheet(wb, spec)
-        wb.close()
-        self._source(period, rel, lay, "cbgvnv", level, commune=commune)
+        lay = self._write(period, pdate, rel, spec, "cbgvnv", level, merged=True, commune=commune)
         first, sh, P = lay["first_row"], lay["sheet"], self.planted
-        P.add(rel, sh, lay["title_rows"], "cbgvnv", "title_rows", "skipped")
-        P.add(rel, sh, lay["header_rows"][0], "cbgvnv", "merged_header", "repaired")
         act = st["active"].to_numpy()
         P.add(rel, sh, first + np.flatnonzero(~act), "cbgvnv", "left_staff", "skipped")
         pend = act & st["pending"].to_numpy() & ~st["signed"].to_numpy()
@@ -652,10 +657,7 @@ class _Reform:
             total={2: "Tổng cộng", 3: n_staff, 4: n_signed, 5: rate},
         )
         rel = f"{period}/TongHop_CKS_THPT_{_ymd(period)}.xlsx"
-        wb = new_workbook(self.out / rel, pdate)
-        lay = write_sheet(wb, spec)
-        wb.close()
-        self._source(period, rel, lay, "tonghop_cks", THPT)
+        lay = self._write(period, pdate, rel, spec, "tonghop_cks", THPT)
         sh = lay["sheet"]
         self.counts_rows.append(
             {
@@ -670,7 +672,6 @@ class _Reform:
                 "superseded": False,
             }
         )
-        self.planted.add(rel, sh, lay["title_rows"], "tonghop_cks", "title_rows", "skipped")
         self.planted.add(rel, sh, lay["total_row"], "tonghop_cks", "total_row", "skipped")
 
     def _ha_tang(self, r: int) -> None:
@@ -695,13 +696,8 @@ class _Reform:
             total={2: "Tổng cộng", 3: int(inf["n_fibre"].sum()), 5: int(inf["n_computers"].sum())},
         )
         rel = f"{period}/HaTang_CNTT_KhuVucLongBien_{_ymd(period)}.xlsx"
-        wb = new_workbook(self.out / rel, pdate)
-        lay = write_sheet(wb, spec)
-        wb.close()
-        self._source(period, rel, lay, "ha_tang", None)
+        lay = self._write(period, pdate, rel, spec, "ha_tang", None, merged=True)
         sh = lay["sheet"]
-        self.planted.add(rel, sh, lay["title_rows"], "ha_tang", "title_rows", "skipped")
-        self.planted.add(rel, sh, lay["header_rows"][0], "ha_tang", "merged_header", "repaired")
         self.planted.add(rel, sh, lay["total_row"], "ha_tang", "total_row", "skipped")
 
     def _hoc_ba(self, r: int) -> None:
@@ -739,13 +735,8 @@ class _Reform:
             },
         )
         rel = f"{period}/TienDo_KySo_HocBa_TH_THCS_{_ymd(period)}.xlsx"
-        wb = new_workbook(self.out / rel, pdate)
-        lay = write_sheet(wb, spec)
-        wb.close()
-        self._source(period, rel, lay, "hoc_ba", None)
+        lay = self._write(period, pdate, rel, spec, "hoc_ba", None, merged=True)
         sh = lay["sheet"]
-        self.planted.add(rel, sh, lay["title_rows"], "hoc_ba", "title_rows", "skipped")
-        self.planted.add(rel, sh, lay["header_rows"][0], "hoc_ba", "merged_header", "repaired")
         self.planted.add(rel, sh, lay["total_row"], "hoc_ba", "total_row", "skipped")
 
     # -- what was planted ------------------------------------------------------------------
