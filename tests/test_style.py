@@ -106,3 +106,21 @@ def test_save_lays_out_once_and_draws_the_svg_once(tmp_path, monkeypatch):
     assert fig.get_layout_engine() is None
     left = ax.get_position().x0
     assert left > 0.2  # the long tick labels pushed the axes right: the layout was kept
+
+
+def test_svg_clip_paths_are_named_by_order_not_by_float_bits(tmp_path):
+    """An axes 1e-15 further (the layout after other figures in a worker process) draws the
+    same picture: the SVG bytes are the same (the per-commune reports were not)."""
+
+    def draw(left: float):
+        fig = plt.figure(figsize=(4, 3))
+        fig.set_layout_engine(None)
+        ax = fig.add_axes((left, 0.1, 0.8, 0.8))
+        ax.bar([0, 1], [0.3, 0.7])
+        return fig
+
+    style.save(draw(0.1), tmp_path / "a")
+    style.save(draw(0.1 + 1e-15), tmp_path / "b")
+    a, b = (tmp_path / "a.svg").read_bytes(), (tmp_path / "b.svg").read_bytes()
+    assert b'<clipPath id="clip0">' in a and b'clip-path="url(#clip0)"' in a
+    assert a == b

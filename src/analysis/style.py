@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
@@ -197,6 +198,24 @@ def normalize_text(fig: Figure) -> Figure:
     return fig
 
 
+_CLIP_ID = re.compile(rb'<clipPath id="(p[0-9a-f]{10})"')
+
+
+def stable_clip_ids(svg: bytes) -> bytes:
+    """Number the SVG's clip paths in the order they are drawn: ``clip0``, ``clip1``, ...
+
+    matplotlib names a clip path by a hash of its rectangle's full-precision coordinates, so an
+    axes placed 1e-15 further by the layout (which depends on what the process drew before, as
+    in the per-commune reports, drawn by worker processes in whatever order) gets another name,
+    and the file other bytes, though nothing drawn moves.
+    """
+    names = list(dict.fromkeys(m.group(1) for m in _CLIP_ID.finditer(svg)))
+    if not names:
+        return svg
+    mapping = {name: b"clip%d" % i for i, name in enumerate(names)}
+    return re.sub(rb"p[0-9a-f]{10}", lambda m: mapping.get(m.group(0), m.group(0)), svg)
+
+
 class SavedFigure:
     """What ``save`` returns: the figure, its two files, and the saved PNG for display.
 
@@ -240,6 +259,8 @@ def save(fig: Figure, path_without_suffix: Path | str) -> SavedFigure:
             buffer = io.BytesIO()
             fig.savefig(buffer, format=suffix[1:], dpi=DPI, metadata=metadata)
             written[suffix] = buffer.getvalue()
+            if suffix == ".svg":
+                written[suffix] = stable_clip_ids(written[suffix])
             if suffix == ".png":
                 fig.set_layout_engine(None)
     for suffix, data in written.items():
