@@ -61,7 +61,7 @@ def _write_lists(src: Path, dst: Path, period: str, n_certs: int, seed: int = 15
     import pandas as pd
     import pyarrow.csv as pcsv
 
-    from analysis.sample_large import _to_csv
+    from analysis.sample.large import _to_csv
 
     shutil.copytree(src, dst)
     folder = dst / period
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(_child(json.loads(args.child))))
         return 0
-    from analysis.sample_large import LARGE_PERIOD, write_large
+    from analysis.sample.large import LARGE_PERIOD, write_large
 
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="bench_certs_"))
     base, with_lists = work / "raw_without_lists", work / "raw_with_lists"

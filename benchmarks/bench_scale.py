@@ -143,7 +143,7 @@ def _job_profile(job: dict) -> dict:
 
 
 def _job_generate(job: dict) -> dict:
-    from analysis.sample_large import write_large
+    from analysis.sample.large import write_large
 
     t0 = time.perf_counter()
     info = write_large(job["root"], job["size"], fmt=job["fmt"])

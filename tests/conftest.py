@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis import paths, privacy
+from analysis import paths
+from analysis.core import privacy
 
 #: The tests key people with a fixed key of their own (kernels and forked workers inherit it),
 #: never with the key in the user's ~/.config: on a fresh machine the first run would create

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import schemas
+from analysis.core import schemas
 from analysis.metrics import PROCESSED_KINDS, Processed
 
 PERIOD = "2024-04-19"

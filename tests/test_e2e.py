@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis import batch, manifest, paths
+from analysis import batch, paths
+from analysis.batch import manifest
 
 batch._light_nbformat()  # nbformat without the slow rfc3987_syntax grammar (see batch.py)
 import nbformat  # noqa: E402

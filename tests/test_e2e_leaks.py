@@ -27,7 +27,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import batch, paths, privacy
+from analysis import batch, paths
+from analysis.core import privacy
 
 pytestmark = pytest.mark.slow
 

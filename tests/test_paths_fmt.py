@@ -9,7 +9,8 @@ from datetime import date
 
 import pytest
 
-from analysis import fmt, paths
+from analysis import paths
+from analysis.core import fmt
 
 
 def test_root_found_from_package_location_not_cwd(tmp_path):

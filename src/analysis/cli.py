@@ -5,7 +5,7 @@ Commands are looked up lazily so a broken stage never blocks the others:
 - ``sample``: write the synthetic sample data set (``analysis.sample``)
 - ``clean``:  clean one period's raw exports (``analysis.clean``)
 - ``report``: write the Word report and Excel tables of one period (``analysis.report``)
-- ``check-pdf``: convert the report to PDF with LibreOffice and check it (``analysis.report_pdf``)
+- ``check-pdf``: the report as PDF by LibreOffice, checked (``analysis.report.pdf_check``)
 - ``run``:    run the notebooks of one or more periods through papermill (``analysis.batch``)
 
 Every command runs under ``analysis.stops``: Ctrl+C (exit 130), SIGTERM (exit 143) and an
@@ -18,13 +18,16 @@ import argparse
 import importlib
 import sys
 
-from analysis import stops
+from analysis.core import stops
 
 COMMANDS = {
     "sample": ("analysis.sample", "Sinh bộ dữ liệu mẫu (tổng hợp) vào data/raw/"),
     "clean": ("analysis.clean", "Làm sạch dữ liệu thô của một kỳ báo cáo"),
     "report": ("analysis.report", "Viết báo cáo Word và bảng biểu Excel của một kỳ"),
-    "check-pdf": ("analysis.report_pdf", "Chuyển báo cáo sang PDF bằng LibreOffice và kiểm tra"),
+    "check-pdf": (
+        "analysis.report.pdf_check",
+        "Chuyển báo cáo sang PDF bằng LibreOffice và kiểm tra",
+    ),
     "run": ("analysis.batch", "Chạy toàn bộ notebook cho một hay nhiều kỳ (papermill)"),
 }
 

@@ -22,7 +22,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from analysis.fmt import MISSING, fmt_date, fmt_int, fmt_num, fmt_pct
+from analysis.core.fmt import MISSING, fmt_date, fmt_int, fmt_num, fmt_pct
 from analysis.metrics import BASIS_VN, DISTRICT_TABLES, RATE_COLUMNS, VN_COLUMNS, Note
 
 NO_DATA = "Không có dữ liệu"

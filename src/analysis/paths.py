@@ -38,7 +38,7 @@ DATA_DIR = ROOT / "data"
 RAW_DIR = DATA_DIR / "raw"
 PROCESSED_DIR = DATA_DIR / "processed"
 OUTPUTS_DIR = ROOT / "outputs"
-TEMPLATES_DIR = PACKAGE_DIR / "templates"
+TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
 
 PERIOD_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: A file at the top of a raw folder that marks its contents as synthetic sample data.
@@ -113,8 +113,8 @@ def pid_alive(pid: int) -> bool:
 #: Temporary names of the atomic writes: ``.tmp-<name>-<pid>`` (being written) and
 #: ``.old-<name>-<pid>`` (the previous version, aside while the new one is renamed in).
 _LEFTOVER_RE = re.compile(r"^\.(tmp|old)-(.+)-(\d+)$")
-#: A cache entry being written: ``.<file name>.<pid>.tmp`` (``analysis.cache``).
-_CACHE_TMP_RE = re.compile(r"^\..+\.(\d+)\.tmp$")
+#: A cache entry being written: ``.<stem>.<pid>.tmp<suffix>`` (``analysis.core.io``).
+_CACHE_TMP_RE = re.compile(r"^\..+\.(\d+)\.tmp(\.[A-Za-z0-9]+)?$")
 
 
 def remove_leftovers(root: Path | str, name: str | None = None) -> list[str]:
