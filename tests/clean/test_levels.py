@@ -282,7 +282,7 @@ def test_report_workbook_figure_and_headline_follow_the_levels(district_a, tmp_p
     scale = metrics.scale_by_level(p.schools, p.school_levels)
     cov = metrics.coverage_by_level(p.schools, p.signature_by_school, p.staff)
     tables = {"scale_by_level": scale, "coverage_by_level": cov}
-    rows, total = report._scale(tables, [])
+    rows, total = report.context._scale(tables, [])
     assert [r["level"] for r in rows] == [MN, TH, THCS, THPT, GDTX, MULTI]
     assert (rows[-1]["n_schools"], total["n_schools"]) == ("2", "8")
     path = report_xlsx.write_xlsx(tables, {}, None, tmp_path / "b.xlsx", date(2024, 10, 15), False)

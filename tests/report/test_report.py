@@ -851,9 +851,9 @@ def test_layout_a4_margins_fonts_header(rendered):
     header_xml = sec.header._element.xml
     assert "PAGE" in header_xml and "DỮ LIỆU MẪU" in sec.header.paragraphs[1].text
     assert "PAGE" not in sec.first_page_header._element.xml
-    assert sec.first_page_header.paragraphs[0].text == report.SAMPLE_MARK
+    assert sec.first_page_header.paragraphs[0].text == report.SAMPLE_TEXT
     # once on page 1: in its header, not again in the body
-    assert report.SAMPLE_MARK not in [p.text for p in doc.paragraphs]
+    assert report.SAMPLE_TEXT not in [p.text for p in doc.paragraphs]
     props = doc.core_properties
     assert props.author == "Phòng GD&ĐT" and props.revision == 1
     assert props.created.date().isoformat() == PERIOD
@@ -989,7 +989,7 @@ def test_workbook_written_by_a_worker_is_the_same_and_its_failure_is_raised_here
     def broken(*args, **kwargs):
         raise report.ReportError("Bảng thiếu cột n_staff")
 
-    monkeypatch.setattr(report, "write_xlsx", broken)
+    monkeypatch.setattr(report.build, "write_xlsx", broken)
     with pytest.raises(report.ReportError, match="thiếu cột n_staff"):
         report.build_report(project)
     assert not list(project.out.glob("*.tmp*"))
