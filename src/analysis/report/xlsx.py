@@ -17,6 +17,7 @@ and xlsxwriter writes zip members with a fixed timestamp, so a rerun gives the s
 
 from __future__ import annotations
 
+import tomllib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,12 +27,12 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from analysis import paths
 from analysis.core import io, privacy, vocab
 from analysis.core.fmt import fmt_date
 
+#: The sample mark of the workbook and of the Word report (its header on every page).
 SAMPLE_TEXT = "DỮ LIỆU MẪU — không phải số liệu thật"
-TOTAL = vocab.TOTAL
-LEVELS = (*vocab.SCHOOL_LEVELS, TOTAL)
 HEADER_ROW = 2  # 0: title, 1: sample mark / note, 2: header, 3...: data
 
 INT_FORMAT = "#,##0"
@@ -45,9 +46,9 @@ TITLE_LINE_PT = 19
 TITLE_CHARS_PER_WIDTH = 1.2  # 14 pt bold: a character takes about 1,2 units of column width
 DATE_FORMAT = "dd/mm/yyyy"
 
-ROLE_LABELS = {"CBQL": "Cán bộ quản lý", "GV": "Giáo viên", "NV": "Nhân viên"}
-BASIS_LABELS = {"list": "Danh sách CBGVNV", "counts": "Bảng tổng hợp"}
-YES_NO = {True: "Có", False: "Không"}
+#: The sheets and the quality sheet's tables are data: ``templates/sheets.toml`` (with the
+#: report's other data files, packaged with them).
+SHEETS_PATH = paths.TEMPLATES_DIR / "sheets.toml"
 
 
 @dataclass(frozen=True)
@@ -69,309 +70,41 @@ class Sheet:
     optional: bool = False  # only when the period has data for it (no empty sheet)
 
 
-SHEETS: tuple[Sheet, ...] = (
-    Sheet(
-        "Quy mô",
-        "Quy mô trường, lớp, học sinh theo cấp học",
-        "scale_by_level",
-        (
-            Col("level", "Cấp học"),
-            Col("n_schools", "Số trường", "int"),
-            Col("n_classes", "Số lớp", "int"),
-            Col("n_pupils", "Số học sinh", "int"),
-            Col("n_pupils_with_id", "Số HS có mã định danh", "int"),
-            Col("n_pupils_verified", "Số HS đã xác thực dân cư", "int"),
-        ),
-    ),
-    Sheet(
-        "Phụ lục CKS",
-        "Cán bộ, giáo viên, nhân viên có chữ ký số cá nhân theo trường",
-        "coverage_by_school",
-        (
-            Col("stt", "STT", "int"),
-            Col("level", "Cấp học"),
-            Col("school_code", "Mã trường"),
-            Col("school_name", "Tên trường"),
-            Col("ward", "Phường"),
-            Col("n_staff", "Tổng số CBGVNV", "int"),
-            Col("n_signed", "Số đã có CKS", "int"),
-            Col("n_pending", "Số đang chờ cấp", "int"),
-            Col("coverage", "Tỷ lệ", "pct"),
-            Col("basis", "Nguồn số liệu", "label", BASIS_LABELS),
-            Col("rank_in_level", "Thứ hạng trong cấp (1 = thấp nhất)", "int"),
-        ),
-    ),
-    Sheet(
-        "Theo cấp học",
-        "Chữ ký số cá nhân theo cấp học",
-        "coverage_by_level",
-        (
-            Col("level", "Cấp học"),
-            Col("n_schools", "Số trường", "int"),
-            Col("n_schools_reporting", "Số trường có số liệu", "int"),
-            Col("n_staff", "Tổng số CBGVNV", "int"),
-            Col("n_signed", "Số đã có CKS", "int"),
-            Col("coverage", "Tỷ lệ", "pct"),
-        ),
-    ),
-    Sheet(
-        "Theo chức vụ",
-        "Chữ ký số cá nhân theo nhóm chức vụ (theo danh sách CBGVNV)",
-        "coverage_by_role",
-        (
-            Col("level", "Cấp học"),
-            Col("role", "Nhóm chức vụ", "label", ROLE_LABELS),
-            Col("n_staff", "Tổng số", "int"),
-            Col("n_signed", "Số đã có CKS", "int"),
-            Col("coverage", "Tỷ lệ", "pct"),
-        ),
-    ),
-    Sheet(
-        "Theo nhà cung cấp",
-        "Chữ ký số cá nhân theo nhà cung cấp (theo danh sách CBGVNV)",
-        "coverage_by_provider",
-        (
-            Col("level", "Cấp học"),
-            Col("provider", "Nhà cung cấp"),
-            Col("n_signed", "Số đã có CKS", "int"),
-            Col("share", "Tỷ trọng", "pct"),
-        ),
-    ),
-    Sheet(
-        "Theo xã phường",
-        "Chữ ký số cá nhân theo xã/phường (tỷ lệ thấp nhất trước)",
-        "coverage_by_commune",
-        (
-            Col("commune", "Xã/phường"),
-            Col("n_schools", "Số trường", "int"),
-            Col("n_schools_reporting", "Số trường có số liệu", "int"),
-            Col("n_staff", "Tổng số CBGVNV", "int"),
-            Col("n_signed", "Số đã có CKS", "int"),
-            Col("coverage", "Tỷ lệ", "pct"),
-            Col("n_missing", "Số chưa có CKS", "int"),
-        ),
-        optional=True,
-    ),
-    Sheet(
-        "Theo phường",
-        "Chữ ký số cá nhân theo phường",
-        "coverage_by_ward",
-        (
-            Col("ward", "Phường"),
-            Col("n_staff", "Tổng số CBGVNV", "int"),
-            Col("n_signed", "Số đã có CKS", "int"),
-            Col("coverage", "Tỷ lệ", "pct"),
-        ),
-    ),
-    Sheet(
-        "Hạ tầng",
-        "Hạ tầng công nghệ thông tin theo trường",
-        "infrastructure_by_school",
-        (
-            Col("level", "Cấp học"),
-            Col("school_code", "Mã trường"),
-            Col("school_name", "Tên trường"),
-            Col("n_fibre", "Số đường truyền cáp quang", "int"),
-            Col("speed_mbps", "Tốc độ đường truyền (Mbps)", "num"),
-            Col("n_computers", "Số máy tính phục vụ quản lý", "int"),
-            Col("n_pupils", "Số học sinh", "int"),
-            Col("computers_per_100_pupils", "Máy tính / 100 HS", "num"),
-            Col("below_threshold", "Dưới ngưỡng", "label", YES_NO),
-        ),
-    ),
-    Sheet(
-        "Thay đổi so với kỳ trước",
-        "Thay đổi tỷ lệ có chữ ký số so với kỳ trước",
-        "coverage_change",
-        (
-            Col("level", "Cấp học"),
-            Col("school_code", "Mã trường"),
-            Col("school_name", "Tên trường"),
-            Col("prev_period", "Kỳ trước", "date"),
-            Col("n_staff_prev", "Tổng số CBGVNV kỳ trước", "int"),
-            Col("n_signed_prev", "Số đã có CKS kỳ trước", "int"),
-            Col("coverage_prev", "Tỷ lệ kỳ trước", "pct"),
-            Col("n_staff", "Tổng số CBGVNV", "int"),
-            Col("n_signed", "Số đã có CKS", "int"),
-            Col("coverage", "Tỷ lệ", "pct"),
-            Col("delta_signed", "Tăng thêm (người)", "int"),
-            Col("delta_coverage", "Thay đổi tỷ lệ (điểm %)", "points"),
-        ),
-    ),
-    Sheet(
-        "Qua các kỳ",
-        "Tỷ lệ có chữ ký số qua các kỳ báo cáo",
-        "coverage_history",
-        (
-            Col("period", "Kỳ báo cáo", "date"),
-            Col("level", "Cấp học"),
-            Col("n_staff", "Tổng số CBGVNV", "int"),
-            Col("n_signed", "Số đã có CKS", "int"),
-            Col("coverage", "Tỷ lệ", "pct"),
-        ),
-    ),
-    Sheet(
-        "Dự báo",
-        "Dự báo thời điểm đạt 100% CBGVNV có chữ ký số",
-        "projection",
-        (
-            Col("level", "Cấp học"),
-            Col("n_points", "Số kỳ dùng", "int"),
-            Col("date_100", "Dự kiến đạt 100%", "date"),
-            Col("date_100_low", "Sớm nhất", "date"),
-            Col("date_100_high", "Muộn nhất", "date"),
-            Col("note", "Ghi chú"),
-            Col("model", "Mô hình"),
-        ),
-    ),
-)
-SHEETS += (
-    Sheet(
-        "Tiến độ đến 30-6",
-        "Tiến độ từng trường so với hạn ký học bạ (30/6), theo tốc độ từ kỳ trước",
-        "signing_pace",
-        (
-            Col("level", "Cấp học"),
-            Col("school_code", "Mã trường"),
-            Col("school_name", "Tên trường"),
-            Col("n_staff", "Tổng số CBGVNV", "int"),
-            Col("n_unsigned", "Số chưa có CKS", "int"),
-            Col("signed_per_week", "Tốc độ từ kỳ trước (chữ ký/tuần)", "num"),
-            Col("needed_per_week", "Cần để kịp hạn (chữ ký/tuần)", "num"),
-            Col("left_at_window_end", "Dự kiến còn thiếu ở hạn", "int"),
-            Col("date_done", "Dự kiến xong", "date"),
-            Col("on_track", "Kịp hạn", "label", YES_NO),
-        ),
-        optional=True,
-    ),
-    Sheet(
-        "Chứng thư hết hạn",
-        "Chứng thư số của CBGVNV đã có chữ ký số hết hạn trước cuối đợt ký học bạ",
-        "expiring",
-        (
-            Col("level", "Cấp học"),
-            Col("school_code", "Mã trường"),
-            Col("school_name", "Tên trường"),
-            Col("n_signed", "Số đã có CKS", "int"),
-            Col("n_expiring_window", "Hết hạn trước 30/6", "int"),
-            Col("n_expiring_days", "Hết hạn trong số ngày xét", "int"),
-        ),
-        optional=True,
-    ),
-    Sheet(
-        "Ký số học bạ",
-        "Ký số học bạ theo trường (giáo viên chủ nhiệm ký, hiệu trưởng duyệt)",
-        "records_by_school",
-        (
-            Col("level", "Cấp học"),
-            Col("school_code", "Mã trường"),
-            Col("school_name", "Tên trường"),
-            Col("n_records", "Số học bạ", "int"),
-            Col("n_signed_teacher", "GVCN đã ký", "int"),
-            Col("rate_teacher", "Tỷ lệ GVCN đã ký", "pct"),
-            Col("n_signed_principal", "Hiệu trưởng đã duyệt", "int"),
-            Col("rate_principal", "Tỷ lệ hiệu trưởng đã duyệt", "pct"),
-        ),
-        optional=True,
-    ),
-    Sheet(
-        "Học bạ theo khối",
-        "Ký số học bạ theo khối lớp",
-        "records_by_grade",
-        (
-            Col("level", "Cấp học"),
-            Col("grade", "Khối lớp", "int"),
-            Col("n_records", "Số học bạ", "int"),
-            Col("n_signed_teacher", "GVCN đã ký", "int"),
-            Col("rate_teacher", "Tỷ lệ GVCN đã ký", "pct"),
-            Col("n_signed_principal", "Hiệu trưởng đã duyệt", "int"),
-            Col("rate_principal", "Tỷ lệ hiệu trưởng đã duyệt", "pct"),
-        ),
-        optional=True,
-    ),
-)
-#: The type of signature in the workbook's words (``staff.cert_type``).
-CERT_TYPE_LABELS = {"token": "USB Token", "remote": "Ký số từ xa", "hsm": "HSM",
-                    "unknown": "Chưa rõ loại"}  # fmt: skip
-SHEETS += (
-    Sheet(
-        "Chữ ký số cơ quan",
-        "Trường có chữ ký số của cơ quan (con dấu số) còn hiệu lực, theo cấp học và xã/phường",
-        "institution_readiness",
-        (
-            Col("level", "Cấp học"),
-            Col("commune", "Xã/phường"),
-            Col("n_schools", "Số trường", "int"),
-            Col("n_ready", "Số trường có CKS cơ quan", "int"),
-            Col("share", "Tỷ lệ", "pct"),
-        ),
-        optional=True,
-    ),
-    Sheet(
-        "Trường chưa có CKS cơ quan",
-        "Trường chưa có chữ ký số của cơ quan (con dấu số) còn hiệu lực",
-        "schools_without_seal",
-        (
-            Col("level", "Cấp học"),
-            Col("school_code", "Mã trường"),
-            Col("school_name", "Tên trường"),
-            Col("commune", "Xã/phường"),
-        ),
-        optional=True,
-    ),
-    Sheet(
-        "Loại chữ ký số",
-        "CBGVNV đã có chữ ký số theo danh sách thuê bao: loại chữ ký số theo nhà cung cấp",
-        "signature_type_by_provider",
-        (
-            Col("provider", "Nhà cung cấp"),
-            Col("cert_type", "Loại chữ ký số", "label", CERT_TYPE_LABELS),
-            Col("n_staff", "Số CBGVNV đã có CKS", "int"),
-        ),
-        optional=True,
-    ),
-    Sheet(
-        "Chứng thư không khớp",
-        "Chứng thư số trong danh sách thuê bao không khớp CBGVNV nào (theo số CCCD)",
-        "unmatched_certificates",
-        (
-            Col("provider", "Nhà cung cấp"),
-            Col("school_code", "Mã trường (theo Đơn vị)"),
-            Col("n", "Số chứng thư", "int"),
-        ),
-        optional=True,
-    ),
-)
+def _labels(table: Mapping[str, str]) -> dict:
+    """A ``[labels.*]`` table; its keys ``true`` / ``false`` are the booleans."""
+    keys = {"true": True, "false": False}
+    return {keys.get(key, key): words for key, words in table.items()}
+
+
+def _columns(rows: list[list[str]], labels: Mapping[str, dict]) -> tuple[Col, ...]:
+    """``[source, header, kind, labels]`` rows (kind and labels optional) as columns."""
+    return tuple(
+        Col(source, header, *(rest[:1] or ["text"]), labels[rest[1]] if len(rest) > 1 else None)
+        for source, header, *rest in rows
+    )
+
+
+def _load_sheets(path: Path = SHEETS_PATH) -> tuple[tuple[Sheet, ...], dict[str, tuple]]:
+    """The sheets of the workbook and the quality sheet's tables, from ``sheets.toml``."""
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    labels = {name: _labels(table) for name, table in data["labels"].items()}
+    sheets = tuple(
+        Sheet(
+            s["name"],
+            s["title"],
+            s["table"],
+            _columns(s["columns"], labels),
+            s.get("optional", False),
+        )
+        for s in data["sheet"]
+    )
+    return sheets, {key: _columns(rows, labels) for key, rows in data["blocks"].items()}
+
+
+SHEETS, BLOCKS = _load_sheets()
 QUALITY_SHEET = "Chất lượng dữ liệu"
 NON_DATA = ("title", "header", "total", "blank", "footer")
-ACCOUNTING = (
-    Col("source_file", "Tệp"),
-    Col("source_sheet", "Trang tính"),
-    Col("kind", "Loại bảng"),
-    Col("rows_read", "Số dòng đọc", "int"),
-    Col("kept", "Giữ lại", "int"),
-    Col("quarantined", "Cách ly (loại ra)", "int"),
-    Col("non_data_title", "Dòng tên bảng", "int"),
-    Col("non_data_header", "Dòng tiêu đề cột", "int"),
-    Col("non_data_total", "Dòng tổng", "int"),
-    Col("non_data_blank", "Dòng trống", "int"),
-    Col("non_data_footer", "Dòng chân (ký tên)", "int"),
-    Col("balanced", "Cân đối", "label", {True: "Đúng", False: "LỆCH"}),
-)
-REASONS = (
-    Col("kind", "Loại bảng"),
-    Col("reason", "Lý do"),
-    Col("n_rows", "Số dòng bị cách ly", "int"),
-)
-REPAIRS = (Col("repair", "Loại sửa lỗi tự động"), Col("n", "Số lần", "int"))
-WARNINGS = (
-    Col("file", "Tệp"),
-    Col("sheet", "Trang tính"),
-    Col("row", "Dòng", "int"),
-    Col("code", "Mã cảnh báo"),
-    Col("message", "Nội dung"),
-)
-SKIPPED = (Col("file", "Tệp"), Col("sheet", "Trang tính"), Col("reason", "Lý do bỏ qua"))
 
 
 # ----------------------------------------------------------------------------- values
@@ -419,7 +152,8 @@ def sort_by_name(df: pd.DataFrame, col: str = "school_name") -> pd.DataFrame:
 def _level_order(df: pd.DataFrame) -> pd.DataFrame:
     if "level" not in df.columns or df.empty:
         return df
-    rank = df["level"].map({lv: i for i, lv in enumerate(LEVELS)}).fillna(len(LEVELS))
+    order = {lv: vocab.rank(lv) for lv in df["level"].dropna().unique()}
+    rank = df["level"].map(order).fillna(vocab.rank(""))  # levels, TOTAL, then the others
     return df.assign(_rank=rank).sort_values("_rank", kind="mergesort").drop(columns="_rank")
 
 
@@ -610,16 +344,16 @@ def _prepare(sheet: Sheet, df: pd.DataFrame | None) -> pd.DataFrame | None:
 def appendix_totals(df: pd.DataFrame) -> pd.DataFrame:
     """The total rows of the appendix sheet: one per level ("Cộng <cấp>") when there are
     several levels, then "Tổng cộng"; the rate is the total signed over the total staff."""
-    levels = [lv for lv in LEVELS if lv in set(df["level"])]
+    levels = [lv for lv in vocab.SCHOOL_LEVELS if lv in set(df["level"])]
     groups = [(f"Cộng {lv}", df[df["level"] == lv], lv) for lv in levels] if len(levels) > 1 else []
-    groups.append((TOTAL, df, ""))
+    groups.append((vocab.TOTAL, df, ""))
     rows = []
     for name, part, level in groups:
         staff = pd.to_numeric(part["n_staff"]).sum(min_count=1)
         signed = pd.to_numeric(part["n_signed"]).sum(min_count=1)
         rows.append(
             {
-                "level": level or TOTAL,
+                "level": level or vocab.TOTAL,
                 "school_name": name,
                 "n_staff": staff,
                 "n_signed": signed,
@@ -651,7 +385,7 @@ def accounting_table(quality: Mapping) -> pd.DataFrame:
         }
         rec |= {f"non_data_{k}": non_data.get(k, 0) for k in NON_DATA}
         records.append(rec)
-    cols = [c.source for c in ACCOUNTING if c.source != "balanced"]
+    cols = [c.source for c in BLOCKS["accounting"] if c.source != "balanced"]
     df = pd.DataFrame.from_records(records, columns=cols)
     if df.empty:
         return df.assign(balanced=pd.Series(dtype=bool))
@@ -700,18 +434,24 @@ def _quality_sheet(wb, fmts, quality: Mapping, quarantine, day, sample, district
     widths: dict[int, float] = {}
     accounting = accounting_table(quality)
     row = _write_table(
-        ws, fmts, accounting, ACCOUNTING, HEADER_ROW, filter_and_freeze=True, widths_acc=widths
+        ws,
+        fmts,
+        accounting,
+        BLOCKS["accounting"],
+        HEADER_ROW,
+        filter_and_freeze=True,
+        widths_acc=widths,
     )
     reasons = quarantine_reasons(quarantine)
-    row = _block(ws, fmts, "Số dòng bị cách ly theo lý do", reasons, REASONS, row, widths)
+    row = _block(ws, fmts, "Số dòng bị cách ly theo lý do", reasons, BLOCKS["reasons"], row, widths)
     repairs = quality.get("repairs") or {}
     rep = pd.DataFrame({"repair": sorted(repairs), "n": [repairs[k] for k in sorted(repairs)]})
-    row = _block(ws, fmts, "Sửa lỗi tự động", rep, REPAIRS, row, widths)
-    warnings = _records(quality.get("warnings"), WARNINGS)
-    row = _block(ws, fmts, "Cảnh báo", warnings, WARNINGS, row, widths)
-    skipped = _records(quality.get("skipped_sheets"), SKIPPED)
+    row = _block(ws, fmts, "Sửa lỗi tự động", rep, BLOCKS["repairs"], row, widths)
+    warnings = _records(quality.get("warnings"), BLOCKS["warnings"])
+    row = _block(ws, fmts, "Cảnh báo", warnings, BLOCKS["warnings"], row, widths)
+    skipped = _records(quality.get("skipped_sheets"), BLOCKS["skipped"])
     title = "Trang tính bỏ qua (không khớp loại bảng nào)"
-    row = _block(ws, fmts, title, skipped, SKIPPED, row, widths)
+    row = _block(ws, fmts, title, skipped, BLOCKS["skipped"], row, widths)
     checks = quality.get("total_checks")
     failed = None
     if isinstance(checks, list):
@@ -727,11 +467,16 @@ def _quality_sheet(wb, fmts, quality: Mapping, quarantine, day, sample, district
             row += 1
             ws.write_string(row, 0, label, fmts.note)
             ws.write_number(row, 3, value, fmts.body["int"])
+    title = _title_text("Chất lượng dữ liệu: đối soát số dòng theo từng tệp", day, sample, district)
+    _finish_sheet(ws, fmts, title, widths, row, max(widths) if widths else 0)
+
+
+def _finish_sheet(ws, fmts, title: str, widths: Mapping[int, float], last_row, last_col) -> None:
+    """Column widths, the title fitted over the table, the print setup."""
     for j, width in sorted(widths.items()):
         ws.set_column(j, j, width)
-    title = _title_text("Chất lượng dữ liệu: đối soát số dòng theo từng tệp", day, sample, district)
     _fit_title(ws, fmts, title, [widths[j] for j in sorted(widths)])
-    _print_setup(ws, row, max(widths) if widths else 0)
+    _print_setup(ws, last_row, last_col)
 
 
 # ----------------------------------------------------------------------------- workbook
@@ -752,56 +497,68 @@ def write_xlsx(
     district = unit_label or (f"quận {district}" if district else "")
     out_path = Path(out_path)
     with io.atomic_path(out_path) as tmp:
-        wb = xlsxwriter.Workbook(
-            str(tmp),
-            # Data text is text: never a formula (``=...``), a hyperlink or a number.
-            {
-                "constant_memory": False,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-            },
-        )
-        stamp = datetime(day.year, day.month, day.day)
-        wb.set_properties(
-            {
-                "title": f"Bảng biểu kỳ {fmt_date(day)}",
-                "author": "Phòng GD&ĐT",
-                "company": "Phòng GD&ĐT",
-                "created": stamp,
-                "comments": SAMPLE_TEXT if sample else "",
-            }
-        )
+        wb = _workbook(tmp, day, sample)
         fmts = _Formats(wb)
         for sheet in SHEETS:
             if sheet.optional and (tables.get(sheet.table) is None or tables[sheet.table].empty):
                 continue  # a sheet of data the period does not have: left out, not empty
-            ws = wb.add_worksheet(sheet.name)
-            _title(ws, fmts, sheet.title, day, sample, district)
-            df = _prepare(sheet, tables.get(sheet.table))
-            bold = None
-            keys = [
-                c
-                for c in ("level", "ward", "district", "commune")
-                if df is not None and c in df.columns
-            ]
-            if keys:  # totals last, in bold, out of the filter range
-                is_total = df[keys].astype("str").eq(TOTAL).any(axis=1)
-                df = pd.concat([df[~is_total], df[is_total]], ignore_index=True)
-                bold = df[keys].astype("str").eq(TOTAL).any(axis=1)
-            if sheet.table == "coverage_by_school" and df is not None and not df.empty:
-                bold = df["school_name"].astype("str").str.startswith(("Cộng ", TOTAL))
-            n_tail = int(bold.sum()) if bold is not None else 0
-            widths: dict[int, float] = {}
-            end = _write_table(
-                ws, fmts, df, sheet.columns, HEADER_ROW, filter_and_freeze=True,
-                bold_mask=bold, widths_acc=widths, n_tail=n_tail,
-            )  # fmt: skip
-            for j, width in sorted(widths.items()):
-                ws.set_column(j, j, width)
-            text = _title_text(sheet.title, day, sample, district)
-            _fit_title(ws, fmts, text, [widths[j] for j in sorted(widths)])
-            _print_setup(ws, end - 1, len(sheet.columns) - 1)
+            _data_sheet(wb, fmts, sheet, tables.get(sheet.table), day, sample, district)
         _quality_sheet(wb, fmts, quality or {}, quarantine, day, sample, district)
         wb.close()
     return out_path
+
+
+def _workbook(tmp: Path, day: date, sample: bool) -> xlsxwriter.Workbook:
+    """A new workbook whose data text stays text, stamped with the period's date."""
+    wb = xlsxwriter.Workbook(
+        str(tmp),
+        # Data text is text: never a formula (``=...``), a hyperlink or a number.
+        {
+            "constant_memory": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    stamp = datetime(day.year, day.month, day.day)
+    wb.set_properties(
+        {
+            "title": f"Bảng biểu kỳ {fmt_date(day)}",
+            "author": "Phòng GD&ĐT",
+            "company": "Phòng GD&ĐT",
+            "created": stamp,
+            "comments": SAMPLE_TEXT if sample else "",
+        }
+    )
+    return wb
+
+
+def _data_sheet(wb, fmts, sheet: Sheet, df, day: date, sample: bool, district: str) -> None:
+    """One sheet of ``SHEETS``: the title, the table (totals last, in bold), the print setup."""
+    ws = wb.add_worksheet(sheet.name)
+    _title(ws, fmts, sheet.title, day, sample, district)
+    df, bold = _totals_last(sheet, _prepare(sheet, df))
+    n_tail = int(bold.sum()) if bold is not None else 0
+    widths: dict[int, float] = {}
+    end = _write_table(
+        ws, fmts, df, sheet.columns, HEADER_ROW, filter_and_freeze=True,
+        bold_mask=bold, widths_acc=widths, n_tail=n_tail,
+    )  # fmt: skip
+    text = _title_text(sheet.title, day, sample, district)
+    _finish_sheet(ws, fmts, text, widths, end - 1, len(sheet.columns) - 1)
+
+
+def _totals_last(sheet: Sheet, df: pd.DataFrame | None) -> tuple[pd.DataFrame | None, pd.Series]:
+    """The total rows moved last and marked for bold (out of the filter range): rows whose
+    level, ward, district or commune is ``TOTAL``; on the appendix, "Cộng <cấp>" too."""
+    bold = None
+    keys = [
+        c for c in ("level", "ward", "district", "commune") if df is not None and c in df.columns
+    ]
+    if keys:
+        is_total = df[keys].astype("str").eq(vocab.TOTAL).any(axis=1)
+        df = pd.concat([df[~is_total], df[is_total]], ignore_index=True)
+        bold = df[keys].astype("str").eq(vocab.TOTAL).any(axis=1)
+    if sheet.table == "coverage_by_school" and df is not None and not df.empty:
+        bold = df["school_name"].astype("str").str.startswith(("Cộng ", vocab.TOTAL))
+    return df, bold
