@@ -282,7 +282,26 @@ def _field(paragraph, instr: str, placeholder: str = "2") -> None:
 
 
 def _setup_styles(doc) -> None:
+    """The document defaults, then the paragraph styles the template uses."""
     styles = doc.styles
+    _doc_defaults(styles)
+    _body_styles(styles)
+    _table_styles(styles)
+    caption = styles["Caption"]
+    caption.base_style = styles["Normal"]
+    _style_font(caption, TABLE_PT, bold=False, italic=True)
+    caption.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    caption.paragraph_format.space_before = Pt(3)
+    caption.paragraph_format.space_after = Pt(12)
+    for name in ("Header", "Footer"):
+        _style_font(styles[name], TABLE_PT)
+        styles[name].paragraph_format.space_after = Pt(0)
+        styles[name].paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    grid = styles["Table Grid"]
+    _set_fonts(grid.element.get_or_add_rPr())
+
+
+def _doc_defaults(styles) -> None:
     # Document defaults: Times New Roman everywhere (incl. East Asian), 14 pt, Vietnamese.
     defaults = styles.element.find(qn("w:docDefaults"))
     rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
@@ -298,6 +317,9 @@ def _setup_styles(doc) -> None:
     spacing.set(qn("w:line"), "276")  # 1,15 lines
     spacing.set(qn("w:lineRule"), "auto")
 
+
+def _body_styles(styles) -> None:
+    """Normal, and Body Text: justified, first line indented 1,27 cm."""
     normal = styles["Normal"]
     _style_font(normal, BODY_PT)
     normal.paragraph_format.space_after = Pt(6)
@@ -311,6 +333,10 @@ def _setup_styles(doc) -> None:
     body.paragraph_format.line_spacing = 1.15
     body.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
 
+
+def _table_styles(styles) -> None:
+    """Table Text (inside cells) and Table Title ("Bảng n. ..." above a table)."""
+    normal = styles["Normal"]
     table_text = styles.add_style("Table Text", WD_STYLE_TYPE.PARAGRAPH)
     table_text.base_style = normal
     _style_font(table_text, TABLE_PT)
@@ -330,21 +356,6 @@ def _setup_styles(doc) -> None:
     table_title.paragraph_format.space_after = Pt(4)
     table_title.paragraph_format.keep_with_next = True
     table_title.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-
-    caption = styles["Caption"]
-    caption.base_style = normal
-    _style_font(caption, TABLE_PT, bold=False, italic=True)
-    caption.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    caption.paragraph_format.space_before = Pt(3)
-    caption.paragraph_format.space_after = Pt(12)
-
-    for name in ("Header", "Footer"):
-        _style_font(styles[name], TABLE_PT)
-        styles[name].paragraph_format.space_after = Pt(0)
-        styles[name].paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-
-    grid = styles["Table Grid"]
-    _set_fonts(grid.element.get_or_add_rPr())
 
 
 def _body(doc, text: str = "", *, bold=None, italic=None, keep_next=False):
@@ -376,10 +387,74 @@ def _tag(container, tag: str):
     return p
 
 
+LEFT, CENTER = WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _loop_table(
+    doc, heads, widths, loop, lead, keys, total="", *, total_label="name", repeat=True, keep=False
+):
+    """A table of the template's one shape: a bold header row (repeated on every page with
+    ``repeat``), the row loop ``{%tr for row in <loop> %}`` whose row never breaks across pages
+    (its ``lead`` cells: ``(text, align)``, then ``row.<key>`` for each of ``keys``, centred),
+    then with ``total`` (a context variable) a bold "Tổng cộng" row of ``<total>.<key>``: its
+    label in the last lead cell, left-aligned, or (``total_label="merge"``) over all lead cells,
+    centred. ``keep``: the whole table kept on one page."""
+    table = doc.add_table(rows=5 if total else 4, cols=len(heads))
+    table.style = doc.styles["Table Grid"]
+    _widths(table, widths)
+    for i, head in enumerate(heads):
+        _cell_text(table.cell(0, i), head, bold=True)
+    if repeat:
+        _repeat_header(table.rows[0])
+    _cell_text(table.cell(1, 0), "{%tr for row in " + loop + " %}")
+    for i, (text, align) in enumerate(lead):
+        _cell_text(table.cell(2, i), text, align=align)
+    for i, key in enumerate(keys, start=len(lead)):
+        _cell_text(table.cell(2, i), _var("row." + key))
+    _cell_text(table.cell(3, 0), "{%tr endfor %}")
+    _cant_split(table.rows[2])  # a row never breaks across pages
+    if total:
+        if total_label == "merge":
+            label = table.cell(4, 0).merge(table.cell(4, len(lead) - 1))
+            _cell_text(label, "Tổng cộng", bold=True)
+        else:
+            _cell_text(table.cell(4, len(lead) - 1), "Tổng cộng", bold=True, align=LEFT)
+        for i, key in enumerate(keys, start=len(lead)):
+            _cell_text(table.cell(4, i), _var(total + "." + key), bold=True)
+    if keep:
+        _keep_together(table)
+    return table
+
+
+def _optional_table(doc, shown: str, number: str, title: str, **table) -> None:
+    """An appendix table shown only when the context's ``shown`` is set: its title (12 pt
+    above) and the table (``_loop_table``'s arguments)."""
+    _tag(doc, "{%p if " + shown + " %}")
+    p = _table_title(doc, number, title)
+    p.paragraph_format.space_before = Pt(12)
+    _loop_table(doc, **table)
+    _tag(doc, "{%p endif %}")
+
+
 # ---------------------------------------------------------------------------- sections
 
 
 def _heading_block(doc) -> None:
+    """The draft mark, the two-column heading (agencies, national title, number, date line),
+    then "BÁO CÁO" and the subject over a short rule."""
+    _draft_mark(doc)
+    _heading_table(doc)
+    p = doc.add_paragraph()
+    _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=18, keep_next=True)
+    _run(p, "BÁO CÁO", size=14, bold=True)
+    p = doc.add_paragraph()
+    _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, keep_next=True)
+    _run(p, "{{ subject }}", size=14, bold=True)
+    rule = _rule(doc, 3.0, TEXT_WIDTH_CM, gap_pt=4)
+    rule.paragraph_format.space_after = Pt(12)
+
+
+def _draft_mark(doc) -> None:
     # A draft (a setting of the office's own is missing) says so above the heading, boxed.
     _tag(doc, "{%p if draft %}")
     p = doc.add_paragraph()
@@ -391,6 +466,8 @@ def _heading_block(doc) -> None:
     run._r.get_or_add_rPr().append(box)
     _tag(doc, "{%p endif %}")
 
+
+def _heading_table(doc) -> None:
     table = doc.add_table(rows=2, cols=2)
     _no_borders(table)
     _cell_padding(table, HEAD_PAD_CM)
@@ -412,10 +489,15 @@ def _heading_block(doc) -> None:
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER)
     _run(p, MOTTO, size=MOTTO_PT, bold=True)
     _rule(right, MOTTO_WIDTH_CM, HEAD_RIGHT_CM - 2 * HEAD_PAD_CM)  # as long as the motto
+    _number_cell(table.cell(1, 0))
+    p = table.cell(1, 1).paragraphs[0]
+    _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=6)
+    _run(p, "{{ date_line }}", size=DATE_PT, italic=True)
 
+
+def _number_cell(cell) -> None:
     # The number by the report's unit ("Số: …/BC-SGDĐT", "…/BC-VHXH"); a district's is written
     # as plain text, so its report keeps the bytes it had before units existed.
-    cell = table.cell(1, 0)
     p = cell.paragraphs[0]
     _fmt(p, after=0)
     _run(p, "{%p if number_custom %}")
@@ -427,18 +509,6 @@ def _heading_block(doc) -> None:
     _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=6)
     _run(p, "Số: …/BC-PGDĐT", size=NUMBER_PT)
     _tag(cell, "{%p endif %}")
-    p = table.cell(1, 1).paragraphs[0]
-    _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=6)
-    _run(p, "{{ date_line }}", size=DATE_PT, italic=True)
-
-    p = doc.add_paragraph()
-    _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, before=18, keep_next=True)
-    _run(p, "BÁO CÁO", size=14, bold=True)
-    p = doc.add_paragraph()
-    _fmt(p, align=WD_ALIGN_PARAGRAPH.CENTER, keep_next=True)
-    _run(p, "{{ subject }}", size=14, bold=True)
-    rule = _rule(doc, 3.0, TEXT_WIDTH_CM, gap_pt=4)
-    rule.paragraph_format.space_after = Pt(12)
 
 
 def _section_directives(doc) -> None:
@@ -449,22 +519,11 @@ def _section_directives(doc) -> None:
 
 
 def _scale_table(doc) -> None:
-    table = doc.add_table(rows=5, cols=4)
-    table.style = doc.styles["Table Grid"]
-    _widths(table, [5.0, 3.5, 3.5, 4.0])
-    for i, head in enumerate(["Cấp học", "Số trường", "Số lớp", "Số HS"]):
-        _cell_text(table.cell(0, i), head, bold=True)
-    _repeat_header(table.rows[0])
-    _cell_text(table.cell(1, 0), "{%tr for row in scale %}")
-    _cell_text(table.cell(2, 0), "{{ row.level }}", align=WD_ALIGN_PARAGRAPH.LEFT)
-    for i, key in enumerate(["n_schools", "n_classes", "n_pupils"], start=1):
-        _cell_text(table.cell(2, i), _var("row." + key))
-    _cell_text(table.cell(3, 0), "{%tr endfor %}")
-    _cant_split(table.rows[2])  # a row never breaks across pages
-    _cell_text(table.cell(4, 0), "Tổng cộng", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
-    for i, key in enumerate(["n_schools", "n_classes", "n_pupils"], start=1):
-        _cell_text(table.cell(4, i), _var("scale_total." + key), bold=True)
-    _keep_together(table)
+    _loop_table(
+        doc, ["Cấp học", "Số trường", "Số lớp", "Số HS"], [5.0, 3.5, 3.5, 4.0], "scale",
+        [("{{ row.level }}", LEFT)], ["n_schools", "n_classes", "n_pupils"], "scale_total",
+        keep=True,
+    )  # fmt: skip
 
 
 def _section_status(doc) -> None:
@@ -512,25 +571,13 @@ def _section_records(doc) -> None:
     _body(doc, "- {{ line }}")
     _tag(doc, "{%p endfor %}")
     _table_title(doc, "table_no.records", "Tiến độ ký số học bạ theo khối lớp")
-    table = doc.add_table(rows=5, cols=6)
-    table.style = doc.styles["Table Grid"]
-    _widths(table, [4.1, 2.4, 2.5, 2.3, 2.7, 2.5])
     heads = ["Khối lớp", "Số học bạ", "GVCN đã ký", "Tỷ lệ", "Hiệu trưởng đã duyệt", "Tỷ lệ"]
-    for i, head in enumerate(heads):
-        _cell_text(table.cell(0, i), head, bold=True)
-    _repeat_header(table.rows[0])
     keys = ["n_records", "n_signed_teacher", "rate_teacher", "n_signed_principal",
             "rate_principal"]  # fmt: skip
-    _cell_text(table.cell(1, 0), "{%tr for row in records.rows %}")
-    _cell_text(table.cell(2, 0), "{{ row.label }}", align=WD_ALIGN_PARAGRAPH.LEFT)
-    for i, key in enumerate(keys, start=1):
-        _cell_text(table.cell(2, i), _var("row." + key))
-    _cell_text(table.cell(3, 0), "{%tr endfor %}")
-    _cant_split(table.rows[2])
-    _cell_text(table.cell(4, 0), "Tổng cộng", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
-    for i, key in enumerate(keys, start=1):
-        _cell_text(table.cell(4, i), _var("records.total." + key), bold=True)
-    _keep_together(table)
+    _loop_table(
+        doc, heads, [4.1, 2.4, 2.5, 2.3, 2.7, 2.5], "records.rows",
+        [("{{ row.label }}", LEFT)], keys, "records.total", keep=True,
+    )  # fmt: skip
     _tag(doc, "{%p endif %}")
 
 
@@ -554,24 +601,11 @@ def _section_certificates(doc) -> None:
     _tag(doc, "{%p endfor %}")
     _tag(doc, "{%p if certificates.rows %}")
     _table_title(doc, "table_no.seal", "Chữ ký số của cơ quan (con dấu số) theo cấp học")
-    table = doc.add_table(rows=5, cols=5)
-    table.style = doc.styles["Table Grid"]
-    _widths(table, [5.0, 2.8, 3.2, 2.8, 2.7])
-    heads = ["Cấp học", "Số trường", "Đã có CKS cơ quan", "Chưa có", "Tỷ lệ"]
-    for i, head in enumerate(heads):
-        _cell_text(table.cell(0, i), head, bold=True)
-    _repeat_header(table.rows[0])
-    keys = ["n_schools", "n_ready", "n_without", "share"]
-    _cell_text(table.cell(1, 0), "{%tr for row in certificates.rows %}")
-    _cell_text(table.cell(2, 0), "{{ row.level }}", align=WD_ALIGN_PARAGRAPH.LEFT)
-    for i, key in enumerate(keys, start=1):
-        _cell_text(table.cell(2, i), _var("row." + key))
-    _cell_text(table.cell(3, 0), "{%tr endfor %}")
-    _cant_split(table.rows[2])
-    _cell_text(table.cell(4, 0), "Tổng cộng", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
-    for i, key in enumerate(keys, start=1):
-        _cell_text(table.cell(4, i), _var("certificates.total." + key), bold=True)
-    _keep_together(table)
+    _loop_table(
+        doc, ["Cấp học", "Số trường", "Đã có CKS cơ quan", "Chưa có", "Tỷ lệ"],
+        [5.0, 2.8, 3.2, 2.8, 2.7], "certificates.rows", [("{{ row.level }}", LEFT)],
+        ["n_schools", "n_ready", "n_without", "share"], "certificates.total", keep=True,
+    )  # fmt: skip
     _tag(doc, "{%p endif %}")
     _tag(doc, "{%p endif %}")
 
@@ -582,25 +616,14 @@ def _section_communes(doc) -> None:
     _tag(doc, "{%p if by_commune %}")
     _body(doc, "- {{ by_commune_line }}")
     _table_title(doc, "table_no.commune", "{{ commune_title }}")
-    table = doc.add_table(rows=5, cols=7)
-    table.style = doc.styles["Table Grid"]
-    _widths(table, [1.1, 4.4, 2.3, 2.3, 2.1, 2.0, 2.3])
     heads = ["STT", "Xã/phường", "Số trường có số liệu", "Tổng số CBGVNV", "Số đã có CKS",
              "Tỷ lệ", "Số chưa có CKS"]  # fmt: skip
-    for i, head in enumerate(heads):
-        _cell_text(table.cell(0, i), head, bold=True)
-    _repeat_header(table.rows[0])
-    keys = ["n_schools_reporting", "n_staff", "n_signed", "coverage", "n_missing"]
-    _cell_text(table.cell(1, 0), "{%tr for row in by_commune %}")
-    _cell_text(table.cell(2, 0), "{{ row.stt }}")
-    _cell_text(table.cell(2, 1), "{{ row.commune }}", align=WD_ALIGN_PARAGRAPH.LEFT)
-    for i, key in enumerate(keys, start=2):
-        _cell_text(table.cell(2, i), _var("row." + key))
-    _cell_text(table.cell(3, 0), "{%tr endfor %}")
-    _cant_split(table.rows[2])
-    _cell_text(table.cell(4, 1), "Tổng cộng", bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
-    for i, key in enumerate(keys, start=2):
-        _cell_text(table.cell(4, i), _var("by_commune_total." + key), bold=True)
+    _loop_table(
+        doc, heads, [1.1, 4.4, 2.3, 2.3, 2.1, 2.0, 2.3], "by_commune",
+        [("{{ row.stt }}", CENTER), ("{{ row.commune }}", LEFT)],
+        ["n_schools_reporting", "n_staff", "n_signed", "coverage", "n_missing"],
+        "by_commune_total",
+    )  # fmt: skip
     _tag(doc, "{%p endif %}")
 
 
@@ -661,80 +684,38 @@ def _appendix_coverage(doc) -> None:
     _run(p, "{{ appendix_ref }}", italic=True)
     _table_title(doc, "table_no.appendix", "Chữ ký số cá nhân theo trường, đến {{ as_of }}")
 
-    table = doc.add_table(rows=5, cols=5)
-    table.style = doc.styles["Table Grid"]
-    _widths(table, [1.3, 7.2, 2.8, 2.7, 2.5])
-    heads = ["STT", "Tên trường", "Tổng số CBGVNV", "Số đã có CKS", "Tỷ lệ"]
-    for i, head in enumerate(heads):
-        _cell_text(table.cell(0, i), head, bold=True)
-    _repeat_header(table.rows[0])
-    _cell_text(table.cell(1, 0), "{%tr for row in appendix %}")
-    _cell_text(table.cell(2, 0), "{{ row.stt }}")
-    _cell_text(table.cell(2, 1), "{{ row.school_name }}", align=WD_ALIGN_PARAGRAPH.LEFT)
-    for i, key in enumerate(["n_staff", "n_signed", "coverage"], start=2):
-        _cell_text(table.cell(2, i), _var("row." + key))
-    _cell_text(table.cell(3, 0), "{%tr endfor %}")
-    _cant_split(table.rows[2])  # a row never breaks across pages
-    total = table.cell(4, 0).merge(table.cell(4, 1))
-    _cell_text(total, "Tổng cộng", bold=True)
-    for i, key in enumerate(["n_staff", "n_signed", "coverage"], start=2):
-        _cell_text(table.cell(4, i), _var("appendix_total." + key), bold=True)
+    _loop_table(
+        doc, ["STT", "Tên trường", "Tổng số CBGVNV", "Số đã có CKS", "Tỷ lệ"],
+        [1.3, 7.2, 2.8, 2.7, 2.5], "appendix",
+        [("{{ row.stt }}", CENTER), ("{{ row.school_name }}", LEFT)],
+        ["n_staff", "n_signed", "coverage"], "appendix_total", total_label="merge",
+    )  # fmt: skip
 
 
 def _appendix_change(doc) -> None:
-    _tag(doc, "{%p if change %}")
-    p = _table_title(doc, "table_no.change", "{{ change_title }}")
-    p.paragraph_format.space_before = Pt(12)
-    table = doc.add_table(rows=4, cols=6)
-    table.style = doc.styles["Table Grid"]
-    _widths(table, [1.4, 6.8, 2.1, 2.1, 1.9, 1.9])
-    heads = ["STT", "Tên trường", "Tỷ lệ kỳ trước", "Tỷ lệ kỳ này", "Tăng (điểm %)", "Số CKS tăng"]
-    for i, head in enumerate(heads):
-        _cell_text(table.cell(0, i), head, bold=True)
-    _repeat_header(table.rows[0])
-    _cell_text(table.cell(1, 0), "{%tr for row in change %}")
-    _cell_text(table.cell(2, 0), "{{ row.stt }}")
-    _cell_text(table.cell(2, 1), "{{ row.school_name }}", align=WD_ALIGN_PARAGRAPH.LEFT)
-    keys = ["coverage_prev", "coverage", "delta_coverage", "delta_signed"]
-    for i, key in enumerate(keys, start=2):
-        _cell_text(table.cell(2, i), _var("row." + key))
-    _cell_text(table.cell(3, 0), "{%tr endfor %}")
-    _cant_split(table.rows[2])  # a row never breaks across pages
-    _tag(doc, "{%p endif %}")
+    _optional_table(
+        doc, "change", "table_no.change", "{{ change_title }}",
+        heads=["STT", "Tên trường", "Tỷ lệ kỳ trước", "Tỷ lệ kỳ này", "Tăng (điểm %)",
+               "Số CKS tăng"],
+        widths=[1.4, 6.8, 2.1, 2.1, 1.9, 1.9], loop="change",
+        lead=[("{{ row.stt }}", CENTER), ("{{ row.school_name }}", LEFT)],
+        keys=["coverage_prev", "coverage", "delta_coverage", "delta_signed"],
+    )  # fmt: skip
 
 
 def _appendix_breakdowns(doc) -> None:
-    _tag(doc, "{%p if by_role %}")
-    p = _table_title(doc, "table_no.role", "{{ role_title }}")
-    p.paragraph_format.space_before = Pt(12)
-    table = doc.add_table(rows=4, cols=4)
-    table.style = doc.styles["Table Grid"]
-    _widths(table, [6.0, 3.5, 3.5, 3.0])
-    for i, head in enumerate(["Chức vụ", "Tổng số", "Số đã có CKS", "Tỷ lệ"]):
-        _cell_text(table.cell(0, i), head, bold=True)
-    _cell_text(table.cell(1, 0), "{%tr for row in by_role %}")
-    _cell_text(table.cell(2, 0), "{{ row.role }}", align=WD_ALIGN_PARAGRAPH.LEFT)
-    for i, key in enumerate(["n_staff", "n_signed", "coverage"], start=1):
-        _cell_text(table.cell(2, i), _var("row." + key))
-    _cell_text(table.cell(3, 0), "{%tr endfor %}")
-    _cant_split(table.rows[2])  # a row never breaks across pages
-    _tag(doc, "{%p endif %}")
-
-    _tag(doc, "{%p if by_provider %}")
-    p = _table_title(doc, "table_no.provider", "{{ provider_title }}")
-    p.paragraph_format.space_before = Pt(12)
-    table = doc.add_table(rows=4, cols=3)
-    table.style = doc.styles["Table Grid"]
-    _widths(table, [7.0, 4.5, 4.5])
-    for i, head in enumerate(["Nhà cung cấp", "Số đã có CKS", "Tỷ trọng"]):
-        _cell_text(table.cell(0, i), head, bold=True)
-    _cell_text(table.cell(1, 0), "{%tr for row in by_provider %}")
-    _cell_text(table.cell(2, 0), "{{ row.provider }}", align=WD_ALIGN_PARAGRAPH.LEFT)
-    _cell_text(table.cell(2, 1), "{{ row.n_signed }}")
-    _cell_text(table.cell(2, 2), "{{ row.share }}")
-    _cell_text(table.cell(3, 0), "{%tr endfor %}")
-    _cant_split(table.rows[2])  # a row never breaks across pages
-    _tag(doc, "{%p endif %}")
+    _optional_table(
+        doc, "by_role", "table_no.role", "{{ role_title }}",
+        heads=["Chức vụ", "Tổng số", "Số đã có CKS", "Tỷ lệ"], widths=[6.0, 3.5, 3.5, 3.0],
+        loop="by_role", lead=[("{{ row.role }}", LEFT)], keys=["n_staff", "n_signed", "coverage"],
+        repeat=False,
+    )  # fmt: skip
+    _optional_table(
+        doc, "by_provider", "table_no.provider", "{{ provider_title }}",
+        heads=["Nhà cung cấp", "Số đã có CKS", "Tỷ trọng"], widths=[7.0, 4.5, 4.5],
+        loop="by_provider", lead=[("{{ row.provider }}", LEFT)], keys=["n_signed", "share"],
+        repeat=False,
+    )  # fmt: skip
 
 
 def _appendix_figures(doc) -> None:
