@@ -38,6 +38,7 @@ def test_vietnamese_axis_formatters():
     assert style.pct_formatter()(0.5, 0) == "50%"
     assert style.pct_formatter(1)(0.698, 0) == "69,8%"
     assert style.int_formatter()(87097, 0) == "87.097"
+    assert style.num_formatter(1)(2.5, 0) == "2,5"  # computers per 100 pupils
 
 
 def test_nfc_and_sample_mark(tmp_path):

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
-from analysis.core import io
+from analysis.core import io, vocab
 from analysis.core.fmt import fmt_int, fmt_num, fmt_pct
 from analysis.paths import SAMPLE_LABEL
 
@@ -51,13 +51,13 @@ GREY = "#999999"
 LIGHT_GREY = "#DDDDDD"
 
 LEVEL_COLORS = {
-    "Mầm non": OKABE_ITO["orange"],
-    "Tiểu học": OKABE_ITO["blue"],
-    "THCS": OKABE_ITO["green"],
-    "THPT": OKABE_ITO["vermillion"],
-    "GDTX": OKABE_ITO["purple"],
-    "Trường nhiều cấp học": OKABE_ITO["sky_blue"],
-    "Tổng cộng": OKABE_ITO["black"],
+    vocab.MN: OKABE_ITO["orange"],
+    vocab.TH: OKABE_ITO["blue"],
+    vocab.THCS: OKABE_ITO["green"],
+    vocab.THPT: OKABE_ITO["vermillion"],
+    vocab.GDTX: OKABE_ITO["purple"],
+    vocab.MULTI_LEVEL: OKABE_ITO["sky_blue"],
+    vocab.TOTAL: OKABE_ITO["black"],
 }
 ROLE_COLORS = {
     "CBQL": OKABE_ITO["purple"],
@@ -170,6 +170,7 @@ def millions_formatter() -> FuncFormatter:
 
 
 def num_formatter(decimals: int = 0) -> FuncFormatter:
+    """Axis ticks as Vietnamese decimals: 2.5 -> '2,5' (``decimals=1``)."""
     return FuncFormatter(lambda x, _pos: fmt_num(x, decimals))
 
 
