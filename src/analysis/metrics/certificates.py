@@ -12,9 +12,9 @@ import pandas as pd
 
 from analysis.core import vocab
 from analysis.core.schemas import CERT_TYPES
-from analysis.metrics.columns import TABLE_COLUMNS, check_table
+from analysis.metrics.columns import TABLE_COLUMNS, check_table, finish_table
 from analysis.metrics.coverage import NO_PROVIDER, _active_signed
-from analysis.metrics.frames import _int, _ratio, _sort
+from analysis.metrics.frames import _int, _ratio, _sort, school_name_of
 from analysis.metrics.load import Processed
 from analysis.metrics.projection import signing_window_end
 from analysis.metrics.unit import NO_COMMUNE
@@ -37,42 +37,35 @@ def expiring(
     day = date.fromisoformat(str(period))
     end = signing_window_end(day) if window_end is None else window_end
     end = date.fromisoformat(end) if isinstance(end, str) else end
-    signed = staff.loc[
-        staff["active"].astype(bool) & staff["signed"].astype(bool),
-        ["school_code", "level", "expires_on"],
-    ]
+    signed = _signed_staff(staff, schools)
     expires = pd.to_datetime(signed["expires_on"])
-    if len(schools) and (schools["level"] == vocab.MULTI_LEVEL).any():
-        # One row per school: a multi-level school's staff (by their own level) under its level.
-        own = pd.Series(schools["level"].to_numpy(), index=schools["school_code"].to_numpy())
-        level = pd.Series(signed["school_code"].map(own).to_numpy(), index=signed.index)
-        signed = signed.assign(level=level.fillna(signed["level"]))
     signed = signed.assign(
         n_signed=1,
         n_expiring_window=(expires <= pd.Timestamp(end)).astype("int64"),
         n_expiring_days=(expires <= pd.Timestamp(day + timedelta(days=days))).astype("int64"),
     )
-    out = (
-        signed.groupby(["school_code", "level"])[
-            ["n_signed", "n_expiring_window", "n_expiring_days"]
-        ]
-        .sum()
-        .reset_index()
-    )
-    names = schools.set_index("school_code")["school_name"] if len(schools) else pd.Series()
-    out["school_name"] = out["school_code"].map(names).fillna(out["school_code"]).astype("str")
-    out = out[TABLE_COLUMNS["expiring"]]
-    for col in ("school_code", "level"):
-        out[col] = out[col].astype("str")
-    for col in ("n_signed", "n_expiring_window", "n_expiring_days"):
+    counts = ["n_signed", "n_expiring_window", "n_expiring_days"]
+    out = signed.groupby(["school_code", "level"])[counts].sum().reset_index()
+    out["school_name"] = school_name_of(out["school_code"], schools)
+    out["level"] = out["level"].astype("str")
+    for col in counts:
         out[col] = _int(out[col])
-    out = _sort(out, ["level", "school_code"])
-    return check_table(
-        "expiring",
-        out,
-        ["school_code"],
-        pairs=(("n_expiring_window", "n_signed"), ("n_expiring_days", "n_signed")),
-    )
+    pairs = (("n_expiring_window", "n_signed"), ("n_expiring_days", "n_signed"))
+    return finish_table("expiring", out, ["level", "school_code"], ["school_code"], pairs)
+
+
+def _signed_staff(staff: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    """The active staff who have signed (school, level, expiry), one level per school: a
+    multi-level school's staff (by their own level) under the school's level."""
+    signed = staff.loc[
+        staff["active"].astype(bool) & staff["signed"].astype(bool),
+        ["school_code", "level", "expires_on"],
+    ]
+    if len(schools) and (schools["level"] == vocab.MULTI_LEVEL).any():
+        own = pd.Series(schools["level"].to_numpy(), index=schools["school_code"].to_numpy())
+        level = pd.Series(signed["school_code"].map(own).to_numpy(), index=signed.index)
+        signed = signed.assign(level=level.fillna(signed["level"]))
+    return signed
 
 
 #: ``institution_readiness``: the other dimension of a row per level (commune) or per commune
@@ -123,11 +116,12 @@ def institution_readiness(schools: pd.DataFrame, inst: pd.DataFrame) -> pd.DataF
     out["_c"] = (
         out["commune"].map({NO_COMMUNE: 1, ALL: 2, vocab.TOTAL: 3}).fillna(0).astype("int64")
     )
-    out = _sort(out, ["_l", "level", "_c", "commune"])[TABLE_COLUMNS["institution_readiness"]]
-    for col in ("level", "commune"):
-        out[col] = out[col].astype("str")
-    return check_table(
-        "institution_readiness", out, ["level", "commune"], pairs=(("n_ready", "n_schools"),)
+    return finish_table(
+        "institution_readiness",
+        out,
+        ["_l", "level", "_c", "commune"],
+        ["level", "commune"],
+        pairs=(("n_ready", "n_schools"),),
     )
 
 
@@ -165,10 +159,13 @@ def signature_type_by_provider(staff: pd.DataFrame) -> pd.DataFrame:
     order = {t: i for i, t in enumerate((*CERT_TYPES, UNKNOWN_CERT_TYPE))}
     out["_t"] = out["cert_type"].map(order).fillna(len(order)).astype("int64")
     out["_u"] = (out["provider"] == NO_PROVIDER).astype("int64")
-    out = _sort(out, ["_u", "provider", "_t"])[TABLE_COLUMNS["signature_type_by_provider"]]
-    for col in ("provider", "cert_type"):
-        out[col] = out[col].astype("str")
-    return check_table("signature_type_by_provider", out, ["provider", "cert_type"], pairs=())
+    return finish_table(
+        "signature_type_by_provider",
+        out,
+        ["_u", "provider", "_t"],
+        ["provider", "cert_type"],
+        pairs=(),
+    )
 
 
 def unmatched_certificates(quality: Mapping) -> pd.DataFrame:
@@ -185,10 +182,13 @@ def unmatched_certificates(quality: Mapping) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=TABLE_COLUMNS["unmatched_certificates"])
     out["n"] = _int(out["n"])
     out["_u"] = (out["school_code"] == NO_SCHOOL).astype("int64")
-    out = _sort(out, ["provider", "_u", "school_code"])[TABLE_COLUMNS["unmatched_certificates"]]
-    for col in ("provider", "school_code"):
-        out[col] = out[col].astype("str")
-    return check_table("unmatched_certificates", out, ["provider", "school_code"], pairs=())
+    return finish_table(
+        "unmatched_certificates",
+        out,
+        ["provider", "_u", "school_code"],
+        ["provider", "school_code"],
+        pairs=(),
+    )
 
 
 def certificates_by_provider(quality: Mapping) -> pd.DataFrame:

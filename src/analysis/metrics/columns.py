@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.metrics.frames import _int
+from analysis.metrics.frames import _int, _sort
 
 #: Metric table -> its columns, in order (docs/ARCHITECTURE.md, "Metric tables").
 TABLE_COLUMNS: dict[str, list[str]] = {
@@ -336,3 +336,18 @@ def check_table(
                     "Kiểm tra lại số liệu của các trường này trong file nguồn."
                 )
     return df
+
+
+def finish_table(
+    name: str,
+    df: pd.DataFrame,
+    order: list[str],
+    key: list[str],
+    pairs=(("n_signed", "n_staff"),),
+) -> pd.DataFrame:
+    """The table ``name`` as it is born: rows sorted by ``order`` (``_sort``: helper columns
+    such as ``_u`` may be among them), its columns, its ``key`` columns as text, checked."""
+    out = _sort(df, order)[TABLE_COLUMNS[name]]
+    for col in key:
+        out[col] = out[col].astype("str")
+    return check_table(name, out, key, pairs=pairs)

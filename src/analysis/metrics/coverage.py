@@ -9,9 +9,9 @@ import pandas as pd
 from analysis.core import vocab
 from analysis.core.text import vn_rank
 from analysis.core.units import name_key
-from analysis.metrics.columns import TABLE_COLUMNS, check_table
+from analysis.metrics.columns import TABLE_COLUMNS, check_table, finish_table
 from analysis.metrics.frames import _int, _ratio, _sort
-from analysis.metrics.scale import taught_levels
+from analysis.metrics.scale import is_multi, level_table, taught_levels
 from analysis.metrics.unit import NO_COMMUNE, NO_DISTRICT, _district_of, _district_series, districts
 
 NO_PROVIDER = "Không rõ nhà cung cấp"
@@ -111,31 +111,23 @@ def coverage_by_level(
     by_level = _signatures_by_level(sbs, staff)
     taught = taught_levels(schools).str.split(vocab.LEVELS_SEP, regex=False)
     teaches = {lv: taught.map(lambda t, lv=lv: lv in t).to_numpy(dtype=bool) for lv in vocab.LEVELS}
-    present = [*schools["level"].tolist(), *by_level["level"].tolist()]
-    rows = []
-    for level in (*vocab.shown_levels(present), vocab.TOTAL):
+
+    def row(level: str) -> dict:
         if level == vocab.TOTAL:
             sch, sig = schools, sbs
         elif level == vocab.MULTI_LEVEL:
-            sch = schools[
-                (schools["level"] == vocab.MULTI_LEVEL).fillna(False).to_numpy(dtype=bool)
-            ]
-            sig = by_level[by_level["level"] == vocab.MULTI_LEVEL]
+            sch, sig = schools[is_multi(schools)], by_level[by_level["level"] == level]
         else:
             sch, sig = schools[teaches[level]], by_level[by_level["level"] == level]
-        rows.append(
-            {
-                "level": level,
-                "n_schools": len(sch),
-                "n_schools_reporting": int(sig["school_code"].nunique()),
-                "n_staff": int(sig["n_staff"].sum()),
-                "n_signed": int(sig["n_signed"].sum()),
-            }
-        )
-    out = pd.DataFrame(rows)
-    out["level"] = out["level"].astype("str")
-    for col in ("n_schools", "n_schools_reporting", "n_staff", "n_signed"):
-        out[col] = _int(out[col])
+        return {
+            "level": level,
+            "n_schools": len(sch),
+            "n_schools_reporting": int(sig["school_code"].nunique()),
+            "n_staff": int(sig["n_staff"].sum()),
+            "n_signed": int(sig["n_signed"].sum()),
+        }
+
+    out = level_table([*schools["level"].tolist(), *by_level["level"].tolist()], row)
     out["coverage"] = _ratio(out["n_signed"], out["n_staff"])
     out = out[TABLE_COLUMNS["coverage_by_level"]]
     return check_table("coverage_by_level", out, ["level"])
@@ -173,6 +165,41 @@ def _sort_districts(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return _sort(df.assign(_last=rank), ["_last", *keys]).drop(columns="_last")
 
 
+_AREA_COUNTS = ("n_schools", "n_schools_reporting", "n_staff", "n_signed")
+
+
+def _coverage_by_area(
+    schools: pd.DataFrame, sbs: pd.DataFrame, area: pd.Series, col: str, unknown: str
+) -> pd.DataFrame:
+    """Per area (``area``: one per row of ``schools``, in column ``col``) plus the total (Tổng
+    cộng), unsorted: schools, schools with signature data, staff, signed, coverage. A school
+    with signature data but not on the school list counts under ``unknown``."""
+    of_code = pd.Series(area.to_numpy(), index=schools["school_code"].to_numpy())
+    of_code = of_code[~of_code.index.duplicated()]  # first row of a code wins
+    sig = pd.DataFrame(
+        {
+            col: sbs["school_code"].map(of_code).fillna(unknown),
+            "school_code": sbs["school_code"].astype("str"),
+            "n_staff": pd.to_numeric(sbs["n_staff"]).astype("int64"),
+            "n_signed": pd.to_numeric(sbs["n_signed"]).astype("int64"),
+        }
+    )
+    n_schools = area.value_counts().rename("n_schools")
+    per = sig.groupby(col, sort=False).agg(
+        n_schools_reporting=("school_code", "nunique"),
+        n_staff=("n_staff", "sum"),
+        n_signed=("n_signed", "sum"),
+    )
+    out = pd.concat([n_schools, per], axis=1).fillna(0).rename_axis(col).reset_index()
+    total = {col: vocab.TOTAL, **{c: int(out[c].sum()) for c in _AREA_COUNTS}}
+    out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
+    out[col] = out[col].astype("str")
+    for c in _AREA_COUNTS:
+        out[c] = _int(out[c])
+    out["coverage"] = _ratio(out["n_signed"], out["n_staff"])
+    return out
+
+
 def coverage_by_district(schools: pd.DataFrame, signature_by_school: pd.DataFrame) -> pd.DataFrame:
     """Per district (every level), plus the total (Tổng cộng).
 
@@ -182,36 +209,38 @@ def coverage_by_district(schools: pd.DataFrame, signature_by_school: pd.DataFram
     happen after cleaning) count under ``NO_DISTRICT``.
     """
     district = _district_series(schools)
-    sbs = signature_by_school
-    sig = pd.DataFrame(
-        {
-            "district": sbs["school_code"].map(_district_of(schools)).fillna(NO_DISTRICT),
-            "school_code": sbs["school_code"].astype("str"),
-            "n_staff": pd.to_numeric(sbs["n_staff"]).astype("int64"),
-            "n_signed": pd.to_numeric(sbs["n_signed"]).astype("int64"),
-        }
-    )
-    n_schools = district.value_counts().rename("n_schools")
-    per = sig.groupby("district", sort=False).agg(
-        n_schools_reporting=("school_code", "nunique"),
-        n_staff=("n_staff", "sum"),
-        n_signed=("n_signed", "sum"),
-    )
-    out = pd.concat([n_schools, per], axis=1).fillna(0).rename_axis("district").reset_index()
-    total = {
-        "district": vocab.TOTAL,
-        "n_schools": len(schools),
-        "n_schools_reporting": int(sig["school_code"].nunique()),
-        "n_staff": int(sig["n_staff"].sum()),
-        "n_signed": int(sig["n_signed"].sum()),
-    }
-    out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
-    out["district"] = out["district"].astype("str")
-    for col in ("n_schools", "n_schools_reporting", "n_staff", "n_signed"):
-        out[col] = _int(out[col])
-    out["coverage"] = _ratio(out["n_signed"], out["n_staff"])
+    out = _coverage_by_area(schools, signature_by_school, district, "district", NO_DISTRICT)
     out = _sort_districts(out, ["district"])[TABLE_COLUMNS["coverage_by_district"]]
     return check_table("coverage_by_district", out, ["district"])
+
+
+def _commune_names(schools: pd.DataFrame) -> pd.Series:
+    """Today's commune of each school, one spelling per commune (the first written, so "Phường
+    Bồ Đề" and "P. Bồ Đề" are one: ``units.name_key``); ``NO_COMMUNE`` when unknown."""
+    if "commune" in schools.columns:
+        raw = schools["commune"].astype("object")
+    else:
+        raw = pd.Series(None, index=schools.index, dtype="object")
+    values = [v if isinstance(v, str) else None for v in raw.tolist()]
+    keys = [name_key(v) if v is not None else None for v in values]
+    shown: dict[str, str] = {}
+    for key, value in zip(keys, values, strict=True):
+        if key is not None and key not in shown:
+            shown[key] = value.strip()
+    names = [shown[k] if k is not None else NO_COMMUNE for k in keys]
+    return pd.Series(names, index=schools.index, dtype="str")
+
+
+def _sort_communes(out: pd.DataFrame) -> pd.DataFrame:
+    """Lowest coverage first, then most staff missing, then name; a commune without data after
+    those with data, ``NO_COMMUNE`` then the total last."""
+    rank = out["commune"].map({NO_COMMUNE: 1, vocab.TOTAL: 2}).fillna(0).astype("int64")
+    no_data = out["coverage"].isna().astype("int64")
+    order = np.lexsort(
+        (vn_rank(out["commune"]), -out["n_missing"].fillna(0).to_numpy(),
+         out["coverage"].fillna(2.0).to_numpy(), no_data.to_numpy(), rank.to_numpy())
+    )  # fmt: skip
+    return out.iloc[order].reset_index(drop=True)
 
 
 def coverage_by_commune(schools: pd.DataFrame, signature_by_school: pd.DataFrame) -> pd.DataFrame:
@@ -220,60 +249,10 @@ def coverage_by_commune(schools: pd.DataFrame, signature_by_school: pd.DataFrame
     signed, coverage and ``n_missing`` (staff still without a signature). Sorted lowest
     coverage first (a commune without data after those with data, ``Chưa rõ xã/phường``
     for schools whose commune is unknown, then the total)."""
-    if "commune" in schools.columns:
-        raw = schools["commune"].astype("object")
-    else:
-        raw = pd.Series(None, index=schools.index, dtype="object")
-    # one spelling per commune (the first written), so "Phường Bồ Đề" and "P. Bồ Đề" are one
-    values = [v if isinstance(v, str) else None for v in raw.tolist()]
-    keys = [name_key(v) if v is not None else None for v in values]
-    shown: dict[str, str] = {}
-    for key, value in zip(keys, values, strict=True):
-        if key is not None and key not in shown:
-            shown[key] = value.strip()
-    commune = pd.Series(
-        [shown[k] if k is not None else NO_COMMUNE for k in keys], index=schools.index, dtype="str"
-    )
-    of_code = pd.Series(commune.to_numpy(), index=schools["school_code"].to_numpy())
-    of_code = of_code[~of_code.index.duplicated()]
-    sbs = signature_by_school
-    sig = pd.DataFrame(
-        {
-            "commune": sbs["school_code"].map(of_code).fillna(NO_COMMUNE),
-            "school_code": sbs["school_code"],
-            "n_staff": sbs["n_staff"].astype("int64"),
-            "n_signed": sbs["n_signed"].astype("int64"),
-        }
-    )
-    n_schools = commune.value_counts().rename("n_schools")
-    per = sig.groupby("commune", sort=False).agg(
-        n_schools_reporting=("school_code", "nunique"),
-        n_staff=("n_staff", "sum"),
-        n_signed=("n_signed", "sum"),
-    )
-    out = pd.concat([n_schools, per], axis=1).fillna(0).rename_axis("commune").reset_index()
-    for col in ("n_schools", "n_schools_reporting", "n_staff", "n_signed"):
-        out[col] = out[col].astype("int64")
-    total = {
-        "commune": vocab.TOTAL,
-        **{
-            c: int(out[c].sum())
-            for c in ("n_schools", "n_schools_reporting", "n_staff", "n_signed")
-        },
-    }
-    out = pd.concat([out, pd.DataFrame([total])], ignore_index=True)
-    out["commune"] = out["commune"].astype("str")
-    out["coverage"] = _ratio(out["n_signed"], out["n_staff"])
-    out["n_missing"] = (out["n_staff"] - out["n_signed"]).clip(lower=0)
-    for col in ("n_schools", "n_schools_reporting", "n_staff", "n_signed", "n_missing"):
-        out[col] = _int(out[col])
-    rank = out["commune"].map({NO_COMMUNE: 1, vocab.TOTAL: 2}).fillna(0).astype("int64")
-    no_data = out["coverage"].isna().astype("int64")
-    order = np.lexsort(
-        (vn_rank(out["commune"]), -out["n_missing"].fillna(0).to_numpy(),
-         out["coverage"].fillna(2.0).to_numpy(), no_data.to_numpy(), rank.to_numpy())
-    )  # fmt: skip
-    out = out.iloc[order].reset_index(drop=True)[TABLE_COLUMNS["coverage_by_commune"]]
+    commune = _commune_names(schools)
+    out = _coverage_by_area(schools, signature_by_school, commune, "commune", NO_COMMUNE)
+    out["n_missing"] = _int((out["n_staff"] - out["n_signed"]).clip(lower=0))
+    out = _sort_communes(out)[TABLE_COLUMNS["coverage_by_commune"]]
     return check_table("coverage_by_commune", out, ["commune"])
 
 
@@ -304,10 +283,7 @@ def coverage_by_role(staff: pd.DataFrame) -> pd.DataFrame:
     for col in ("n_staff", "n_signed"):
         out[col] = _int(out[col])
     out["coverage"] = _ratio(out["n_signed"], out["n_staff"])
-    out = _sort(out, ["level", "role"])[TABLE_COLUMNS["coverage_by_role"]]
-    for col in ("level", "role"):
-        out[col] = out[col].astype("str")
-    return check_table("coverage_by_role", out, ["level", "role"])
+    return finish_table("coverage_by_role", out, ["level", "role"], ["level", "role"])
 
 
 def coverage_by_provider(staff: pd.DataFrame) -> pd.DataFrame:
@@ -329,9 +305,10 @@ def coverage_by_provider(staff: pd.DataFrame) -> pd.DataFrame:
     out["share"] = _ratio(out["n_signed"], level_total)
     out["_unknown"] = (out["provider"] == NO_PROVIDER).astype("int64")
     out["_neg"] = -out["n_signed"].astype("int64")
-    out = _sort(out, ["level", "_unknown", "_neg", "provider"])[
-        TABLE_COLUMNS["coverage_by_provider"]
-    ]
-    for col in ("level", "provider"):
-        out[col] = out[col].astype("str")
-    return check_table("coverage_by_provider", out, ["level", "provider"], pairs=())
+    return finish_table(
+        "coverage_by_provider",
+        out,
+        ["level", "_unknown", "_neg", "provider"],
+        ["level", "provider"],
+        pairs=(),
+    )

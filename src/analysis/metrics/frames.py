@@ -17,7 +17,7 @@ def _level_rank(series: pd.Series) -> pd.Series:
 
 def _sort_key(col: pd.Series) -> list[np.ndarray]:
     """Arrays that order ``col`` (most significant first): the fixed order of levels and
-    roles, folded Vietnamese text, numbers with missing values last."""
+    roles, Vietnamese dictionary order of text, numbers with missing values last."""
     if col.name == "level":
         return [_level_rank(col).to_numpy()]
     if col.name == "role":
@@ -32,7 +32,7 @@ def _sort_key(col: pd.Series) -> list[np.ndarray]:
 
 def _sort(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Sort by keys; ``level`` in the fixed level order, text Vietnamese-aware, missing values
-    last, stable (ties keep their order). Vectorised: text is folded once per distinct value
+    last, stable (ties keep their order). Vectorised: text is keyed once per distinct value
     and the rows are ordered by ``numpy.lexsort`` on integer/float keys."""
     if df.empty:
         return df.reset_index(drop=True)
@@ -56,3 +56,11 @@ def _int(series: pd.Series) -> pd.Series:
 def _sum(series: pd.Series):
     """Sum of a count column; NA when every value is missing."""
     return series.sum(min_count=1) if len(series) else 0
+
+
+def school_name_of(codes: pd.Series, schools: pd.DataFrame | None) -> pd.Series:
+    """The school list's name of each school code, as text; the code when the list has none."""
+    if schools is None or not len(schools):
+        return codes.astype("str")
+    names = schools.set_index("school_code")["school_name"]
+    return codes.map(names).fillna(codes).astype("str")

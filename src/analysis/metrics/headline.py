@@ -34,6 +34,25 @@ def _plain(value):
     return str(value)
 
 
+#: The per-level headline numbers: table -> (key prefix, column); the key is
+#: ``<prefix>_<level slug>`` for each row of the table.
+_PER_LEVEL: dict[str, tuple[tuple[str, str], ...]] = {
+    "scale_by_level": (("schools", "n_schools"), ("classes", "n_classes"), ("pupils", "n_pupils")),
+    "coverage_by_level": (
+        ("schools_reporting", "n_schools_reporting"),
+        ("staff", "n_staff"),
+        ("signed", "n_signed"),
+        ("coverage", "coverage"),
+    ),
+    "projection": (("date_100", "date_100"),),
+    "records_by_level": (
+        ("records", "n_records"),
+        ("records_signed_teacher", "n_signed_teacher"),
+        ("records_signed_principal", "n_signed_principal"),
+    ),
+}
+
+
 def headline(
     tables: Mapping[str, pd.DataFrame], period: str | None = None, sample: bool | None = None
 ) -> dict:
@@ -48,36 +67,14 @@ def headline(
         out["period"] = str(period)
     if sample is not None:
         out["sample"] = bool(sample)
-    if "scale_by_level" in tables:
-        for row in tables["scale_by_level"].itertuples(index=False):
-            slug = LEVEL_SLUGS[row.level]
+    for name, keys in _PER_LEVEL.items():
+        if name in tables:
             out |= {
-                f"schools_{slug}": row.n_schools,
-                f"classes_{slug}": row.n_classes,
-                f"pupils_{slug}": row.n_pupils,
+                f"{prefix}_{LEVEL_SLUGS[row.level]}": getattr(row, col)
+                for row in tables[name].itertuples(index=False)
+                for prefix, col in keys
             }
-    if "coverage_by_level" in tables:
-        for row in tables["coverage_by_level"].itertuples(index=False):
-            slug = LEVEL_SLUGS[row.level]
-            out |= {
-                f"schools_reporting_{slug}": row.n_schools_reporting,
-                f"staff_{slug}": row.n_staff,
-                f"signed_{slug}": row.n_signed,
-                f"coverage_{slug}": row.coverage,
-            }
-    if "projection" in tables:
-        for row in tables["projection"].itertuples(index=False):
-            out[f"date_100_{LEVEL_SLUGS[row.level]}"] = row.date_100
-    if "infrastructure_summary" in tables and len(tables["infrastructure_summary"]):
-        summary = tables["infrastructure_summary"]
-        for col in TABLE_COLUMNS["infrastructure_summary"]:
-            out[f"infra_{col}"] = summary[col].iloc[0]
-    if "records_by_level" in tables:
-        for row in tables["records_by_level"].itertuples(index=False):
-            slug = LEVEL_SLUGS[row.level]
-            out |= {
-                f"records_{slug}": row.n_records,
-                f"records_signed_teacher_{slug}": row.n_signed_teacher,
-                f"records_signed_principal_{slug}": row.n_signed_principal,
-            }
+    summary = tables.get("infrastructure_summary")
+    if summary is not None and len(summary):
+        out |= {f"infra_{c}": summary[c].iloc[0] for c in TABLE_COLUMNS["infrastructure_summary"]}
     return {key: _plain(out[key]) for key in sorted(out)}

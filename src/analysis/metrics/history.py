@@ -8,9 +8,9 @@ from datetime import date
 import pandas as pd
 
 from analysis.core import vocab
-from analysis.metrics.columns import TABLE_COLUMNS, check_table
+from analysis.metrics.columns import TABLE_COLUMNS, check_table, finish_table
 from analysis.metrics.coverage import _coverage_rows
-from analysis.metrics.frames import _int, _ratio, _sort
+from analysis.metrics.frames import _int, _ratio, _sort, school_name_of
 
 
 def _periods(history: pd.DataFrame) -> list[str]:
@@ -45,26 +45,11 @@ def coverage_change(
     ``prev_period`` is that earlier period (NA if there is none); the ``*_prev`` values and the
     deltas are NA for a school that had no data then.
     """
-    history = _history_per_school(history, schools)
-    history = history.assign(period=history["period"].astype("str"))
-    earlier = [p for p in _periods(history) if p < str(period)]
-    prev = earlier[-1] if earlier else None
-    cur = history[history["period"] == str(period)]
-    cols = ["school_code", "level", "n_staff", "n_signed"]
-    if prev is None:
-        old = pd.DataFrame(columns=["school_code", "n_staff", "n_signed"])
-    else:
-        old = history.loc[history["period"] == prev, ["school_code", "n_staff", "n_signed"]]
-    merged = cur[cols].merge(old, on="school_code", how="left", suffixes=("", "_prev"))
-    names = (
-        schools.set_index("school_code")["school_name"]
-        if schools is not None and len(schools)
-        else pd.Series(dtype="str")
-    )
+    prev, merged = _with_previous(_history_per_school(history, schools), str(period))
     out = pd.DataFrame(
         {
             "school_code": merged["school_code"].astype("str"),
-            "school_name": merged["school_code"].map(names).fillna(merged["school_code"]),
+            "school_name": school_name_of(merged["school_code"], schools),
             "level": merged["level"].astype("str"),
             "prev_period": pd.Series(prev, index=merged.index, dtype="str"),
             "n_staff_prev": _int(merged["n_staff_prev"]),
@@ -75,17 +60,25 @@ def coverage_change(
             "coverage": _ratio(merged["n_signed"], merged["n_staff"]),
         }
     )
-    out["school_name"] = out["school_name"].astype("str")
     out["delta_signed"] = out["n_signed"] - out["n_signed_prev"]
     out["delta_coverage"] = out["coverage"] - out["coverage_prev"]
-    out = _sort(out, ["level", "school_code"])
-    check_table(
-        "coverage_change",
-        out,
-        ["school_code"],
-        pairs=(("n_signed", "n_staff"), ("n_signed_prev", "n_staff_prev")),
-    )
-    return out
+    pairs = (("n_signed", "n_staff"), ("n_signed_prev", "n_staff_prev"))
+    return finish_table("coverage_change", out, ["level", "school_code"], ["school_code"], pairs)
+
+
+def _with_previous(history: pd.DataFrame, period: str) -> tuple[str | None, pd.DataFrame]:
+    """The latest period of ``history`` before ``period`` (None: there is none) and the rows of
+    ``period`` with that period's counts of the same school (``*_prev``, NA: no data then)."""
+    history = history.assign(period=history["period"].astype("str"))
+    earlier = [p for p in _periods(history) if p < period]
+    prev = earlier[-1] if earlier else None
+    cur = history[history["period"] == period]
+    if prev is None:
+        old = pd.DataFrame(columns=["school_code", "n_staff", "n_signed"])
+    else:
+        old = history.loc[history["period"] == prev, ["school_code", "n_staff", "n_signed"]]
+    cols = ["school_code", "level", "n_staff", "n_signed"]
+    return prev, cur[cols].merge(old, on="school_code", how="left", suffixes=("", "_prev"))
 
 
 #: A school year starts on 1 August (classes start early in September, the signing window of the
@@ -115,20 +108,16 @@ def coverage_history(history: pd.DataFrame) -> pd.DataFrame:
     per_level = _coverage_rows(history, ["period", "level"])
     total = _coverage_rows(history.assign(level=vocab.TOTAL), ["period", "level"])
     out = pd.concat([per_level, total], ignore_index=True)
-    out = _sort(out, ["period", "level"])[TABLE_COLUMNS["coverage_history"]]
-    for col in ("period", "level"):
-        out[col] = out[col].astype("str")
-    return check_table("coverage_history", out, ["period", "level"])
+    return finish_table("coverage_history", out, ["period", "level"], ["period", "level"])
 
 
 def coverage_school_history(history: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
     """Per school and period (``history``): staff, signed, coverage; for the heatmap of
     coverage by school and period, where a stalled school is a row that does not change."""
-    names = schools.set_index("school_code")["school_name"] if len(schools) else pd.Series()
     history = _history_per_school(history, schools)
     out = history.assign(
         period=history["period"].astype("str"),
-        school_name=history["school_code"].map(names).fillna(history["school_code"]),
+        school_name=school_name_of(history["school_code"], schools),
         coverage=_ratio(history["n_signed"], history["n_staff"]),
     )
     out = out[TABLE_COLUMNS["coverage_school_history"]].copy()

@@ -84,6 +84,36 @@ def _day(origin: date, days: float | None, not_before: date | None = None) -> st
     return (origin + timedelta(days=whole)).isoformat()
 
 
+def _dates_100(fit: LineFit, n: int) -> dict:
+    """The day the rising line ``fit`` of ``n`` periods reaches 100%, its band and the note."""
+    # Coverage is under 100% at the last period, so no date may fall on or before it.
+    after = fit.last_date + timedelta(days=1)
+    date_100 = _day(fit.origin, fit.day_reaching(1.0), after)
+    if date_100 is None:
+        return {"note": "Với tốc độ hiện nay, ngày đạt 100% còn quá xa (sau năm 2099)."}
+    spread = 2 * fit.slope_se if math.isfinite(fit.slope_se) else 0.0
+    low = _day(fit.origin, fit.day_reaching(1.0, fit.slope + spread), after)
+    high = _day(fit.origin, fit.day_reaching(1.0, fit.slope - spread), after)
+    per_week = fmt_num(fit.slope * 7 * 100, 2)
+    note = (
+        f"Theo xu hướng của {n} kỳ (tăng trung bình {per_week} điểm % mỗi tuần), dự kiến đạt "
+        f"100% vào khoảng {fmt_date(date.fromisoformat(date_100))}"
+    )
+    if low and high and (low != date_100 or high != date_100):
+        note += (
+            f" (trong khoảng {fmt_date(date.fromisoformat(low))} – "
+            f"{fmt_date(date.fromisoformat(high))})"
+        )
+    elif high is None:
+        note += "; giới hạn muộn nhất không xác định vì xu hướng chưa ổn định"
+    return {
+        "date_100": date_100,
+        "date_100_low": low,
+        "date_100_high": high,
+        "note": note + ".",
+    }
+
+
 def _projection_row(coverage_history: pd.DataFrame, level: str, last_k: int | None) -> dict:
     pts = coverage_history[
         (coverage_history["level"] == level) & coverage_history["coverage"].notna()
@@ -103,32 +133,7 @@ def _projection_row(coverage_history: pd.DataFrame, level: str, last_k: int | No
     fit = fit_line(coverage_history, level, last_k)
     if not fit.slope > 0:
         return row | {"note": "Tỷ lệ không tăng qua các kỳ: không dự báo được ngày đạt 100%."}
-    # Coverage is under 100% at the last period, so no date may fall on or before it.
-    after = fit.last_date + timedelta(days=1)
-    date_100 = _day(fit.origin, fit.day_reaching(1.0), after)
-    if date_100 is None:
-        return row | {"note": "Với tốc độ hiện nay, ngày đạt 100% còn quá xa (sau năm 2099)."}
-    spread = 2 * fit.slope_se if math.isfinite(fit.slope_se) else 0.0
-    low = _day(fit.origin, fit.day_reaching(1.0, fit.slope + spread), after)
-    high = _day(fit.origin, fit.day_reaching(1.0, fit.slope - spread), after)
-    per_week = fmt_num(fit.slope * 7 * 100, 2)
-    note = (
-        f"Theo xu hướng của {n} kỳ (tăng trung bình {per_week} điểm % mỗi tuần), dự kiến đạt "
-        f"100% vào khoảng {fmt_date(date.fromisoformat(date_100))}"
-    )
-    if low and high and (low != date_100 or high != date_100):
-        note += (
-            f" (trong khoảng {fmt_date(date.fromisoformat(low))} – "
-            f"{fmt_date(date.fromisoformat(high))})"
-        )
-    elif high is None:
-        note += "; giới hạn muộn nhất không xác định vì xu hướng chưa ổn định"
-    return row | {
-        "date_100": date_100,
-        "date_100_low": low,
-        "date_100_high": high,
-        "note": note + ".",
-    }
+    return row | _dates_100(fit, n)
 
 
 def projection(
@@ -153,6 +158,40 @@ def projection(
     return check_table("projection", out, ["level"], pairs=())
 
 
+def _pace_row(r, day: date, weeks_left: float) -> dict:
+    """One school's row of ``signing_pace`` (``r``: its row of ``coverage_change``)."""
+    staff, signed = int(r.n_staff), int(r.n_signed)
+    unsigned = staff - signed
+    pace = math.nan
+    prev = r.prev_period if isinstance(r.prev_period, str) and r.prev_period else None
+    if prev and pd.notna(r.delta_signed):
+        weeks = (day - date.fromisoformat(prev)).days / 7
+        if weeks > 0:
+            pace = max(float(r.delta_signed), 0.0) / weeks
+    if unsigned == 0:
+        left, done = 0, None
+    elif math.isfinite(pace) and pace > 0:
+        left = max(0, math.ceil(round(unsigned - pace * weeks_left, 6)))
+        done = _day(day, unsigned / pace * 7)
+    else:
+        left, done = unsigned, None
+    return {
+        "school_code": r.school_code,
+        "school_name": r.school_name,
+        "level": r.level,
+        "n_staff": staff,
+        "n_signed": signed,
+        "n_unsigned": unsigned,
+        "prev_period": prev,
+        "signed_per_week": pace,
+        "weeks_left": weeks_left,
+        "needed_per_week": unsigned / weeks_left if weeks_left > 0 else float(unsigned),
+        "left_at_window_end": left,
+        "date_done": done,
+        "on_track": left == 0,
+    }
+
+
 def signing_pace(coverage_change: pd.DataFrame, period: str) -> pd.DataFrame:
     """Per school: will its staff all hold a signature by the end of the signing window?
 
@@ -166,44 +205,9 @@ def signing_pace(coverage_change: pd.DataFrame, period: str) -> pd.DataFrame:
     period have no pace (NaN) and are not on track unless finished.
     """
     day = date.fromisoformat(str(period))
-    end = signing_window_end(day)
-    weeks_left = (end - day).days / 7
-    rows = []
+    weeks_left = (signing_window_end(day) - day).days / 7
     change = coverage_change[coverage_change["n_staff"].notna()]
-    for r in change.itertuples(index=False):
-        staff, signed = int(r.n_staff), int(r.n_signed)
-        unsigned = staff - signed
-        pace = math.nan
-        prev = r.prev_period if isinstance(r.prev_period, str) and r.prev_period else None
-        if prev and pd.notna(r.delta_signed):
-            weeks = (day - date.fromisoformat(prev)).days / 7
-            if weeks > 0:
-                pace = max(float(r.delta_signed), 0.0) / weeks
-        needed = unsigned / weeks_left if weeks_left > 0 else float(unsigned)
-        if unsigned == 0:
-            left, done = 0, None
-        elif math.isfinite(pace) and pace > 0:
-            left = max(0, math.ceil(round(unsigned - pace * weeks_left, 6)))
-            done = _day(day, unsigned / pace * 7)
-        else:
-            left, done = unsigned, None
-        rows.append(
-            {
-                "school_code": r.school_code,
-                "school_name": r.school_name,
-                "level": r.level,
-                "n_staff": staff,
-                "n_signed": signed,
-                "n_unsigned": unsigned,
-                "prev_period": prev,
-                "signed_per_week": pace,
-                "weeks_left": weeks_left,
-                "needed_per_week": needed,
-                "left_at_window_end": left,
-                "date_done": done,
-                "on_track": left == 0,
-            }
-        )
+    rows = [_pace_row(r, day, weeks_left) for r in change.itertuples(index=False)]
     out = _frame("signing_pace", rows)
     for col in ("school_code", "school_name", "level", "prev_period", "date_done"):
         out[col] = out[col].astype("str")

@@ -7,7 +7,7 @@ import pandas as pd
 
 from analysis.core import vocab
 from analysis.metrics.columns import TABLE_COLUMNS, check_table
-from analysis.metrics.frames import _int, _ratio, _sort
+from analysis.metrics.frames import _int, _ratio, _sort, school_name_of
 
 
 def _records(records: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -31,8 +31,7 @@ def records_by_school(schools: pd.DataFrame, records: pd.DataFrame) -> pd.DataFr
     own = schools.set_index("school_code")["level"] if len(schools) else pd.Series()
     level = records["school_code"].map(own).fillna(records["level"]).astype("str")
     out = _records(records.assign(level=level), ["school_code", "level"])
-    names = schools.set_index("school_code")["school_name"] if len(schools) else pd.Series()
-    out["school_name"] = out["school_code"].map(names).fillna(out["school_code"]).astype("str")
+    out["school_name"] = school_name_of(out["school_code"], schools)
     out = _sort(out[TABLE_COLUMNS["records_by_school"]], ["level", "school_code"])
     for col in ("school_code", "level"):
         out[col] = out[col].astype("str")

@@ -3,10 +3,13 @@ level (``scale_by_district``); a multi-level school's share under each level it 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
+import numpy as np
 import pandas as pd
 
 from analysis.core import vocab
-from analysis.metrics.columns import TABLE_COLUMNS, _frame, check_table
+from analysis.metrics.columns import TABLE_COLUMNS, check_table
 from analysis.metrics.frames import _int, _sum
 from analysis.metrics.unit import _district_series, districts
 
@@ -27,13 +30,43 @@ def school_levels(schools: pd.DataFrame, table: pd.DataFrame | None = None) -> p
     multi-level school's levels with counts unknown (not split)."""
     if table is not None and len(table):
         return table
-    multi = (schools["level"] == vocab.MULTI_LEVEL).fillna(False).to_numpy(dtype=bool)
+    multi = is_multi(schools)
     out = schools[["school_code", *_COUNTS]].copy()
     for col in _COUNTS:
         out[col] = _int(out[col])
         out.loc[multi, col] = pd.NA
     out["level"] = taught_levels(schools).str.split(vocab.LEVELS_SEP, regex=False).to_numpy()
     return out.explode("level")[["school_code", "level", *_COUNTS]].reset_index(drop=True)
+
+
+def is_multi(df: pd.DataFrame) -> np.ndarray:
+    """The rows of multi-level schools (level "Trường nhiều cấp học"), as a bool mask."""
+    return (df["level"] == vocab.MULTI_LEVEL).fillna(False).to_numpy(dtype=bool)
+
+
+def level_table(present: Iterable[str], row: Callable[[str], dict]) -> pd.DataFrame:
+    """A per-level table: ``row(level)`` for each level shown (``vocab.shown_levels`` of the
+    levels ``present``), then Tổng cộng; ``level`` as text, the other columns as counts."""
+    out = pd.DataFrame([row(level) for level in (*vocab.shown_levels(present), vocab.TOTAL)])
+    out["level"] = out["level"].astype("str")
+    for col in out.columns[1:]:
+        out[col] = _int(out[col])
+    return out
+
+
+def _unsplit(multi: pd.DataFrame, sl: pd.DataFrame) -> pd.DataFrame:
+    """What each multi-level school did not split by level: its total less its known shares."""
+    known = sl[sl["school_code"].isin(multi["school_code"])]
+    return pd.DataFrame(
+        {
+            col: _int(multi[col]).reset_index(drop=True)
+            - _int(known.groupby("school_code")[col].sum())
+            .reindex(multi["school_code"].to_numpy())
+            .fillna(0)
+            .reset_index(drop=True)
+            for col in _COUNTS
+        }
+    )
 
 
 def scale_by_level(schools: pd.DataFrame, levels: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -47,46 +80,66 @@ def scale_by_level(schools: pd.DataFrame, levels: pd.DataFrame | None = None) ->
     cấp học" row holds the counts a multi-level school did not split by level (one row naming
     several levels). Tổng cộng counts each school once; the rows above add up to it."""
     sl = school_levels(schools, levels)
-    multi = schools[(schools["level"] == vocab.MULTI_LEVEL).fillna(False).to_numpy(dtype=bool)]
-    rows = []
-    for level in (
-        *vocab.shown_levels([*schools["level"].tolist(), *sl["level"].tolist()]),
-        vocab.TOTAL,
-    ):
+    multi = schools[is_multi(schools)]
+
+    def row(level: str) -> dict:
         if level == vocab.TOTAL:
             part, counts = schools, schools
         elif level == vocab.MULTI_LEVEL:
-            part = multi
-            known = sl[sl["school_code"].isin(multi["school_code"])]
-            # What each multi-level school did not split: its total less its known shares.
-            counts = pd.DataFrame(
-                {
-                    col: _int(multi[col]).reset_index(drop=True)
-                    - _int(known.groupby("school_code")[col].sum())
-                    .reindex(multi["school_code"].to_numpy())
-                    .fillna(0)
-                    .reset_index(drop=True)
-                    for col in _COUNTS
-                }
-            )
+            part, counts = multi, _unsplit(multi, sl)
         else:
-            part = schools[schools["level"] == level]
-            counts = sl[sl["level"] == level]
-        rows.append(
-            {
-                "level": level,
-                "n_schools": len(part),
-                "n_classes": int(_int(counts["n_classes"]).sum()),
-                "n_pupils": int(_int(counts["n_pupils"]).sum()),
-                "n_pupils_with_id": _sum(counts["n_pupils_with_id"]),
-                "n_pupils_verified": _sum(counts["n_pupils_verified"]),
-            }
-        )
-    out = _frame("scale_by_level", rows)
-    out["level"] = out["level"].astype("str")
-    for col in TABLE_COLUMNS["scale_by_level"][1:]:
-        out[col] = _int(out[col])
+            part, counts = schools[schools["level"] == level], sl[sl["level"] == level]
+        return {
+            "level": level,
+            "n_schools": len(part),
+            "n_classes": int(_int(counts["n_classes"]).sum()),
+            "n_pupils": int(_int(counts["n_pupils"]).sum()),
+            "n_pupils_with_id": _sum(counts["n_pupils_with_id"]),
+            "n_pupils_verified": _sum(counts["n_pupils_verified"]),
+        }
+
+    out = level_table([*schools["level"].tolist(), *sl["level"].tolist()], row)
     return check_table("scale_by_level", out, ["level"], pairs=())
+
+
+def _school_rows(schools: pd.DataFrame, district: pd.Series) -> pd.DataFrame:
+    """One row per school: its district and level, ``n`` = 1, its classes and pupils."""
+    return pd.DataFrame(
+        {
+            "district": district,
+            "level": schools["level"].astype("str"),
+            "n": 1,
+            "n_classes": pd.to_numeric(schools["n_classes"]).astype("int64"),
+            "n_pupils": pd.to_numeric(schools["n_pupils"]).astype("int64"),
+        }
+    )
+
+
+def _split_multi(rows: pd.DataFrame, schools: pd.DataFrame, levels) -> pd.DataFrame:
+    """``rows`` (``_school_rows``) with each multi-level school's classes and pupils under the
+    levels it teaches (``school_levels``, ``n`` = 0) and what it did not split on its own row."""
+    multi = is_multi(schools)
+    if not multi.any():
+        return rows
+    codes = schools["school_code"][multi]
+    sl = school_levels(schools, levels)
+    sl = sl[sl["school_code"].isin(codes)]
+    of = pd.Series(rows["district"][multi].to_numpy(), index=codes.to_numpy())
+    share = pd.DataFrame(
+        {
+            "district": sl["school_code"].map(of).to_numpy(),
+            "level": sl["level"].astype("str").to_numpy(),
+            "n": 0,
+            "n_classes": _int(sl["n_classes"]).fillna(0).to_numpy(dtype="int64"),
+            "n_pupils": _int(sl["n_pupils"]).fillna(0).to_numpy(dtype="int64"),
+        }
+    )
+    known = share.assign(code=sl["school_code"].to_numpy()).groupby("code")
+    rest = rows[multi].copy()
+    for col in ("n_classes", "n_pupils"):
+        got = known[col].sum().reindex(codes.to_numpy()).fillna(0).to_numpy(dtype="int64")
+        rest[col] = rest[col].to_numpy() - got
+    return pd.concat([rows[~multi], rest, share], ignore_index=True)
 
 
 def scale_by_district(schools: pd.DataFrame, levels: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -94,53 +147,10 @@ def scale_by_district(schools: pd.DataFrame, levels: pd.DataFrame | None = None)
     them (zeros kept; a multi-level school once on the "Trường nhiều cấp học" row, its classes
     and pupils under each level it teaches, ``school_levels``) and the district's total (level
     Tổng cộng) per district, then the same for all districts (district Tổng cộng)."""
-    district = _district_series(schools)
-    multi = (schools["level"] == vocab.MULTI_LEVEL).fillna(False).to_numpy(dtype=bool)
-    classes = pd.to_numeric(schools["n_classes"]).astype("int64")
-    pupils = pd.to_numeric(schools["n_pupils"]).astype("int64")
-    parts = [
-        pd.DataFrame(
-            {
-                "district": district,
-                "level": schools["level"].astype("str"),
-                "n": 1,
-                "n_classes": classes,
-                "n_pupils": pupils,
-            }
-        )
-    ]
-    if multi.any():
-        # A multi-level school: its shares under its levels, what it did not split on its row.
-        codes = schools["school_code"][multi]
-        sl = school_levels(schools, levels)
-        sl = sl[sl["school_code"].isin(codes)]
-        of = pd.Series(district[multi].to_numpy(), index=codes.to_numpy())
-        share = pd.DataFrame(
-            {
-                "district": sl["school_code"].map(of).to_numpy(),
-                "level": sl["level"].astype("str").to_numpy(),
-                "n": 0,
-                "n_classes": _int(sl["n_classes"]).fillna(0).to_numpy(dtype="int64"),
-                "n_pupils": _int(sl["n_pupils"]).fillna(0).to_numpy(dtype="int64"),
-            }
-        )
-        known = share.assign(code=sl["school_code"].to_numpy()).groupby("code")
-        rest = parts[0][multi].copy()
-        for col in ("n_classes", "n_pupils"):
-            got = known[col].sum().reindex(codes.to_numpy()).fillna(0).to_numpy(dtype="int64")
-            rest[col] = rest[col].to_numpy() - got
-        parts = [parts[0][~multi], rest, share]
-    t = pd.concat(parts, ignore_index=True)
-    total = pd.DataFrame(
-        {
-            "district": district,
-            "level": vocab.TOTAL,
-            "n": 1,
-            "n_classes": classes,
-            "n_pupils": pupils,
-        }
+    rows = _school_rows(schools, _district_series(schools))
+    t = pd.concat(
+        [_split_multi(rows, schools, levels), rows.assign(level=vocab.TOTAL)], ignore_index=True
     )
-    t = pd.concat([t, total], ignore_index=True)
     t = pd.concat([t, t.assign(district=vocab.TOTAL)], ignore_index=True)
     agg = t.groupby(["district", "level"], sort=False).agg(
         n_schools=("n", "sum"), n_classes=("n_classes", "sum"), n_pupils=("n_pupils", "sum")

@@ -65,6 +65,15 @@ def _locked(folder: Path):
         os.close(fd)  # closing releases the lock
 
 
+def _remove_stale(out_dir: Path, part: str, tables: Mapping[str, pd.DataFrame]) -> None:
+    """Remove the files of the part's district and optional tables absent from ``tables``: a
+    district table of an earlier many-district run must not outlive a one-district run."""
+    for name in DISTRICT_TABLES.get(part, ()) + OPTIONAL_TABLES.get(part, ()):
+        if name not in tables:
+            for suffix in (".parquet", ".csv"):
+                (out_dir / f"{name}{suffix}").unlink(missing_ok=True)
+
+
 def write_tables(
     tables: Mapping[str, pd.DataFrame],
     out_dir: Path | str,
@@ -87,19 +96,13 @@ def write_tables(
             df = df[TABLE_COLUMNS[name]]
         df = df.reset_index(drop=True)
         parquet = out_dir / f"{name}.parquet"
-        tmp = parquet.with_name(parquet.name + ".tmp")
-        df.to_parquet(tmp, index=False)
-        tmp.replace(parquet)
+        with io.atomic_path(parquet) as tmp:
+            df.to_parquet(tmp, index=False)
         # The CSV copy is for people: formula-like text gets a leading ' (``exports``).
         io.write_bytes(out_dir / f"{name}.csv", exports.csv_bytes(df))
         written[name] = parquet
     if headline_part:
-        # A district table of an earlier many-district run must not outlive a one-district run.
-        stale = DISTRICT_TABLES.get(headline_part, ()) + OPTIONAL_TABLES.get(headline_part, ())
-        for name in stale:
-            if name not in tables:
-                for suffix in (".parquet", ".csv"):
-                    (out_dir / f"{name}{suffix}").unlink(missing_ok=True)
+        _remove_stale(out_dir, headline_part, tables)
         write_headline(headline_part, headline(tables, period, sample), out_dir)
     return written
 

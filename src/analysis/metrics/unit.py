@@ -76,7 +76,6 @@ def match_district(schools: pd.DataFrame, district: str) -> str:
     leaves one candidate. An unknown or ambiguous name raises ``UnitError`` naming the file and
     listing districts that exist.
     """
-
     names = [n for n in districts(schools) if n != NO_DISTRICT]
     wanted = text.fold(district) or ""
     folded = {name: text.fold(name) or "" for name in names}
@@ -86,32 +85,35 @@ def match_district(schools: pd.DataFrame, district: str) -> str:
     loose = [name for name in names if _strip_prefix(folded[name]) == _strip_prefix(wanted)]
     if len(loose) == 1 and not exact:
         return loose[0]
-    source = _files_text(schools)
+    raise _no_match(schools, district, folded, exact or loose)
+
+
+def _no_match(
+    schools: pd.DataFrame, district: str, folded: dict[str, str], candidates: list[str]
+) -> UnitError:
+    """The error for a district name that matches no district (or several: ``candidates``) of
+    the school list (``folded``: its districts and their folds), naming the file."""
+    names, wanted, source = list(folded), text.fold(district) or "", _files_text(schools)
     if not names:
-        raise UnitError(
+        return UnitError(
             f"Không lọc được theo quận/huyện “{district}”: {source} không có cột Quận/Huyện "
             "(hoặc cột này để trống). Thêm cột Quận/Huyện vào danh sách trường rồi chạy lại "
             "bước làm sạch, hoặc để trống tham số district để lập báo cáo cho toàn bộ dữ liệu."
         )
-    candidates = exact or loose
     if candidates:
-        raise UnitError(
+        return UnitError(
             f"Tên quận/huyện “{district}” khớp với {len(candidates)} quận/huyện trong {source}: "
             f"{', '.join(candidates[:SHOWN_DISTRICTS])}. Hãy ghi đầy đủ tên (kèm Quận/Huyện)."
         )
     from rapidfuzz import fuzz, process
 
     close = process.extract(
-        wanted,
-        {name: folded[name] for name in names},
-        scorer=fuzz.WRatio,
-        limit=SHOWN_DISTRICTS,
-        score_cutoff=75,
+        wanted, folded, scorer=fuzz.WRatio, limit=SHOWN_DISTRICTS, score_cutoff=75
     )
     suggestions = [name for _, _, name in close]
     examples = suggestions or names[:SHOWN_DISTRICTS]
     label = "Tên gần giống" if suggestions else "Ví dụ"
-    raise UnitError(
+    return UnitError(
         f"Không tìm thấy quận/huyện “{district}” trong {source}. Dữ liệu có "
         f"{fmt_int(len(names))} quận/huyện. {label}: {', '.join(examples)}. Sửa tham số "
         "district cho đúng tên trong cột Quận/Huyện, hoặc để trống để lấy mọi quận/huyện."
