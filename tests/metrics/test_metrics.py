@@ -436,6 +436,10 @@ def test_sort_is_vietnamese_stable_and_missing_last():
     present = [(text.vn_sort_key(w), i) for i, w in enumerate(words) if w is not None]
     expected = [i for _, i in sorted(present)] + [words.index(None)]
     assert out["n"].tolist() == expected
+    # by hand: đ after d, ư after u, foreign letters (f, w) in their Latin places
+    names = ["Wintca", "Đông Anh", "FPT", "Dương Xá", "Viettel", "Ưng", "Uông", "BKAV"]
+    got = frames._sort(pd.DataFrame({"name": names}), ["name"])["name"].tolist()
+    assert got == ["BKAV", "Dương Xá", "Đông Anh", "FPT", "Uông", "Ưng", "Viettel", "Wintca"]
     nums = pd.DataFrame({"x": pd.array([3, None, 1, 3], dtype="Int64"), "i": [0, 1, 2, 3]})
     assert frames._sort(nums, ["x"])["i"].tolist() == [2, 0, 3, 1]
 
