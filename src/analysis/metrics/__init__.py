@@ -1,44 +1,20 @@
 """Metric tables: pure functions of the processed tables (``data/processed/<period>/``).
 
 Every metric function takes frames and returns a tidy table whose columns are exactly those of
-the "Metric tables" section of ``docs/ARCHITECTURE.md``; reading and writing files is only in
-``load`` and ``store``. Every rate comes with its counts; rates are ratios in [0, 1]
+the "Metric tables" section of ``docs/ARCHITECTURE.md``; files are read only in ``load`` and
+written only in ``store``. Every rate comes with its counts; rates are ratios in [0, 1]
 (``coverage``, ``share``, ``rate_*``), ``NaN`` where the denominator is 0 or unknown. Counts
-are nullable ``Int64`` (``<NA>`` = no data, which is not the same as 0).
-
-Decisions worth knowing:
-
-- Levels are always ordered Mầm non, Tiểu học, THCS, then the district total "Tổng cộng";
-  text in Vietnamese dictionary order (``core.text.vn_sort_key``: đ after d, tones second).
-- ``coverage_by_level`` always has the three level rows: a level without signature data has
-  ``n_schools_reporting = 0``, ``n_staff = n_signed = 0`` and ``coverage = NaN`` (explicit, not
-  dropped). ``coverage_by_school`` lists every school of the levels that have signature data.
-- ``coverage_by_role`` / ``coverage_by_provider`` come from the staff *lists* (active staff);
-  schools that only sent per-school counts have no role or provider detail.
-- ``expiring``: the next signing window ends on the first 30 June on or after the period
-  (the end of the school year, when records are signed); certificates that have already expired
-  are counted too (they must be renewed before signing).
-- ``projection``: ordinary least squares of coverage on days; band = slope ± 2 standard errors.
-- Many districts (a city, the ministry): ``select_unit(processed, district)`` narrows the
-  processed tables to one district ("" = everything). ``coverage_by_district`` and
-  ``scale_by_district`` are made only when the (selected) data spans more than one district
-  (``has_many_districts``); a one-district run, like the sample, has neither, and
-  ``write_tables`` removes a stale copy. With more than one district ``coverage_by_ward`` writes
-  a ward as "Phường (Quận/Huyện)" so same-named wards of two districts are not added together.
-- Scale: every table is built with groupby/merge and vectorised sorting (text keyed once per
-  distinct value); no Python loop per school or per person (1,66 million staff in ~2 s).
-- Headline numbers: notebook 20 writes ``headline_coverage.json``, notebook 30
-  ``headline_scale.json``; each then (re)writes ``headline.json`` = the merge of the parts
-  present (their keys never overlap), so the order of the runs does not matter. The batch runs
-  20 and 30 side by side: the merge holds a lock on the ``tables`` folder (POSIX ``flock``),
-  so the last merge always sees both parts.
+are nullable ``Int64`` (``<NA>`` = no data, which is not the same as 0). Levels are ordered
+Mầm non, Tiểu học, THCS, ..., then "Tổng cộng"; text in Vietnamese dictionary order
+(``core.text.vn_sort_key``). Every table is built with groupby/merge and vectorised sorting,
+no Python loop per school or per person (1,66 million staff in ~2 s).
 
 Modules: ``load`` (the processed tables), ``unit`` (the report's district or commune),
 ``scale``, ``coverage``, ``history`` (across periods), ``projection`` (100% date, signing pace),
 ``certificates`` (expiring, the school's own certificate, the providers' lists),
 ``infrastructure``, ``records``, ``compute`` (each notebook's tables), ``headline``, ``store``
-(every file written or read), ``view`` (notebook display), ``columns`` (the tables' columns and
-invariants), ``frames`` (shared table helpers: row order, ratios, counts).
+(every file written or read, the headline merge), ``view`` (for a notebook's eyes),
+``columns`` (the tables' columns and invariants), ``frames`` (row order, ratios, counts).
 """
 
 from analysis.metrics.certificates import (

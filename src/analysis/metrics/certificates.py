@@ -1,7 +1,12 @@
 """Certificates: signed staff whose certificate expires before the signing window ends
 (``expiring``), the school's own certificate (``institution_readiness``,
 ``schools_without_seal``) and the providers' subscriber lists (``signature_type_by_provider``,
-``unmatched_certificates``, ``certificates_by_provider``)."""
+``unmatched_certificates``, ``certificates_by_provider``).
+
+``expiring``: the next signing window ends on the first 30 June on or after the period (the end
+of the school year, when records are signed); certificates that have already expired are
+counted too (they must be renewed before signing).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,14 @@
 """Coverage of staff digital signatures on one period: per school, level, ward, district, commune,
-role and provider."""
+role and provider.
+
+``coverage_by_level`` always has the three level rows: a level without signature data has
+``n_schools_reporting = 0``, ``n_staff = n_signed = 0`` and ``coverage = NaN`` (explicit, not
+dropped). ``coverage_by_school`` lists every school of the levels that have signature data.
+``coverage_by_role`` / ``coverage_by_provider`` come from the staff *lists* (active staff);
+schools that only sent per-school counts have no role or provider detail. With more than one
+district ``coverage_by_ward`` writes a ward as "Phường (Quận/Huyện)" so same-named wards of two
+districts are not added together.
+"""
 
 from __future__ import annotations
 

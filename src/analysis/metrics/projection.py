@@ -1,5 +1,8 @@
 """When coverage reaches 100%: the least-squares line per level (``projection``), the end of the
-signing window, and each school's signing pace against it (``signing_pace``)."""
+signing window, and each school's signing pace against it (``signing_pace``).
+
+``projection``: ordinary least squares of coverage on days; band = slope ± 2 standard errors.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,11 @@
-"""All file writing and reading of the metric tables: ``write_tables`` (parquet + CSV through
-``analysis.core.io.write_bytes``), the headline parts and their merge under a lock, ``read_table``.
+"""All file writing and reading of the metric tables: ``write_tables`` (parquet and CSV,
+atomically through ``analysis.core.io``), the headline parts and their merge under a lock, ``read_table``.
+
+Headline numbers: notebook 20 writes ``headline_coverage.json``, notebook 30
+``headline_scale.json``; each then (re)writes ``headline.json`` = the merge of the parts present
+(their keys never overlap), so the order of the runs does not matter. The batch runs 20 and 30
+side by side: the merge holds a lock on the ``tables`` folder (POSIX ``flock``), so the last
+merge always sees both parts.
 """
 
 from __future__ import annotations

@@ -1,5 +1,12 @@
 """The report's unit: the districts of a school list, the fuzzy district match, narrowing the
-processed tables to one district or one commune, and the notebook line naming the unit."""
+processed tables to one district or one commune, and the notebook line naming the unit.
+
+Many districts (a city, the ministry): ``select_unit(processed, district)`` narrows the
+processed tables to one district ("" = everything). ``coverage_by_district`` and
+``scale_by_district`` are made only when the (selected) data spans more than one district
+(``has_many_districts``); a one-district run, like the sample, has neither, and
+``write_tables`` removes a stale copy.
+"""
 
 from __future__ import annotations
 
