@@ -1,5 +1,6 @@
 """All file writing and reading of the metric tables: ``write_tables`` (parquet and CSV,
-atomically through ``analysis.core.io``), the headline parts and their merge under a lock, ``read_table``.
+atomically through ``analysis.core.io``), the headline parts and their merge under a lock,
+``read_table``.
 
 Headline numbers: notebook 20 writes ``headline_coverage.json``, notebook 30
 ``headline_scale.json``; each then (re)writes ``headline.json`` = the merge of the parts present
