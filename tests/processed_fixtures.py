@@ -25,12 +25,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import metrics
 from analysis.core import schemas
-from analysis.metrics import PROCESSED_KINDS, Processed
+from analysis.metrics import Processed
 
 PERIOD = "2024-04-19"
 PREVIOUS = "2024-03-22"
 FIRST = "2024-02-23"
+
+
+def metric_tables(processed: Processed, period: str = PERIOD) -> dict[str, pd.DataFrame]:
+    """Every metric table of a period, as notebooks 20 and 30 make them."""
+    return metrics.compute_coverage(processed, period) | metrics.compute_scale(processed)
 
 
 def _source(df: pd.DataFrame, file: str) -> pd.DataFrame:
@@ -167,7 +173,7 @@ def write_processed(dest: Path, skip: tuple[str, ...] = ()) -> Path:
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     p = make_processed()
-    for kind in PROCESSED_KINDS:
+    for kind in schemas.FILES:
         if kind not in skip:
             getattr(p, kind).to_parquet(dest / f"{kind}.parquet", index=False)
     (dest / "quality.json").write_text(json.dumps(p.quality, ensure_ascii=False), "utf-8")

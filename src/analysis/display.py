@@ -22,7 +22,9 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from analysis.core import vocab
 from analysis.core.fmt import MISSING, fmt_date, fmt_int, fmt_num, fmt_pct
+from analysis.core.text import is_missing
 from analysis.metrics import BASIS_VN, DISTRICT_TABLES, RATE_COLUMNS, VN_COLUMNS, Note
 
 NO_DATA = "Không có dữ liệu"
@@ -38,18 +40,9 @@ _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 YES_NO = {True: "Có", False: "Không"}
 
 
-def _missing(value) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def fmt_day(value) -> str:
     """'2024-04-19' / date / Timestamp -> '19/4/2024'; anything else as text."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     if isinstance(value, (datetime, pd.Timestamp)):
         return fmt_date(value.date())
@@ -66,7 +59,7 @@ def fmt_day(value) -> str:
 
 def fmt_points(value) -> str:
     """A change of a ratio in points: 0.032 -> '+3,2 điểm'."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     points = float(value) * 100
     sign = "+" if points > 0.05 else "−" if points < -0.05 else ""
@@ -75,7 +68,7 @@ def fmt_points(value) -> str:
 
 def fmt_cell(value, column: str = "") -> str:
     """One value, formatted by its column's meaning, then by its type."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     if column in RATE_COLUMNS - POINT_COLUMNS:
         return fmt_pct(value)
@@ -158,7 +151,7 @@ def _lowest_first(df: pd.DataFrame) -> pd.DataFrame:
     if not {"school_code", "coverage"} <= set(df.columns) or df.empty:
         return df
     keys = ["coverage"] if "level" not in df.columns else ["_level", "coverage"]
-    order = {lv: i for i, lv in enumerate(("Mầm non", "Tiểu học", "THCS"))}
+    order = {lv: i for i, lv in enumerate(vocab.BASE_LEVELS)}
     out = df.assign(_level=df["level"].map(order).fillna(len(order))) if "level" in df else df
     out = out.sort_values(keys, kind="mergesort", na_position="last")
     return out.drop(columns=["_level"], errors="ignore")

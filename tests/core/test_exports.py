@@ -21,7 +21,7 @@ import pytest
 from analysis import metrics, report
 from analysis.core import exports
 from analysis.report.xlsx import write_xlsx
-from tests.processed_fixtures import PERIOD, make_processed
+from tests.processed_fixtures import PERIOD, make_processed, metric_tables
 from tests.report.test_report import QUALITY, QUARANTINE, make_project, make_tables
 
 DAY = date(2024, 4, 19)
@@ -53,7 +53,7 @@ def _planted_processed():
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
     root = tmp_path_factory.mktemp("exports")
-    tables = metrics.compute_all(_planted_processed(), PERIOD)
+    tables = metric_tables(_planted_processed())
     out = root / "tables"
     metrics.write_tables(tables, out, "coverage", PERIOD, True)
     quality = dict(QUALITY)

@@ -14,13 +14,19 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from analysis import figures, metrics
+from analysis.core import schemas  # noqa: E402
 from analysis.figures import style  # noqa: E402
-from tests.processed_fixtures import PERIOD, make_multi_district, make_processed  # noqa: E402
+from tests.processed_fixtures import (  # noqa: E402
+    PERIOD,
+    make_multi_district,
+    make_processed,
+    metric_tables,
+)
 
 
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
-    return metrics.compute_all(make_processed(), PERIOD)
+    return metric_tables(make_processed())
 
 
 @pytest.fixture(autouse=True)
@@ -122,9 +128,7 @@ def style_save(fig, path):
 
 
 def test_figures_without_data_are_not_saved(tmp_path):
-    empty = metrics.compute_scale(
-        metrics.Processed(**{k: metrics._empty_kind(k) for k in metrics.PROCESSED_KINDS})
-    )
+    empty = metrics.compute_scale(metrics.Processed(**{k: schemas.empty(k) for k in schemas.FILES}))
     (tmp_path / "records_progress.png").write_bytes(b"stale")
     shown = figures.publish("records_progress", empty, tmp_path, PERIOD)
     assert isinstance(shown, figures.NoData)
@@ -243,9 +247,7 @@ def test_role_provider_scale_infrastructure_records(tables):
 
 
 def test_empty_tables_give_a_message_not_a_crash():
-    empty = metrics.compute_scale(
-        metrics.Processed(**{k: metrics._empty_kind(k) for k in metrics.PROCESSED_KINDS})
-    )
+    empty = metrics.compute_scale(metrics.Processed(**{k: schemas.empty(k) for k in schemas.FILES}))
     fig = figures.records_progress(empty["records_by_school"])
     assert "Chưa có số liệu ký số học bạ trong kỳ này" in _all_text(fig)
     fig = figures.infrastructure_by_school(empty["infrastructure_by_school"])
@@ -322,8 +324,8 @@ def test_coverage_by_district_many_shows_bottom_top_and_distribution():
 
 
 def test_district_figure_only_with_its_table(tmp_path):
-    many = metrics.compute_all(make_multi_district(), PERIOD)
-    one = metrics.compute_all(make_processed(), PERIOD)
+    many = metric_tables(make_multi_district())
+    one = metric_tables(make_processed())
     out = tmp_path / "figures"
     written = figures.make_all(many, PERIOD, out, sample=False, names=["coverage_by_district"])
     assert written == {"coverage_by_district": out / "coverage_by_district.png"}

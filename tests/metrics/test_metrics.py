@@ -10,12 +10,15 @@ import pandas as pd
 import pytest
 
 from analysis import metrics, paths
+from analysis.core import text
 from analysis.core.fmt import fmt_int, fmt_pct
+from analysis.metrics import frames, store
 from tests.processed_fixtures import (
     PERIOD,
     PREVIOUS,
     make_multi_district,
     make_processed,
+    metric_tables,
     write_processed,
 )
 
@@ -351,9 +354,9 @@ def test_wards_of_the_same_name_in_two_districts_stay_apart(multi, proc):
 
 
 def test_district_tables_only_with_more_than_one_district(multi, proc, tmp_path):
-    many = metrics.compute_all(multi, PERIOD)
+    many = metric_tables(multi)
     assert {"coverage_by_district", "scale_by_district"} <= set(many)
-    one = metrics.compute_all(proc, PERIOD)
+    one = metric_tables(proc)
     assert not {"coverage_by_district", "scale_by_district"} & set(one)
     # a one-district run into the folder of a many-district run removes the stale tables
     out = tmp_path / "tables"
@@ -383,7 +386,7 @@ def test_select_unit_filters_every_table(multi):
     assert unit.infrastructure["school_code"].tolist() == ["TH02"]
     assert unit.records["school_code"].tolist() == ["TH02"]
     assert unit.quality == multi.quality
-    tables = metrics.compute_all(unit, PERIOD)
+    tables = metric_tables(unit)
     assert "coverage_by_district" not in tables  # one district now
     th = _row(tables["coverage_by_level"], level="Tiểu học")
     assert (th["n_schools"], th["n_staff"], th["n_signed"]) == (2, 40, 20)
@@ -425,15 +428,20 @@ def test_match_district_ambiguous_and_absent_column():
 
 
 def test_sort_is_vietnamese_stable_and_missing_last():
-    """The vectorised sort orders text as sorted() by the fold would, keeps ties in order."""
+    """The vectorised sort orders text as sorted() by ``text.vn_sort_key`` would (đ after d,
+    tones second), keeps ties in order."""
     words = ["Đông Anh", "dong anh", "Ba Vì", None, "Ứng Hòa", "Ba Đình", "ba vi", "Gia Lâm"]
     df = pd.DataFrame({"name": pd.array(words, dtype="str"), "n": range(len(words))})
-    out = metrics._sort(df, ["name"])
-    present = [(metrics._fold(w), i) for i, w in enumerate(words) if w is not None]
+    out = frames._sort(df, ["name"])
+    present = [(text.vn_sort_key(w), i) for i, w in enumerate(words) if w is not None]
     expected = [i for _, i in sorted(present)] + [words.index(None)]
     assert out["n"].tolist() == expected
+    # by hand: đ after d, ư after u, foreign letters (f, w) in their Latin places
+    names = ["Wintca", "Đông Anh", "FPT", "Dương Xá", "Viettel", "Ưng", "Uông", "BKAV"]
+    got = frames._sort(pd.DataFrame({"name": names}), ["name"])["name"].tolist()
+    assert got == ["BKAV", "Dương Xá", "Đông Anh", "FPT", "Uông", "Ưng", "Viettel", "Wintca"]
     nums = pd.DataFrame({"x": pd.array([3, None, 1, 3], dtype="Int64"), "i": [0, 1, 2, 3]})
-    assert metrics._sort(nums, ["x"])["i"].tolist() == [2, 0, 3, 1]
+    assert frames._sort(nums, ["x"])["i"].tolist() == [2, 0, 3, 1]
 
 
 def test_headline_merge_waits_for_the_other_notebooks_merge(tmp_path):
@@ -446,7 +454,7 @@ def test_headline_merge_waits_for_the_other_notebooks_merge(tmp_path):
     metrics.write_headline("coverage", {"signed_th": 1}, tmp_path)
     # spawn, not fork: a forked child would share the parent's locked descriptor
     context = multiprocessing.get_context("spawn")
-    with metrics._locked(tmp_path):
+    with store._locked(tmp_path):
         other = context.Process(
             target=metrics.write_headline, args=("scale", {"schools_th": 2}, tmp_path)
         )

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from analysis import metrics
-from analysis.core import schemas
+from analysis.core import schemas, vocab
+from analysis.metrics.unit import _narrow
 from tests.processed_fixtures import PERIOD, make_processed
 
 BO_DE, LONG_BIEN = "Phường Bồ Đề", "Phường Long Biên"
@@ -78,7 +79,7 @@ def test_institution_readiness_by_level_and_commune():
     t = metrics.certificate_tables(with_certificates())
     got = t["institution_readiness"]
     rows = [tuple(r) for r in got[["level", "commune", "n_schools", "n_ready"]].to_numpy()]
-    T, A = metrics.TOTAL, metrics.ALL
+    T, A = vocab.TOTAL, metrics.ALL
     assert rows == [
         ("Mầm non", A, 1, 0),
         ("Tiểu học", A, 4, 1),
@@ -114,7 +115,7 @@ def test_signature_type_and_unmatched():
     assert [tuple(r) for r in by.to_numpy()] == [
         ("Viettel", 8, 6, 2),
         ("VNPT", 4, 3, 1),
-        (metrics.TOTAL, 12, 9, 3),
+        (vocab.TOTAL, 12, 9, 3),
     ]
 
 
@@ -342,9 +343,9 @@ def test_a_communes_report_keeps_only_its_schools_unmatched_certificates():
     whole = metrics.certificate_tables(p)
     assert "certificates_by_provider" in whole and len(whole["unmatched_certificates"]) == 3
     keep = p.schools["school_code"].isin(["TH01"])
-    one = metrics.certificate_tables(metrics._narrow(p, keep, "Phường Bồ Đề"))
+    one = metrics.certificate_tables(_narrow(p, keep, "Phường Bồ Đề"))
     assert "certificates_by_provider" not in one
     assert [tuple(r) for r in one["unmatched_certificates"].to_numpy()] == [("Viettel", "TH01", 1)]
     keep = p.schools["school_code"].isin(["TH02"])
-    other = metrics.certificate_tables(metrics._narrow(p, keep, "Phường Đức Giang"))
+    other = metrics.certificate_tables(_narrow(p, keep, "Phường Đức Giang"))
     assert other["unmatched_certificates"].empty

@@ -28,10 +28,9 @@ from docx import Document  # noqa: E402
 from docx.shared import Length, Mm  # noqa: E402
 
 from analysis import metrics, paths, report
-from analysis.core import parallel
+from analysis.core import parallel, text
 from analysis.core.fmt import fmt_int, fmt_pct  # noqa: E402
 from analysis.report import fontmetrics  # noqa: E402
-from analysis.report import xlsx as report_xlsx
 
 PERIOD = "2024-04-19"
 PREV = "2024-03-22"
@@ -470,11 +469,11 @@ def test_settings_errors_name_file_and_key(tmp_path):
     assert any("signer_nam" in n and "gõ sai" in n for n in notes)
 
 
-def test_vi_sort_key_orders_like_a_dictionary():
+def test_vn_sort_key_orders_like_a_dictionary():
     names = ["Đức Giang", "Ái Mộ B", "Ái Mộ A", "Dương Xá", "Bồ Đề", "Ân Thi", "Ấp Bắc",
              "Ô Cách", "Giang Biên", "Gia Thụy", "Ngô Quyền", "Ngọc Thụy A", "Đoàn Khuê",
              "Đô thị"]  # fmt: skip
-    got = sorted(names, key=report_xlsx.vi_sort_key)
+    got = sorted(names, key=text.vn_sort_key)
     assert got == ["Ái Mộ A", "Ái Mộ B", "Ân Thi", "Ấp Bắc", "Bồ Đề", "Dương Xá", "Đoàn Khuê",
                    "Đô thị", "Đức Giang", "Gia Thụy", "Giang Biên", "Ngọc Thụy A", "Ngô Quyền",
                    "Ô Cách"]  # fmt: skip

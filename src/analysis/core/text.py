@@ -402,3 +402,57 @@ def school_keys_frame(s: pd.Series) -> pd.DataFrame:
     for c in out:
         out[c][-1] = None  # code -1 (missing input) indexes this slot
     return pd.DataFrame({c: pd.array(v, dtype="str")[codes] for c, v in out.items()}, index=s.index)
+
+
+# ------------------------------------------------------------------ Vietnamese sort order
+
+#: The letters in Vietnamese dictionary order (a < ă < â ... d < đ ...), with f, j, w, z of
+#: foreign names in their Latin places.
+_VN_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_VN_SHAPES = frozenset("\u0306\u0302\u031b")  # breve, circumflex, horn: part of the letter
+_VN_TONES = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": "5"}
+_VN_SHAPED = {"a\u0306": "ă", "a\u0302": "â", "e\u0302": "ê", "o\u0302": "ô"}
+_VN_MISSING_KEY = ("\uffff", "")
+
+
+def _vn_code(ch: str) -> str:
+    """Two characters per letter: its place in the alphabet; a space sorts before everything
+    ("Gia Thụy" < "Giang Biên"), then digits and punctuation, then letters."""
+    if ch in _VN_ALPHABET:
+        return f"{_VN_ALPHABET.index(ch) + 10:02d}"
+    return "  " if ch == " " else f"!{ch}"
+
+
+_VN_ASCII_CODES = {c: _vn_code(chr(c)) for c in range(128)}
+
+
+def vn_sort_key(value) -> tuple[str, str]:
+    """Vietnamese dictionary order: a < ă < â < b ... d < đ ..., case aside; tones break ties
+    (none < huyền < hỏi < ngã < sắc < nặng). Missing (None/NaN) sorts after every text."""
+    if is_missing(value):
+        return _VN_MISSING_KEY
+    low = str(value).lower()
+    if low.isascii():
+        return (low.translate(_VN_ASCII_CODES), "0" * len(low))
+    primary, tones = [], []
+    for ch in unicodedata.normalize("NFD", low):
+        if ch in _VN_TONES:
+            tones[-1:] = [_VN_TONES[ch]]
+        elif ch in _VN_SHAPES and primary:
+            base = primary[-1][0]
+            shaped = "ơ" if base == "o" else "ư" if base == "u" else base
+            primary[-1] = _VN_SHAPED.get(base + ch, shaped)
+        elif not unicodedata.combining(ch):
+            primary.append(ch)
+            tones.append("0")
+    return ("".join(map(_vn_code, primary)), "".join(tones))
+
+
+def vn_rank(values: pd.Series) -> np.ndarray:
+    """Dense rank of each value in ``vn_sort_key`` order, the key computed once per distinct
+    value; equal keys share a rank, missing values rank last."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    keys = [vn_sort_key(v) for v in uniques]
+    place = {key: i for i, key in enumerate(sorted(set(keys)))}
+    rank = np.array([place[key] for key in keys] + [len(place)], dtype=np.int64)
+    return rank[codes]  # code -1 (missing) takes the last slot

@@ -18,18 +18,19 @@ and xlsxwriter writes zip members with a fixed timestamp, so a rerun gives the s
 from __future__ import annotations
 
 import tomllib
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 
 from analysis import paths
 from analysis.core import io, privacy, vocab
 from analysis.core.fmt import fmt_date
+from analysis.core.text import vn_rank
 
 #: The sample mark of the workbook and of the Word report (its header on every page).
 SAMPLE_TEXT = "DỮ LIỆU MẪU — không phải số liệu thật"
@@ -109,44 +110,11 @@ NON_DATA = ("title", "header", "total", "blank", "footer")
 
 # ----------------------------------------------------------------------------- values
 
-_BASE_ORDER = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
-_MODIFIERS = frozenset("\u0306\u0302\u031b")  # breve, circumflex, horn
-_TONES = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": "5"}
-
-
-def vi_sort_key(text) -> tuple[str, str]:
-    """Vietnamese dictionary order: a < ă < â < b ... d < đ ...; tones break ties."""
-    if text is None or (isinstance(text, float) and pd.isna(text)):
-        return ("\uffff", "")
-    primary, tones = [], []
-    for ch in unicodedata.normalize("NFD", str(text).lower()):
-        if ch in _TONES:
-            tones[-1:] = [_TONES[ch]]
-            continue
-        if ch in _MODIFIERS and primary:
-            base = primary[-1][0]
-            letter = {"a\u0306": "ă", "a\u0302": "â", "e\u0302": "ê", "o\u0302": "ô"}.get(
-                base + ch, "ơ" if base == "o" else "ư" if base == "u" else base
-            )
-            primary[-1] = letter
-            continue
-        if unicodedata.combining(ch):
-            continue
-        primary.append(ch)
-        tones.append("0")
-    # letters as two digits; a space sorts before everything ("Gia Thụy" < "Giang Biên"),
-    # then digits and punctuation, then letters
-    coded = "".join(
-        f"{_BASE_ORDER.index(c) + 10:02d}" if c in _BASE_ORDER else "  " if c == " " else f"!{c}"
-        for c in primary
-    )
-    return (coded, "".join(tones))
-
 
 def sort_by_name(df: pd.DataFrame, col: str = "school_name") -> pd.DataFrame:
-    keys = {v: vi_sort_key(v) for v in df[col].dropna().unique()}
-    order = df[col].map(lambda v: keys.get(v, ("\uffff", "")))
-    return df.assign(_key=order).sort_values("_key", kind="mergesort").drop(columns="_key")
+    """Rows in Vietnamese dictionary order of ``col`` (``core.text.vn_sort_key``), missing last,
+    stable."""
+    return df.take(np.argsort(vn_rank(df[col]), kind="stable"))
 
 
 def _level_order(df: pd.DataFrame) -> pd.DataFrame:
