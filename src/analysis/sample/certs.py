@@ -28,6 +28,7 @@ from hashlib import blake2b
 import numpy as np
 import pandas as pd
 
+from analysis.sample.planted import Planted
 from analysis.sample.xlsx import Col, SheetSpec, new_workbook, write_sheet
 
 PERIOD = "2026-01-16"
@@ -58,7 +59,6 @@ def _d(x: date) -> int:
 
 class _Certs:
     def __init__(self, reform) -> None:
-        from analysis.sample import Planted
         from analysis.sample.reform import reform_status
 
         self.R = reform

@@ -21,6 +21,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from analysis.sample.planted import Planted, source_entry
 from analysis.sample.world import (
     MN,
     NEVER,
@@ -397,8 +398,6 @@ def _classes(schools: pd.DataFrame, rng, r: int) -> pd.DataFrame:
 
 class _Reform:
     def __init__(self, out, seed: int, world: World) -> None:
-        from analysis.sample import Planted
-
         self.out = out
         self.seed = seed
         self.world = world
@@ -440,14 +439,8 @@ class _Reform:
         )
 
     def _source(self, period, rel, lay, kind, level, **extra) -> None:
-        from analysis.sample import _slim
-
         self.files.append(rel)
-        entry = {"period": period, "file": rel, "sheet": lay.get("sheet", ""), "kind": kind}
-        entry["level"] = level
-        entry.update(_slim(lay))
-        entry.update(extra)
-        self.sources.append(entry)
+        self.sources.append(source_entry(period, rel, lay, kind, level, **extra))
 
     def _write(self, period, pdate, rel, spec, kind, level, merged=False, **extra) -> dict:
         """Write one report-style sheet, record its file, and plant its title rows (and its
