@@ -32,11 +32,15 @@ import sys
 from pathlib import Path
 
 from analysis import paths
+from analysis.core.vocab import TH, TOTAL
 from analysis.sample.generator import DEFAULT_SEED, PLANTED_FILE, generate
 from analysis.sample.large import write_large
 from analysis.sample.province import write_province
 from analysis.sample.text import vn_thousands
-from analysis.sample.world import PERIODS, REF, TH
+from analysis.sample.world import (
+    PERIODS,
+    REF,
+)
 
 __all__ = ["DEFAULT_SEED", "PLANTED_FILE", "generate", "main"]
 
@@ -45,7 +49,7 @@ def _dir_size(root: Path, files: list[str]) -> int:
     return sum((root / f).stat().st_size for f in files if (root / f).is_file())
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m analysis sample",
         description="Sinh bộ dữ liệu mẫu (tổng hợp) quận Long Biên 2023-2024 và khu vực Long "
@@ -81,39 +85,45 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="không sinh năm học 2025-2026 (các kỳ sau 1/7/2025)",
     )
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    out = Path(args.out)
-    if args.seed is None and args.province is None:
-        args.seed = DEFAULT_SEED
-    if args.province is not None:
-        target = Path(args.province).resolve()
-        data = paths.DATA_DIR.resolve()
-        if target == data or data in target.parents:
-            print(
-                f"--province không ghi vào {paths.DATA_DIR} (dữ liệu mẫu của dự án): chọn một "
-                "thư mục khác, ví dụ /tmp/tinh_mau.",
-                file=sys.stderr,
-            )
-            return 2
-        seed = {} if args.seed is None else {"seed": args.seed}
-        info = write_province(target, fmt=args.format or "xlsx", **seed)
+    return parser
+
+
+def _province(args) -> int:
+    """``--province DIR``: a Hà Nội-size province (never into ``data/``)."""
+    target = Path(args.province).resolve()
+    data = paths.DATA_DIR.resolve()
+    if target == data or data in target.parents:
         print(
-            f"Đã sinh tỉnh mẫu vào {target}: {info['n_communes']} xã/phường, "
-            f"{vn_thousands(info['n_schools'])} trường ({info['n_multi_level']} trường nhiều "
-            f"cấp học), {vn_thousands(info['n_staff'])} CBGVNV, {len(info['files'])} file."
+            f"--province không ghi vào {paths.DATA_DIR} (dữ liệu mẫu của dự án): chọn một "
+            "thư mục khác, ví dụ /tmp/tinh_mau.",
+            file=sys.stderr,
         )
-        return 0
-    if args.large is not None:
-        if args.large <= 0:
-            print("--large cần một số dòng dương, ví dụ --large 1660000", file=sys.stderr)
-            return 2
-        info = write_large(out, args.large, fmt=args.format or "csv", seed=args.seed)
-        print(
-            f"Đã sinh {info['n_staff']:,} dòng CBGVNV, {info['n_schools']:,} trường, "
-            f"{info['n_districts']} quận/huyện vào {out} ({len(info['files'])} file)."
-        )
-        return 0
-    planted = generate(out, args.seed, args.planted, reform=not args.no_reform)
+        return 2
+    seed = {} if args.seed is None else {"seed": args.seed}
+    info = write_province(target, fmt=args.format or "xlsx", **seed)
+    print(
+        f"Đã sinh tỉnh mẫu vào {target}: {info['n_communes']} xã/phường, "
+        f"{vn_thousands(info['n_schools'])} trường ({info['n_multi_level']} trường nhiều "
+        f"cấp học), {vn_thousands(info['n_staff'])} CBGVNV, {len(info['files'])} file."
+    )
+    return 0
+
+
+def _large(args, out: Path) -> int:
+    """``--large N``: a large synthetic set for the benchmarks."""
+    if args.large <= 0:
+        print("--large cần một số dòng dương, ví dụ --large 1660000", file=sys.stderr)
+        return 2
+    info = write_large(out, args.large, fmt=args.format or "csv", seed=args.seed)
+    print(
+        f"Đã sinh {info['n_staff']:,} dòng CBGVNV, {info['n_schools']:,} trường, "
+        f"{info['n_districts']} quận/huyện vào {out} ({len(info['files'])} file)."
+    )
+    return 0
+
+
+def _report(planted: dict, out: Path) -> None:
+    """What the sample run wrote, and the published figures it reproduces."""
     files = planted["files"] + planted.get("reform", {}).get("files", [])
     size = _dir_size(out, files) / 1e6
     print(
@@ -124,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Kỳ {PERIODS[REF]}, Tiểu học: {ref['n_signed']}/{ref['n_staff']} CBGVNV có chữ ký số.")
     if "reform" in planted:
         last = planted["reform"]["periods"][-1]
-        tot = planted["reform"]["expected"][last]["Tổng cộng"]
+        tot = planted["reform"]["expected"][last][TOTAL]
         print(
             f"Năm học 2025-2026 (kỳ {', '.join(planted['reform']['periods'])}): "
             f"{tot['n_schools']} trường, kỳ {last}: {tot['n_signed']}/{tot['n_staff']} "
@@ -138,6 +148,19 @@ def main(argv: list[str] | None = None) -> int:
                 f"{sum(x['n_signed'] for x in e)}/{sum(x['n_staff'] for x in e)} CBGVNV có "
                 f"chữ ký số, {c['institutions']['ready']} trường có chữ ký số tổ chức."
             )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    out = Path(args.out)
+    if args.seed is None and args.province is None:
+        args.seed = DEFAULT_SEED
+    if args.province is not None:
+        return _province(args)
+    if args.large is not None:
+        return _large(args, out)
+    planted = generate(out, args.seed, args.planted, reform=not args.no_reform)
+    _report(planted, out)
     return 0
 
 

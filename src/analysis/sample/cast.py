@@ -4,7 +4,7 @@ planted fuzzy and unknown names), and the names in the report footers."""
 
 from __future__ import annotations
 
-from analysis.sample.world import TH, THCS
+from analysis.core.vocab import TH, THCS
 
 # Schools with a special role in the rendering (level, short name).
 TCVN3_SCHOOL = (TH, "Thạch Bàn B")
@@ -33,6 +33,5 @@ FUZZY_COUNTS_NAME = "Trường THCS Phú Đồng"
 UNKNOWN_COUNTS_NAME = "Trường Tiểu học Khương Mai"
 UNKNOWN_STAFF_NAME = "Trường THCS Khương Đình"
 BAD_STATUS = "Kiểm tra lại"
-ACTIVE = "Đang làm việc"
 
 FOOTER_NAMES = ("Nguyễn Thị Thu Hà", "Trần Minh Đức", "Lê Thị Hồng Nhung", "Phạm Văn Toàn")

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
+from analysis.core.vocab import TH, THCS
 from analysis.sample.cast import (
     ALIAS_IN_LIST,
     ALIASES,
@@ -31,15 +32,14 @@ from analysis.sample.messy import MessyFiles
 from analysis.sample.planted import Planted, PlantedRecord, source_entry
 from analysis.sample.reform import write_reform
 from analysis.sample.world import (
+    DEFAULT_SEED,
     NEVER,
     PERIODS,
     REF,
-    TH,
-    THCS,
     build_world,
 )
+from analysis.sample.xlsx import new_workbook, write_sheet
 
-DEFAULT_SEED = 20240419
 ALIASES_FILE = "school_aliases.csv"
 PLANTED_FILE = "sample_planted.json"
 
@@ -66,6 +66,8 @@ cũng là giả.
 
 
 class _Generator(DistrictFiles, MessyFiles, PlantedRecord):
+    """One run of the 2023-2024 sample: the world, the seeded generator and what was written."""
+
     def __init__(self, out: Path, seed: int) -> None:
         self.out = out
         self.seed = seed
@@ -177,6 +179,14 @@ class _Generator(DistrictFiles, MessyFiles, PlantedRecord):
         self.files.append(rel)
         self.planted.sources.append(source_entry(period, rel, lay, kind, level, **extra))
 
+    def _write_sheet(self, period, pdate, rel, spec, kind, level, **extra) -> dict:
+        """Write a one-sheet workbook and record its file: the layout of what was written."""
+        wb = new_workbook(self.out / rel, pdate)
+        lay = write_sheet(wb, spec)
+        wb.close()
+        self._source(period, rel, lay, kind, level, **extra)
+        return lay
+
 
 def generate(
     out_dir: Path | str = paths.RAW_DIR,
@@ -186,7 +196,7 @@ def generate(
 ) -> dict:
     """Write the sample data set into ``out_dir`` and ``planted_path``; return the planted
     record (also written as JSON). ``reform`` adds the school year 2025-2026 (the periods
-    after 1/7/2025, :mod:`analysis.sample_reform`) under the record's ``reform`` key; the
+    after 1/7/2025, :mod:`analysis.sample.reform`) under the record's ``reform`` key; the
     2023-2024 files do not depend on it."""
     out = Path(out_dir)
     gen = _Generator(out, seed)

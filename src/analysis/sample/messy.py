@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.core.vocab import TH, THCS
 from analysis.sample.cast import (
     BOM_SCHOOL,
     CP1258_SCHOOL,
@@ -28,15 +29,12 @@ from analysis.sample.text import (
 from analysis.sample.world import (
     PERIOD_DATES,
     PERIODS,
-    TH,
-    THCS,
+    SIG_WORDS,
 )
 from analysis.sample.xlsx import (
     Col,
     SheetSpec,
-    new_workbook,
     write_csv,
-    write_sheet,
 )
 
 
@@ -60,7 +58,7 @@ class MessyFiles:
         code = self.code_of[key]
         name = self.name_of[code]
         if enc == "tcvn3":
-            vocab = {"yes": "Đã cấp", "no": "Chưa cấp", "pending": "Đang đăng ký"}
+            vocab = SIG_WORDS
 
             def title_enc(t):
                 return encode(t, upper="lower")
@@ -95,10 +93,9 @@ class MessyFiles:
         ]
         spec = SheetSpec(sheet, cols, titles=titles)
         rel = self.rel(period, f"{stem}.xlsx")
-        wb = new_workbook(self.out / rel, pdate)
-        lay = write_sheet(wb, spec)
-        wb.close()
-        self._source(period, rel, lay, "cbgvnv", TH, encoding=enc, school_code=code)
+        lay = self._write_sheet(
+            period, pdate, rel, spec, "cbgvnv", TH, encoding=enc, school_code=code
+        )
         first = lay["first_row"]
         self.planted.add(
             rel,
@@ -118,6 +115,16 @@ class MessyFiles:
         pend = first + np.flatnonzero(active & (rows["sig"] == "pending").to_numpy())
         self.planted.add(rel, sheet, left, "cbgvnv", "left_staff", "skipped")
         self.planted.add(rel, sheet, pend, "cbgvnv", "pending", "skipped")
+
+    def _write_csv(self, period, rel, df, level, encoding, sep, code, preamble=()) -> int:
+        """Write a school's CSV list and record it: the first data line (1-based)."""
+        header_line = write_csv(self.out / rel, df, sep=sep, encoding=encoding, preamble=preamble)
+        first = header_line + 1
+        lay = {"header_rows": [header_line], "first_row": first, "last_row": first + len(df) - 1}
+        lay["columns"] = list(df.columns)
+        extra = {"encoding": encoding, "delimiter": sep, "school_code": code}
+        self._source(period, rel, lay, "cbgvnv", level, **extra)
+        return first
 
     def _cp1258_file(self, i: int) -> None:
         """Vũ Xuân Thiều's own list: CSV, Windows-1258, ';' (and the moved person)."""
@@ -146,29 +153,11 @@ class MessyFiles:
             }
         )
         rel = self.rel(period, "TH_VuXuanThieu_CKS.csv")
-        header_line = write_csv(
-            self.out / rel,
-            df,
-            sep=";",
-            encoding="cp1258",
-            preamble=[f"DANH SÁCH CBGVNV TRƯỜNG TIỂU HỌC VŨ XUÂN THIỀU - {dmy(pdate)}", ""],
-        )
-        first = header_line + 1
-        lay = {"header_rows": [header_line], "first_row": first, "last_row": first + len(df) - 1}
-        lay["columns"] = list(df.columns)
-        self._source(
-            period, rel, lay, "cbgvnv", TH, encoding="cp1258", delimiter=";", school_code=code
-        )
+        title = f"DANH SÁCH CBGVNV TRƯỜNG TIỂU HỌC VŨ XUÂN THIỀU - {dmy(pdate)}"
+        first = self._write_csv(period, rel, df, TH, "cp1258", ";", code, preamble=[title, ""])
         P = self.planted
-        P.add(
-            rel,
-            "",
-            header_line,
-            "cbgvnv",
-            "cp1258_csv",
-            "repaired",
-            note="CSV Windows-1258, dấu phân cách ';', ngày dạng d/m/yyyy",
-        )
+        note = "CSV Windows-1258, dấu phân cách ';', ngày dạng d/m/yyyy"
+        P.add(rel, "", first - 1, "cbgvnv", "cp1258_csv", "repaired", note=note)
         P.add(rel, "", 1, "cbgvnv", "title_rows", "skipped")
         is_moved = (rows["extra"] == "moved_person").to_numpy()
         P.add(
@@ -218,13 +207,7 @@ class MessyFiles:
             }
         )
         rel = self.rel(period, "THCS_NgocLam_CBGVNV.csv")
-        header_line = write_csv(self.out / rel, df, sep=",", encoding="utf-8-sig")
-        first = header_line + 1
-        lay = {"header_rows": [header_line], "first_row": first, "last_row": first + len(df) - 1}
-        lay["columns"] = list(df.columns)
-        self._source(
-            period, rel, lay, "cbgvnv", THCS, encoding="utf-8-sig", delimiter=",", school_code=code
-        )
+        first = self._write_csv(period, rel, df, THCS, "utf-8-sig", ",", code)
         self.planted.add(
             rel,
             "",
@@ -241,7 +224,7 @@ class MessyFiles:
         period, pdate = PERIODS[i], PERIOD_DATES[i]
         code = self.code_of[NFD_SCHOOL]
         rows = self._own_rows(i, NFD_SCHOOL)
-        vocab = {"yes": "Đã cấp", "no": "Chưa cấp", "pending": "Đang đăng ký"}
+        vocab = SIG_WORDS
 
         def col(label, s, **kw):
             return Col(nfd(label), listify(map_unique(s.replace("", None), nfd)), **kw)
@@ -264,10 +247,8 @@ class MessyFiles:
         sheet = "CBGVNV"
         spec = SheetSpec(sheet, cols, titles=[nfd(f"Trường THCS Phúc Lợi - {dmy(pdate)}")])
         rel = self.rel(period, "THCS_PhucLoi_CBGVNV.xlsx")
-        wb = new_workbook(self.out / rel, pdate)
-        lay = write_sheet(wb, spec)
-        wb.close()
-        self._source(period, rel, lay, "cbgvnv", THCS, encoding="nfd", school_code=code)
+        extra = {"encoding": "nfd", "school_code": code}
+        lay = self._write_sheet(period, pdate, rel, spec, "cbgvnv", THCS, **extra)
         first = lay["first_row"]
         self.planted.add(
             rel,

@@ -9,17 +9,15 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
+from analysis.core.vocab import BASE_LEVELS, MN, TH, TOTAL
 from analysis.sample.cast import (
     ALIASES,
     COUNTS_ONLY,
     MOVED_TO,
 )
 from analysis.sample.world import (
-    LEVELS,
-    MN,
     PERIODS,
     REF,
-    TH,
     status_at,
 )
 
@@ -76,30 +74,80 @@ def source_entry(period: str, rel: str, lay: dict, kind: str, level, **extra) ->
     return entry
 
 
+def counts_row(period, rel, sheet, row, code, level, n_staff, n_signed, superseded) -> dict:
+    """The record's entry for a row of a counts form, as written."""
+    return {
+        "period": period,
+        "file": rel,
+        "sheet": sheet,
+        "row": row,
+        "school_code": code,
+        "level": level,
+        "n_staff": n_staff,
+        "n_signed": n_signed,
+        "superseded": superseded,
+    }
+
+
+def _per_school(persons: pd.DataFrame, i: int, counts_codes: set) -> pd.DataFrame:
+    """Per school at period ``i``: active, signed and pending staff (no pending for the
+    schools that send counts only)."""
+    st = status_at(persons, i)
+    act = st["active"].to_numpy()
+    frame = pd.DataFrame(
+        {
+            "code": persons["school_code"],
+            "level": persons["level"],
+            "n_staff": act,
+            "n_signed": act & st["signed"].to_numpy(),
+            "n_pending": act & st["pending"].to_numpy(),
+        }
+    )
+    per = frame.groupby("code")[["n_staff", "n_signed", "n_pending"]].sum()
+    per.loc[per.index.isin(counts_codes), "n_pending"] = 0
+    return per
+
+
+def _total_stats(lv_stats: dict, i: int) -> dict:
+    """The all-levels row: sums of the school and pupil counts (and IT from the REF period)."""
+    keys = ("n_schools", "n_classes", "n_pupils", "n_pupils_with_id", "n_pupils_verified")
+    tot = {k: sum(lv_stats[lv][k] for lv in BASE_LEVELS) for k in keys}
+    for k in ("n_fibre", "n_computers"):
+        tot[k] = sum(lv_stats[lv][k] for lv in BASE_LEVELS) if i >= REF else None
+    return tot
+
+
+def pupil_totals(rows: pd.DataFrame) -> dict:
+    """Classes and pupils (with an id, verified) of the school rows ``rows``."""
+    return {
+        "n_classes": int(rows["n_classes"].sum()),
+        "n_pupils": int(rows["n_pupils"].sum()),
+        "n_pupils_with_id": int(rows["n_pupils_with_id"].sum()),
+        "n_pupils_verified": int(rows["n_pupils_verified"].sum()),
+    }
+
+
+def record_totals(cl: pd.DataFrame) -> dict:
+    """The record signing of the classes ``cl``: records, pupils, signed by teacher and
+    principal."""
+    return {
+        "n_records": len(cl),
+        "n_record_pupils": int(cl["n_pupils"].sum()),
+        "n_signed_teacher": int(cl["n_signed_teacher"].sum()),
+        "n_signed_principal": int(cl["n_signed_principal"].sum()),
+    }
+
+
 class PlantedRecord:
     """The generator's record of what it planted (a mixin of the generator)."""
 
     def _expected(self) -> tuple[dict, dict]:
-        w = self.world
-        s = w.schools
-        p = w.persons
+        """The totals a correct cleaning must find: per period and level, and per school."""
         counts_codes = {self.code_of[k] for k in COUNTS_ONLY}
         expected: dict = {}
         by_school: dict = {}
         for i, period in enumerate(PERIODS):
-            st = status_at(p, i)
-            act = st["active"].to_numpy()
-            frame = pd.DataFrame(
-                {
-                    "code": p["school_code"],
-                    "level": p["level"],
-                    "n_staff": act,
-                    "n_signed": act & st["signed"].to_numpy(),
-                    "n_pending": act & st["pending"].to_numpy(),
-                }
-            )
-            per = frame.groupby("code")[["n_staff", "n_signed", "n_pending"]].sum()
-            per.loc[per.index.isin(counts_codes), "n_pending"] = 0
+            per = _per_school(self.world.persons, i, counts_codes)
             by_school[period] = {
                 c: {
                     "level": self.level_of[c],
@@ -110,55 +158,36 @@ class PlantedRecord:
                 }
                 for c, r in per.sort_index().iterrows()
             }
-            lv_stats = {}
-            for level in LEVELS:
-                sl = s[s["level"] == level]
-                d = {
-                    "n_schools": len(sl),
-                    "n_classes": int(sl["n_classes"].sum()),
-                    "n_pupils": int(sl["n_pupils"].sum()),
-                    "n_pupils_with_id": int(sl["n_pupils_with_id"].sum()),
-                    "n_pupils_verified": int(sl["n_pupils_verified"].sum()),
-                }
-                if level == MN:
-                    d.update(n_staff=None, n_signed=None, n_pending=None)
-                else:
-                    codes = sl["school_code"]
-                    sub = per.loc[per.index.isin(codes)]
-                    d.update({k: int(sub[k].sum()) for k in ("n_staff", "n_signed", "n_pending")})
-                    d["n_schools_reporting"] = int(len(sub))
-                if i >= REF:
-                    inf = w.infra[w.infra["level"] == level]
-                    d["n_fibre"] = int(inf["n_fibre"].sum())
-                    d["n_computers"] = int(inf["n_computers"].sum())
-                    d["speed_min"] = int(inf["speed_mbps"].min())
-                else:
-                    d["n_fibre"] = d["n_computers"] = d["speed_min"] = None
-                if i == len(PERIODS) - 1 and level == TH:
-                    cl = w.classes
-                    d["n_records"] = len(cl)
-                    d["n_record_pupils"] = int(cl["n_pupils"].sum())
-                    d["n_signed_teacher"] = int(cl["n_signed_teacher"].sum())
-                    d["n_signed_principal"] = int(cl["n_signed_principal"].sum())
-                else:
-                    d["n_records"] = d["n_record_pupils"] = None
-                    d["n_signed_teacher"] = d["n_signed_principal"] = None
-                lv_stats[level] = d
-            tot = {
-                k: sum(lv_stats[lv][k] for lv in LEVELS)
-                for k in (
-                    "n_schools",
-                    "n_classes",
-                    "n_pupils",
-                    "n_pupils_with_id",
-                    "n_pupils_verified",
-                )
-            }
-            for k in ("n_fibre", "n_computers"):
-                tot[k] = sum(lv_stats[lv][k] for lv in LEVELS) if i >= REF else None
-            lv_stats["Tổng cộng"] = tot
+            lv_stats = {level: self._level_stats(i, level, per) for level in BASE_LEVELS}
+            lv_stats[TOTAL] = _total_stats(lv_stats, i)
             expected[period] = lv_stats
         return expected, by_school
+
+    def _level_stats(self, i: int, level: str, per: pd.DataFrame) -> dict:
+        """One level's expected figures at period ``i`` (None where the period has none)."""
+        w = self.world
+        sl = w.schools[w.schools["level"] == level]
+        d = {"n_schools": len(sl), **pupil_totals(sl)}
+        if level == MN:
+            d.update(n_staff=None, n_signed=None, n_pending=None)
+        else:
+            sub = per.loc[per.index.isin(sl["school_code"])]
+            d.update({k: int(sub[k].sum()) for k in ("n_staff", "n_signed", "n_pending")})
+            d["n_schools_reporting"] = int(len(sub))
+        if i >= REF:
+            inf = w.infra[w.infra["level"] == level]
+            d["n_fibre"] = int(inf["n_fibre"].sum())
+            d["n_computers"] = int(inf["n_computers"].sum())
+            d["speed_min"] = int(inf["speed_mbps"].min())
+        else:
+            d["n_fibre"] = d["n_computers"] = d["speed_min"] = None
+        if i == len(PERIODS) - 1 and level == TH:
+            cl = w.classes
+            d.update(record_totals(cl))
+        else:
+            d["n_records"] = d["n_record_pupils"] = None
+            d["n_signed_teacher"] = d["n_signed_principal"] = None
+        return d
 
     def _personal_values(self) -> dict:
         p = self.world.persons

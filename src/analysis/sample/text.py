@@ -10,6 +10,16 @@ import numpy as np
 import pandas as pd
 
 
+def epoch_days(d: date) -> int:
+    """Days since 1970-01-01."""
+    return (d - date(1970, 1, 1)).days
+
+
+def from_epoch_days(x: int) -> date:
+    """The date ``x`` days after 1970-01-01."""
+    return date.fromordinal(date(1970, 1, 1).toordinal() + int(x))
+
+
 def ymd(period: str) -> str:
     return period.replace("-", "")
 
