@@ -73,19 +73,8 @@ _SYLLABLES = (
     "Cẩm",
     "Định",
 )
-_POSITIONS = np.array(
-    [
-        "Hiệu trưởng",
-        "Phó hiệu trưởng",
-        "Giáo viên",
-        "Tổng phụ trách Đội",
-        "Kế toán",
-        "Văn thư",
-        "Y tế",
-        "Thư viện",
-        "Bảo vệ",
-    ]
-)
+#: The positions drawn (those of :data:`POSITIONS` but "Thiết bị" and "Nhân viên").
+_POSITIONS = np.array([p for p in POSITIONS if p not in ("Thiết bị", "Nhân viên")])
 _POSITION_P = np.array([0.02, 0.04, 0.78, 0.02, 0.03, 0.03, 0.02, 0.03, 0.03])
 
 
