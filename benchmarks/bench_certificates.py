@@ -61,7 +61,7 @@ def _write_lists(src: Path, dst: Path, period: str, n_certs: int, seed: int = 15
     import pandas as pd
     import pyarrow.csv as pcsv
 
-    from analysis.sample.large import _to_csv
+    from analysis.sample.large import to_csv
 
     shutil.copytree(src, dst)
     folder = dst / period
@@ -125,7 +125,7 @@ def _write_lists(src: Path, dst: Path, period: str, n_certs: int, seed: int = 15
     files = []
     for name, idx in zip(("Viettel", "VNPT", "FPT"), parts, strict=True):
         path = folder / f"{name}_CA_thue_bao_T4.csv"
-        _to_csv(frame.iloc[idx], path)
+        to_csv(frame.iloc[idx], path)
         files.append({"file": path.name, "rows": len(idx)})
     return {"certificates": n, "unmatched_written": n_unmatched, "files": files}
 

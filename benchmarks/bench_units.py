@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Tỉnh mẫu: {n_communes} xã, {n_schools} trường, {n_staff} CBGVNV -> {work}")
     steps = []
     gen = (
-        "import json,sys; from analysis.sample_province import write_province; "
+        "import json,sys; from analysis.sample.province import write_province; "
         f"info = write_province({str(raw)!r}, n_communes={n_communes}, n_schools={n_schools}, "
         f"n_staff={n_staff}, fmt={args.format!r}, period={PERIOD!r}); "
         f"open({str(work / 'province_info.json')!r}, 'w').write(json.dumps(info))"

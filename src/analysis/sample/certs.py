@@ -1,6 +1,6 @@
 """The sample's period 2026-01-16: signatures only from the providers' lists (issue 15).
 
-The same staff as on 2025-12-12 (:func:`analysis.sample_reform.reform_status` at its last
+The same staff as on 2025-12-12 (:func:`analysis.sample.reform.reform_status` at its last
 period: nobody joins or leaves in between) come as CSDL ngành exports (one per phường and the
 Sở's THPT export) WITHOUT a ``Chữ ký số`` column, with ``Số định danh cá nhân``. Whether a
 person is signed on 2026-01-16 comes only from the providers' subscriber lists
@@ -28,6 +28,9 @@ from hashlib import blake2b
 import numpy as np
 import pandas as pd
 
+from analysis.core.vocab import TH, THCS, THPT
+from analysis.sample.planted import Planted
+from analysis.sample.text import dmy, epoch_days, from_epoch_days
 from analysis.sample.xlsx import Col, SheetSpec, new_workbook, write_sheet
 
 PERIOD = "2026-01-16"
@@ -44,21 +47,53 @@ def synthetic_cccd(staff_id: str) -> str:
     return f"099{h % 1_000_000_000:09d}"
 
 
-def _dmy(d: date) -> str:
-    return f"{d.day:02d}/{d.month:02d}/{d.year}"
-
-
-def _day(x: int) -> date:
-    return date.fromordinal(date(1970, 1, 1).toordinal() + int(x))
-
-
-def _d(x: date) -> int:
-    return (x - date(1970, 1, 1)).days
+def _list_sheet(g: str, plain: list) -> tuple[list[Col], list[str], str, str]:
+    """One provider group's list as its provider writes it: columns, titles, file, sheet."""
+    types = ("USB Token", "Ký số từ xa", "SmartCA")
+    if g == "VNPT":
+        cols = [
+            Col("STT", list(range(1, len(plain) + 1)), width=6),
+            Col("Tên thuê bao", [x[2] for x in plain], width=24),
+            Col("CCCD/CMND", [x[3] for x in plain], width=14),
+            Col("Số serial", [x[4] for x in plain], width=14),
+            Col("Từ ngày", [from_epoch_days(x[1][2]) for x in plain], kind="date"),
+            Col("Đến ngày", [from_epoch_days(x[1][3]) for x in plain], kind="date"),
+            Col("Tình trạng", [x[1][4] for x in plain], width=14),
+            Col("Loại chứng thư", [types[k % 3] for k in range(len(plain))]),
+            Col("Cơ quan", [x[5] for x in plain], width=30),
+            Col("Ghi chú", [x[7] for x in plain], width=30),
+        ]
+        titles = [
+            "TỔNG CÔNG TY DỊCH VỤ VIỄN THÔNG (VNPT-VinaPhone)",
+            "DANH SÁCH THUÊ BAO CHỨNG THƯ SỐ VNPT-CA NGÀNH GIÁO DỤC",
+        ]
+        rel = f"{PERIOD}/VNPT-CA_DanhSachThueBao_T01_2026.xlsx"
+        name = "ThueBao"
+    else:
+        provider = [LIST_PROVIDERS.get(x[1][1], x[1][1] + "-CA") for x in plain]
+        cols = [
+            Col("STT", list(range(1, len(plain) + 1)), width=6),
+            Col("Số CCCD", [x[3] for x in plain], width=14),
+            Col("Họ và tên", [x[2] for x in plain], width=24),
+            Col("Số điện thoại", [x[6] for x in plain], width=12),
+            Col("Serial chứng thư", [x[4] for x in plain], width=14),
+            Col("Ngày hiệu lực", [from_epoch_days(x[1][2]) for x in plain], kind="date"),
+            Col("Ngày hết hạn", [from_epoch_days(x[1][3]) for x in plain], kind="date"),
+            Col("Trạng thái", [x[1][4] for x in plain], width=14),
+            Col("Gói dịch vụ", [types[k % 3] for k in range(len(plain))]),
+            Col("Nhà cung cấp", provider),
+            Col("Đơn vị", [x[5] for x in plain], width=30),
+            Col("Ghi chú", [x[7] for x in plain], width=30),
+        ]
+        titles = ["DANH SÁCH THUÊ BAO CHỨNG THƯ SỐ"]
+        slug = "Viettel-CA" if g == "Viettel" else "NhaCungCapKhac"
+        rel = f"{PERIOD}/ThueBao_CKS_{slug}_T01_2026.xlsx"
+        name = "DanhSach"
+    return cols, titles, rel, name
 
 
 class _Certs:
     def __init__(self, reform) -> None:
-        from analysis.sample import Planted
         from analysis.sample.reform import reform_status
 
         self.R = reform
@@ -86,21 +121,19 @@ class _Certs:
         span = self.q["years"].to_numpy() * 365
         exp = self.st["expires"].to_numpy().copy()
         for _ in range(3):
-            old = signed & (exp < _d(PDATE))
+            old = signed & (exp < epoch_days(PDATE))
             iss = np.where(old, exp + 1, iss)
             exp = np.where(old, iss + span - 1, exp)
         self.iss, self.exp = iss, exp
         active = self.st["active"].to_numpy()
         self.signed = signed & active
-        self.cmnd_i = int(
-            np.flatnonzero(self.signed & (self.q["level"] == "Tiểu học").to_numpy())[3]
-        )
+        self.cmnd_i = int(np.flatnonzero(self.signed & (self.q["level"] == TH).to_numpy())[3])
         self.cccd[self.cmnd_i] = "099" + self.cccd[self.cmnd_i][-6:]  # an old 9-digit CMND
         self.n = n
 
     # -- the staff exports ----------------------------------------------------------------
     def staff(self) -> None:
-        from analysis.sample.reform import COMMUNES, SLUG, THPT
+        from analysis.sample.reform import COMMUNES, SLUG
 
         s = self.R.schools
         commune = dict(zip(s["school_code"], s["commune"], strict=False))
@@ -108,7 +141,7 @@ class _Certs:
         q = self.q
         com = q["school_code"].map(commune).to_numpy()
         for c in COMMUNES:
-            m = (com == c) & q["level"].isin(["Tiểu học", "THCS"]).to_numpy()
+            m = (com == c) & q["level"].isin([TH, THCS]).to_numpy()
             self._staff_file(
                 f"{PERIOD}/CSDL_GiaoVien_{SLUG[c]}_20260116.xlsx",
                 m,
@@ -126,7 +159,7 @@ class _Certs:
         )
 
     def _staff_file(self, rel, mask, name, commune, titles) -> None:
-        from analysis.sample.reform import ACTIVE
+        from analysis.sample.world import ACTIVE
 
         idx = np.flatnonzero(mask)
         q, st = self.q.iloc[idx], self.st.iloc[idx]
@@ -146,7 +179,7 @@ class _Certs:
             Col("Tên trường", q["school_code"].map(name).tolist(), width=30),
             Col("UBND Xã", q["school_code"].map(commune).tolist(), width=18),
         ]
-        titles = [*titles, f"(Xuất từ CSDL ngành ngày {_dmy(PDATE)})"]
+        titles = [*titles, f"(Xuất từ CSDL ngành ngày {dmy(PDATE)})"]
         wb = new_workbook(self.out / rel, PDATE)
         lay = write_sheet(wb, SheetSpec("CanBo", cols, titles=titles))
         wb.close()
@@ -161,17 +194,44 @@ class _Certs:
 
     # -- the providers' lists ---------------------------------------------------------------
     def lists(self) -> dict:
-        rng = self.rng
+        """The providers' subscriber lists (Viettel, VNPT, the others), in a shuffled order:
+        what they say per level and the planted cases."""
         q = self.q
         prov = q["provider"].astype(object).to_numpy()
-        prov = np.where(pd.isna(prov), np.where(q["level"] == "THCS", "VNPT", "Viettel"), prov)
+        prov = np.where(pd.isna(prov), np.where(q["level"] == THCS, "VNPT", "Viettel"), prov)
         active = self.st["active"].to_numpy()
-        rows = []  # (i or -1, provider, serial, from, to, status, kind, note)
+        rows, two = self._certificates(prov, active)
+        # a CCCD stored as a number: a signed THCS person of VNPT's list
+        lost = [r for r in rows if r[-1] == "signed" and r[1] == "VNPT"][5][0]
+        order = self.rng.permutation(len(rows))
+        rows = [rows[k] for k in order]
+        out = {"signed_by_level": {}, "cases": self._write_lists(rows, lost)}
+        # what the lists say, per level: active staff with an active certificate on the period
+        lv = q["level"].to_numpy()
+        for level in (TH, THCS, THPT):
+            m = lv == level
+            out["signed_by_level"][level] = {
+                "n_staff": int((active & m).sum()),
+                "n_signed": int((self.signed & m).sum()),
+            }
+        out["n_certificates"] = len(rows)
+        out["n_unmatched"] = 9
+        out["two_certificates_staff_id"] = str(q["staff_id"].iloc[two])
+        out["cccd_as_number_staff_id"] = str(q["staff_id"].iloc[lost])
+        out["cmnd_staff_id"] = str(q["staff_id"].iloc[self.cmnd_i])
+        return out
+
+    def _certificates(self, prov: np.ndarray, active: np.ndarray) -> tuple[list, int]:
+        """The certificates the lists hold: every signer's, 24 of unsigned staff (revoked,
+        expired, not yet valid), a second expired one of a signer, 9 of nobody on the staff;
+        rows ``[i or -1-k, provider, from, to, status, case]``, and the second one's person."""
+        rng = self.rng
+        rows = []
         for i in np.flatnonzero(self.signed):
             rows.append([i, prov[i], int(self.iss[i]), int(self.exp[i]), "Hoạt động", "signed"])
         uns = np.flatnonzero(active & ~self.signed)
         pick = rng.permutation(uns)
-        d = _d(PDATE)
+        d = epoch_days(PDATE)
         for j, i in enumerate(pick[:24]):
             kind = ("revoked", "expired", "not_yet_valid")[j % 3]
             if kind == "revoked":
@@ -195,23 +255,17 @@ class _Certs:
             ]
         )
         # certificates matching no staff (people of other sectors, staff not in the lists)
-        codes = self.R.schools.drop_duplicates("school_code")
         for j in range(9):
-            rows.append(
-                [
-                    -1 - j,
-                    ("Viettel", "VNPT", "FPT")[j % 3],
-                    d - 100,
-                    d + 600,
-                    "Hoạt động",
-                    "unmatched",
-                ]
-            )
-        # a CCCD stored as a number: a signed THCS person of VNPT's list
-        lost = [r for r in rows if r[-1] == "signed" and r[1] == "VNPT"][5][0]
-        order = rng.permutation(len(rows))
-        rows = [rows[k] for k in order]
-        out = {"signed_by_level": {}, "cases": {}}
+            rows.append([-1 - j, ("Viettel", "VNPT", "FPT")[j % 3], d - 100, d + 600])
+            rows[-1] += ["Hoạt động", "unmatched"]
+        return rows, two
+
+    def _write_lists(self, rows: list, lost: int) -> dict:
+        """Write the lists, one per provider group, each row with its subscriber's name, CCCD,
+        serial, unit and phone (a few notes name canaries): the planted cases per group."""
+        q = self.q
+        cases: dict = {}
+        codes = self.R.schools.drop_duplicates("school_code")
         groups = {"Viettel": [], "VNPT": [], "other": []}
         for r in rows:
             groups[r[1] if r[1] in ("Viettel", "VNPT") else "other"].append(r)
@@ -243,65 +297,14 @@ class _Certs:
                     c = (serial // 29) % 3
                     note = f"Liên hệ {CANARY_NAMES[c]} {CANARY_PHONES[c]}"
                 table.append((i, r, nm, cc, ser, unit, phone, note))
-            out["cases"].update(self._write_list(g, table))
-        # what the lists say, per level: active staff with an active certificate on the period
-        lv = q["level"].to_numpy()
-        for level in ("Tiểu học", "THCS", "THPT"):
-            m = lv == level
-            out["signed_by_level"][level] = {
-                "n_staff": int((active & m).sum()),
-                "n_signed": int((self.signed & m).sum()),
-            }
-        out["n_certificates"] = len(rows)
-        out["n_unmatched"] = 9
-        out["two_certificates_staff_id"] = str(q["staff_id"].iloc[two])
-        out["cccd_as_number_staff_id"] = str(q["staff_id"].iloc[lost])
-        out["cmnd_staff_id"] = str(q["staff_id"].iloc[self.cmnd_i])
-        return out
+            cases.update(self._write_list(g, table))
+        return cases
 
     def _write_list(self, g, table) -> dict:
+        """Write one provider group's list and plant its cases: their counts."""
         plain = table
         cases: dict = {}
-        types = ("USB Token", "Ký số từ xa", "SmartCA")
-        if g == "VNPT":
-            cols = [
-                Col("STT", list(range(1, len(plain) + 1)), width=6),
-                Col("Tên thuê bao", [x[2] for x in plain], width=24),
-                Col("CCCD/CMND", [x[3] for x in plain], width=14),
-                Col("Số serial", [x[4] for x in plain], width=14),
-                Col("Từ ngày", [_day(x[1][2]) for x in plain], kind="date"),
-                Col("Đến ngày", [_day(x[1][3]) for x in plain], kind="date"),
-                Col("Tình trạng", [x[1][4] for x in plain], width=14),
-                Col("Loại chứng thư", [types[k % 3] for k in range(len(plain))]),
-                Col("Cơ quan", [x[5] for x in plain], width=30),
-                Col("Ghi chú", [x[7] for x in plain], width=30),
-            ]
-            titles = [
-                "TỔNG CÔNG TY DỊCH VỤ VIỄN THÔNG (VNPT-VinaPhone)",
-                "DANH SÁCH THUÊ BAO CHỨNG THƯ SỐ VNPT-CA NGÀNH GIÁO DỤC",
-            ]
-            rel = f"{PERIOD}/VNPT-CA_DanhSachThueBao_T01_2026.xlsx"
-            name = "ThueBao"
-        else:
-            provider = [LIST_PROVIDERS.get(x[1][1], x[1][1] + "-CA") for x in plain]
-            cols = [
-                Col("STT", list(range(1, len(plain) + 1)), width=6),
-                Col("Số CCCD", [x[3] for x in plain], width=14),
-                Col("Họ và tên", [x[2] for x in plain], width=24),
-                Col("Số điện thoại", [x[6] for x in plain], width=12),
-                Col("Serial chứng thư", [x[4] for x in plain], width=14),
-                Col("Ngày hiệu lực", [_day(x[1][2]) for x in plain], kind="date"),
-                Col("Ngày hết hạn", [_day(x[1][3]) for x in plain], kind="date"),
-                Col("Trạng thái", [x[1][4] for x in plain], width=14),
-                Col("Gói dịch vụ", [types[k % 3] for k in range(len(plain))]),
-                Col("Nhà cung cấp", provider),
-                Col("Đơn vị", [x[5] for x in plain], width=30),
-                Col("Ghi chú", [x[7] for x in plain], width=30),
-            ]
-            titles = ["DANH SÁCH THUÊ BAO CHỨNG THƯ SỐ"]
-            slug = "Viettel-CA" if g == "Viettel" else "NhaCungCapKhac"
-            rel = f"{PERIOD}/ThueBao_CKS_{slug}_T01_2026.xlsx"
-            name = "DanhSach"
+        cols, titles, rel, name = _list_sheet(g, plain)
         wb = new_workbook(self.out / rel, PDATE)
         lay = write_sheet(wb, SheetSpec(name, cols, titles=titles))
         wb.close()
@@ -322,9 +325,9 @@ class _Certs:
         none = set(pub[[5, 40, 90]].tolist())
         expired = int(pub[20])
         rows = [i for i in pub if i not in none]
-        d = _d(PDATE)
-        frm = [_day(d - 400 if i != expired else d - 1200) for i in rows]
-        to = [_day(d + 700 if i != expired else d - 30) for i in rows]
+        d = epoch_days(PDATE)
+        frm = [from_epoch_days(d - 400 if i != expired else d - 1200) for i in rows]
+        to = [from_epoch_days(d + 700 if i != expired else d - 30) for i in rows]
         cols = [
             Col("STT", list(range(1, len(rows) + 1)), width=6),
             Col("Mã trường", s["school_code"].iloc[rows].tolist(), width=12),
@@ -371,5 +374,5 @@ class _Certs:
 
 
 def write_certs(reform) -> dict:
-    """Write the period 2026-01-16 from a built :class:`analysis.sample_reform._Reform`."""
+    """Write the period 2026-01-16 from a built :class:`analysis.sample.reform._Reform`."""
     return _Certs(reform).run()

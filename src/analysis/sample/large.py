@@ -18,9 +18,18 @@ import numpy as np
 import pandas as pd
 
 from analysis import paths
-from analysis.sample.world import PROVIDERS, _personal
+from analysis.core.vocab import MN, TH, THCS
+from analysis.sample.world import (
+    ACTIVE,
+    DEFAULT_SEED,
+    LEFT_STATUSES,
+    LEVEL_PREFIX,
+    POSITIONS,
+    PROVIDERS,
+    SIG_WORDS,
+    personal,
+)
 
-DEFAULT_SEED = 20240419
 LARGE_PERIOD = "2024-04-19"
 STAFF_PER_SCHOOL = 30.7  # 1,66 million staff / 54.000 schools
 SCHOOLS_PER_DISTRICT = 77
@@ -64,26 +73,12 @@ _SYLLABLES = (
     "Cẩm",
     "Định",
 )
-_PREFIX = {"Mầm non": "Trường Mầm non", "Tiểu học": "Trường Tiểu học", "THCS": "Trường THCS"}
-_POSITIONS = np.array(
-    [
-        "Hiệu trưởng",
-        "Phó hiệu trưởng",
-        "Giáo viên",
-        "Tổng phụ trách Đội",
-        "Kế toán",
-        "Văn thư",
-        "Y tế",
-        "Thư viện",
-        "Bảo vệ",
-    ]
-)
+#: The positions drawn (those of :data:`POSITIONS` but "Thiết bị" and "Nhân viên").
+_POSITIONS = np.array([p for p in POSITIONS if p not in ("Thiết bị", "Nhân viên")])
 _POSITION_P = np.array([0.02, 0.04, 0.78, 0.02, 0.03, 0.03, 0.02, 0.03, 0.03])
-_ROLE = {"Hiệu trưởng": "CBQL", "Phó hiệu trưởng": "CBQL", "Giáo viên": "GV"}
-_ROLE |= {"Tổng phụ trách Đội": "GV"}
 
 
-def _names(rng, n: int, parts: int) -> pd.Series:
+def place_names(rng, n: int, parts: int) -> pd.Series:
     """Place-like names of ``parts`` syllables; repeats get a number ('Tân Hòa 2')."""
     syl = np.array(_SYLLABLES, dtype=object)
     out = pd.Series(rng.choice(syl, n), dtype="str")
@@ -96,7 +91,7 @@ def _names(rng, n: int, parts: int) -> pd.Series:
 NO_DATE = -(10**6)
 
 
-def _date_text(days: np.ndarray) -> np.ndarray:
+def date_text(days: np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 -> 'dd/mm/yyyy', formatted once per unique day (NO_DATE = none)."""
     uniq, inv = np.unique(days, return_inverse=True)
     valid = uniq != NO_DATE
@@ -118,16 +113,16 @@ def _nfd_some(s: pd.Series, mask: np.ndarray) -> pd.Series:
 def _schools(n_staff: int, rng) -> tuple[pd.DataFrame, int]:
     n_schools = max(3, round(n_staff / STAFF_PER_SCHOOL))
     n_districts = max(1, round(n_schools / SCHOOLS_PER_DISTRICT))
-    district_names = ("Huyện " + _names(rng, n_districts, 2)).to_numpy()
+    district_names = ("Huyện " + place_names(rng, n_districts, 2)).to_numpy()
     district_names[: max(1, n_districts // 10)] = (
-        "Quận " + _names(rng, max(1, n_districts // 10), 2)
+        "Quận " + place_names(rng, max(1, n_districts // 10), 2)
     ).to_numpy()
     dist = np.sort(rng.integers(0, n_districts, n_schools))
     dist[:n_districts] = np.arange(n_districts)
     dist = np.sort(dist)
-    level = rng.choice(np.array(["Mầm non", "Tiểu học", "THCS"]), n_schools, p=[0.45, 0.3, 0.25])
-    level[:3] = ["Mầm non", "Tiểu học", "THCS"]
-    base = _names(rng, n_schools, 2)
+    level = rng.choice(np.array([MN, TH, THCS]), n_schools, p=[0.45, 0.3, 0.25])
+    level[:3] = [MN, TH, THCS]
+    base = place_names(rng, n_schools, 2)
     # a name is unique within its district and level
     key = pd.Series(district_names[dist], dtype="str") + "|" + pd.Series(level) + "|" + base
     rep = key.groupby(key).cumcount()
@@ -136,19 +131,19 @@ def _schools(n_staff: int, rng) -> tuple[pd.DataFrame, int]:
     df = pd.DataFrame(
         {
             "Mã trường": pd.Series(codes).astype(str).str.zfill(8),
-            "Tên trường": pd.Series(level).map(_PREFIX) + " " + base,
+            "Tên trường": pd.Series(level).map(LEVEL_PREFIX) + " " + base,
             "Cấp học": level,
             "Loại hình": np.where(rng.random(n_schools) < 0.12, "Tư thục", "Công lập"),
-            "Phường": ("Xã " + _names(rng, n_schools, 2)).to_numpy(),
+            "Phường": ("Xã " + place_names(rng, n_schools, 2)).to_numpy(),
             "Quận/Huyện": district_names[dist],
         }
     )
     classes = np.select(
-        [level == "Mầm non", level == "Tiểu học"],
+        [level == MN, level == TH],
         [rng.integers(6, 21, n_schools), rng.integers(10, 41, n_schools)],
         rng.integers(8, 36, n_schools),
     )
-    size = np.select([level == "Mầm non", level == "Tiểu học"], [23, 36], 40)
+    size = np.select([level == MN, level == TH], [23, 36], 40)
     pupils = (classes * (size + rng.normal(0, 2, n_schools))).round().astype(np.int64)
     df["Số lớp"] = classes
     text = (pupils >= 1000) & (rng.random(n_schools) < 0.05)
@@ -164,22 +159,22 @@ def _schools(n_staff: int, rng) -> tuple[pd.DataFrame, int]:
 
 
 def _staff(schools: pd.DataFrame, n_staff: int, rng) -> pd.DataFrame:
-    with_staff = np.flatnonzero(schools["Cấp học"].to_numpy() != "Mầm non")
+    with_staff = np.flatnonzero(schools["Cấp học"].to_numpy() != MN)
     weight = rng.gamma(8.0, 1.0, with_staff.size)
     school_idx = np.sort(rng.choice(with_staff, n_staff, p=weight / weight.sum()))
     position = rng.choice(_POSITIONS, n_staff, p=_POSITION_P)
     level = schools["Cấp học"].to_numpy()[school_idx]
     frame = pd.DataFrame({"level": level, "position": position})
-    frame["role"] = frame["position"].map(_ROLE).fillna("NV")
-    pers = _personal(frame, rng)
+    frame["role"] = frame["position"].map(POSITIONS)
+    pers = personal(frame, rng)
     ids = rng.choice(9_000_000_000, n_staff, replace=False) + 1_000_000_000
     signed_p = rng.beta(6, 3, schools.shape[0])[school_idx]
     u = rng.random(n_staff)
     signed = u < signed_p
     pending = ~signed & (u < signed_p + 0.04)
-    status = np.select([signed, pending], ["Đã cấp", "Đang đăng ký"], "Chưa cấp")
+    status = np.select([signed, pending], [SIG_WORDS["yes"], SIG_WORDS["pending"]], SIG_WORDS["no"])
     prov = np.where(
-        level == "Tiểu học",
+        level == TH,
         rng.choice(np.array(PROVIDERS), n_staff, p=[0.7, 0.15, 0.05, 0.04, 0.03, 0.03]),
         rng.choice(np.array(PROVIDERS), n_staff, p=[0.15, 0.7, 0.05, 0.04, 0.03, 0.03]),
     )
@@ -190,15 +185,15 @@ def _staff(schools: pd.DataFrame, n_staff: int, rng) -> pd.DataFrame:
     birth = (pers["birth_date"].to_numpy().astype("datetime64[D]") - epoch).astype(int)
     emp = np.where(
         rng.random(n_staff) < 0.985,
-        "Đang làm việc",
-        rng.choice(np.array(["Nghỉ hưu", "Chuyển đi", "Nghỉ việc"]), n_staff),
+        ACTIVE,
+        rng.choice(np.array(LEFT_STATUSES), n_staff),
     )
     nfd = rng.random(n_staff) < 0.01
     df = pd.DataFrame(
         {
             "Mã định danh": pd.Series(ids).astype(str),
             "Họ và tên": _nfd_some(pd.Series(pers["full_name"].to_numpy(), dtype="str"), nfd),
-            "Ngày sinh": _date_text(birth),
+            "Ngày sinh": date_text(birth),
             "Số CCCD": pers["id_number"].to_numpy(),
             "Số điện thoại": pers["phone"].to_numpy(),
             "Email": pers["email"].to_numpy(),
@@ -208,8 +203,8 @@ def _staff(schools: pd.DataFrame, n_staff: int, rng) -> pd.DataFrame:
             "Trạng thái CB": emp,
             "Chữ ký số": status,
             "Nhà cung cấp": np.where(signed | pending, prov, ""),
-            "Ngày cấp": _date_text(np.where(signed, issued, NO_DATE)),
-            "Ngày hết hạn": _date_text(np.where(signed, expires, NO_DATE)),
+            "Ngày cấp": date_text(np.where(signed, issued, NO_DATE)),
+            "Ngày hết hạn": date_text(np.where(signed, expires, NO_DATE)),
         }
     )
     return df
@@ -226,53 +221,67 @@ def write_large(
     ``out_dir/<period>/``; return what was written: ``{"period", "fmt", "n_staff",
     "n_schools", "n_districts", "files": [{"file", "kind", "rows"}]}`` (paths relative to
     ``out_dir``)."""
-    if fmt not in ("csv", "xlsx"):
-        raise ValueError(f"Định dạng '{fmt}' không hỗ trợ: chọn csv hoặc xlsx.")
+    check_format(fmt)
     if n_staff <= 0:
         raise ValueError("Số dòng CBGVNV phải dương.")
-    out = Path(out_dir)
-    folder = out / period
-    folder.mkdir(parents=True, exist_ok=True)
-    (out / paths.SAMPLE_MARK_FILE).write_text(
-        "DỮ LIỆU MẪU cỡ lớn (tổng hợp, để đo hiệu năng): không phải số liệu thật.\n",
-        encoding="utf-8",
-    )
+    note = "DỮ LIỆU MẪU cỡ lớn (tổng hợp, để đo hiệu năng): không phải số liệu thật.\n"
+    folder = bench_folder(out_dir, period, note)
     rng = np.random.default_rng([seed, 9])
     schools, n_districts = _schools(n_staff, rng)
     staff = _staff(schools, n_staff, rng)
-    files = []
     per_file = CSV_ROWS_PER_FILE if fmt == "csv" else XLSX_ROWS_PER_FILE
     n_parts = max(1, math.ceil(n_staff / per_file))
     bounds = np.linspace(0, n_staff, n_parts + 1).round().astype(int)
-    if fmt == "csv":
-        name = "DanhSachTruong_toan_quoc.csv"
-        _to_csv(schools, folder / name)
-        files.append({"file": f"{period}/{name}", "kind": "truong", "rows": len(schools)})
-        for k in range(n_parts):
-            name = f"CBGVNV_phan_{k + 1:02d}.csv"
-            part = staff.iloc[bounds[k] : bounds[k + 1]]
-            _to_csv(part, folder / name)
-            files.append({"file": f"{period}/{name}", "kind": "cbgvnv", "rows": len(part)})
-    else:
-        name = "DanhSachTruong_toan_quoc.xlsx"
-        _to_xlsx(schools, folder / name, "DanhSachTruong")
-        files.append({"file": f"{period}/{name}", "kind": "truong", "rows": len(schools)})
-        for k in range(n_parts):
-            name = f"CBGVNV_phan_{k + 1:02d}.xlsx"
-            part = staff.iloc[bounds[k] : bounds[k + 1]]
-            _to_xlsx(part, folder / name, "CBGVNV")
-            files.append({"file": f"{period}/{name}", "kind": "cbgvnv", "rows": len(part)})
+    w = TableFiles(folder, period, fmt, created=LARGE_PERIOD)
+    w.put(schools, "DanhSachTruong_toan_quoc", "truong", "DanhSachTruong")
+    for k in range(n_parts):
+        part = staff.iloc[bounds[k] : bounds[k + 1]]
+        w.put(part, f"CBGVNV_phan_{k + 1:02d}", "cbgvnv", "CBGVNV")
     return {
         "period": period,
         "fmt": fmt,
         "n_staff": int(n_staff),
         "n_schools": int(len(schools)),
         "n_districts": int(n_districts),
-        "files": files,
+        "files": w.files,
     }
 
 
-def _to_csv(df: pd.DataFrame, path: Path) -> None:
+# ------------------------------------------------------------------------------------------
+# writing the benchmark sets (also :mod:`analysis.sample.province`)
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in ("csv", "xlsx"):
+        raise ValueError(f"Định dạng '{fmt}' không hỗ trợ: chọn csv hoặc xlsx.")
+
+
+def bench_folder(out_dir: Path | str, period: str, note: str) -> Path:
+    """Create ``out_dir/<period>/`` and mark ``out_dir`` as sample data with ``note``."""
+    out = Path(out_dir)
+    folder = out / period
+    folder.mkdir(parents=True, exist_ok=True)
+    (out / paths.SAMPLE_MARK_FILE).write_text(note, encoding="utf-8")
+    return folder
+
+
+class TableFiles:
+    """Writes tables as the CSV or xlsx files of one period folder, and lists them."""
+
+    def __init__(self, folder: Path, period: str, fmt: str, created: str) -> None:
+        self.folder, self.period, self.fmt, self.created = folder, period, fmt, created
+        self.files: list[dict] = []
+
+    def put(self, df: pd.DataFrame, stem: str, kind: str, sheet: str) -> None:
+        name = f"{stem}.{self.fmt}"
+        if self.fmt == "csv":
+            to_csv(df, self.folder / name)
+        else:
+            plain_xlsx(df, self.folder / name, sheet, self.created)
+        self.files.append({"file": f"{self.period}/{name}", "kind": kind, "rows": len(df)})
+
+
+def to_csv(df: pd.DataFrame, path: Path) -> None:
     """UTF-8 CSV through pyarrow's writer (fast); values are quoted only when they must be."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
@@ -288,13 +297,21 @@ def _to_csv(df: pd.DataFrame, path: Path) -> None:
         pcsv.write_csv(table, str(path), pcsv.WriteOptions(quoting_style="needed"))
 
 
-def _to_xlsx(df: pd.DataFrame, path: Path, sheet: str) -> None:
+def plain_xlsx(df: pd.DataFrame, path: Path, sheet: str, created: str) -> None:
+    """One sheet: a header row and the values as they are (no value becomes a formula, a
+    number or a link), the workbook dated ``created``."""
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(
-        str(path), {"constant_memory": True, "strings_to_urls": False, "strings_to_numbers": False}
+        str(path),
+        {
+            "constant_memory": True,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+        },
     )
-    wb.set_properties({"created": pd.Timestamp("2024-04-19 08:00").to_pydatetime()})
+    wb.set_properties({"created": pd.Timestamp(f"{created} 08:00").to_pydatetime()})
     ws = wb.add_worksheet(sheet)
     ws.write_row(0, 0, list(df.columns))
     # xlsxwriter writes cell by cell (constant_memory needs row order): one call per row

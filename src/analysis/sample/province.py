@@ -19,9 +19,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import paths
-from analysis.sample.large import NO_DATE, _date_text, _names, _to_csv
-from analysis.sample.world import PROVIDERS, _personal, fix_sum
+from analysis.core.vocab import GDTX, MN, TH, THCS, THPT
+from analysis.sample.large import (
+    NO_DATE,
+    TableFiles,
+    bench_folder,
+    check_format,
+    date_text,
+    place_names,
+)
+from analysis.sample.world import (
+    ACTIVE,
+    LEFT_STATUSES,
+    PROVIDERS,
+    SIG_WORDS,
+    fix_sum,
+    personal,
+)
 
 PROVINCE_PERIOD = "2025-12-12"
 PROVINCE = "Thành phố Hà Nội"
@@ -29,7 +43,6 @@ N_COMMUNES = 126
 N_WARDS = 51  # phường; the rest are xã
 N_SCHOOLS = 2954
 N_STAFF = 140_000
-MN, TH, THCS, THPT, GDTX = "Mầm non", "Tiểu học", "THCS", "THPT", "GDTX"
 #: Share of the schools (counted once) by kind; multi-level kinds list the levels they teach.
 KIND_SHARE: dict[str, float] = {
     MN: 0.379,
@@ -61,7 +74,7 @@ SHAPE = {
     THPT: (18, 45, 42, 2.2, 12),
     GDTX: (6, 20, 35, 1.4, 8),
 }
-SIG_STATUS = np.array(["Chưa cấp", "Đã cấp", "Đang đăng ký"], dtype=object)
+SIG_STATUS = np.array([SIG_WORDS[k] for k in ("no", "yes", "pending")], dtype=object)
 POSITIONS = np.array(
     ["Hiệu trưởng", "Phó hiệu trưởng", "Giáo viên", "Kế toán", "Văn thư", "Y tế", "Bảo vệ"]
 )
@@ -69,7 +82,7 @@ POSITION_P = np.array([0.015, 0.03, 0.82, 0.03, 0.03, 0.03, 0.045])
 
 
 def _communes(rng, n: int, n_wards: int) -> pd.DataFrame:
-    names = _names(rng, n, 2)
+    names = place_names(rng, n, 2)
     kind = np.where(np.arange(n) < n_wards, "Phường", "Xã")
     df = pd.DataFrame({"commune": (pd.Series(kind) + " " + names).to_numpy()})
     df["urban"] = kind == "Phường"
@@ -92,7 +105,7 @@ def _schools(rng, communes: pd.DataFrame, n_schools: int) -> pd.DataFrame:
     where[: len(communes)] = np.arange(len(communes))  # every commune has a school
     df = pd.DataFrame({"kind": kind, "ci": where})
     df["commune"] = communes["commune"].to_numpy()[where]
-    base = _names(rng, n_schools, 2)
+    base = place_names(rng, n_schools, 2)
     multi = df["kind"].isin(list(KIND_LEVELS)).to_numpy()
     prefix = df["kind"].map(PREFIX).fillna("Trường " + df["kind"])
     name = prefix + " " + base
@@ -143,7 +156,7 @@ def _staff(rng, levels: pd.DataFrame, communes: pd.DataFrame, n_staff: int) -> p
     frame["role"] = np.select(
         [np.isin(pos, ["Hiệu trưởng", "Phó hiệu trưởng"]), pos == "Giáo viên"], ["CBQL", "GV"], "NV"
     )
-    pers = _personal(frame, rng)
+    pers = personal(frame, rng)
     ids = rng.choice(9_000_000_000, n, replace=False) + 1_000_000_000
     effect = communes.set_index("commune")["effect"]
     school_effect = rng.normal(0, 0.7, len(levels))[idx]
@@ -164,14 +177,12 @@ def _staff(rng, levels: pd.DataFrame, communes: pd.DataFrame, n_staff: int) -> p
     expires = issued + rng.choice([730, 1095], n) - 1
     birth = (pers["birth_date"].to_numpy().astype("datetime64[D]") - epoch).astype(int)
     active = rng.random(n) < 0.985
-    emp = np.where(
-        active, "Đang làm việc", rng.choice(np.array(["Nghỉ hưu", "Chuyển đi", "Nghỉ việc"]), n)
-    )
+    emp = np.where(active, ACTIVE, rng.choice(np.array(LEFT_STATUSES), n))
     return pd.DataFrame(
         {
             "Mã định danh": pd.Series(ids).astype(str),
             "Họ và tên": pers["full_name"].to_numpy(),
-            "Ngày sinh": _date_text(birth),
+            "Ngày sinh": date_text(birth),
             "Số CCCD": pers["id_number"].to_numpy(),
             "Số điện thoại": pers["phone"].to_numpy(),
             "Email": pers["email"].to_numpy(),
@@ -183,30 +194,10 @@ def _staff(rng, levels: pd.DataFrame, communes: pd.DataFrame, n_staff: int) -> p
             "Trạng thái CB": emp,
             "Chữ ký số": SIG_STATUS[status],
             "Nhà cung cấp": np.where(signed | pending, prov, ""),
-            "Ngày cấp": _date_text(np.where(signed, issued, NO_DATE)),
-            "Ngày hết hạn": _date_text(np.where(signed, expires, NO_DATE)),
+            "Ngày cấp": date_text(np.where(signed, issued, NO_DATE)),
+            "Ngày hết hạn": date_text(np.where(signed, expires, NO_DATE)),
         }
     )
-
-
-def _to_xlsx(df: pd.DataFrame, path: Path, sheet: str, created: str) -> None:
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-        },
-    )
-    wb.set_properties({"created": pd.Timestamp(f"{created} 08:00").to_pydatetime()})
-    ws = wb.add_worksheet(sheet)
-    ws.write_row(0, 0, list(df.columns))
-    for r, values in enumerate(df.itertuples(index=False, name=None), start=1):
-        ws.write_row(r, 0, values)
-    wb.close()
 
 
 def _slug(text: str) -> str:
@@ -227,34 +218,53 @@ def write_province(
     """Write the province into ``out_dir/<period>/``; return what was written: ``{"period",
     "fmt", "n_communes", "n_schools", "n_school_rows", "n_staff", "n_staff_active",
     "n_signed_active", "by_level", "by_commune", "files": [{"file", "kind", "rows"}]}``."""
-    if fmt not in ("csv", "xlsx"):
-        raise ValueError(f"Định dạng '{fmt}' không hỗ trợ: chọn csv hoặc xlsx.")
+    check_format(fmt)
     if not (1 <= n_communes <= n_schools) or n_staff <= 0:
         raise ValueError("Cần 1 <= số xã <= số trường và số CBGVNV dương.")
-    out = Path(out_dir)
-    folder = out / period
-    folder.mkdir(parents=True, exist_ok=True)
-    (out / paths.SAMPLE_MARK_FILE).write_text(
-        "DỮ LIỆU MẪU cỡ một tỉnh (tổng hợp, để đo hiệu năng): không phải số liệu thật.\n",
-        encoding="utf-8",
-    )
+    note = "DỮ LIỆU MẪU cỡ một tỉnh (tổng hợp, để đo hiệu năng): không phải số liệu thật.\n"
+    w = TableFiles(bench_folder(out_dir, period, note), period, fmt, created=period)
     rng = np.random.default_rng([seed, 14])
     n_wards = round(n_communes * N_WARDS / N_COMMUNES)
     communes = _communes(rng, n_communes, n_wards)
     schools = _schools(rng, communes, n_schools)
     levels = _levels(rng, schools)
     staff = _staff(rng, levels, communes, n_staff)
-    files: list[dict] = []
+    w.put(_truong_table(levels), "DanhSachTruong_HaNoi", "truong", "DanhSachTruong")
+    # a few schools send counts instead of a list
+    codes = schools.loc[schools["kind"] != MN, "school_code"].to_numpy()
+    counts_only = set(rng.choice(codes, size=max(1, len(codes) // 40), replace=False))
+    in_list = ~staff["Mã trường"].isin(counts_only).to_numpy()
+    _put_lists(w, staff[in_list])
+    counts = _counts_table(staff[~in_list])
+    w.put(counts, "TongHop_CKS_cac_truong", "tonghop_cks", "TongHop")
+    w.put(_infra_table(schools, rng), "HaTang_CNTT_HaNoi", "ha_tang", "HaTang")
+    active = staff["Trạng thái CB"].to_numpy() == ACTIVE
+    signed = active & (staff["Chữ ký số"].to_numpy() == SIG_WORDS["yes"])
+    per_commune = {
+        c: int(k) for c, k in schools.groupby("commune", sort=True)["school_code"].size().items()
+    }
+    return {
+        "period": period,
+        "fmt": fmt,
+        "province": PROVINCE,
+        "n_communes": int(n_communes),
+        "n_schools": int(len(schools)),
+        "n_multi_level": int(schools["multi"].sum()),
+        "n_school_rows": int(len(levels)),
+        "n_staff": int(len(staff)),
+        "n_staff_listed": int(in_list.sum()),
+        "n_counts_schools": len(counts),
+        "n_staff_active": int(active.sum()),
+        "n_signed_active": int(signed.sum()),
+        "by_level": _by_level(levels, staff, active, signed),
+        "by_commune": per_commune,
+        "files": w.files,
+    }
 
-    def put(df: pd.DataFrame, stem: str, kind: str, sheet: str) -> None:
-        name = f"{stem}.{fmt}"
-        if fmt == "csv":
-            _to_csv(df, folder / name)
-        else:
-            _to_xlsx(df, folder / name, sheet, period)
-        files.append({"file": f"{period}/{name}", "kind": kind, "rows": len(df)})
 
-    truong = pd.DataFrame(
+def _truong_table(levels: pd.DataFrame) -> pd.DataFrame:
+    """The school list, one row per school and level (post-reform columns)."""
+    return pd.DataFrame(
         {
             "Mã trường": levels["school_code"],
             "Tên trường": levels["school_name"],
@@ -267,26 +277,26 @@ def write_province(
             "Số HS có mã định danh": levels["n_pupils_with_id"],
         }
     )
-    put(truong, "DanhSachTruong_HaNoi", "truong", "DanhSachTruong")
-    # a few schools send counts instead of a list
-    codes = schools.loc[schools["kind"] != MN, "school_code"].to_numpy()
-    counts_only = set(rng.choice(codes, size=max(1, len(codes) // 40), replace=False))
-    in_list = ~staff["Mã trường"].isin(counts_only).to_numpy()
-    listed = staff[in_list]
+
+
+def _put_lists(w: TableFiles, listed: pd.DataFrame) -> None:
+    """The staff lists: one export per commune, one from the Sở for THPT and GDTX."""
     sở = listed["Cấp học"].isin([THPT, GDTX]).to_numpy()
-    by_commune = listed[~sở].groupby("UBND Xã", sort=True)
-    for commune, part in by_commune:
-        put(part, f"CSDL_CBGVNV_{_slug(commune)}", "cbgvnv", "CBGVNV")
-    put(listed[sở], "CSDL_CBGVNV_SoGDDT_THPT_GDTX", "cbgvnv", "CBGVNV")
-    cnt = staff[~in_list]
-    act = cnt["Trạng thái CB"] == "Đang làm việc"
+    for commune, part in listed[~sở].groupby("UBND Xã", sort=True):
+        w.put(part, f"CSDL_CBGVNV_{_slug(commune)}", "cbgvnv", "CBGVNV")
+    w.put(listed[sở], "CSDL_CBGVNV_SoGDDT_THPT_GDTX", "cbgvnv", "CBGVNV")
+
+
+def _counts_table(cnt: pd.DataFrame) -> pd.DataFrame:
+    """The counts form of the schools that send no list: active and signed staff."""
+    act = cnt["Trạng thái CB"] == ACTIVE
     agg = (
-        cnt.assign(a=act, s=act & (cnt["Chữ ký số"] == "Đã cấp"))
+        cnt.assign(a=act, s=act & (cnt["Chữ ký số"] == SIG_WORDS["yes"]))
         .groupby(["Mã trường", "Tên trường"], sort=True)[["a", "s"]]
         .sum()
         .reset_index()
     )
-    counts = pd.DataFrame(
+    return pd.DataFrame(
         {
             "Mã trường": agg["Mã trường"],
             "Tên trường": agg["Tên trường"],
@@ -294,9 +304,12 @@ def write_province(
             "Số CBGVNV đã có chữ ký số": agg["s"].astype(int),
         }
     )
-    put(counts, "TongHop_CKS_cac_truong", "tonghop_cks", "TongHop")
+
+
+def _infra_table(schools: pd.DataFrame, rng) -> pd.DataFrame:
+    """The IT infrastructure, one row a school."""
     n = len(schools)
-    infra = pd.DataFrame(
+    return pd.DataFrame(
         {
             "Mã trường": schools["school_code"],
             "Tên trường": schools["school_name"],
@@ -305,9 +318,10 @@ def write_province(
             "Số máy tính phục vụ quản lý": rng.integers(2, 16, n),
         }
     )
-    put(infra, "HaTang_CNTT_HaNoi", "ha_tang", "HaTang")
-    active = staff["Trạng thái CB"].to_numpy() == "Đang làm việc"
-    signed = active & (staff["Chữ ký số"].to_numpy() == "Đã cấp")
+
+
+def _by_level(levels: pd.DataFrame, staff: pd.DataFrame, active, signed) -> dict:
+    """Per level: school rows, classes, pupils, active and signed staff."""
     by_level = {}
     for level, g in levels.groupby("level", sort=False):
         m = staff["Cấp học"].to_numpy() == level
@@ -318,23 +332,4 @@ def write_province(
             "n_staff_active": int(active[m].sum()),
             "n_signed_active": int(signed[m].sum()),
         }
-    per_commune = {
-        c: int(k) for c, k in schools.groupby("commune", sort=True)["school_code"].size().items()
-    }
-    return {
-        "period": period,
-        "fmt": fmt,
-        "province": PROVINCE,
-        "n_communes": int(n_communes),
-        "n_schools": int(n),
-        "n_multi_level": int(schools["multi"].sum()),
-        "n_school_rows": int(len(levels)),
-        "n_staff": int(len(staff)),
-        "n_staff_listed": int(in_list.sum()),
-        "n_counts_schools": len(counts),
-        "n_staff_active": int(active.sum()),
-        "n_signed_active": int(signed.sum()),
-        "by_level": by_level,
-        "by_commune": per_commune,
-        "files": files,
-    }
+    return by_level

@@ -8,10 +8,10 @@ the school list (post-reform format: ``Tỉnh/Thành phố``, ``Xã/Phường``)
 export per phường from the CSDL with a ``Cấp học`` and an ``UBND Xã`` column, one from the
 Sở GD&ĐT for THPT), and, at the last period, the record signing of primary AND THCS classes.
 
-Built from :func:`analysis.sample_world.build_world` (the 2023-2024 world, whose random stream
+Built from :func:`analysis.sample.world.build_world` (the 2023-2024 world, whose random stream
 it never touches) and its own seeded generators, so the earlier periods' files stay
-byte-identical. Called by :func:`analysis.sample.generate`; :func:`write_reform` is its own
-entry point (``python -m analysis sample --no-reform`` leaves it out).
+byte-identical. Called by :func:`analysis.sample.generator.generate`; :func:`write_reform` is
+its own entry point (``python -m analysis sample --no-reform`` leaves it out).
 """
 
 from __future__ import annotations
@@ -21,16 +21,27 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from analysis.core.vocab import MN, MULTI_LEVEL, TH, THCS, THPT, TOTAL
+from analysis.sample.district import infra_columns, record_columns
+from analysis.sample.planted import (
+    Planted,
+    counts_row,
+    pupil_totals,
+    record_totals,
+    source_entry,
+)
+from analysis.sample.text import dmy, epoch_days, from_epoch_days, ymd
 from analysis.sample.world import (
-    MN,
+    ACTIVE,
+    LEFT_STATUSES,
     NEVER,
     PERIODS,
+    POSITIONS,
     PROVIDERS,
-    TH,
-    THCS,
+    SIG_WORDS,
     World,
-    _personal,
-    _school_positions,
+    personal,
+    school_positions,
     status_at,
 )
 from analysis.sample.xlsx import Col, SheetSpec, new_workbook, write_sheet
@@ -39,8 +50,6 @@ REFORM_PERIODS: tuple[str, ...] = ("2025-10-17", "2025-12-12")
 REFORM_DATES: tuple[date, ...] = tuple(date.fromisoformat(p) for p in REFORM_PERIODS)
 SCHOOL_YEAR = "2025-2026"
 PROVINCE = "Thành phố Hà Nội"
-THPT = "THPT"
-MULTI = "Trường nhiều cấp học"
 P_LB, P_BD, P_VH, P_PL, P_HH = (
     "Phường Long Biên",
     "Phường Bồ Đề",
@@ -93,29 +102,13 @@ MULTI_SCHOOL = ("Trường TH&THCS Đoàn Kết", P_PL, "Tư thục", ((TH, 10, 
 COUNTS_SCHOOL = "Trường THPT Sông Hồng"
 LEVEL_ORDER = (MN, TH, THCS, THPT)
 SLUG = {P_LB: "LongBien", P_BD: "BoDe", P_VH: "VietHung", P_PL: "PhucLoi", P_HH: "HongHa"}
-ACTIVE = "Đang làm việc"
-LEFT = ("Nghỉ hưu", "Chuyển đi", "Nghỉ việc")
-SIG_WORDS = {"yes": "Đã cấp", "no": "Chưa cấp", "pending": "Đang đăng ký"}
 #: Share of the unsigned active staff who sign before each reform period (by level).
 _SIGN_NEW = {TH: (0.55, 0.75), THCS: (0.60, 0.80), THPT: (0.78, 0.90)}
 
 
-def _dmy(d: date) -> str:
-    return f"{d.day:02d}/{d.month:02d}/{d.year}"
-
-
-def _ymd(period: str) -> str:
-    return period.replace("-", "")
-
-
-def _days(d: date) -> int:
-    return (d - date(1970, 1, 1)).days
-
-
 def _as_dates(days: np.ndarray, valid: np.ndarray) -> list:
-    base = date(1970, 1, 1).toordinal()
     pairs = zip(days, valid, strict=True)
-    return [date.fromordinal(base + int(x)) if ok else None for x, ok in pairs]
+    return [from_epoch_days(x) if ok else None for x, ok in pairs]
 
 
 # ------------------------------------------------------------------------------------------
@@ -181,7 +174,7 @@ def _schools(world: World, rng) -> pd.DataFrame:
 
 def _new_people(rows: pd.DataFrame, rng, taken: set[str]) -> pd.DataFrame:
     """Personal columns and fresh staff ids (never one already used) for ``rows``."""
-    pers = _personal(rows.assign(level=np.where(rows["level"] == TH, TH, THCS)), rng)
+    pers = personal(rows.assign(level=np.where(rows["level"] == TH, TH, THCS)), rng)
     ids = []
     while len(ids) < len(rows):
         for c in rng.integers(10_000_000, 100_000_000, len(rows) - len(ids)):
@@ -199,6 +192,25 @@ def _persons(world: World, schools: pd.DataFrame, rng) -> pd.DataFrame:
     Columns: staff_id, school_code, level, position, role, join_r (0/1: first listed at),
     leave_r (0/1 leaves before that period, NEVER stays), leave_status, sign_r (0/1/NEVER),
     pending_u, provider, issued0/expires0 (days), years, personal columns."""
+    frames = [_stayers(world, schools, rng), *_newcomers(schools, rng)]
+    q = pd.concat(frames, ignore_index=True)
+    q["role"] = q["position"].map(POSITIONS)
+    q = _with_people(q, rng, set(world.persons["staff_id"]))
+    _sign_reform(q, rng)
+    order = {c: i for i, c in enumerate(dict.fromkeys(schools["school_code"]))}
+    q["_rank"] = q["school_code"].map(order)
+    q["_pos"] = (
+        q["position"]
+        .map({x: i for i, x in enumerate(("Hiệu trưởng", "Phó hiệu trưởng", "Giáo viên"))})
+        .fillna(3)
+    )
+    q = q.sort_values(["_rank", "level", "join_r", "_pos", "staff_id"], kind="stable")
+    return q.drop(columns=["_rank", "_pos"]).reset_index(drop=True)
+
+
+def _stayers(world: World, schools: pd.DataFrame, rng) -> pd.DataFrame:
+    """The 2023-2024 staff still active at its last period, after the summer of 2025: some
+    left (not in the lists any more), a few moved school, a few leave before period 1."""
     last = len(PERIODS) - 1
     p = world.persons
     st = status_at(p, last)
@@ -226,14 +238,19 @@ def _persons(world: World, schools: pd.DataFrame, rng) -> pd.DataFrame:
     old["leave_r"] = NEVER
     leave_b = (rng.random(n) < 0.015) & (old["position"].to_numpy() == "Giáo viên")
     old.loc[leave_b, "leave_r"] = 1
-    old["leave_status"] = np.where(leave_b, rng.choice(np.array(LEFT), n), "")
+    old["leave_status"] = np.where(leave_b, rng.choice(np.array(LEFT_STATUSES), n), "")
     old["sign_r"] = np.where(old["signed_before"].to_numpy(), -1, NEVER)
     days_iss = old["issued_on"].to_numpy().astype("datetime64[D]").astype("int64")
     days_exp = old["expires_on"].to_numpy().astype("datetime64[D]").astype("int64")
     old["issued0"] = np.where(old["signed_before"], days_iss, 0)
     old["years"] = np.where(old["signed_before"], np.round((days_exp - days_iss + 1) / 365), 0)
-    taken = set(p["staff_id"])
-    frames = [old]
+    return old
+
+
+def _newcomers(schools: pd.DataFrame, rng) -> list[pd.DataFrame]:
+    """New staff of the 2025-2026 year in the old schools, and the whole staff of the THPT
+    schools and of the multi-level school (everyone new to the sample)."""
+    frames = []
     # new staff of the 2025-2026 year, in the old schools
     base = schools[schools["ward_2024"].notna() & schools["level"].isin([TH, THCS])]
     for join in (0, 1):
@@ -250,7 +267,7 @@ def _persons(world: World, schools: pd.DataFrame, rng) -> pd.DataFrame:
     # THPT schools and the multi-level school: everyone is new to the sample
     for r in schools[schools["ward_2024"].isna()].itertuples(index=False):
         k = int(round(r.n_classes * (2.1 if r.level == THPT else 1.8) + 10))
-        pos = _school_positions(k, rng)
+        pos = school_positions(k, rng)
         if r.level == THPT:
             pos = [x if x != "Tổng phụ trách Đội" else "Giáo viên" for x in pos]
         if r.levels != r.level and r.level == THCS:  # one principal per school
@@ -260,13 +277,11 @@ def _persons(world: World, schools: pd.DataFrame, rng) -> pd.DataFrame:
                 join_r=0
             )
         )
-    q = pd.concat(frames, ignore_index=True)
-    q["role"] = (
-        q["position"]
-        .map({"Hiệu trưởng": "CBQL", "Phó hiệu trưởng": "CBQL", "Giáo viên": "GV"})
-        .fillna(q["position"].map({"Tổng phụ trách Đội": "GV"}))
-        .fillna("NV")
-    )
+    return frames
+
+
+def _with_people(q: pd.DataFrame, rng, taken: set[str]) -> pd.DataFrame:
+    """Personal columns and fresh ids for the new staff; the old-only columns filled."""
     fresh = q["staff_id"].isna().to_numpy()
     pers = _new_people(q[fresh].reset_index(drop=True), rng, taken)
     for c in pers.columns:
@@ -280,6 +295,12 @@ def _persons(world: World, schools: pd.DataFrame, rng) -> pd.DataFrame:
     q["sign_r"] = q["sign_r"].fillna(NEVER).astype(int)
     q["issued0"] = q["issued0"].fillna(0).astype("int64")
     q["years"] = q["years"].fillna(0).astype("int64")
+    return q
+
+
+def _sign_reform(q: pd.DataFrame, rng) -> None:
+    """Signing during 2024-2025 and 2025-2026 (a rank per person: managers first), the
+    providers of the new signers and their certificates (in place)."""
     m = len(q)
     # signing during 2024-2025 and 2025-2026 (a rank per person: managers first)
     u = rng.random(m) - np.where(q["role"].to_numpy() == "CBQL", 0.3, 0)
@@ -303,22 +324,13 @@ def _persons(world: World, schools: pd.DataFrame, rng) -> pd.DataFrame:
     keep_prov = q["signed_before"].to_numpy()
     q["provider"] = np.where(keep_prov, q["provider"].astype(object), prov)
     # a new certificate: issued in the weeks before the period where the person signs
-    starts = np.array([_days(date(2024, 7, 1)), _days(REFORM_DATES[0])])
-    ends = np.array([_days(REFORM_DATES[0]), _days(REFORM_DATES[1])])
+    starts = np.array([epoch_days(date(2024, 7, 1)), epoch_days(REFORM_DATES[0])])
+    ends = np.array([epoch_days(REFORM_DATES[0]), epoch_days(REFORM_DATES[1])])
     new_sig = (sign_r >= 0) & (sign_r < NEVER)
     k = np.clip(sign_r, 0, 1)
     iss = starts[k] + (rng.random(m) * (ends[k] - starts[k] - 1)).astype("int64")
     q["issued0"] = np.where(new_sig, iss, q["issued0"])
     q["years"] = np.where(new_sig, rng.choice([1, 2, 3], m, p=[0.4, 0.4, 0.2]), q["years"])
-    order = {c: i for i, c in enumerate(dict.fromkeys(schools["school_code"]))}
-    q["_rank"] = q["school_code"].map(order)
-    q["_pos"] = (
-        q["position"]
-        .map({x: i for i, x in enumerate(("Hiệu trưởng", "Phó hiệu trưởng", "Giáo viên"))})
-        .fillna(3)
-    )
-    q = q.sort_values(["_rank", "level", "join_r", "_pos", "staff_id"], kind="stable")
-    return q.drop(columns=["_rank", "_pos"]).reset_index(drop=True)
 
 
 def reform_status(q: pd.DataFrame, r: int) -> pd.DataFrame:
@@ -329,7 +341,7 @@ def reform_status(q: pd.DataFrame, r: int) -> pd.DataFrame:
     u = q["pending_u"].to_numpy()
     pending = ~signed & (u < (0.12 if r == 0 else 0.2))
     # certificates renew on expiry (the day after), so a signer stays signed
-    d = _days(REFORM_DATES[r])
+    d = epoch_days(REFORM_DATES[r])
     iss = q["issued0"].to_numpy().copy()
     span = q["years"].to_numpy() * 365
     exp = iss + span - 1
@@ -397,8 +409,6 @@ def _classes(schools: pd.DataFrame, rng, r: int) -> pd.DataFrame:
 
 class _Reform:
     def __init__(self, out, seed: int, world: World) -> None:
-        from analysis.sample import Planted
-
         self.out = out
         self.seed = seed
         self.world = world
@@ -432,7 +442,7 @@ class _Reform:
             {
                 "school_code": s["school_code"].to_numpy(),
                 "school_name": s["school_name"].to_numpy(),
-                "level": np.where(s["levels"] != s["level"], MULTI, s["level"]),
+                "level": np.where(s["levels"] != s["level"], MULTI_LEVEL, s["level"]),
                 "n_fibre": fibre,
                 "speed_mbps": speed,
                 "n_computers": comp,
@@ -440,18 +450,14 @@ class _Reform:
         )
 
     def _source(self, period, rel, lay, kind, level, **extra) -> None:
-        from analysis.sample import _slim
-
         self.files.append(rel)
-        entry = {"period": period, "file": rel, "sheet": lay.get("sheet", ""), "kind": kind}
-        entry["level"] = level
-        entry.update(_slim(lay))
-        entry.update(extra)
-        self.sources.append(entry)
+        self.sources.append(source_entry(period, rel, lay, kind, level, **extra))
 
-    def _write(self, period, pdate, rel, spec, kind, level, merged=False, **extra) -> dict:
+    def _write(
+        self, period, pdate, rel, spec, kind, level, merged=False, total=False, **extra
+    ) -> dict:
         """Write one report-style sheet, record its file, and plant its title rows (and its
-        merged header, when it has one): the layout of what was written."""
+        merged header, its total row, when it has them): the layout of what was written."""
         wb = new_workbook(self.out / rel, pdate)
         lay = write_sheet(wb, spec)
         wb.close()
@@ -461,6 +467,8 @@ class _Reform:
             self.planted.add(
                 rel, lay["sheet"], lay["header_rows"][0], kind, "merged_header", "repaired"
             )
+        if total:
+            self.planted.add(rel, lay["sheet"], lay["total_row"], kind, "total_row", "skipped")
         return lay
 
     def run(self) -> dict:
@@ -503,7 +511,7 @@ class _Reform:
                 f"DANH SÁCH TRƯỜNG NĂM HỌC {SCHOOL_YEAR}",
                 "(Các phường Long Biên, Bồ Đề, Việt Hưng, Phúc Lợi, Hồng Hà: "
                 "các trường thuộc quận Long Biên cũ)",
-                f"(Số liệu tính đến ngày {_dmy(pdate)})",
+                f"(Số liệu tính đến ngày {dmy(pdate)})",
             ],
             total={
                 2: "Tổng cộng",
@@ -514,9 +522,8 @@ class _Reform:
             },
         )
         rel = f"{period}/DanhSachTruong_HaNoi_KhuVucLongBien_NH{SCHOOL_YEAR}.xlsx"
-        lay = self._write(period, pdate, rel, spec, "truong", None)
+        lay = self._write(period, pdate, rel, spec, "truong", None, total=True)
         sh = lay["sheet"]
-        self.planted.add(rel, sh, lay["total_row"], "truong", "total_row", "skipped")
         multi = np.flatnonzero((s["levels"] != s["level"]).to_numpy())
         self.planted.add(
             rel,
@@ -595,11 +602,11 @@ class _Reform:
                 f"UBND {commune.upper()}",
                 "PHÒNG VĂN HÓA - XÃ HỘI",
                 "DANH SÁCH CÁN BỘ, GIÁO VIÊN, NHÂN VIÊN CẤP TIỂU HỌC, TRUNG HỌC CƠ SỞ",
-                f"(Số liệu tính đến ngày {_dmy(pdate)})",
+                f"(Số liệu tính đến ngày {dmy(pdate)})",
             ],
             multi_col=True,
         )
-        rel = f"{period}/CSDL_CBGVNV_{SLUG[commune]}_{_ymd(period)}.xlsx"
+        rel = f"{period}/CSDL_CBGVNV_{SLUG[commune]}_{ymd(period)}.xlsx"
         self._write_staff(period, pdate, rel, spec, rows, st, level=None, commune=commune)
 
     def _thpt_staff(self, r: int) -> None:
@@ -615,11 +622,11 @@ class _Reform:
                 "SỞ GIÁO DỤC VÀ ĐÀO TẠO HÀ NỘI",
                 "DANH SÁCH CÁN BỘ, GIÁO VIÊN, NHÂN VIÊN CẤP TRUNG HỌC PHỔ THÔNG",
                 "(Các trường THPT khu vực Long Biên)",
-                f"(Số liệu tính đến ngày {_dmy(pdate)})",
+                f"(Số liệu tính đến ngày {dmy(pdate)})",
             ],
             multi_col=False,
         )
-        rel = f"{period}/CSDL_CBGVNV_THPT_KhuVucLongBien_{_ymd(period)}.xlsx"
+        rel = f"{period}/CSDL_CBGVNV_THPT_KhuVucLongBien_{ymd(period)}.xlsx"
         self._write_staff(period, pdate, rel, spec, rows, st, level=THPT, commune=None)
 
     def _write_staff(self, period, pdate, rel, spec, rows, st, level, commune) -> None:
@@ -652,92 +659,47 @@ class _Reform:
             titles=[
                 "SỞ GIÁO DỤC VÀ ĐÀO TẠO HÀ NỘI",
                 "TỔNG HỢP SỐ CBGVNV ĐÃ CÓ CHỮ KÝ SỐ CÁ NHÂN (TRƯỜNG CHƯA GỬI DANH SÁCH)",
-                f"(Số liệu tính đến ngày {_dmy(pdate)})",
+                f"(Số liệu tính đến ngày {dmy(pdate)})",
             ],
             total={2: "Tổng cộng", 3: n_staff, 4: n_signed, 5: rate},
         )
-        rel = f"{period}/TongHop_CKS_THPT_{_ymd(period)}.xlsx"
-        lay = self._write(period, pdate, rel, spec, "tonghop_cks", THPT)
-        sh = lay["sheet"]
-        self.counts_rows.append(
-            {
-                "period": period,
-                "file": rel,
-                "sheet": sh,
-                "row": lay["first_row"],
-                "school_code": self.counts_code,
-                "level": THPT,
-                "n_staff": n_staff,
-                "n_signed": n_signed,
-                "superseded": False,
-            }
-        )
-        self.planted.add(rel, sh, lay["total_row"], "tonghop_cks", "total_row", "skipped")
+        rel = f"{period}/TongHop_CKS_THPT_{ymd(period)}.xlsx"
+        lay = self._write(period, pdate, rel, spec, "tonghop_cks", THPT, total=True)
+        at = (period, rel, lay["sheet"], lay["first_row"])
+        self.counts_rows.append(counts_row(*at, self.counts_code, THPT, n_staff, n_signed, False))
 
     def _ha_tang(self, r: int) -> None:
         period, pdate = REFORM_PERIODS[r], REFORM_DATES[r]
         inf = self.infra
-        n = len(inf)
-        cols = [
-            Col("STT", list(range(1, n + 1)), width=6),
-            Col("Mã trường", inf["school_code"].tolist(), width=11),
-            Col("Tên trường", inf["school_name"].tolist(), width=34),
-            Col("Số đường truyền", inf["n_fibre"].tolist(), group="Đường truyền cáp quang"),
-            Col("Tốc độ (Mbps)", inf["speed_mbps"].tolist(), group="Đường truyền cáp quang"),
-            Col("Số máy tính phục vụ quản lý", inf["n_computers"].tolist()),
-        ]
+        cols, total = infra_columns(inf, inf["school_code"], inf["speed_mbps"])
         spec = SheetSpec(
             "Hạ tầng CNTT",
             cols,
             titles=[
                 "THỐNG KÊ HẠ TẦNG CÔNG NGHỆ THÔNG TIN CÁC TRƯỜNG - KHU VỰC LONG BIÊN",
-                f"(Số liệu tính đến ngày {_dmy(pdate)})",
+                f"(Số liệu tính đến ngày {dmy(pdate)})",
             ],
-            total={2: "Tổng cộng", 3: int(inf["n_fibre"].sum()), 5: int(inf["n_computers"].sum())},
+            total=total,
         )
-        rel = f"{period}/HaTang_CNTT_KhuVucLongBien_{_ymd(period)}.xlsx"
-        lay = self._write(period, pdate, rel, spec, "ha_tang", None, merged=True)
-        sh = lay["sheet"]
-        self.planted.add(rel, sh, lay["total_row"], "ha_tang", "total_row", "skipped")
+        rel = f"{period}/HaTang_CNTT_KhuVucLongBien_{ymd(period)}.xlsx"
+        self._write(period, pdate, rel, spec, "ha_tang", None, merged=True, total=True)
 
     def _hoc_ba(self, r: int) -> None:
         period, pdate = REFORM_PERIODS[r], REFORM_DATES[r]
         cl = self.classes
-        n = len(cl)
-        cols = [
-            Col("STT", list(range(1, n + 1)), width=6),
-            Col("Mã trường", cl["school_code"].tolist(), width=11),
-            Col("Tên trường", cl["school_name"].tolist(), width=32),
-            Col("Cấp học", cl["level"].tolist(), width=10),
-            Col("Khối", cl["grade"].astype(int).tolist(), width=6),
-            Col("Lớp", cl["class_name"].tolist(), width=8),
-            Col("Số học sinh", cl["n_pupils"].astype(int).tolist(), width=10),
-            Col("GVCN", cl["n_signed_teacher"].astype(int).tolist(), group="Số học bạ đã ký"),
-            Col(
-                "Hiệu trưởng",
-                cl["n_signed_principal"].astype(int).tolist(),
-                group="Số học bạ đã ký",
-            ),
-        ]
+        cols, total = record_columns(cl, cl["school_name"], cl["level"])
         spec = SheetSpec(
             "TienDo",
             cols,
             titles=[
                 "TIẾN ĐỘ KÝ SỐ HỌC BẠ CẤP TIỂU HỌC, TRUNG HỌC CƠ SỞ",
                 f"NĂM HỌC {SCHOOL_YEAR} - KHU VỰC LONG BIÊN",
-                f"(Số liệu tính đến ngày {_dmy(pdate)})",
+                f"(Số liệu tính đến ngày {dmy(pdate)})",
             ],
-            total={
-                2: "Tổng cộng",
-                6: int(cl["n_pupils"].sum()),
-                7: int(cl["n_signed_teacher"].sum()),
-                8: int(cl["n_signed_principal"].sum()),
-            },
+            total=total,
         )
-        rel = f"{period}/TienDo_KySo_HocBa_TH_THCS_{_ymd(period)}.xlsx"
-        lay = self._write(period, pdate, rel, spec, "hoc_ba", None, merged=True)
-        sh = lay["sheet"]
-        self.planted.add(rel, sh, lay["total_row"], "hoc_ba", "total_row", "skipped")
+        rel = f"{period}/TienDo_KySo_HocBa_TH_THCS_{ymd(period)}.xlsx"
+        self._write(period, pdate, rel, spec, "hoc_ba", None, merged=True, total=True)
 
     # -- what was planted ------------------------------------------------------------------
 
@@ -760,35 +722,13 @@ class _Reform:
                 }
             )
             per = frame.groupby("level")[["n_staff", "n_signed", "n_pending"]].sum()
-            lv_stats: dict = {}
-            for level in LEVEL_ORDER:
-                rows = s[s["level"] == level]
-                single = rows[rows["levels"] == level]
-                d = {
-                    "n_schools": int(single["school_code"].nunique()),
-                    "n_classes": int(rows["n_classes"].sum()),
-                    "n_pupils": int(rows["n_pupils"].sum()),
-                    "n_pupils_with_id": int(rows["n_pupils_with_id"].sum()),
-                    "n_pupils_verified": int(rows["n_pupils_verified"].sum()),
-                }
-                if level == MN:
-                    d.update(n_staff=None, n_signed=None, n_pending=None)
-                else:
-                    keys = ("n_staff", "n_signed", "n_pending")
-                    d.update({k: int(per.loc[level, k]) for k in keys})
-                cl = self.classes[self.classes["level"] == level]
-                if r == 1 and len(cl):
-                    d["n_records"] = len(cl)
-                    d["n_record_pupils"] = int(cl["n_pupils"].sum())
-                    d["n_signed_teacher"] = int(cl["n_signed_teacher"].sum())
-                    d["n_signed_principal"] = int(cl["n_signed_principal"].sum())
-                lv_stats[level] = d
+            lv_stats = {level: self._level_stats(r, level, per) for level in LEVEL_ORDER}
             multi = s[s["levels"] != s["level"]]
-            lv_stats[MULTI] = {
+            lv_stats[MULTI_LEVEL] = {
                 "n_schools": int(multi["school_code"].nunique()),
                 "levels": sorted(set(multi["level"]), key=LEVEL_ORDER.index),
             }
-            lv_stats["Tổng cộng"] = {
+            lv_stats[TOTAL] = {
                 "n_schools": int(s["school_code"].nunique()),
                 "n_classes": int(s["n_classes"].sum()),
                 "n_pupils": int(s["n_pupils"].sum()),
@@ -809,6 +749,23 @@ class _Reform:
             lv_stats["by_commune"] = by_commune
             out[period] = lv_stats
         return out
+
+    def _level_stats(self, r: int, level: str, per: pd.DataFrame) -> dict:
+        """One level's expected figures at reform period ``r`` (a school counted once where
+        it teaches one level; record signing at the last period)."""
+        s = self.schools
+        rows = s[s["level"] == level]
+        single = rows[rows["levels"] == level]
+        d = {"n_schools": int(single["school_code"].nunique()), **pupil_totals(rows)}
+        if level == MN:
+            d.update(n_staff=None, n_signed=None, n_pending=None)
+        else:
+            keys = ("n_staff", "n_signed", "n_pending")
+            d.update({k: int(per.loc[level, k]) for k in keys})
+        cl = self.classes[self.classes["level"] == level]
+        if r == 1 and len(cl):
+            d.update(record_totals(cl))
+        return d
 
     def _planted(self) -> dict:
         s = self.schools
@@ -839,7 +796,7 @@ class _Reform:
                 {
                     "school_code": r.school_code,
                     "school_name": r.school_name,
-                    "level": MULTI if r.levels != r.level else r.level,
+                    "level": MULTI_LEVEL if r.levels != r.level else r.level,
                     "levels": r.levels,
                     "ownership": r.ownership,
                     "commune": r.commune,

@@ -8,20 +8,23 @@ gives the same world. The totals that the published report states hold exactly (
 ``LEVEL_TOTALS``, ``REF_PRIMARY_STAFF``, ``REF_PRIMARY_SIGNED``, ``TOTAL_FIBRE``,
 ``TOTAL_COMPUTERS``).
 
-The rendering of this world into messy raw files lives in ``analysis.sample``.
+The rendering of this world into messy raw files lives in :mod:`analysis.sample.generator`
+(:mod:`.district`, :mod:`.messy`, :mod:`.planted`).
 """
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from analysis.core import vocab
+from analysis.core.vocab import BASE_LEVELS, MN, TH, THCS
 
+#: The seed of the committed sample (and the default of the large benchmark set).
+DEFAULT_SEED = 20240419
 PERIODS: tuple[str, ...] = (
     "2023-12-15",
     "2024-01-19",
@@ -35,9 +38,6 @@ PERIOD_DATES: tuple[date, ...] = tuple(date.fromisoformat(p) for p in PERIODS)
 REF = 4
 NEVER = 99
 
-MN, TH, THCS = vocab.MN, vocab.TH, vocab.THCS
-#: The levels of the 2023-2024 sample.
-LEVELS: tuple[str, ...] = vocab.BASE_LEVELS
 #: level -> (schools, classes, pupils), as published.
 LEVEL_TOTALS: dict[str, tuple[int, int, int]] = {
     MN: (82, 1127, 25915),
@@ -245,6 +245,9 @@ PROVIDER_P = {
     THCS: (0.08, 0.80, 0.04, 0.03, 0.03, 0.02),
 }
 LEFT_STATUSES = ("Nghỉ hưu", "Chuyển đi", "Nghỉ việc")
+ACTIVE = "Đang làm việc"
+#: A list's signature status -> the words the CSDL export writes.
+SIG_WORDS = {"yes": "Đã cấp", "no": "Chưa cấp", "pending": "Đang đăng ký"}
 
 SURNAMES = (
     ("Nguyễn", 38),
@@ -393,7 +396,7 @@ def _build_schools(rng: np.random.Generator) -> pd.DataFrame:
         TH: (20, 40, 37.7, 33, 42),
         THCS: (20, 35, 39.7, 35, 44),
     }
-    for level in LEVELS:
+    for level in BASE_LEVELS:
         idx = np.flatnonzero(df["level"].to_numpy() == level)
         _, tot_c, tot_p = LEVEL_TOTALS[level]
         c_lo, c_hi, size, s_lo, s_hi = shape[level]
@@ -421,7 +424,7 @@ def _build_schools(rng: np.random.Generator) -> pd.DataFrame:
 # staff
 
 
-def _school_positions(n: int, rng: np.random.Generator) -> list[str]:
+def school_positions(n: int, rng: np.random.Generator) -> list[str]:
     """Positions of ``n`` staff of one school: 1 principal, 1-3 deputies, 1 Đội, NV, GV."""
     n_dep = 1 + int(n > 45) + int(n > 62)
     n_nv = int(rng.integers(5, 9))
@@ -436,7 +439,7 @@ def _school_positions(n: int, rng: np.random.Generator) -> list[str]:
     )
 
 
-def _personal(persons: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def personal(persons: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Fake personal data (vectorised): id, name, birth date, CCCD, phone, e-mail."""
     n = len(persons)
     female_p = np.where(persons["level"].to_numpy() == TH, 0.88, 0.75)
@@ -502,62 +505,11 @@ def _build_persons(schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
 
     Columns: school_code, level, position, role, join_p, leave_p (NEVER = stays),
     leave_status, sign_p (NEVER = never signs), pending_u, provider, issued_on, expires_on and
-    the personal columns of :func:`_personal`.
+    the personal columns of :func:`personal`.
     """
     frames = []
     for level in (TH, THCS):
-        sch = schools[schools["level"] == level]
-        cls = sch["n_classes"].to_numpy()
-        if level == TH:
-            raw = np.round(cls * 1.6 + 8 + rng.normal(0, 3, len(sch)))
-            n_ref = fix_sum(raw, REF_PRIMARY_STAFF, 30, 80, rng)
-        else:
-            n_ref = np.clip(np.round(cls * 1.65 + 10 + rng.normal(0, 3, len(sch))), 30, 80)
-            n_ref = n_ref.astype(np.int64)
-        effect = rng.normal(0, 0.8, len(sch))
-        order = rng.permutation(len(sch))
-        effect[order[:3]] += 1.8  # a few fast schools
-        effect[order[3:5]] -= 2.6  # a few far behind
-        for i, (code, n) in enumerate(zip(sch["school_code"], n_ref, strict=True)):
-            pos = _school_positions(int(n), rng)
-            k = len(pos)
-            df = pd.DataFrame({"school_code": code, "level": level, "position": pos})
-            df["ref_active"] = True
-            df["join_p"] = 0
-            gv = np.flatnonzero(df["position"].to_numpy() == "Giáo viên")
-            joiners = rng.choice(gv, size=max(1, round(0.03 * k)), replace=False)
-            df.loc[joiners, "join_p"] = rng.integers(1, REF + 1, joiners.size)
-            df["leave_p"] = NEVER
-            late = rng.choice(gv, size=int(rng.integers(0, 2)), replace=False)
-            df.loc[late, "leave_p"] = REF + 1
-            # people who leave before the reference period
-            n_gone = int(rng.poisson(0.9))
-            gone = pd.DataFrame(
-                {
-                    "school_code": code,
-                    "level": level,
-                    "position": rng.choice(["Giáo viên"] * 4 + ["Bảo vệ", "Nhân viên"], n_gone),
-                    "ref_active": False,
-                    "join_p": 0,
-                    "leave_p": rng.integers(1, REF + 1, n_gone),
-                }
-            )
-            # people who join after the reference period
-            n_new = int(rng.poisson(0.7))
-            new = pd.DataFrame(
-                {
-                    "school_code": code,
-                    "level": level,
-                    "position": "Giáo viên",
-                    "ref_active": False,
-                    "join_p": REF + 1,
-                    "leave_p": NEVER,
-                },
-                index=range(n_new),
-            )
-            df = pd.concat([df, gone, new], ignore_index=True)
-            df["effect"] = effect[i]
-            frames.append(df)
+        frames += _level_staff(schools[schools["level"] == level], level, rng)
     p = pd.concat(frames, ignore_index=True)
     p["role"] = p["position"].map(POSITIONS)
     n = len(p)
@@ -566,6 +518,93 @@ def _build_persons(schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
     )
     # Signing: a score per person (school effect, managers first, noise), ranked.
     score = p["effect"].to_numpy() + np.where(p["role"] == "CBQL", 1.2, 0) + rng.normal(0, 1, n)
+    p["sign_p"] = _sign_periods(p, score, rng)
+    # a joiner of the last period signs at it or never
+    p.loc[(p["join_p"] > REF) & (p["sign_p"] < p["join_p"]), "sign_p"] = NEVER
+    p["pending_u"] = rng.random(n)
+    prov_idx = np.where(
+        p["level"].to_numpy() == TH,
+        rng.choice(len(PROVIDERS), n, p=PROVIDER_P[TH]),
+        rng.choice(len(PROVIDERS), n, p=PROVIDER_P[THCS]),
+    )
+    p["provider"] = np.array(PROVIDERS)[prov_idx]
+    p["issued_on"], p["expires_on"] = _certificate_dates(p["sign_p"].to_numpy(), rng)
+    p["pos_rank"] = p["position"].map(POSITION_RANK)
+    p = p.join(personal(p, rng))
+    order = schools.set_index("school_code")["order"]
+    p["school_order"] = p["school_code"].map(order)
+    p = p.sort_values(["school_order", "join_p", "pos_rank", "staff_id"], kind="stable")
+    return p.reset_index(drop=True).drop(columns=["effect"])
+
+
+def _level_staff(sch: pd.DataFrame, level: str, rng: np.random.Generator) -> list[pd.DataFrame]:
+    """The staff of one level's schools (the primary total as published at REF), each school
+    with its own signing effect (a few fast schools, a few far behind)."""
+    cls = sch["n_classes"].to_numpy()
+    if level == TH:
+        raw = np.round(cls * 1.6 + 8 + rng.normal(0, 3, len(sch)))
+        n_ref = fix_sum(raw, REF_PRIMARY_STAFF, 30, 80, rng)
+    else:
+        n_ref = np.clip(np.round(cls * 1.65 + 10 + rng.normal(0, 3, len(sch))), 30, 80)
+        n_ref = n_ref.astype(np.int64)
+    effect = rng.normal(0, 0.8, len(sch))
+    order = rng.permutation(len(sch))
+    effect[order[:3]] += 1.8  # a few fast schools
+    effect[order[3:5]] -= 2.6  # a few far behind
+    frames = []
+    for i, (code, n) in enumerate(zip(sch["school_code"], n_ref, strict=True)):
+        df = _school_staff(code, level, int(n), rng)
+        df["effect"] = effect[i]
+        frames.append(df)
+    return frames
+
+
+def _school_staff(code: str, level: str, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """One school's staff at REF (a few joiners, one late leaver at most), with the people
+    who leave before REF and those who join after it."""
+    pos = school_positions(n, rng)
+    k = len(pos)
+    df = pd.DataFrame({"school_code": code, "level": level, "position": pos})
+    df["ref_active"] = True
+    df["join_p"] = 0
+    gv = np.flatnonzero(df["position"].to_numpy() == "Giáo viên")
+    joiners = rng.choice(gv, size=max(1, round(0.03 * k)), replace=False)
+    df.loc[joiners, "join_p"] = rng.integers(1, REF + 1, joiners.size)
+    df["leave_p"] = NEVER
+    late = rng.choice(gv, size=int(rng.integers(0, 2)), replace=False)
+    df.loc[late, "leave_p"] = REF + 1
+    # people who leave before the reference period
+    n_gone = int(rng.poisson(0.9))
+    gone = pd.DataFrame(
+        {
+            "school_code": code,
+            "level": level,
+            "position": rng.choice(["Giáo viên"] * 4 + ["Bảo vệ", "Nhân viên"], n_gone),
+            "ref_active": False,
+            "join_p": 0,
+            "leave_p": rng.integers(1, REF + 1, n_gone),
+        }
+    )
+    # people who join after the reference period
+    n_new = int(rng.poisson(0.7))
+    new = pd.DataFrame(
+        {
+            "school_code": code,
+            "level": level,
+            "position": "Giáo viên",
+            "ref_active": False,
+            "join_p": REF + 1,
+            "leave_p": NEVER,
+        },
+        index=range(n_new),
+    )
+    return pd.concat([df, gone, new], ignore_index=True)
+
+
+def _sign_periods(p: pd.DataFrame, score: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The period each person signs in (NEVER = never), per level by rank of ``score``: the
+    cumulative shares of ``_SIGN_CUM``, the primary REF figure as published."""
+    n = len(p)
     sign_p = np.full(n, NEVER, dtype=np.int64)
     for level in (TH, THCS):
         lvl = p["level"].to_numpy() == level
@@ -599,20 +638,16 @@ def _build_persons(schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
         sign_p[others] = np.where(
             u < 0.45, np.maximum(early, p["join_p"].to_numpy()[others]), NEVER
         )
-    p["sign_p"] = sign_p
-    # a joiner of the last period signs at it or never
-    p.loc[(p["join_p"] > REF) & (p["sign_p"] < p["join_p"]), "sign_p"] = NEVER
-    p["pending_u"] = rng.random(n)
-    prov_idx = np.where(
-        p["level"].to_numpy() == TH,
-        rng.choice(len(PROVIDERS), n, p=PROVIDER_P[TH]),
-        rng.choice(len(PROVIDERS), n, p=PROVIDER_P[THCS]),
-    )
-    p["provider"] = np.array(PROVIDERS)[prov_idx]
+    return sign_p
+
+
+def _certificate_dates(sign_p: np.ndarray, rng: np.random.Generator) -> tuple[pd.Series, pd.Series]:
+    """Issue and expiry dates of the certificates (NaT for those who never sign)."""
+    n = len(sign_p)
     # issue dates: within the weeks before the period in which the person signs
     pd_ = np.array([np.datetime64(d) for d in PERIOD_DATES])
     prev = np.concatenate([[np.datetime64("2023-07-01")], pd_[:-1]])
-    sp = np.minimum(p["sign_p"].to_numpy(), len(PERIODS) - 1)
+    sp = np.minimum(sign_p, len(PERIODS) - 1)
     span = (pd_[sp] - prev[sp]).astype(int)
     off = (rng.random(n) * span).astype(int)
     issued = (prev[sp] + (off + 1).astype("timedelta64[D]")).astype("datetime64[D]")
@@ -625,17 +660,10 @@ def _build_persons(schools: pd.DataFrame, rng: np.random.Generator) -> pd.DataFr
         pd.to_datetime(issued).strftime("-%m-%d")
     )
     expires = (pd.to_datetime(exp_str).to_numpy().astype("datetime64[D]")) - np.timedelta64(1, "D")
-    signs = p["sign_p"].to_numpy() < NEVER
-    p["issued_on"] = pd.Series(np.where(signs, issued, np.datetime64("NaT")), dtype="datetime64[s]")
-    p["expires_on"] = pd.Series(
-        np.where(signs, expires, np.datetime64("NaT")), dtype="datetime64[s]"
-    )
-    p["pos_rank"] = p["position"].map(POSITION_RANK)
-    p = p.join(_personal(p, rng))
-    order = schools.set_index("school_code")["order"]
-    p["school_order"] = p["school_code"].map(order)
-    p = p.sort_values(["school_order", "join_p", "pos_rank", "staff_id"], kind="stable")
-    return p.reset_index(drop=True).drop(columns=["effect"])
+    signs = sign_p < NEVER
+    issued_on = pd.Series(np.where(signs, issued, np.datetime64("NaT")), dtype="datetime64[s]")
+    expires_on = pd.Series(np.where(signs, expires, np.datetime64("NaT")), dtype="datetime64[s]")
+    return issued_on, expires_on
 
 
 def status_at(persons: pd.DataFrame, period: int) -> pd.DataFrame:
@@ -726,21 +754,3 @@ def build_world(seed: int) -> World:
 
 def excel_serial(d: date) -> int:
     return (d - date(1899, 12, 30)).days
-
-
-def to_date(value) -> date:
-    return pd.Timestamp(value).date()
-
-
-__all__ = [
-    "PERIODS",
-    "PERIOD_DATES",
-    "REF",
-    "World",
-    "build_world",
-    "status_at",
-    "fix_sum",
-    "excel_serial",
-    "to_date",
-    "timedelta",
-]

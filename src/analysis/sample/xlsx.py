@@ -60,80 +60,35 @@ def new_workbook(path: Path, created: date) -> xlsxwriter.Workbook:
 def write_sheet(wb: xlsxwriter.Workbook, spec: SheetSpec) -> dict:
     """Write one report-style sheet; return its 1-based row layout."""
     ws = wb.add_worksheet(spec.name)
-    bold = wb.add_format({"bold": True, "align": "center", "valign": "vcenter"})
-    head = wb.add_format(
-        {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1}
-    )
-    fmt_date = wb.add_format({"num_format": "dd/mm/yyyy", "border": 1})
-    cell = wb.add_format({"border": 1})
-    total_fmt = wb.add_format({"bold": True, "border": 1})
-    ncol = len(spec.cols)
-    r = 0
-    title_rows = []
-    for t in spec.titles:
-        if ncol > 1:
-            ws.merge_range(r, 0, r, ncol - 1, t, bold)
-        else:
-            ws.write_string(r, 0, t, bold)
-        title_rows.append(r + 1)
-        r += 1
-    blank_rows = []
-    if spec.titles and spec.blank_after_titles:
-        blank_rows.append(r + 1)
-        r += 1
-    two_rows = any(c.group for c in spec.cols)
-    header_rows = [r + 1, r + 2] if two_rows else [r + 1]
-    merged = []
-    if two_rows:
-        c = 0
-        while c < ncol:
-            col = spec.cols[c]
-            if col.group is None:
-                ws.merge_range(r, c, r + 1, c, col.label, head)
-                merged.append((r + 1, c))
-                c += 1
-                continue
-            end = c
-            while end + 1 < ncol and spec.cols[end + 1].group == col.group:
-                end += 1
-            if end > c:
-                ws.merge_range(r, c, r, end, col.group, head)
-            else:
-                ws.write_string(r, c, col.group, head)
-            merged.append((r + 1, c))
-            for k in range(c, end + 1):
-                ws.write_string(r + 1, k, spec.cols[k].label, head)
-            c = end + 1
-        r += 2
-    else:
-        for c, col in enumerate(spec.cols):
-            ws.write_string(r, c, col.label, head)
-        r += 1
+    f = {
+        "bold": wb.add_format({"bold": True, "align": "center", "valign": "vcenter"}),
+        "head": wb.add_format(
+            {"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True, "border": 1}
+        ),
+        "date": wb.add_format({"num_format": "dd/mm/yyyy", "border": 1}),
+        "cell": wb.add_format({"border": 1}),
+        "total": wb.add_format({"bold": True, "border": 1}),
+    }
+    r, title_rows, blank_rows = _write_titles(ws, spec, f["bold"])
+    r, header_rows, merged = _write_header(ws, spec, f["head"], r)
     first = r
     n = len(spec.cols[0].values) if spec.cols else 0
     for c, col in enumerate(spec.cols):
         ws.set_column(c, c, col.width)
-        ws.write_column(first, c, col.values, fmt_date if col.kind == "date" else cell)
+        ws.write_column(first, c, col.values, f["date"] if col.kind == "date" else f["cell"])
     for i, c, serial in spec.serial_cells:
-        ws.write_number(first + i, c, serial, cell)
+        ws.write_number(first + i, c, serial, f["cell"])
     r = first + n
     total_row = None
     if spec.total is not None:
-        for c in range(ncol):
-            v = spec.total.get(c)
-            if v is None:
-                ws.write_blank(r, c, None, total_fmt)
-            elif isinstance(v, str):
-                ws.write_string(r, c, v, total_fmt)
-            else:
-                ws.write_number(r, c, v, total_fmt)
+        _write_total(ws, spec, f["total"], r)
         total_row = r + 1
         r += 1
     footer_rows = []
     if spec.footer:
         r += 1
         for line in spec.footer:
-            ws.write_string(r, max(0, ncol - 4), line)
+            ws.write_string(r, max(0, len(spec.cols) - 4), line)
             footer_rows.append(r + 1)
             r += 1
     ws.freeze_panes(first, 0)
@@ -149,6 +104,70 @@ def write_sheet(wb: xlsxwriter.Workbook, spec: SheetSpec) -> dict:
         "footer_rows": footer_rows,
         "columns": [c.label if c.group is None else f"{c.group} / {c.label}" for c in spec.cols],
     }
+
+
+def _write_titles(ws, spec: SheetSpec, bold) -> tuple[int, list[int], list[int]]:
+    """The title rows (merged across the sheet) and the blank row after them: the next row
+    (0-based), the title rows and the blank rows (1-based)."""
+    ncol = len(spec.cols)
+    r = 0
+    title_rows = []
+    for t in spec.titles:
+        if ncol > 1:
+            ws.merge_range(r, 0, r, ncol - 1, t, bold)
+        else:
+            ws.write_string(r, 0, t, bold)
+        title_rows.append(r + 1)
+        r += 1
+    blank_rows = []
+    if spec.titles and spec.blank_after_titles:
+        blank_rows.append(r + 1)
+        r += 1
+    return r, title_rows, blank_rows
+
+
+def _write_header(ws, spec: SheetSpec, head, r: int) -> tuple[int, list[int], list]:
+    """The header at row ``r``: one row, or two when columns have a group (the group merged
+    above its columns, an ungrouped label merged down): the next row, the header rows and
+    the merged cells."""
+    ncol = len(spec.cols)
+    if not any(c.group for c in spec.cols):
+        for c, col in enumerate(spec.cols):
+            ws.write_string(r, c, col.label, head)
+        return r + 1, [r + 1], []
+    merged = []
+    c = 0
+    while c < ncol:
+        col = spec.cols[c]
+        if col.group is None:
+            ws.merge_range(r, c, r + 1, c, col.label, head)
+            merged.append((r + 1, c))
+            c += 1
+            continue
+        end = c
+        while end + 1 < ncol and spec.cols[end + 1].group == col.group:
+            end += 1
+        if end > c:
+            ws.merge_range(r, c, r, end, col.group, head)
+        else:
+            ws.write_string(r, c, col.group, head)
+        merged.append((r + 1, c))
+        for k in range(c, end + 1):
+            ws.write_string(r + 1, k, spec.cols[k].label, head)
+        c = end + 1
+    return r + 2, [r + 1, r + 2], merged
+
+
+def _write_total(ws, spec: SheetSpec, total_fmt, r: int) -> None:
+    """The total row at row ``r``: text, a number or blank in each column."""
+    for c in range(len(spec.cols)):
+        v = spec.total.get(c)
+        if v is None:
+            ws.write_blank(r, c, None, total_fmt)
+        elif isinstance(v, str):
+            ws.write_string(r, c, v, total_fmt)
+        else:
+            ws.write_number(r, c, v, total_fmt)
 
 
 def write_lookup_sheet(wb: xlsxwriter.Workbook, name: str, rows: list[tuple[str, str]]) -> dict:
