@@ -16,7 +16,7 @@ import pytest
 from analysis import batch, paths
 from analysis.batch import manifest
 
-batch._light_nbformat()  # nbformat without the slow rfc3987_syntax grammar (see batch.py)
+batch.light_nbformat()  # nbformat without the slow rfc3987_syntax grammar (batch.kernels)
 import nbformat  # noqa: E402
 
 pytestmark = pytest.mark.slow

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from analysis import batch
-from analysis.batch import manifest
+from analysis.batch import kernels, manifest
+from analysis.batch import run as batch_run
 
-batch._light_nbformat()  # nbformat without the slow rfc3987_syntax grammar (see batch.py)
+batch.light_nbformat()  # nbformat without the slow rfc3987_syntax grammar (batch.kernels)
 import nbformat  # noqa: E402
 
 P1, P2 = "2024-01-10", "2024-02-20"
@@ -152,8 +153,9 @@ def test_bad_parameters_exit_2_before_any_kernel(
     def no_kernel(*args, **kwargs):
         raise AssertionError("a kernel was about to start")
 
-    monkeypatch.setattr(batch, "run_period", no_kernel)
-    monkeypatch.setattr(batch, "WarmKernel", no_kernel)
+    monkeypatch.setattr(batch_run, "run_period", no_kernel)
+    monkeypatch.setattr(batch_run, "WarmKernel", no_kernel)
+    monkeypatch.setattr(kernels, "WarmKernel", no_kernel)
     assert batch.main(argv(project, tmp_path) + extra) == 2
     assert expected in capsys.readouterr().err
     assert not (tmp_path / "outputs").exists()
@@ -383,7 +385,10 @@ def test_ready_check_of_a_running_kernel_then_of_a_stopped_one(tmp_path):
     kc.start_channels()
     try:
         run_sync(kc.wait_for_ready)(timeout=60)
-        reply = run_sync(kc._async_recv_reply)(kc.execute("6 * 7"), timeout=30)
+        async def ask():
+            return await kc.execute("6 * 7", reply=True, timeout=30)
+
+        reply = run_sync(ask)()
         assert reply["content"]["status"] == "ok"
     finally:
         kc.stop_channels()
@@ -616,7 +621,7 @@ def test_periods_run_by_one_process_reuse_its_kernels(project, tmp_path):
     ]
     pids = {period: {pid for p, pid in seen if p == period} for period in (P1, P2)}
     assert pids[P1] & pids[P2]  # the second period ran in a kernel of the first
-    assert batch._IDLE_KERNELS == []
+    assert kernels._IDLE_KERNELS == []
     for pid in pids[P1] | pids[P2]:  # every kernel was stopped at the end
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid), 0)
