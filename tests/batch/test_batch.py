@@ -10,6 +10,7 @@ import hashlib
 import json
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,16 @@ table = f"level,n_signed\\nTiểu học,{1000 + n}\\n"
 (cfg.tables / "coverage_by_level.csv").write_text(table, encoding="utf-8")
 """
 BOOM = 'raise ValueError("Cột Chữ ký số bị thiếu")'
+
+
+def read_manifest(period_dir: Path | str) -> dict:
+    """The manifest a run wrote for a period."""
+    return json.loads((Path(period_dir) / manifest.MANIFEST_NAME).read_text(encoding="utf-8"))
+
+
+def comparable(data: Mapping) -> dict:
+    """A manifest without what legitimately differs between two runs of the same inputs."""
+    return {k: v for k, v in data.items() if k != "timings"}
 
 
 def write_notebook(path: Path, *cells: str) -> Path:
@@ -252,7 +263,7 @@ def test_recycled_kernel_starts_afresh(good_run):
 def test_manifest_content(good_run, project):
     _, out = good_run
     period_dir = out / "outputs" / P1
-    data = manifest.read_manifest(period_dir)
+    data = read_manifest(period_dir)
     assert data["period"] == P1
     assert data["parameters"]["output_dir"] == str((out / "outputs").resolve())
     assert data["parameters"]["notebooks"] == ["10_clean.ipynb", "20_metrics.ipynb"]
@@ -285,7 +296,7 @@ def test_manifest_content(good_run, project):
 
 def test_second_period_sees_carry_forward_inputs(good_run):
     _, out = good_run
-    data = manifest.read_manifest(out / "outputs" / P2)
+    data = read_manifest(out / "outputs" / P2)
     paths = [f["path"] for f in data["inputs"]["files"]]
     assert paths == ["school_aliases.csv", f"{P1}/cbgvnv.csv", f"{P2}/cbgvnv.csv"]
     assert data["headline"]["signed_th"] == 1002
@@ -294,7 +305,7 @@ def test_second_period_sees_carry_forward_inputs(good_run):
 def test_rerun_is_byte_identical(good_run, project, capsys):
     _, out = good_run
     before = snapshot(out / "outputs" / P2)
-    first = manifest.read_manifest(out / "outputs" / P2)
+    first = read_manifest(out / "outputs" / P2)
     assert batch.main(argv(project, out, "--period", P2)) == 0
     captured = capsys.readouterr().out
     assert f"[{P2}] 10_clean.ipynb" in captured and "ok" in captured
@@ -302,8 +313,8 @@ def test_rerun_is_byte_identical(good_run, project, capsys):
     assert sorted(before) == sorted(after)
     changed = [name for name in before if before[name] != after[name]]
     assert changed in ([], ["manifest.json"])  # only the timings may differ
-    second = manifest.read_manifest(out / "outputs" / P2)
-    assert manifest.comparable(first) == manifest.comparable(second)
+    second = read_manifest(out / "outputs" / P2)
+    assert comparable(first) == comparable(second)
 
 
 # --------------------------------------------------------------------------- failures
@@ -385,6 +396,7 @@ def test_ready_check_of_a_running_kernel_then_of_a_stopped_one(tmp_path):
     kc.start_channels()
     try:
         run_sync(kc.wait_for_ready)(timeout=60)
+
         async def ask():
             return await kc.execute("6 * 7", reply=True, timeout=30)
 
@@ -514,7 +526,7 @@ def test_analysis_notebooks_of_a_stage_run_side_by_side(project, staged, tmp_pat
     ]
     period_dir = tmp_path / "outputs" / P1
     assert (period_dir / "report.txt").read_text() == "ok"  # 90 ran after both
-    data = manifest.read_manifest(period_dir)
+    data = read_manifest(period_dir)
     assert list(data["timings"]["notebooks"]) == [n.name for n in result.notebooks]
     printed = capsys.readouterr().out
     assert printed.index("20_a.ipynb") < printed.index("30_b.ipynb") < printed.index("90_report")

@@ -19,6 +19,23 @@ ENGINE_NAME = "hocbaso"
 FAILED_DIR = "_failed"
 PREPARED_DIR = "_prepared"
 
+#: The suite's own errors: their message is Vietnamese and says what to do; shown as it is
+#: (a failed notebook, a failed commune's report).
+OWN_ERRORS = frozenset(
+    {
+        "IngestError",
+        "CleanError",
+        "PeriodError",
+        "ReportError",
+        "PrivacyError",
+        "MetricError",
+        "UnitError",
+        "CrosswalkError",
+        "UnitChoiceError",
+        "TemplateError",
+    }
+)
+
 
 class BatchError(Exception):
     """Bad parameters: a Vietnamese message for the user, exit code 2."""

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -94,8 +95,10 @@ def _quick_ready_client_class():
     return QuickReadyClient
 
 
-def _kernel_manager_class():
-    """An async kernel manager on IPC transport whose ``python3`` is this interpreter."""
+@functools.cache
+def kernel_manager_class():
+    """An async kernel manager on IPC transport whose ``python3`` is this interpreter (built
+    once, on first use)."""
     from ipykernel.kernelspec import RESOURCES, get_kernel_dict
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from jupyter_client.localinterfaces import localhost
@@ -134,16 +137,6 @@ def _kernel_manager_class():
             return client_class
 
     return IpcKernelManager
-
-
-_KM_CLASS = None
-
-
-def kernel_manager_class():
-    global _KM_CLASS
-    if _KM_CLASS is None:
-        _KM_CLASS = _kernel_manager_class()
-    return _KM_CLASS
 
 
 # The namespace emptied and the execution count back to 1; a filter added at the end that
@@ -318,21 +311,15 @@ def shutdown_idle_kernels() -> None:
 # --------------------------------------------------------------------------- papermill engine
 
 
-_ENGINE_REGISTERED = False
-
-
+@functools.cache
 def register_engine() -> None:
     """Register the papermill engine ``hocbaso`` (``ENGINE_NAME``), once: it runs a notebook
     in a given ``WarmKernel`` and leaves it running (or in a fresh IPC kernel that it shuts
     down)."""
-    global _ENGINE_REGISTERED
-    if _ENGINE_REGISTERED:
-        return
     light_nbformat()
     from papermill.engines import papermill_engines
 
     papermill_engines.register(ENGINE_NAME, _warm_kernel_engine_class())
-    _ENGINE_REGISTERED = True
 
 
 def _client_options(kernel_name, log_output, stdout_file, stderr_file, timeouts, kwargs) -> dict:

@@ -17,7 +17,7 @@ import ast
 import contextlib
 from pathlib import Path
 
-from analysis.batch.config import ENGINE_NAME, KERNEL_NAME, BatchConfig
+from analysis.batch.config import ENGINE_NAME, KERNEL_NAME, OWN_ERRORS, BatchConfig
 from analysis.batch.kernels import WarmKernel, light_nbformat
 from analysis.core import stops
 
@@ -174,29 +174,12 @@ def execute_notebook(
     )
 
 
-#: The suite's own errors: their message is Vietnamese and says what to do; shown as it is.
-_OWN_ERRORS = frozenset(
-    {
-        "IngestError",
-        "CleanError",
-        "PeriodError",
-        "ReportError",
-        "PrivacyError",
-        "MetricError",
-        "UnitError",
-        "CrosswalkError",
-        "UnitChoiceError",
-        "TemplateError",
-    }
-)
-
-
 def failure_message(period: str, name: str, exc: BaseException, saved: Path | None) -> str:
     from papermill.exceptions import PapermillExecutionError
 
     if isinstance(exc, PapermillExecutionError):
         where = f"ô In [{exc.exec_count}] (ô thứ {exc.cell_index + 1}, tính cả ô tham số chèn vào)"
-        own = exc.ename in _OWN_ERRORS
+        own = exc.ename in OWN_ERRORS
         what = str(exc.evalue).rstrip(".") if own else f"{exc.ename}: {exc.evalue}"
     else:  # the kernel died, a cell ran out of time, or the batch's own code failed
         where = "lúc chạy"
