@@ -36,13 +36,8 @@ import sys
 
 from analysis.batch import manifest as manifest_mod
 from analysis.batch.config import (
-    ENGINE_NAME,
-    FAILED_DIR,
-    KERNEL_NAME,
-    PREPARED_DIR,
     BatchConfig,
     BatchError,
-    NotebookRun,
     PeriodResult,
     _say,
     _seconds,
@@ -55,7 +50,6 @@ from analysis.batch.kernels import (
     kernel_manager_class,
     light_nbformat,
     shutdown_all_kernels,
-    shutdown_idle_kernels,
 )
 from analysis.batch.notebooks import (
     failure_message,
@@ -69,16 +63,11 @@ from analysis.cli import ArgumentParser as _Parser  # Vietnamese errors, exit 2
 from analysis.core import stops
 
 __all__ = [
-    "ENGINE_NAME",
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_USAGE",
-    "FAILED_DIR",
-    "KERNEL_NAME",
-    "PREPARED_DIR",
     "BatchConfig",
     "BatchError",
-    "NotebookRun",
     "PeriodResult",
     "WarmKernel",
     "build_parser",
@@ -97,7 +86,6 @@ __all__ = [
     "run_period",
     "run_periods",
     "shutdown_all_kernels",
-    "shutdown_idle_kernels",
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
