@@ -24,8 +24,10 @@ import time
 from pathlib import Path
 
 from analysis import batch, paths
+from analysis.batch import kernels, notebooks
+from analysis.batch.config import ENGINE_NAME
 
-batch._light_nbformat()
+batch.light_nbformat()
 import nbformat  # noqa: E402
 import papermill as pm  # noqa: E402
 
@@ -59,7 +61,7 @@ def _notebook(path: Path, code: str) -> Path:
 
 
 def _papermill(src: Path, dst: Path, engine: str | None) -> None:
-    batch._register_engine()
+    kernels.register_engine()
     pm.execute_notebook(
         str(src),
         str(dst),
@@ -120,9 +122,9 @@ def main() -> int:
         heavy = _notebook(tmp / "heavy.ipynb", HEAVY)
         t_empty_tcp = _timed(lambda: _papermill(empty, tmp / "o.ipynb", None), args.repeat)
         add("papermill, empty notebook, stock engine (tcp)", t_empty_tcp, "kernel start+stop")
-        t_empty = _timed(lambda: _papermill(empty, tmp / "o.ipynb", batch.ENGINE_NAME), args.repeat)
+        t_empty = _timed(lambda: _papermill(empty, tmp / "o.ipynb", ENGINE_NAME), args.repeat)
         add("papermill, empty notebook, batch engine (ipc)", t_empty, "kernel start+stop")
-        t_heavy = _timed(lambda: _papermill(heavy, tmp / "o.ipynb", batch.ENGINE_NAME), args.repeat)
+        t_heavy = _timed(lambda: _papermill(heavy, tmp / "o.ipynb", ENGINE_NAME), args.repeat)
         add("heavy imports in a kernel (pandas, matplotlib, ...)", t_heavy - t_empty)
 
         raw = ["--raw-dir", str(paths.RAW_DIR)]
@@ -177,7 +179,7 @@ def main() -> int:
                 copy.write_bytes(executed.read_bytes())
                 add(
                     "  read + normalise + write executed 20_coverage.ipynb",
-                    _timed(lambda: batch._finish_notebook(copy, set(), "/x", "/y"), args.repeat),
+                    _timed(lambda: notebooks.finish_notebook(copy, set(), "/x", "/y"), args.repeat),
                     f"{executed.stat().st_size // 1024} KB, figures embedded",
                 )
         serial, rc, _ = median_of("--notebook-jobs", "1", processed=office)

@@ -15,8 +15,9 @@ import pytest
 
 from analysis import batch, paths
 from analysis.batch import manifest
+from tests.batch.test_batch import comparable, read_manifest
 
-batch._light_nbformat()  # nbformat without the slow rfc3987_syntax grammar (see batch.py)
+batch.light_nbformat()  # nbformat without the slow rfc3987_syntax grammar (batch.kernels)
 import nbformat  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -78,7 +79,7 @@ def test_manifest_of_2024_04_19(e2e):
     _, out = e2e
     period = "2024-04-19"
     period_dir = out / "outputs" / period
-    data = manifest.read_manifest(period_dir)
+    data = read_manifest(period_dir)
     # inputs: every raw file of the folders <= period, hashed
     files = {f["path"]: f for f in data["inputs"]["files"]}
     expected = sorted(
@@ -115,7 +116,7 @@ def test_2024_06_24_report_settings_carry_forward(e2e):
     """2024-06-24 has no bao_cao.toml: the wording of 19/4/2024 serves, and the manifest says
     so; the document holds no placeholder and is not a draft."""
     _, out = e2e
-    data = manifest.read_manifest(out / "outputs" / "2024-06-24")
+    data = read_manifest(out / "outputs" / "2024-06-24")
     settings = data["report_settings"]
     assert not settings["draft"] and settings["missing"] == []
     assert settings["groups"]["công tác chỉ đạo"] == "2024-04-19/bao_cao.toml"
@@ -144,11 +145,11 @@ def test_artefacts_exist(e2e, period):
 def test_rerun_gives_identical_artefacts(e2e):
     _, out = e2e
     period = "2024-04-19"
-    first = manifest.read_manifest(out / "outputs" / period)
+    first = read_manifest(out / "outputs" / period)
     assert run(out, "--period", period, "--quiet") == 0
-    second = manifest.read_manifest(out / "outputs" / period)
+    second = read_manifest(out / "outputs" / period)
     assert second["artefacts"] == first["artefacts"]
-    assert manifest.comparable(second) == manifest.comparable(first)
+    assert comparable(second) == comparable(first)
 
 
 def test_failure_keeps_previous_outputs(e2e, tmp_path, capfd):

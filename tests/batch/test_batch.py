@@ -10,14 +10,16 @@ import hashlib
 import json
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 from analysis import batch
-from analysis.batch import manifest
+from analysis.batch import kernels, manifest
+from analysis.batch import run as batch_run
 
-batch._light_nbformat()  # nbformat without the slow rfc3987_syntax grammar (see batch.py)
+batch.light_nbformat()  # nbformat without the slow rfc3987_syntax grammar (batch.kernels)
 import nbformat  # noqa: E402
 
 P1, P2 = "2024-01-10", "2024-02-20"
@@ -61,6 +63,16 @@ table = f"level,n_signed\\nTiểu học,{1000 + n}\\n"
 (cfg.tables / "coverage_by_level.csv").write_text(table, encoding="utf-8")
 """
 BOOM = 'raise ValueError("Cột Chữ ký số bị thiếu")'
+
+
+def read_manifest(period_dir: Path | str) -> dict:
+    """The manifest a run wrote for a period."""
+    return json.loads((Path(period_dir) / manifest.MANIFEST_NAME).read_text(encoding="utf-8"))
+
+
+def comparable(data: Mapping) -> dict:
+    """A manifest without what legitimately differs between two runs of the same inputs."""
+    return {k: v for k, v in data.items() if k != "timings"}
 
 
 def write_notebook(path: Path, *cells: str) -> Path:
@@ -152,8 +164,9 @@ def test_bad_parameters_exit_2_before_any_kernel(
     def no_kernel(*args, **kwargs):
         raise AssertionError("a kernel was about to start")
 
-    monkeypatch.setattr(batch, "run_period", no_kernel)
-    monkeypatch.setattr(batch, "WarmKernel", no_kernel)
+    monkeypatch.setattr(batch_run, "run_period", no_kernel)
+    monkeypatch.setattr(batch_run, "WarmKernel", no_kernel)
+    monkeypatch.setattr(kernels, "WarmKernel", no_kernel)
     assert batch.main(argv(project, tmp_path) + extra) == 2
     assert expected in capsys.readouterr().err
     assert not (tmp_path / "outputs").exists()
@@ -250,7 +263,7 @@ def test_recycled_kernel_starts_afresh(good_run):
 def test_manifest_content(good_run, project):
     _, out = good_run
     period_dir = out / "outputs" / P1
-    data = manifest.read_manifest(period_dir)
+    data = read_manifest(period_dir)
     assert data["period"] == P1
     assert data["parameters"]["output_dir"] == str((out / "outputs").resolve())
     assert data["parameters"]["notebooks"] == ["10_clean.ipynb", "20_metrics.ipynb"]
@@ -283,7 +296,7 @@ def test_manifest_content(good_run, project):
 
 def test_second_period_sees_carry_forward_inputs(good_run):
     _, out = good_run
-    data = manifest.read_manifest(out / "outputs" / P2)
+    data = read_manifest(out / "outputs" / P2)
     paths = [f["path"] for f in data["inputs"]["files"]]
     assert paths == ["school_aliases.csv", f"{P1}/cbgvnv.csv", f"{P2}/cbgvnv.csv"]
     assert data["headline"]["signed_th"] == 1002
@@ -292,7 +305,7 @@ def test_second_period_sees_carry_forward_inputs(good_run):
 def test_rerun_is_byte_identical(good_run, project, capsys):
     _, out = good_run
     before = snapshot(out / "outputs" / P2)
-    first = manifest.read_manifest(out / "outputs" / P2)
+    first = read_manifest(out / "outputs" / P2)
     assert batch.main(argv(project, out, "--period", P2)) == 0
     captured = capsys.readouterr().out
     assert f"[{P2}] 10_clean.ipynb" in captured and "ok" in captured
@@ -300,8 +313,8 @@ def test_rerun_is_byte_identical(good_run, project, capsys):
     assert sorted(before) == sorted(after)
     changed = [name for name in before if before[name] != after[name]]
     assert changed in ([], ["manifest.json"])  # only the timings may differ
-    second = manifest.read_manifest(out / "outputs" / P2)
-    assert manifest.comparable(first) == manifest.comparable(second)
+    second = read_manifest(out / "outputs" / P2)
+    assert comparable(first) == comparable(second)
 
 
 # --------------------------------------------------------------------------- failures
@@ -383,7 +396,11 @@ def test_ready_check_of_a_running_kernel_then_of_a_stopped_one(tmp_path):
     kc.start_channels()
     try:
         run_sync(kc.wait_for_ready)(timeout=60)
-        reply = run_sync(kc._async_recv_reply)(kc.execute("6 * 7"), timeout=30)
+
+        async def ask():
+            return await kc.execute("6 * 7", reply=True, timeout=30)
+
+        reply = run_sync(ask)()
         assert reply["content"]["status"] == "ok"
     finally:
         kc.stop_channels()
@@ -509,7 +526,7 @@ def test_analysis_notebooks_of_a_stage_run_side_by_side(project, staged, tmp_pat
     ]
     period_dir = tmp_path / "outputs" / P1
     assert (period_dir / "report.txt").read_text() == "ok"  # 90 ran after both
-    data = manifest.read_manifest(period_dir)
+    data = read_manifest(period_dir)
     assert list(data["timings"]["notebooks"]) == [n.name for n in result.notebooks]
     printed = capsys.readouterr().out
     assert printed.index("20_a.ipynb") < printed.index("30_b.ipynb") < printed.index("90_report")
@@ -616,7 +633,7 @@ def test_periods_run_by_one_process_reuse_its_kernels(project, tmp_path):
     ]
     pids = {period: {pid for p, pid in seen if p == period} for period in (P1, P2)}
     assert pids[P1] & pids[P2]  # the second period ran in a kernel of the first
-    assert batch._IDLE_KERNELS == []
+    assert kernels._IDLE_KERNELS == []
     for pid in pids[P1] | pids[P2]:  # every kernel was stopped at the end
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid), 0)

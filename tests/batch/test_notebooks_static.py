@@ -10,7 +10,7 @@ import pytest
 
 from analysis import batch, paths
 
-batch._light_nbformat()  # nbformat without the slow rfc3987_syntax grammar (see batch.py)
+batch.light_nbformat()  # nbformat without the slow rfc3987_syntax grammar (batch.kernels)
 import nbformat  # noqa: E402
 
 REQUIRED_PARAMETERS = {"period", "raw_dir", "processed_dir", "output_dir"}

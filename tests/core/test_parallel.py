@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 import warnings
 from pathlib import Path
 
@@ -84,6 +85,24 @@ def test_warnings_of_a_worker_are_given_again_by_the_caller():
 def test_a_dead_worker_fails_its_whole_group():
     (group,) = parallel.start(_die, [[1, 2]]).results()
     assert len(group) == 2 and all(isinstance(r, parallel.Failed) for r in group)
+
+
+def _sleep(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+@needs_fork
+def test_cancel_before_the_results_kills_the_workers():
+    """The workers a pool started are known without the pool's private state
+    (``started_processes``): giving up on them kills them at once, a running piece with them."""
+    with parallel.started_processes() as started:
+        pending = parallel.start(_sleep, [[60.0], [60.0]])
+    assert len(started) == 2 and all(p.is_alive() for p in started)
+    t0 = time.monotonic()
+    pending.cancel()
+    assert time.monotonic() - t0 < 30
+    assert not any(p.is_alive() for p in started)
 
 
 def _hashes(folder: Path) -> dict[str, str]:

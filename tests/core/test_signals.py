@@ -443,11 +443,11 @@ def test_a_notebook_failure_is_shown_in_vietnamese(tmp_path):
     stops.set_log(tmp_path / "_logs" / "run.log", "run")
     advice = "Không đọc được tệp “2024-04-19/Hong.xlsx”: tệp bị hỏng. Hãy lưu lại rồi chạy lại."
     own = PapermillExecutionError(3, 3, "clean_period(...)", "IngestError", advice, [])
-    text = batch._failure_message(PERIOD, "10_clean.ipynb", own, None)
+    text = batch.failure_message(PERIOD, "10_clean.ipynb", own, None)
     assert text.startswith(f"Kỳ {PERIOD}: notebook 10_clean.ipynb lỗi ở ô In [3] (ô thứ 4")
     assert advice in text and "IngestError" not in text and ".." not in text
     bug = PapermillExecutionError(4, 4, "x", "ValueError", "Cột Chữ ký số bị thiếu", [])
-    assert "ValueError: Cột Chữ ký số bị thiếu" in batch._failure_message(PERIOD, "a", bug, None)
-    died = batch._failure_message(PERIOD, "20_coverage.ipynb", DeadKernelError("Kernel died"), None)
+    assert "ValueError: Cột Chữ ký số bị thiếu" in batch.failure_message(PERIOD, "a", bug, None)
+    died = batch.failure_message(PERIOD, "20_coverage.ipynb", DeadKernelError("Kernel died"), None)
     assert "kernel dừng đột ngột" in died and "Kernel died" not in died and "Error" not in died
     assert "DeadKernelError: Kernel died" in (tmp_path / "_logs" / "run.log").read_text("utf-8")

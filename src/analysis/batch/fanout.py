@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import figures, metrics, paths, report
+from analysis.batch.config import OWN_ERRORS
 from analysis.core import parallel, stops, units
 
 COMMUNES_DIR = "xa"
@@ -105,7 +106,7 @@ def commune_report(
         raise
     except Exception as exc:  # one commune's failure does not stop the others
         stops.log_exception(exc, f"Kỳ {cfg.period}: xã/phường {commune}:")
-        own = type(exc).__name__ in _OWN_ERRORS
+        own = type(exc).__name__ in OWN_ERRORS
         what = str(exc).rstrip(".") if own else stops.describe_error(exc)
         if not own:
             what += f"; chi tiết trong {stops.log_path()}"
@@ -113,12 +114,6 @@ def commune_report(
         shutil.rmtree(out_dir, ignore_errors=True)  # nothing half-written is left
     outcome.seconds = time.perf_counter() - started
     return outcome
-
-
-#: The suite's own errors: their message is Vietnamese and says what to do (shown as it is).
-_OWN_ERRORS = frozenset(
-    {"ReportError", "TemplateError", "UnitError", "UnitChoiceError", "MetricError", "PeriodError"}
-)
 
 
 def _commune_job(
@@ -143,23 +138,9 @@ def fan_out(
     names = units.communes(processed.schools)
     if not names:
         return []
-    from tqdm import tqdm
-
-    n_jobs = min(parallel.jobs(), len(names))
-    keys = processed.schools["commune"].map(
-        lambda v: units.name_key(v) if isinstance(v, str) else None
-    )
-    sizes = keys.value_counts()
-    costs = [float(sizes.get(units.name_key(n), 1)) for n in names]
-    groups = parallel.split(costs, n_jobs) if n_jobs > 1 else [list(range(len(names)))]
+    groups = _shares(processed, names)
     outcomes: list[UnitOutcome | None] = [None] * len(names)
-    bar = tqdm(
-        total=len(names),
-        desc=f"[{cfg.period}] báo cáo từng xã/phường",
-        unit="xã",
-        disable=not progress_bar or quiet,
-        file=sys.stderr,
-    )
+    bar = _progress_bar(cfg.period, len(names), progress_bar and not quiet)
     pending = parallel.start(
         _commune_job, [[names[i] for i in g] for g in groups[1:]], (processed, cfg, period_dir)
     )
@@ -180,6 +161,33 @@ def fan_out(
                 bar.update(1)
     bar.close()
     return [o for o in outcomes if o is not None]
+
+
+def _shares(processed: metrics.Processed, names: list[str]) -> list[list[int]]:
+    """Indexes of ``names`` in ``parallel.jobs()`` shares of about equal numbers of schools;
+    share 0 is this process's."""
+    n_jobs = min(parallel.jobs(), len(names))
+    if n_jobs <= 1:
+        return [list(range(len(names)))]
+    keys = processed.schools["commune"].map(
+        lambda v: units.name_key(v) if isinstance(v, str) else None
+    )
+    sizes = keys.value_counts()
+    costs = [float(sizes.get(units.name_key(n), 1)) for n in names]
+    return parallel.split(costs, n_jobs)
+
+
+def _progress_bar(period: str, total: int, shown: bool):
+    """The communes' progress bar on standard error (``shown``: a bar at all)."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc=f"[{period}] báo cáo từng xã/phường",
+        unit="xã",
+        disable=not shown,
+        file=sys.stderr,
+    )
 
 
 @contextlib.contextmanager

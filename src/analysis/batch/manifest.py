@@ -211,12 +211,3 @@ def write_manifest(data: Mapping, period_dir: Path) -> Path:
     path = Path(period_dir) / MANIFEST_NAME
     path.write_text(dumps(data), encoding="utf-8")
     return path
-
-
-def read_manifest(period_dir: Path | str) -> dict:
-    return json.loads((Path(period_dir) / MANIFEST_NAME).read_text(encoding="utf-8"))
-
-
-def comparable(data: Mapping) -> dict:
-    """A manifest without what legitimately differs between two runs of the same inputs."""
-    return {k: v for k, v in data.items() if k != "timings"}

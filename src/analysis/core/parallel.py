@@ -35,7 +35,7 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -106,6 +106,20 @@ def _run_group(fn: Callable[..., Any], items: list, args: tuple) -> tuple[list, 
     return results, given
 
 
+@contextlib.contextmanager
+def started_processes() -> Iterator[list]:
+    """The ``multiprocessing`` processes started inside the block, listed when it ends: the
+    workers of a ``ProcessPoolExecutor`` whose submits it holds (the pool starts them there),
+    to stop or kill them without the pool's private ``_processes``. Start no other process in
+    another thread meanwhile: it would be listed too."""
+    before = set(multiprocessing.active_children())
+    started: list = []
+    try:
+        yield started
+    finally:
+        started.extend(p for p in multiprocessing.active_children() if p not in before)
+
+
 class Pending:
     """Pieces running in forked workers, one worker per group of items."""
 
@@ -113,6 +127,7 @@ class Pending:
         self._groups = [g for g in groups if g]
         self._pool = None
         self._futures: list = []
+        self._workers: list = []
         if not self._groups:
             return
         # The workers are forked at the first submit, with this process's state at that time.
@@ -121,7 +136,8 @@ class Pending:
             max_workers=len(self._groups), mp_context=context, initializer=_worker_init
         )
         try:
-            self._futures = [self._pool.submit(_run_group, fn, g, args) for g in self._groups]
+            with started_processes() as self._workers:
+                self._futures = [self._pool.submit(_run_group, fn, g, args) for g in self._groups]
         except Exception:  # could not start workers: the caller runs everything
             self.cancel()
             self._futures = []
@@ -157,13 +173,9 @@ class Pending:
         if pool is None:
             return
         if not all(future.done() for future in self._futures):
-            kill = getattr(pool, "kill_workers", None)  # Python 3.14
-            if kill is not None:
-                kill()
-            else:
-                for process in list((getattr(pool, "_processes", None) or {}).values()):
-                    with contextlib.suppress(Exception):
-                        process.kill()
+            for process in self._workers:
+                with contextlib.suppress(Exception):
+                    process.kill()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
