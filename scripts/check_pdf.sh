@@ -7,4 +7,4 @@ set -eu
 ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 PY="$ROOT/.venv/bin/python"
 [ -x "$PY" ] || PY=python3
-exec "$PY" -m analysis.report_pdf "$@"
+exec "$PY" -m analysis check-pdf "$@"

@@ -24,15 +24,12 @@ Public API::
     build_context(tables, settings, period, sample, figures_dir=None) -> ReportContent
     build_report(cfg, settings=None, template=None) -> ReportResult   # .docx + .xlsx
     write_docx(cfg, ...), write_workbook(cfg, ...)
-    main(argv) -> int                                                  # python -m analysis.report
+    main(argv) -> int, command(args) -> int                            # python -m analysis report
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-
-from analysis import paths
+from analysis import cli, paths
 from analysis.report.build import (
     DEFAULT_TEMPLATE,
     ReportResult,
@@ -63,6 +60,7 @@ from analysis.report.wording import title_lines
 from analysis.report.xlsx import SAMPLE_TEXT
 
 __all__ = [
+    "command",
     "DEFAULTS_LABEL",
     "DEFAULTS_PATH",
     "DEFAULT_TEMPLATE",
@@ -93,22 +91,12 @@ __all__ = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m analysis.report",
-        description="Viết báo cáo Word và bảng biểu Excel của một kỳ từ các bảng chỉ số.",
-    )
-    parser.add_argument("--period", default="", help="kỳ báo cáo YYYY-MM-DD (mặc định: mới nhất)")
-    parser.add_argument("--raw-dir", default="", help="thư mục dữ liệu thô (mặc định data/raw)")
-    parser.add_argument("--processed-dir", default="", help="mặc định data/processed")
-    parser.add_argument("--output-dir", default="", help="mặc định outputs")
-    parser.add_argument("--template", default="", help="mẫu Word riêng (.docx)")
-    parser.add_argument(
-        "--unit",
-        default="",
-        choices=["", "province", "commune", "district"],
-        help="đơn vị báo cáo (mặc định: suy ra từ dữ liệu)",
-    )
-    args = parser.parse_args(argv)
+    """``python -m analysis report`` without the stops wrapper (the options: ``analysis.cli``)."""
+    return cli.run_command("report", argv)
+
+
+def command(args) -> int:
+    """Write the Word report and the workbook of one period from its metric tables."""
     from analysis.core.units import UnitChoiceError
 
     try:
@@ -128,11 +116,6 @@ def main(argv: list[str] | None = None) -> int:
         paths.PeriodError,
         FileNotFoundError,
     ) as exc:
-        print(f"Lỗi: {exc}", file=sys.stderr)
-        return 1
+        return cli.error(exc)
     print(result.summary())
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """Check the Word report the way a reader sees it: LibreOffice -> PDF -> text and page images.
 
-    python -m analysis.report_pdf 2024-04-19            # or scripts/check_pdf.sh 2024-04-19
-    python -m analysis.report_pdf --docx path/to/bao_cao.docx --pages-dir /tmp/trang
+    python -m analysis check-pdf 2024-04-19            # or scripts/check_pdf.sh 2024-04-19
+    python -m analysis check-pdf --docx path/to/bao_cao.docx --pages-dir /tmp/trang
 
 Steps: ``libreoffice --headless --convert-to pdf`` (a private profile folder, so it runs beside
 an open LibreOffice), ``pdftoppm -png -r 60`` for page images, ``pdftotext`` for the text.
@@ -14,7 +14,6 @@ test run (pytest marker ``libreoffice``).
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 import subprocess
@@ -186,16 +185,14 @@ def check_docx(docx: Path | str, work_dir: Path | str, dpi: int = 60) -> PdfChec
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m analysis.report_pdf",
-        description="Chuyển báo cáo Word sang PDF bằng LibreOffice và kiểm tra số liệu, số trang.",
-    )
-    parser.add_argument("period", nargs="?", default="", help="kỳ báo cáo YYYY-MM-DD")
-    parser.add_argument("--output-dir", default="", help="thư mục outputs (mặc định outputs/)")
-    parser.add_argument("--docx", default="", help="kiểm tra trực tiếp một file .docx")
-    parser.add_argument("--pages-dir", default="", help="nơi ghi PDF và ảnh trang (mặc định /tmp)")
-    parser.add_argument("--dpi", type=int, default=60)
-    args = parser.parse_args(argv)
+    """``python -m analysis check-pdf`` without the stops wrapper (options: ``analysis.cli``)."""
+    from analysis import cli
+
+    return cli.run_command("check-pdf", argv)
+
+
+def command(args) -> int:
+    """Convert a period's report (or ``--docx``) to PDF, check it and print the summary."""
     from analysis import paths
 
     if args.docx:
@@ -222,7 +219,3 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(result.summary())
     return 0 if result.ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

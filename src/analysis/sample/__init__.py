@@ -27,11 +27,10 @@ Modules: :mod:`.world` (the world as clean tables), :mod:`.generator` (:func:`ge
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from analysis import paths
+from analysis import cli, paths
 from analysis.core.vocab import TH, TOTAL
 from analysis.sample.generator import DEFAULT_SEED, PLANTED_FILE, generate
 from analysis.sample.large import write_large
@@ -47,45 +46,6 @@ __all__ = ["DEFAULT_SEED", "PLANTED_FILE", "generate", "main"]
 
 def _dir_size(root: Path, files: list[str]) -> int:
     return sum((root / f).stat().st_size for f in files if (root / f).is_file())
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m analysis sample",
-        description="Sinh bộ dữ liệu mẫu (tổng hợp) quận Long Biên 2023-2024 và khu vực Long "
-        "Biên năm học 2025-2026 (sau 1/7/2025) vào data/raw/.",
-    )
-    parser.add_argument(
-        "--out", default=str(paths.RAW_DIR), help="thư mục đích (mặc định data/raw)"
-    )
-    parser.add_argument("--seed", type=int, default=None, help="hạt giống ngẫu nhiên")
-    parser.add_argument("--planted", default=None, help="đường dẫn sample_planted.json")
-    parser.add_argument(
-        "--large",
-        type=int,
-        default=None,
-        metavar="N",
-        help="sinh bộ dữ liệu lớn N dòng CBGVNV (đo hiệu năng)",
-    )
-    parser.add_argument(
-        "--province",
-        default=None,
-        metavar="DIR",
-        help="sinh một tỉnh cỡ Hà Nội (126 xã, ~2.954 trường, ~140.000 CBGVNV) vào DIR "
-        "(đo hiệu năng; không ghi vào data/raw)",
-    )
-    parser.add_argument(
-        "--format",
-        choices=("csv", "xlsx"),
-        default=None,
-        help="định dạng của bộ dữ liệu lớn (mặc định csv) hoặc của tỉnh (mặc định xlsx)",
-    )
-    parser.add_argument(
-        "--no-reform",
-        action="store_true",
-        help="không sinh năm học 2025-2026 (các kỳ sau 1/7/2025)",
-    )
-    return parser
 
 
 def _province(args) -> int:
@@ -151,7 +111,12 @@ def _report(planted: dict, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    """``python -m analysis sample`` without the stops wrapper (the options: ``analysis.cli``)."""
+    return cli.run_command("sample", argv)
+
+
+def command(args) -> int:
+    """Write the sample data set (or, with ``--province``/``--large``, a benchmark set)."""
     out = Path(args.out)
     if args.seed is None and args.province is None:
         args.seed = DEFAULT_SEED
@@ -162,7 +127,3 @@ def main(argv: list[str] | None = None) -> int:
     planted = generate(out, args.seed, args.planted, reform=not args.no_reform)
     _report(planted, out)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
