@@ -64,10 +64,6 @@ from analysis.ingest import contract as K
 
 #: BLAKE2b personalisation of the CCCD join key: a domain apart from ``person_key``'s.
 CCCD_PERSON = b"hocbaso.cccd.v1"
-#: Closed vocabularies of ``staff.cert_type`` and ``staff.signature_source``.
-CERT_TYPES = schemas.CERT_TYPES
-SIGNATURE_SOURCES = schemas.SIGNATURE_SOURCES
-CERT_KINDS: tuple[str, ...] = ("ca_thue_bao",)
 
 _ACTIVE_WORDS = ("hoat dong", "dang hoat dong", "active", "con hieu luc", "dang su dung")
 _INACTIVE_RE = re.compile(
@@ -759,8 +755,6 @@ def institution_table(rows: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame
 
 __all__ = [
     "CCCD_PERSON",
-    "CERT_TYPES",
-    "SIGNATURE_SOURCES",
     "cccd_keys",
     "clean_certificates",
     "clean_institution",

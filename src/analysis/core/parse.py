@@ -46,7 +46,6 @@ from analysis.core.text import clean_text, fold, is_missing, unique_values
 
 #: What any value outside a closed vocabulary becomes.
 OTHER = "Khác"
-LEVELS = vocab.LEVELS
 #: Certificate providers (``parse_provider``); anything else is ``OTHER``.
 PROVIDERS = (
     "Viettel",
@@ -169,6 +168,16 @@ def _text(value) -> str | None:
     if text is None or text in _DASHES:
         return None
     return text
+
+
+def _folded(value) -> tuple[str | None, bool]:
+    """(``fold`` of the value's text, bad): blank -> (None, False); text that folds to
+    nothing (punctuation only) -> (None, True)."""
+    text = _text(value)
+    if text is None:
+        return None, False
+    key = fold(text)
+    return key, key is None
 
 
 # ------------------------------------------------------------------ numbers
@@ -577,12 +586,9 @@ _ROLE_RES = [(re.compile(rf"\b(?:{p})\b", re.ASCII), role, title) for p, role, t
 
 
 def _role_scalar(value) -> tuple[str | None, str | None, bool]:
-    text = _text(value)
-    if text is None:
-        return None, None, False
-    key = fold(text)
+    key, bad = _folded(value)
     if key is None:
-        return None, OTHER, True
+        return None, OTHER if bad else None, bad
     for regex, role, title in _ROLE_RES:
         if regex.search(key):
             return role, title, False
@@ -627,12 +633,9 @@ _PROVIDER_NONE = {"khong", "khong co", "chua co", "chua", "0", "ko", "k"}
 
 
 def _provider_scalar(value) -> tuple[str | None, bool]:
-    text = _text(value)
-    if text is None:
-        return None, False
-    key = fold(text)
+    key, bad = _folded(value)
     if key is None:
-        return None, True
+        return None, bad
     if key in _PROVIDER_NONE:
         return None, False
     compact = key.replace(" ", "")
@@ -702,15 +705,13 @@ def _leading_words_scalar(
 ) -> tuple[str | None, bool]:
     """The vocabulary word of ``rules`` whose prefixes start the folded text (also once a
     leading word matching ``lead`` is dropped); blank -> (None, False); no rule -> bad."""
-    text = _text(value)
-    if text is None:
-        return None, False
-    key = fold(text)
-    if key is not None:
-        for candidate in (key, re.sub(lead, "", key)):
-            for prefixes, word in rules:
-                if _starts(candidate, prefixes):
-                    return word, False
+    key, bad = _folded(value)
+    if key is None:
+        return None, bad
+    for candidate in (key, re.sub(lead, "", key)):
+        for prefixes, word in rules:
+            if _starts(candidate, prefixes):
+                return word, False
     return None, True
 
 
@@ -780,12 +781,9 @@ def _levels_of_key(key: str) -> tuple[str, ...] | None:
 
 
 def _levels_scalar(value) -> tuple[str | None, bool]:
-    text = _text(value)
-    if text is None:
-        return None, False
-    key = fold(text)
+    key, bad = _folded(value)
     if key is None:
-        return None, True
+        return None, bad
     levels = _levels_of_key(key)
     if levels is None:
         return None, True
