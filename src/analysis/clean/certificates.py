@@ -14,6 +14,7 @@ column, else from the title rows above the header, else from the file name
 ``Hủy``, ``Hết hạn`` are not; blank is active when the dates say so; any other text is not
 active (warning ``free_text_other``, masked). ``Gói dịch vụ`` gives the closed ``cert_type``:
 ``token`` (USB Token), ``remote`` (Ký số từ xa, SmartCA, Remote Signing), ``hsm``, else null.
+The words of these closed vocabularies are data: ``certificate_words.toml`` beside this module.
 
 The join (:func:`join_staff`)
 -----------------------------
@@ -49,9 +50,10 @@ Rows matched to the school list like other kinds; per school one row of
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
 from hashlib import blake2b
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
@@ -65,11 +67,16 @@ from analysis.ingest import contract as K
 #: BLAKE2b personalisation of the CCCD join key: a domain apart from ``person_key``'s.
 CCCD_PERSON = b"hocbaso.cccd.v1"
 
-_ACTIVE_WORDS = ("hoat dong", "dang hoat dong", "active", "con hieu luc", "dang su dung")
-_INACTIVE_RE = re.compile(
-    r"^(?:da |bi )?(?:tam dung|tam ngung|thu hoi|huy|het han|het hieu luc|khoa|revoked|"
-    r"expired|suspended|ngung hoat dong|dung hoat dong)\b"
-)
+#: The words of the certificates' closed vocabularies (the data file beside this module).
+WORDS_FILE = Path(__file__).resolve().parent / "certificate_words.toml"
+_WORDS: dict = tomllib.loads(WORDS_FILE.read_text(encoding="utf-8"))
+_ACTIVE_WORDS: tuple[str, ...] = tuple(_WORDS["status"]["active"])
+_INACTIVE_RE = re.compile(r"^(?:da |bi )?(?:" + "|".join(_WORDS["status"]["inactive"]) + r")\b")
+#: (type, words contained in the folded text without spaces, words equal to it), in order.
+_TYPE_RULES: list[tuple[str, tuple[str, ...], frozenset[str]]] = [
+    (rule["type"], tuple(rule["contains"]), frozenset(rule.get("exact", ())))
+    for rule in _WORDS["type_rules"]
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,12 +180,17 @@ def provider_in_text(value: str | None) -> str | None:
     return None
 
 
+def _cert_key(value: str) -> str:
+    """The folded words of a status or package text (đ as d, punctuation as spaces)."""
+    return re.sub(r"[^0-9a-z]+", " ", (text.fold(value) or "").replace("đ", "d")).strip()
+
+
 def _status_scalar(value) -> tuple[bool | None, bool]:
     """(active, free text) of one status value; None: blank."""
     t = parse._text(value)
     if t is None:
         return None, False
-    key = re.sub(r"[^0-9a-z]+", " ", (text.fold(t) or "").replace("đ", "d")).strip()
+    key = _cert_key(t)
     if key in _ACTIVE_WORDS:
         return True, False
     if _INACTIVE_RE.match(key):
@@ -207,14 +219,10 @@ def _type_scalar(value) -> str | None:
     t = parse._text(value)
     if t is None:
         return None
-    key = re.sub(r"[^0-9a-z]+", " ", (text.fold(t) or "").replace("đ", "d")).strip()
-    compact = key.replace(" ", "")
-    if "hsm" in compact:
-        return "hsm"
-    if any(w in compact for w in ("tuxa", "smartca", "remote", "cloud", "mysign", "kysotuxa")):
-        return "remote"
-    if "token" in compact or compact == "usb":
-        return "token"
+    compact = _cert_key(t).replace(" ", "")
+    for cert_type, contains, exact in _TYPE_RULES:
+        if any(w in compact for w in contains) or compact in exact:
+            return cert_type
     return None
 
 
