@@ -14,6 +14,7 @@ column, else from the title rows above the header, else from the file name
 ``Hủy``, ``Hết hạn`` are not; blank is active when the dates say so; any other text is not
 active (warning ``free_text_other``, masked). ``Gói dịch vụ`` gives the closed ``cert_type``:
 ``token`` (USB Token), ``remote`` (Ký số từ xa, SmartCA, Remote Signing), ``hsm``, else null.
+The words of these closed vocabularies are data: ``certificate_words.toml`` beside this module.
 
 The join (:func:`join_staff`)
 -----------------------------
@@ -49,9 +50,10 @@ Rows matched to the school list like other kinds; per school one row of
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
 from hashlib import blake2b
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
@@ -64,16 +66,17 @@ from analysis.ingest import contract as K
 
 #: BLAKE2b personalisation of the CCCD join key: a domain apart from ``person_key``'s.
 CCCD_PERSON = b"hocbaso.cccd.v1"
-#: Closed vocabularies of ``staff.cert_type`` and ``staff.signature_source``.
-CERT_TYPES = schemas.CERT_TYPES
-SIGNATURE_SOURCES = schemas.SIGNATURE_SOURCES
-CERT_KINDS: tuple[str, ...] = ("ca_thue_bao",)
 
-_ACTIVE_WORDS = ("hoat dong", "dang hoat dong", "active", "con hieu luc", "dang su dung")
-_INACTIVE_RE = re.compile(
-    r"^(?:da |bi )?(?:tam dung|tam ngung|thu hoi|huy|het han|het hieu luc|khoa|revoked|"
-    r"expired|suspended|ngung hoat dong|dung hoat dong)\b"
-)
+#: The words of the certificates' closed vocabularies (the data file beside this module).
+WORDS_FILE = Path(__file__).resolve().parent / "certificate_words.toml"
+_WORDS: dict = tomllib.loads(WORDS_FILE.read_text(encoding="utf-8"))
+_ACTIVE_WORDS: tuple[str, ...] = tuple(_WORDS["status"]["active"])
+_INACTIVE_RE = re.compile(r"^(?:da |bi )?(?:" + "|".join(_WORDS["status"]["inactive"]) + r")\b")
+#: (type, words contained in the folded text without spaces, words equal to it), in order.
+_TYPE_RULES: list[tuple[str, tuple[str, ...], frozenset[str]]] = [
+    (rule["type"], tuple(rule["contains"]), frozenset(rule.get("exact", ())))
+    for rule in _WORDS["type_rules"]
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -91,6 +94,32 @@ def normalise_cccd(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     ``bad`` (NA id). White space, dots, dashes and apostrophes (Excel's text mark) are
     ignored; a number cell counts by its digits (``12345678901.0`` -> 11 digits). Vectorised
     (pyarrow compute)."""
+    s = _id_text(values)
+    arr = pa.array(s.array, type=pa.large_string()) if len(s) else pa.array([], pa.large_string())
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.large_string()), arr)
+    digits = pc.fill_null(pc.ascii_is_decimal(arr), False)
+    n = pc.fill_null(pc.utf8_length(arr), 0)
+    is12, is11, is9 = (pc.and_(digits, pc.equal(n, k)) for k in (12, 11, 9))
+    none = pa.scalar(None, pa.large_string())
+
+    def prefixed(mark: str):
+        return pc.binary_join_element_wise(_ls(mark), arr, _ls(""))
+
+    ids = pc.if_else(
+        is12, prefixed("C"), pc.if_else(is11, prefixed("C0"), pc.if_else(is9, prefixed("M"), none))
+    )
+    bad = pc.and_(pc.is_valid(arr), pc.invert(pc.or_(pc.or_(is12, is11), is9)))
+    idx = s.index
+    return (
+        pd.Series(pd.array(ids, dtype="str"), index=idx),
+        pd.Series(bad.to_numpy(zero_copy_only=False), index=idx, dtype=bool),
+        pd.Series(is11.to_numpy(zero_copy_only=False), index=idx, dtype=bool),
+    )
+
+
+def _id_text(values: pd.Series) -> pd.Series:
+    """The ids as text: CSV text as it is, Excel numbers as their digits; separators taken out
+    where a value is not all digits (a few rows)."""
     s = pd.Series(values, copy=False)
     if not isinstance(s.dtype, pd.StringDtype):
         if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
@@ -98,35 +127,10 @@ def normalise_cccd(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         else:  # Excel cells: numbers as their digits
             s = privacy.normalise_staff_id(s)
     s = s.astype("str")
-    # Separators are taken out only where a value is not all digits (a few rows).
     other = ~s.str.isdecimal().fillna(True).astype(bool)
     if other.any():
         s = s.mask(other, s[other].str.replace(r"[\s.'\-\u00a0\u200b\ufeff]", "", regex=True))
-    arr = pa.array(s.array, type=pa.large_string()) if len(s) else pa.array([], pa.large_string())
-    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.large_string()), arr)
-    digits = pc.fill_null(pc.ascii_is_decimal(arr), False)
-    n = pc.fill_null(pc.utf8_length(arr), 0)
-    is12 = pc.and_(digits, pc.equal(n, 12))
-    is11 = pc.and_(digits, pc.equal(n, 11))
-    is9 = pc.and_(digits, pc.equal(n, 9))
-    none = pa.scalar(None, pa.large_string())
-    ids = pc.if_else(
-        is12,
-        pc.binary_join_element_wise(_ls("C"), arr, _ls("")),
-        pc.if_else(
-            is11,
-            pc.binary_join_element_wise(_ls("C0"), arr, _ls("")),
-            pc.if_else(is9, pc.binary_join_element_wise(_ls("M"), arr, _ls("")), none),
-        ),
-    )
-    ok = pc.or_(pc.or_(is12, is11), is9)
-    bad = pc.and_(pc.is_valid(arr), pc.invert(ok))
-    idx = s.index
-    return (
-        pd.Series(pd.array(ids, dtype="str"), index=idx),
-        pd.Series(bad.to_numpy(zero_copy_only=False), index=idx, dtype=bool),
-        pd.Series(is11.to_numpy(zero_copy_only=False), index=idx, dtype=bool),
-    )
+    return s
 
 
 def cccd_keys(ids: pd.Series, key: bytes) -> np.ndarray:
@@ -176,12 +180,17 @@ def provider_in_text(value: str | None) -> str | None:
     return None
 
 
+def _cert_key(value: str) -> str:
+    """The folded words of a status or package text (đ as d, punctuation as spaces)."""
+    return re.sub(r"[^0-9a-z]+", " ", (text.fold(value) or "").replace("đ", "d")).strip()
+
+
 def _status_scalar(value) -> tuple[bool | None, bool]:
     """(active, free text) of one status value; None: blank."""
     t = parse._text(value)
     if t is None:
         return None, False
-    key = re.sub(r"[^0-9a-z]+", " ", (text.fold(t) or "").replace("đ", "d")).strip()
+    key = _cert_key(t)
     if key in _ACTIVE_WORDS:
         return True, False
     if _INACTIVE_RE.match(key):
@@ -210,14 +219,10 @@ def _type_scalar(value) -> str | None:
     t = parse._text(value)
     if t is None:
         return None
-    key = re.sub(r"[^0-9a-z]+", " ", (text.fold(t) or "").replace("đ", "d")).strip()
-    compact = key.replace(" ", "")
-    if "hsm" in compact:
-        return "hsm"
-    if any(w in compact for w in ("tuxa", "smartca", "remote", "cloud", "mysign", "kysotuxa")):
-        return "remote"
-    if "token" in compact or compact == "usb":
-        return "token"
+    compact = _cert_key(t).replace(" ", "")
+    for cert_type, contains, exact in _TYPE_RULES:
+        if any(w in compact for w in contains) or compact in exact:
+            return cert_type
     return None
 
 
@@ -294,9 +299,59 @@ def clean_certificates(
     df = C._stack(tables)
     checks = C._Checks(df, "ca_thue_bao", tables)
     stats: dict[str, int] = {}
-    warnings: list[dict] = []
     raw_ids = _stacked_ids(tables, df)
     ids, bad_id, padded = normalise_cccd(raw_ids)
+    _check_cccd(checks, raw_ids, ids, bad_id)
+    serial = _serials(C._col(df, "serial"))
+    checks.add(
+        "missing_serial",
+        serial.isna(),
+        "serial",
+        "",
+        "Thiếu Serial chứng thư. Hãy điền số serial rồi chạy lại.",
+    )
+    dates = _cert_dates(df, checks)
+    _check_expiry_before_issue(checks, dates)
+    _check_duplicate_serial(checks, serial)
+    raw_provider = C._col(df, "provider")
+    provider, other_provider = _providers(raw_provider, tables, df, stats)
+    raw_status = C._col(df, "cert_status")
+    active, status_other = _active_on(raw_status, dates, period)
+    cert_type = parse_cert_type(C._col(df, "package"))
+    kept = ~checks.refused
+    warnings = C._other_warnings(
+        "ca_thue_bao", df, raw_status, status_other & kept, "Trạng thái", parse.OTHER, stats,
+        "cert_status_other",
+    )  # fmt: skip
+    warnings += C._other_warnings(
+        "ca_thue_bao", df, raw_provider, other_provider & kept, "Nhà cung cấp", parse.OTHER,
+        stats, "provider_other",
+    )  # fmt: skip
+    stats["cccd_padded"] = int((padded & kept).sum())
+    stats["cmnd"] = int((ids.str.startswith("M").fillna(False) & kept).sum())
+    kk = kept.to_numpy()
+    certs = pd.DataFrame(
+        {
+            "_key": cccd_keys(ids[kk], key),
+            "provider": provider[kk].reset_index(drop=True),
+            "valid_from": dates["valid_from"][kk].to_numpy(),
+            "expires_on": dates["expires_on"][kk].to_numpy(),
+            "active": active[kk].to_numpy(dtype=bool),
+            "cert_type": cert_type[kk].reset_index(drop=True),
+            # The school (optional) only helps to report unmatched certificates per school:
+            # matched to the school list for those only (``join_quality``), never refused.
+            "_school_name": C._col(df, "school_name").astype(object)[kk].to_numpy(),
+            "_school_code": C._col(df, "school_code").astype(object)[kk].to_numpy(),
+        }
+    )
+    del ids  # the CCCD numbers go no further than their hash
+    out = C._KindOut(certs, checks.quarantine(), kept, df, stats, warnings)
+    return CertRows(out, certs, stats)
+
+
+def _check_cccd(checks, raw_ids: pd.Series, ids: pd.Series, bad_id: pd.Series) -> None:
+    """Refuse a certificate without a CCCD (``missing_cccd``) or with a bad one (``bad_cccd``,
+    shown masked)."""
     checks.add(
         "missing_cccd",
         raw_ids.isna() | ids.isna() & ~bad_id,
@@ -321,19 +376,20 @@ def clean_certificates(
             "được. Hãy sửa ô này rồi chạy lại."
         ),
     )
-    # Serials: numbers as their digits, no spaces, upper case (vectorised; text is clean).
-    raw_serial = C._col(df, "serial")
+
+
+def _serials(raw_serial: pd.Series) -> pd.Series:
+    """Serials: numbers as their digits, no spaces, upper case (vectorised; text is clean)."""
     if isinstance(raw_serial.dtype, pd.StringDtype):  # CSV text, cleaned by ingest already
-        serial = raw_serial.where(raw_serial != "").astype("str")
-    else:
-        serial = privacy.normalise_staff_id(raw_serial)
-    checks.add(
-        "missing_serial",
-        serial.isna(),
-        "serial",
-        "",
-        "Thiếu Serial chứng thư. Hãy điền số serial rồi chạy lại.",
-    )
+        return raw_serial.where(raw_serial != "").astype("str")
+    return privacy.normalise_staff_id(raw_serial)
+
+
+def _cert_dates(df: pd.DataFrame, checks) -> dict[str, pd.Series]:
+    """Ngày hiệu lực and Ngày hết hạn (``bad_date``), the expiry required (``missing_expiry``):
+    the dates of a subscriber list and of a school's own certificate."""
+    from analysis import clean as C
+
     dates = C.date_checks(
         df, checks, (("valid_from", "Ngày hiệu lực"), ("expires_on", "Ngày hết hạn"))
     )
@@ -344,6 +400,13 @@ def clean_certificates(
         "",
         "Thiếu Ngày hết hạn của chứng thư. Hãy điền ngày này rồi chạy lại.",
     )
+    return dates
+
+
+def _check_expiry_before_issue(checks, dates: dict[str, pd.Series]) -> None:
+    """Refuse a certificate that expires before it is valid, quoting both dates."""
+    from analysis import clean as C
+
     shown_exp = C._shown(dates["expires_on"])
     shown_from = C._shown(dates["valid_from"])
     checks.add(
@@ -359,6 +422,10 @@ def clean_certificates(
             + ". Hãy kiểm tra lại hai ngày này rồi chạy lại."
         ),
     )
+
+
+def _check_duplicate_serial(checks, serial: pd.Series) -> None:
+    """A serial listed twice: the first row not refused so far is kept."""
     ok_serial = serial.where(checks.reason.isna())
     dup = ok_serial.notna() & ok_serial.duplicated(keep="first")
     checks.add(
@@ -370,55 +437,33 @@ def clean_certificates(
         + serial.fillna("")
         + "' đã có ở một dòng trước: dòng này bị bỏ qua (mỗi chứng thư đếm một lần).",
     )
-    # Provider: the column, else the title rows, else the file name.
-    raw_provider = C._col(df, "provider")
+
+
+def _providers(
+    raw_provider: pd.Series, tables: list, df: pd.DataFrame, stats: dict[str, int]
+) -> tuple[pd.Series, pd.Series]:
+    """(provider per row, free text): the column, else the title rows, else the file name,
+    else ``parse.OTHER``; ``stats["provider_from_title_or_file"]`` counted."""
     provider, other_provider = parse.parse_provider(raw_provider)
     provider = parse.or_other(provider, other_provider)
     per_table = pd.array([_table_provider(t) for t in tables] + [None], dtype="str")
     from_table = pd.Series(per_table[df["_tid"].to_numpy()], index=df.index, dtype="str")
     stats["provider_from_title_or_file"] = int((provider.isna() & from_table.notna()).sum())
-    provider = provider.fillna(from_table).fillna(parse.OTHER).astype("str")
-    raw_status = C._col(df, "cert_status")
+    return provider.fillna(from_table).fillna(parse.OTHER).astype("str"), other_provider
+
+
+def _active_on(
+    raw_status: pd.Series, dates: dict[str, pd.Series], period: str
+) -> tuple[pd.Series, pd.Series]:
+    """(active on the period, status is free text): an active or blank status and valid from
+    <= period <= expiry."""
     status_active, status_blank, status_other = parse_cert_status(raw_status)
     p = pd.Timestamp(period)
     in_dates = (dates["valid_from"].isna() | (dates["valid_from"] <= p)) & (
         dates["expires_on"] >= p
     ).fillna(False)
-    active = (status_active | status_blank) & in_dates.astype(bool)
-    cert_type = parse_cert_type(C._col(df, "package"))
-    # The school (optional): only to report unmatched certificates per school; never refused.
-    # The school (optional) only helps to report unmatched certificates per school: matched
-    # to the school list for those only (``join_quality``), never refused.
-    school_name = C._col(df, "school_name").astype(object)
-    school_code = C._col(df, "school_code").astype(object)
-    kept = ~checks.refused
-    kk = kept.to_numpy()
-    warnings += C._other_warnings(
-        "ca_thue_bao", df, raw_status, status_other & kept, "Trạng thái", parse.OTHER, stats,
-        "cert_status_other",
-    )  # fmt: skip
-    warnings += C._other_warnings(
-        "ca_thue_bao", df, raw_provider, other_provider & kept, "Nhà cung cấp", parse.OTHER,
-        stats, "provider_other",
-    )  # fmt: skip
-    stats["cccd_padded"] = int((padded & kept).sum())
-    stats["cmnd"] = int((ids.str.startswith("M").fillna(False) & kept).sum())
-    ids_kept = ids[kk]
-    certs = pd.DataFrame(
-        {
-            "_key": cccd_keys(ids_kept, key),
-            "provider": provider[kk].reset_index(drop=True),
-            "valid_from": dates["valid_from"][kk].to_numpy(),
-            "expires_on": dates["expires_on"][kk].to_numpy(),
-            "active": active[kk].to_numpy(dtype=bool),
-            "cert_type": cert_type[kk].reset_index(drop=True),
-            "_school_name": school_name[kk].to_numpy(),
-            "_school_code": school_code[kk].to_numpy(),
-        }
-    )
-    del ids, ids_kept  # the CCCD numbers go no further than their hash
-    out = C._KindOut(certs, checks.quarantine(), kept, df, stats, warnings)
-    return CertRows(out, certs, stats)
+    active = ((status_active | status_blank) & in_dates.astype(bool)).astype(bool)
+    return active, status_other
 
 
 def _stacked_ids(tables: list, df: pd.DataFrame) -> pd.Series:
@@ -473,14 +518,6 @@ def _unique_sorted(values: np.ndarray) -> np.ndarray:
     return v[np.r_[True, v[1:] != v[:-1]]] if len(v) else v
 
 
-def _pick_text(codes: np.ndarray, uniques: np.ndarray, take: np.ndarray, hit: np.ndarray):
-    """``uniques[codes[take]]`` where ``hit`` (NA elsewhere) as a ``str`` Series, built from
-    the few distinct values (providers, types) without a Python object per row."""
-    per = np.where(hit, codes[take] if len(codes) else -1, -1)
-    cat = pd.Categorical.from_codes(per, categories=pd.Index(uniques, dtype=object))
-    return pd.Series(cat).astype("str")
-
-
 def join_staff(rows: pd.DataFrame, certs: pd.DataFrame | None) -> pd.DataFrame:
     """Staff rows (with the ``staff_join_columns``) -> signature from the lists where a row
     has a key and the period has lists; ``signature_source``, ``cert_type`` set for every row
@@ -489,59 +526,93 @@ def join_staff(rows: pd.DataFrame, certs: pd.DataFrame | None) -> pd.DataFrame:
     Vectorised: the active certificates sorted by (key, valid-from, expiry); each key's last
     one gives provider, type and valid-from, and the greatest expiry of its run the expiry;
     staff keys are looked up in a hash index of those keys."""
-    n = len(rows)
     idx = rows.index
     keys = rows["_key"].to_numpy()
     hand = rows["_hand"].to_numpy(dtype=bool)
-    signed0 = rows["signed"].to_numpy(dtype=bool)
-    out = {"_hand_signed": pd.Series(signed0, index=idx)}
+    out = {"_hand_signed": pd.Series(rows["signed"].to_numpy(dtype=bool), index=idx)}
     source = np.where(hand, "list", "none").astype(object)
+    n = len(rows)
     cert_type = pd.Series(pd.array(pa.nulls(n, pa.large_string()), dtype="str"), index=idx)
     if certs is not None:
         on = keys != 0
         source[on] = "ca"
-        act = certs[certs["active"].to_numpy(dtype=bool)]
-        ak = act["_key"].to_numpy()
-        vf = act["valid_from"].to_numpy(dtype="datetime64[s]")
-        ex = act["expires_on"].to_numpy(dtype="datetime64[s]")
-        vf_rank = np.where(np.isnat(vf), np.datetime64(-(2**62), "s"), vf)
-        order = np.lexsort((ex, vf_rank, ak))
-        ak, vf, ex = ak[order], vf[order], ex[order]
-        last = np.flatnonzero(np.r_[ak[1:] != ak[:-1], True]) if len(ak) else np.zeros(0, int)
-        first = np.r_[0, last[:-1] + 1] if len(last) else np.zeros(0, int)
-        lk = ak[last]
-        if len(first):
-            max_ex = np.maximum.reduceat(ex.astype("int64"), first).astype("datetime64[s]")
-        else:
-            max_ex = np.zeros(0, dtype="datetime64[s]")
-        pos = pd.Index(lk).get_indexer(keys) if len(lk) else np.full(n, -1)
-        hit = on & (pos >= 0)
-        pos_c = np.maximum(pos, 0)
-        take = order[last][pos_c] if len(lk) else np.zeros(n, dtype=np.int64)
-        signed = np.where(on, hit, signed0)
-        out["signed"] = pd.Series(signed, index=idx)
-        out["pending"] = pd.Series(rows["pending"].to_numpy(dtype=bool) & ~signed, index=idx)
-        p_codes, p_uniques = pd.factorize(act["provider"])
-        t_codes, t_uniques = pd.factorize(act["cert_type"])
-        prov = _pick_text(p_codes, np.asarray(p_uniques, dtype=object), take, hit)
-        prov.index = idx
-        out["provider"] = rows["provider"].astype("str").where(~on, prov)
-        ctype = _pick_text(t_codes, np.asarray(t_uniques, dtype=object), take, hit)
-        ctype.index = idx
-        cert_type = ctype
-        nat = np.datetime64("NaT", "s")
-        iss_old = rows["issued_on"].to_numpy(dtype="datetime64[s]")
-        exp_old = rows["expires_on"].to_numpy(dtype="datetime64[s]")
-        iss = np.where(hit, vf[last][pos_c] if len(lk) else nat, nat)
-        exp = np.where(hit, max_ex[pos_c] if len(lk) else nat, nat)
-        out["issued_on"] = pd.Series(np.where(on, iss, iss_old), index=idx)
-        out["expires_on"] = pd.Series(np.where(on, exp, exp_old), index=idx)
+        cert_type = _from_lists(rows, _latest_active(certs), on, out)
     out["signature_source"] = pd.Series(pd.array(source, dtype="str"), index=idx)
     out["cert_type"] = cert_type
     new = pd.DataFrame(out)
     return pd.concat(
         [rows.drop(columns=[c for c in new.columns if c in rows.columns]), new], axis=1
     )
+
+
+@dataclass
+class _Latest:
+    """The active certificates by key: ``act`` (the active rows), ``take`` (per key, the row
+    of ``act`` of its latest certificate), ``keys`` (sorted), ``valid_from`` of that one and
+    the greatest ``expires_on`` of the key's."""
+
+    act: pd.DataFrame
+    take: np.ndarray
+    keys: np.ndarray
+    valid_from: np.ndarray
+    expires_on: np.ndarray
+
+
+def _latest_active(certs: pd.DataFrame) -> _Latest:
+    """The active certificates sorted by (key, valid-from, expiry), one run per key."""
+    act = certs[certs["active"].to_numpy(dtype=bool)]
+    ak = act["_key"].to_numpy()
+    vf = act["valid_from"].to_numpy(dtype="datetime64[s]")
+    ex = act["expires_on"].to_numpy(dtype="datetime64[s]")
+    vf_rank = np.where(np.isnat(vf), np.datetime64(-(2**62), "s"), vf)
+    order = np.lexsort((ex, vf_rank, ak))
+    ak, vf, ex = ak[order], vf[order], ex[order]
+    last = np.flatnonzero(np.r_[ak[1:] != ak[:-1], True]) if len(ak) else np.zeros(0, int)
+    first = np.r_[0, last[:-1] + 1] if len(last) else np.zeros(0, int)
+    if len(first):
+        max_ex = np.maximum.reduceat(ex.astype("int64"), first).astype("datetime64[s]")
+    else:
+        max_ex = np.zeros(0, dtype="datetime64[s]")
+    return _Latest(act, order[last], ak[last], vf[last], max_ex)
+
+
+def _from_lists(rows: pd.DataFrame, latest: _Latest, on: np.ndarray, out: dict) -> pd.Series:
+    """The columns the lists give the rows with a key (``on``), added to ``out`` (signed,
+    pending, provider, issued_on, expires_on); returns ``cert_type``."""
+    idx = rows.index
+    n = len(rows)
+    lk = latest.keys
+    pos = pd.Index(lk).get_indexer(rows["_key"].to_numpy()) if len(lk) else np.full(n, -1)
+    hit = on & (pos >= 0)
+    pos_c = np.maximum(pos, 0)
+    take = latest.take[pos_c] if len(lk) else np.zeros(n, dtype=np.int64)
+    signed = np.where(on, hit, rows["signed"].to_numpy(dtype=bool))
+    out["signed"] = pd.Series(signed, index=idx)
+    out["pending"] = pd.Series(rows["pending"].to_numpy(dtype=bool) & ~signed, index=idx)
+    prov = _picked(latest.act["provider"], take, hit)
+    prov.index = idx
+    out["provider"] = rows["provider"].astype("str").where(~on, prov)
+    nat = np.datetime64("NaT", "s")
+    iss = np.where(hit, latest.valid_from[pos_c] if len(lk) else nat, nat)
+    exp = np.where(hit, latest.expires_on[pos_c] if len(lk) else nat, nat)
+    for col, new in (("issued_on", iss), ("expires_on", exp)):
+        old = rows[col].to_numpy(dtype="datetime64[s]")
+        out[col] = pd.Series(np.where(on, new, old), index=idx)
+    cert_type = _picked(latest.act["cert_type"], take, hit)
+    cert_type.index = idx
+    return cert_type
+
+
+def _picked(values: pd.Series, take: np.ndarray, hit: np.ndarray) -> pd.Series:
+    """``values`` (of the active certificates) at ``take`` where ``hit`` (NA elsewhere) as a
+    ``str`` Series, built from the few distinct values (providers, types) without a Python
+    object per row."""
+    codes, uniques = pd.factorize(values)
+    per = np.where(hit, codes[take] if len(codes) else -1, -1)
+    cat = pd.Categorical.from_codes(
+        per, categories=pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+    )
+    return pd.Series(cat).astype("str")
 
 
 def empty_join_rows() -> pd.DataFrame:
@@ -584,17 +655,9 @@ def join_quality(
     of them is matched)."""
     window_end = signing_window_end(period) if window_end is None else window_end
     q: dict = {"window_end": window_end.strftime("%Y-%m-%d")}
-    source = staff["signature_source"].astype("str")
-    ca = (source == "ca").to_numpy(dtype=bool)
-    active = staff["active"].to_numpy(dtype=bool)
     codes = staff["school_code"].astype("str")
-
-    def by_school(mask: np.ndarray) -> dict:
-        vc = codes[mask].value_counts().sort_index()
-        return {str(k): int(v) for k, v in vc.items()}
-
-    none = (source == "none").to_numpy(dtype=bool)
-    q["signature_source_missing"] = {"total": int(none.sum()), "by_school": by_school(none)}
+    none = (staff["signature_source"].astype("str") == "none").to_numpy(dtype=bool)
+    q["signature_source_missing"] = {"total": int(none.sum()), "by_school": _by_school(codes, none)}
     if cert_rows is None:
         q["lists"] = False
         return q
@@ -607,14 +670,30 @@ def join_quality(
     q["certificates_kept"] = int(len(certs))
     q["certificates_refused"] = n_read - int(len(certs))
     q["active_on_period"] = int(certs["active"].sum())
-    q["by_provider"] = {
-        str(k): int(v) for k, v in certs["provider"].value_counts().sort_index().items()
-    }
-    staff_keys = _unique_sorted(all_keys[all_keys != 0])
+    q["by_provider"] = _counts(certs["provider"])
     ck = certs["_key"].to_numpy()
-    matched = _in_sorted(ck, staff_keys)
+    matched = _in_sorted(ck, _unique_sorted(all_keys[all_keys != 0]))
     q["matched"] = int(matched.sum())
-    un = certs[~matched]
+    q["unmatched_certificate"] = _unmatched_certificates(certs[~matched], schools, aliases)
+    q.update(_staff_join_counts(staff, ck, codes, window_end))
+    return q
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    """Value -> count, sorted by value."""
+    return {str(k): int(v) for k, v in values.value_counts().sort_index().items()}
+
+
+def _by_school(codes: pd.Series, mask: np.ndarray) -> dict[str, int]:
+    """School code -> how many rows of ``mask``."""
+    return _counts(codes[mask])
+
+
+def _unmatched_certificates(
+    un: pd.DataFrame, schools: pd.DataFrame | None, aliases: pd.DataFrame | None
+) -> dict:
+    """The certificates matching no staff row: per provider, per school (when their ``Đơn
+    vị`` matches one) and per provider x school (``""``: no school)."""
     un_school = pd.Series([], dtype="str")
     if (
         len(un)
@@ -628,44 +707,53 @@ def join_quality(
             aliases,
         )
         un_school = m.school_code.dropna()
-    # provider x school (a certificate whose Đơn vị matches no school: "")
     pairs = pd.DataFrame(
         {
             "provider": un["provider"].astype("str").to_numpy(),
             "school": un_school.reindex(range(len(un))).fillna("").astype("str").to_numpy(),
         }
     )
-    q["unmatched_certificate"] = {
+    return {
         "total": int(len(un)),
-        "by_provider": {
-            str(k): int(v) for k, v in un["provider"].value_counts().sort_index().items()
-        },
-        "by_school": {str(k): int(v) for k, v in un_school.value_counts().sort_index().items()},
+        "by_provider": _counts(un["provider"]),
+        "by_school": _counts(un_school),
         "by_provider_school": {
-            str(prov): {str(k): int(v) for k, v in grp.value_counts().sort_index().items()}
-            for prov, grp in pairs.groupby("provider", sort=True)["school"]
+            str(prov): _counts(grp) for prov, grp in pairs.groupby("provider", sort=True)["school"]
         },
     }
+
+
+def _staff_join_counts(
+    staff: pd.DataFrame, ck: np.ndarray, codes: pd.Series, window_end: pd.Timestamp
+) -> dict:
+    """The staff side of the join: joined, without CCCD, without certificate, overruled
+    hand-filled statuses and signatures expiring before the end of the signing window."""
+    ca = (staff["signature_source"].astype("str") == "ca").to_numpy(dtype=bool)
+    active = staff["active"].to_numpy(dtype=bool)
     with_key = staff["_key"].to_numpy() != 0
     has_any = _in_sorted(staff["_key"].to_numpy(), _unique_sorted(ck)) & with_key
-    q["staff_joined"] = int(ca.sum())
     bad = staff["_bad_cccd"].to_numpy(dtype=bool)
-    q["staff_without_cccd"] = int((~with_key & ~bad & active).sum())
-    q["staff_without_certificate"] = int((with_key & ~has_any & active).sum())
     signed = staff["signed"].to_numpy(dtype=bool)
     hand = staff["_hand"].to_numpy(dtype=bool)
     hand_signed = staff["_hand_signed"].to_numpy(dtype=bool)
     over = ca & hand & (hand_signed != signed)
-    q["overruled"] = {
-        "total": int(over.sum()),
-        "signed_by_hand_not_in_lists": int((over & hand_signed).sum()),
-        "unsigned_by_hand_signed_in_lists": int((over & ~hand_signed).sum()),
-        "by_school": by_school(over),
-    }
     exp = pd.to_datetime(staff["expires_on"]).to_numpy()
     expiring = ca & signed & active & (exp < np.datetime64(window_end))
-    q["expiring_before_window"] = {"total": int(expiring.sum()), "by_school": by_school(expiring)}
-    return q
+    return {
+        "staff_joined": int(ca.sum()),
+        "staff_without_cccd": int((~with_key & ~bad & active).sum()),
+        "staff_without_certificate": int((with_key & ~has_any & active).sum()),
+        "overruled": {
+            "total": int(over.sum()),
+            "signed_by_hand_not_in_lists": int((over & hand_signed).sum()),
+            "unsigned_by_hand_signed_in_lists": int((over & ~hand_signed).sum()),
+            "by_school": _by_school(codes, over),
+        },
+        "expiring_before_window": {
+            "total": int(expiring.sum()),
+            "by_school": _by_school(codes, expiring),
+        },
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -684,16 +772,7 @@ def clean_institution(
     stats: dict[str, int] = {}
     m = C._match(df, schools, aliases)
     checks.add_match(m)
-    dates = C.date_checks(
-        df, checks, (("valid_from", "Ngày hiệu lực"), ("expires_on", "Ngày hết hạn"))
-    )
-    checks.add(
-        "missing_expiry",
-        dates["expires_on"].isna(),
-        "expires_on",
-        "",
-        "Thiếu Ngày hết hạn của chứng thư. Hãy điền ngày này rồi chạy lại.",
-    )
+    dates = _cert_dates(df, checks)
     checks.add(
         "expiry_before_issue",
         dates["expires_on"] < dates["valid_from"],
@@ -702,14 +781,8 @@ def clean_institution(
         "Ngày hết hạn trước ngày hiệu lực. Hãy kiểm tra lại hai ngày này rồi chạy lại.",
     )
     raw_status = C._col(df, "cert_status")
-    status_active, status_blank, status_other = parse_cert_status(raw_status)
-    p = pd.Timestamp(period)
-    in_dates = (dates["valid_from"].isna() | (dates["valid_from"] <= p)) & (
-        dates["expires_on"] >= p
-    ).fillna(False)
-    active = ((status_active | status_blank) & in_dates.astype(bool)).astype(bool)
+    active, status_other = _active_on(raw_status, dates, period)
     kept = ~checks.refused
-    kk = kept.to_numpy()
     warnings = C._other_warnings(
         "chu_ky_so_to_chuc", df, raw_status, status_other & kept, "Trạng thái", parse.OTHER,
         stats, "cert_status_other",
@@ -721,7 +794,7 @@ def clean_institution(
             "expires_on": dates["expires_on"],
             **C._source(df),
         }
-    )[kk]
+    )[kept.to_numpy()]
     table = institution_table(rows, schools)
     out = C._KindOut(table, checks.quarantine(), kept, df, stats, warnings)
     out.unmatched = C._unmatched_table("chu_ky_so_to_chuc", m)
@@ -759,8 +832,6 @@ def institution_table(rows: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame
 
 __all__ = [
     "CCCD_PERSON",
-    "CERT_TYPES",
-    "SIGNATURE_SOURCES",
     "cccd_keys",
     "clean_certificates",
     "clean_institution",

@@ -205,6 +205,19 @@ class _Reference:
     def __init__(self, schools: pd.DataFrame, aliases: pd.DataFrame | None):
         sch = schools[["school_code", "school_name", "level"]].copy()
         sch["school_code"] = sch["school_code"].astype("str")
+        self._index_codes(sch)
+        name_keys = text.school_keys_frame(sch["school_name"])
+        sch["key"], sch["ascii"] = name_keys["key"], name_keys["ascii"]
+        self._index_levels(schools, sch, name_keys)
+        self._index_keys(sch.sort_values("school_code", kind="stable"))
+        self._choices_at: dict[frozenset[str], list[str]] = {}
+        # Alias key -> [(levels the alias text states, school code)] in file order.
+        self.alias_of: dict[str, list[tuple[frozenset[str], str]]] = {}
+        if aliases is not None and len(aliases):
+            self._index_aliases(aliases)
+
+    def _index_codes(self, sch: pd.DataFrame) -> None:
+        """The list's codes, their names and levels, and the codes by their digits."""
         self.codes = set(_values(sch["school_code"].dropna()))
         # A code that lost leading zeros (a number cell) finds the one list code it pads to.
         self.by_digits: dict[str, list[str]] = {}
@@ -215,10 +228,13 @@ class _Reference:
         code_l = _values(sch["school_code"])
         self.name_of = dict(zip(code_l, _values(sch["school_name"]), strict=True))
         self.level_of = dict(zip(code_l, _values(sch["level"]), strict=True))
-        name_keys = text.school_keys_frame(sch["school_name"])
-        sch["key"], sch["ascii"] = name_keys["key"], name_keys["ascii"]
-        # The levels of a school: its level (those it teaches, ``levels``, for a multi-level
-        # school), and those its own name states (TH&THCS ...).
+
+    def _index_levels(
+        self, schools: pd.DataFrame, sch: pd.DataFrame, name_keys: pd.DataFrame
+    ) -> None:
+        """The levels of a school: its level (those it teaches, ``levels``, for a multi-level
+        school), and those its own name states (TH&THCS ...)."""
+        code_l = _values(sch["school_code"])
         taught = (
             _values(schools["levels"]) if "levels" in schools.columns else _values(sch["level"])
         )
@@ -228,7 +244,9 @@ class _Reference:
             if isinstance(stated, str):
                 lv.update(stated.split("|"))
             self.levels_of[code] = frozenset(lv)
-        sch = sch.sort_values("school_code", kind="stable")
+
+    def _index_keys(self, sch: pd.DataFrame) -> None:
+        """Name key and ASCII key -> codes (``sch`` sorted by code), and the twin groups."""
         # Plain lists for the loops (iterating over pyarrow-backed columns is slow).
         code_l, key_l, ascii_l = (_values(sch[c]) for c in ("school_code", "key", "ascii"))
         self.by_key: dict[str, list[str]] = {}
@@ -246,23 +264,22 @@ class _Reference:
             if base:
                 self.twins.setdefault(base, set()).add(key)
         self.choices = sorted(self.by_key)
-        self._choices_at: dict[frozenset[str], list[str]] = {}
-        # Alias key -> [(levels the alias text states, school code)] in file order.
-        self.alias_of: dict[str, list[tuple[frozenset[str], str]]] = {}
-        if aliases is not None and len(aliases):
-            al = aliases.dropna(subset=["alias", "school_code"])
-            parsed, bad = parse.parse_code(al["school_code"])
-            keys = text.school_keys_frame(al["alias"])
-            for key, stated, code in zip(
-                _values(keys["key"]),
-                _values(keys["levels"]),
-                _values(parsed.where(~bad)),
-                strict=True,
-            ):
-                code = self.resolve_code(code)
-                if isinstance(key, str) and code is not None:
-                    lv = frozenset(stated.split("|")) if isinstance(stated, str) else frozenset()
-                    self.alias_of.setdefault(key, []).append((lv, code))
+
+    def _index_aliases(self, aliases: pd.DataFrame) -> None:
+        """The alias table by name key, each entry with the levels its alias text states."""
+        al = aliases.dropna(subset=["alias", "school_code"])
+        parsed, bad = parse.parse_code(al["school_code"])
+        keys = text.school_keys_frame(al["alias"])
+        for key, stated, code in zip(
+            _values(keys["key"]),
+            _values(keys["levels"]),
+            _values(parsed.where(~bad)),
+            strict=True,
+        ):
+            code = self.resolve_code(code)
+            if isinstance(key, str) and code is not None:
+                lv = frozenset(stated.split("|")) if isinstance(stated, str) else frozenset()
+                self.alias_of.setdefault(key, []).append((lv, code))
 
     def resolve_code(self, code) -> str | None:
         """The list code a (parsed) code stands for: itself, or the one list code it equals
@@ -388,8 +405,51 @@ def match_schools(
         raise ValueError("match_schools needs names or codes")
     index = (names if names is not None else codes).index
     ref = _reference(schools, aliases)
-    # Rows -> distinct raw (code, name) pairs, numbered from the two columns' factorisations
-    # (no cleaning or hashing of text per row); everything below works on the pairs.
+    pairs = _unique_pairs(names, codes, index)
+    found = _match_pairs(pairs, ref)
+    uid_arr = pairs.uid.to_numpy()
+    school_code = pd.Series(pd.array(found.matched, dtype="str")[uid_arr], index=index, dtype="str")
+    method = pd.Series(pd.array(found.method, dtype="str")[uid_arr], index=index, dtype="str")
+    if found.ambiguous and groups is not None:
+        grp = (groups() if callable(groups) else groups).reindex(index).astype("str").fillna("")
+        hit = _group_level_hits(pairs.uid, grp, school_code, found.ambiguous, ref)
+        if hit is not None:
+            school_code = school_code.fillna(hit)
+            method = method.mask(hit.notna(), "name")
+    unmatched_mask = school_code.isna()
+    explained = _explain_unmatched(pairs, found, ref, pairs.uid[unmatched_mask].value_counts())
+
+    def per_row(values: list[str | None]) -> pd.Series:
+        if not unmatched_mask.any():  # every row matched: nothing to spread
+            return pd.Series(None, index=index, dtype="str")
+        out = pd.Series(pd.array(values, dtype="str")[uid_arr], index=index, dtype="str")
+        return out.where(unmatched_mask)
+
+    return MatchResult(
+        school_code=school_code.astype("str"),
+        method=method.astype("str"),
+        reason=per_row(explained.reason),
+        message=per_row(explained.message),
+        column=per_row(explained.column),
+        value=per_row(explained.value),
+        unmatched=_unmatched_table(explained.rows),
+    )
+
+
+@dataclass
+class _Pairs:
+    """The distinct (raw code, code, name) of the rows: ``uniq`` (row i = pair i: ``code_raw``,
+    ``code``, ``name``, ``key``, ``ascii``, ``levels``), ``uid`` (the pair of each row) and
+    ``stated`` (the levels each name states, None: no level word)."""
+
+    uniq: pd.DataFrame
+    uid: pd.Series
+    stated: list[frozenset[str] | None]
+
+
+def _unique_pairs(names: pd.Series | None, codes: pd.Series | None, index: pd.Index) -> _Pairs:
+    """Rows -> distinct raw (code, name) pairs, numbered from the two columns' factorisations
+    (no cleaning or hashing of text per row); everything after works on the pairs."""
     name_codes, name_clean = _cleaned_codes(names, index)
     code_codes, code_clean = _cleaned_codes(codes, index)
     width = len(code_clean)  # distinct codes + 1: room for code -1
@@ -407,12 +467,10 @@ def match_schools(
             "name": pd.Series(pair_name, dtype="str"),
         }
     )
-    keys = ["code_raw", "code", "name"]
     # One id per unique (raw code, code, name) (raw pairs may clean to the same values); NA
     # compares equal to NA through the fill. Pairs come in order of first appearance, so the
     # ids are numbered in order of first appearance in the rows.
-    filled = pairs.fillna("\0")
-    pair_uid = filled.groupby(keys, sort=False).ngroup()
+    pair_uid = pairs.fillna("\0").groupby(["code_raw", "code", "name"], sort=False).ngroup()
     uniq = pairs[(~pair_uid.duplicated()).to_numpy()].reset_index(drop=True)  # row i = uid i
     uid = pd.Series(pair_uid.to_numpy()[pair_codes], index=index)
     name_keys = text.school_keys_frame(uniq["name"])
@@ -422,183 +480,134 @@ def match_schools(
     stated: list[frozenset[str] | None] = [
         frozenset(lv.split("|")) if isinstance(lv, str) else None for lv in _values(uniq["levels"])
     ]
+    return _Pairs(uniq, uid, stated)
 
-    n = len(uniq)
-    matched: list[str | None] = [None] * n
-    method: list[str | None] = [None] * n
-    ambiguous: dict[int, list[str]] = {}
-    # Names stating a level whose key (ASCII key, alias) is only that of schools of other levels.
-    other_level: dict[int, list[str]] = {}
-    for i, (code, key, akey) in enumerate(
-        zip(*(_values(uniq[c]) for c in ("code", "key", "ascii")), strict=True)
-    ):
-        found = ref.resolve_code(code)
-        if found is not None:
-            matched[i], method[i] = found, "code"
-            continue
-        if not isinstance(key, str):
-            continue
-        levels = stated[i]
-        cands = ref.by_key.get(key, [])
-        acands = ref.by_ascii.get(akey, []) if isinstance(akey, str) else []
-        if levels:
-            # A level word binds: only the schools of that level are candidates.
-            at_level = ref.at_levels(cands, levels)
-            if len(at_level) == 1:
-                matched[i], method[i] = at_level[0], "name"
-                continue
-            alias = ref.alias(key, levels)
-            if alias is not None:
-                matched[i], method[i] = alias, "alias"
-                continue
-            if len(at_level) > 1:
-                ambiguous[i] = at_level
-                continue
-            a_at_level = ref.at_levels(acands, levels)
-            if len(a_at_level) == 1 and not ref.is_near_twin(a_at_level[0]):
-                matched[i], method[i] = a_at_level[0], "ascii"
-                continue
-            aliased = [code for _, code in ref.alias_of.get(key, ())]
-            if not a_at_level and (cands or acands or aliased):
-                other_level[i] = list(dict.fromkeys([*cands, *acands, *aliased]))
-            continue
-        if len(cands) == 1:
-            matched[i], method[i] = cands[0], "name"
-            continue
-        alias = ref.alias(key, None)
-        if alias is not None:
-            matched[i], method[i] = alias, "alias"
-            continue
-        if len(cands) > 1:
-            ambiguous[i] = cands
-            continue
-        if len(acands) == 1 and not ref.is_near_twin(acands[0]):
-            matched[i], method[i] = acands[0], "ascii"
 
-    uid_arr = uid.to_numpy()
-    school_code = pd.Series(pd.array(matched, dtype="str")[uid_arr], index=index, dtype="str")
-    method_s = pd.Series(pd.array(method, dtype="str")[uid_arr], index=index, dtype="str")
+@dataclass
+class _Found:
+    """Per pair: the matched code and method (None: not matched); the pairs whose name is
+    that of several schools (``ambiguous``) and those stating a level whose name is only that
+    of schools of other levels (``other_level``), with those schools."""
 
-    # Step 4: an ambiguous name takes the level of the other matched rows of its group.
-    if ambiguous and groups is not None:
-        grp = (groups() if callable(groups) else groups).reindex(index).astype("str").fillna("")
-        levels = school_code.map(ref.level_of)
-        level_sets = pd.DataFrame({"g": grp, "lv": levels}).dropna().groupby("g")["lv"].unique()
-        group_level = {g: lv[0] for g, lv in level_sets.items() if len(lv) == 1}
-        amb_rows = uid.isin(list(ambiguous))
-        combos = pd.DataFrame({"uid": uid[amb_rows], "g": grp[amb_rows]}).drop_duplicates()
-        resolved = {}
-        for u, g in sorted(combos.itertuples(index=False, name=None)):
-            lv = group_level.get(g)
-            at_level = [c for c in ambiguous[u] if ref.level_of[c] == lv]
-            if len(at_level) == 1:
-                resolved[(u, g)] = at_level[0]
-        if resolved:
-            res = pd.Series(resolved, dtype="str")
-            res.index = res.index.set_names(["uid", "g"])
-            looked = pd.MultiIndex.from_arrays([uid, grp], names=["uid", "g"])
-            hit = pd.Series(res.reindex(looked).to_numpy(), index=index, dtype="str")
-            school_code = school_code.fillna(hit)
-            method_s = method_s.mask(hit.notna(), "name")
+    matched: list[str | None]
+    method: list[str | None]
+    ambiguous: dict[int, list[str]]
+    other_level: dict[int, list[str]]
 
-    # Reasons and messages per unmatched unique pair.
-    reason_u: list[str | None] = [None] * n
-    message_u: list[str | None] = [None] * n
-    column_u: list[str | None] = [None] * n
-    value_u: list[str | None] = [None] * n
-    unmatched_mask = school_code.isna()
-    counts = uid[unmatched_mask].value_counts()
-    table_rows = []
+
+def _match_pairs(pairs: _Pairs, ref: _Reference) -> _Found:
+    """Steps 1, 2, 3 and 5 of the module docstring for every pair (first hit wins)."""
+    n = len(pairs.uniq)
+    found = _Found([None] * n, [None] * n, {}, {})
+    columns = (_values(pairs.uniq[c]) for c in ("code", "key", "ascii"))
+    for i, (code, key, akey) in enumerate(zip(*columns, strict=True)):
+        kind, hit = _match_pair(ref, code, key, akey, pairs.stated[i])
+        if kind == "ambiguous":
+            found.ambiguous[i] = hit
+        elif kind == "other_level":
+            found.other_level[i] = hit
+        elif kind is not None:
+            found.matched[i], found.method[i] = hit, kind
+    return found
+
+
+def _match_pair(ref: _Reference, code, key, akey, levels: frozenset[str] | None) -> tuple:
+    """``(method, code)`` of one pair, ``("ambiguous", codes)``, ``("other_level", codes)`` or
+    ``(None, None)``. A name stating levels (``levels``) is matched only to schools of them."""
+    found = ref.resolve_code(code)
+    if found is not None:
+        return "code", found
+    if not isinstance(key, str):
+        return None, None
+    cands = ref.by_key.get(key, [])
+    acands = ref.by_ascii.get(akey, []) if isinstance(akey, str) else []
+    # A level word binds: only the schools of that level are candidates.
+    named = ref.at_levels(cands, levels) if levels else cands
+    by_ascii = ref.at_levels(acands, levels) if levels else acands
+    if len(named) == 1:
+        return "name", named[0]
+    alias = ref.alias(key, levels or None)
+    if alias is not None:
+        return "alias", alias
+    if len(named) > 1:
+        return "ambiguous", named
+    if len(by_ascii) == 1 and not ref.is_near_twin(by_ascii[0]):
+        return "ascii", by_ascii[0]
+    aliased = [c for _, c in ref.alias_of.get(key, ())] if levels else []
+    if levels and not by_ascii and (cands or acands or aliased):
+        return "other_level", list(dict.fromkeys([*cands, *acands, *aliased]))
+    return None, None
+
+
+def _group_level_hits(
+    uid: pd.Series,
+    grp: pd.Series,
+    school_code: pd.Series,
+    ambiguous: dict[int, list[str]],
+    ref: _Reference,
+) -> pd.Series | None:
+    """Step 4: an ambiguous name takes the level of the other matched rows of its group (when
+    they all sit at one level). The code per row (NA elsewhere), None when none resolves."""
+    index = school_code.index
+    levels = school_code.map(ref.level_of)
+    level_sets = pd.DataFrame({"g": grp, "lv": levels}).dropna().groupby("g")["lv"].unique()
+    group_level = {g: lv[0] for g, lv in level_sets.items() if len(lv) == 1}
+    amb_rows = uid.isin(list(ambiguous))
+    combos = pd.DataFrame({"uid": uid[amb_rows], "g": grp[amb_rows]}).drop_duplicates()
+    resolved = {}
+    for u, g in sorted(combos.itertuples(index=False, name=None)):
+        lv = group_level.get(g)
+        at_level = [c for c in ambiguous[u] if ref.level_of[c] == lv]
+        if len(at_level) == 1:
+            resolved[(u, g)] = at_level[0]
+    if not resolved:
+        return None
+    res = pd.Series(resolved, dtype="str")
+    res.index = res.index.set_names(["uid", "g"])
+    looked = pd.MultiIndex.from_arrays([uid, grp], names=["uid", "g"])
+    return pd.Series(res.reindex(looked).to_numpy(), index=index, dtype="str")
+
+
+@dataclass
+class _Explained:
+    """Per pair (None where matched): reason, message, column, value; and the rows of the
+    ``unmatched`` table."""
+
+    reason: list[str | None]
+    message: list[str | None]
+    column: list[str | None]
+    value: list[str | None]
+    rows: list[dict]
+
+
+_ALIAS_HINT = "thêm dòng vào data/raw/school_aliases.csv (alias,school_code,note)"
+
+
+def _explain_unmatched(
+    pairs: _Pairs, found: _Found, ref: _Reference, counts: pd.Series
+) -> _Explained:
+    """Step 6 and the messages: reason, Vietnamese message and candidates of every unmatched
+    pair (``counts``: its rows)."""
+    n = len(pairs.uniq)
+    out = _Explained([None] * n, [None] * n, [None] * n, [None] * n, [])
     fuzzy_cache: dict[tuple, list[_Candidate]] = {}
-    alias_hint = "thêm dòng vào data/raw/school_aliases.csv (alias,school_code,note)"
     for u in sorted(counts.index):
-        code_raw, name, key = uniq.at[u, "code_raw"], uniq.at[u, "name"], uniq.at[u, "key"]
+        code_raw, name, key = (pairs.uniq.at[u, c] for c in ("code_raw", "name", "key"))
         code_raw = code_raw if isinstance(code_raw, str) else None
         name = name if isinstance(name, str) else None
-        levels = stated[u]
-        level_text = _levels_text(levels)
-        amb = ambiguous.get(u, [])
-        shown = name if name is not None else code_raw
+        levels = pairs.stated[u]
         # Candidates: (label, score or None for a namesake, code), the name's level first.
         cands: list[_Candidate] = []
-        if isinstance(key, str) and not amb:
+        if isinstance(key, str) and not found.ambiguous.get(u):
             if (key, levels) not in fuzzy_cache:
                 fuzzy_cache[(key, levels)] = _suggest(key, ref, levels)
             cands = fuzzy_cache[(key, levels)]
-        unknown_code = (
-            f"Mã trường '{code_raw}' không có trong danh sách trường. "
-            if code_raw is not None
-            else ""
-        )
-        if name is None and code_raw is None:
-            rsn = "missing_school"
-            msg = (
-                "Dòng không có mã trường và tên trường. Hãy điền mã trường (theo danh sách "
-                "trường) rồi chạy lại."
-            )
-        elif amb:
-            rsn = "ambiguous_school"
-            cands = [(ref.label(c), None, c) for c in amb]
-            options = "; ".join(ref.label(c) for c in amb)
-            if levels:  # namesakes of the level the name states
-                msg = (
-                    f"Tên trường '{shown}' ứng với {len(amb)} trường {level_text} cùng tên: "
-                    f"{options}. Hãy điền mã trường, hoặc {alias_hint}."
-                )
-            else:
-                msg = (
-                    f"Tên trường '{shown}' có ở nhiều cấp học: {options}. Hãy ghi rõ cấp (ví "
-                    "dụ 'TH ...' hoặc 'THCS ...') hoặc điền mã trường, hoặc thêm dòng vào "
-                    "data/raw/school_aliases.csv."
-                )
-        elif name is None:
-            rsn = "unmatched_school"
-            msg = (
-                f"Mã trường '{code_raw}' không có trong danh sách trường. Hãy sửa mã "
-                "trường (hoặc điền tên trường) rồi chạy lại."
-            )
-        elif u in other_level:
-            # The name states a level and only schools of other levels bear it: never theirs.
-            rsn = "unmatched_school"
-            right = [x for x in cands if ref.levels_of[x[2]] & levels]
-            cands = right + [(ref.label(c), None, c) for c in other_level[u]]
-            msg = (
-                f"{unknown_code}Tên trường '{name}' ghi cấp {level_text} nhưng danh sách trường "
-                f"không có trường {level_text} nào tên như vậy"
-            )
-            if right:
-                msg += f"; gợi ý cùng cấp: {_candidates_text(right)}"
-            msg += (
-                "; trường mang tên này ở cấp khác (trong danh sách trường hoặc "
-                f"school_aliases.csv): {_candidates_text(cands[len(right) :])}. Hãy "
-                f"sửa tên (cấp học) hoặc điền mã trường; nếu đúng là một trường nêu trên, "
-                f"{alias_hint}."
-            )
-        elif cands and (not levels or ref.levels_of[cands[0][2]] & levels):
-            rsn = "fuzzy_school"
-            msg = (
-                f"Không khớp tên trường '{name}'. Gợi ý: {_candidates_text(cands)}. Nếu đúng, "
-                f"{alias_hint}, ví dụ: "
-                f'"{name}",{cands[0][2]},'
-            )
-        elif cands:  # only schools of other levels come near the name
-            rsn = "unmatched_school"
-            msg = (
-                f"{unknown_code}Không khớp tên trường '{name}' với trường {level_text} nào "
-                f"trong danh sách trường; gần đúng nhưng ở cấp khác: {_candidates_text(cands)}."
-                f" Hãy sửa tên (cấp học) hoặc điền mã trường, hoặc {alias_hint}."
-            )
-        else:
-            rsn = "unmatched_school"
-            msg = (
-                f"{unknown_code}Không khớp tên trường '{name}' với trường nào trong danh sách "
-                "trường và không có gợi ý gần đúng. Hãy sửa tên hoặc điền mã trường, hoặc "
-                "thêm dòng vào data/raw/school_aliases.csv."
-            )
-        reason_u[u], message_u[u] = rsn, msg
-        column_u[u] = "school_name" if name is not None else "school_code"
-        value_u[u] = shown or ""
-        table_rows.append(
+        rsn, msg, cands = _reason(u, code_raw, name, levels, cands, found, ref)
+        shown = name if name is not None else code_raw
+        out.reason[u], out.message[u] = rsn, msg
+        out.column[u] = "school_name" if name is not None else "school_code"
+        out.value[u] = shown or ""
+        out.rows.append(
             {
                 "school_code_raw": code_raw,
                 "school_name_raw": name,
@@ -608,18 +617,136 @@ def match_schools(
                 "candidate_codes": ";".join(c for _, _, c in cands),
             }
         )
+    return out
 
-    any_unmatched = bool(unmatched_mask.any())
 
-    def per_row(values: list[str | None]) -> pd.Series:
-        if not any_unmatched:  # every row matched: nothing to spread
-            return pd.Series(None, index=index, dtype="str")
-        out = pd.Series(pd.array(values, dtype="str")[uid_arr], index=index, dtype="str")
-        return out.where(unmatched_mask)
+def _reason(
+    u: int,
+    code_raw: str | None,
+    name: str | None,
+    levels: frozenset[str] | None,
+    cands: list[_Candidate],
+    found: _Found,
+    ref: _Reference,
+) -> tuple[str, str, list[_Candidate]]:
+    """(reason, message, candidates shown) of one unmatched pair."""
+    amb = found.ambiguous.get(u, [])
+    if name is None and code_raw is None:
+        return (
+            "missing_school",
+            "Dòng không có mã trường và tên trường. Hãy điền mã trường (theo danh sách "
+            "trường) rồi chạy lại.",
+            cands,
+        )
+    if amb:
+        return (
+            "ambiguous_school",
+            _ambiguous_message(name if name is not None else code_raw, amb, levels, ref),
+            [(ref.label(c), None, c) for c in amb],
+        )
+    if name is None:
+        return (
+            "unmatched_school",
+            f"Mã trường '{code_raw}' không có trong danh sách trường. Hãy sửa mã "
+            "trường (hoặc điền tên trường) rồi chạy lại.",
+            cands,
+        )
+    unknown_code = (
+        f"Mã trường '{code_raw}' không có trong danh sách trường. " if code_raw is not None else ""
+    )
+    if u in found.other_level:
+        return _other_level_reason(unknown_code, name, levels, cands, found.other_level[u], ref)
+    return _fuzzy_reason(unknown_code, name, levels, cands, ref)
 
-    cols = ["school_code_raw", "school_name_raw", "reason", "n_rows", "candidates"]
-    cols.append("candidate_codes")
-    unmatched = pd.DataFrame(table_rows, columns=cols)
+
+def _ambiguous_message(
+    shown: str, amb: list[str], levels: frozenset[str] | None, ref: _Reference
+) -> str:
+    """The message of a name shared by several schools (of the level it states, if any)."""
+    options = "; ".join(ref.label(c) for c in amb)
+    if levels:  # namesakes of the level the name states
+        return (
+            f"Tên trường '{shown}' ứng với {len(amb)} trường {_levels_text(levels)} cùng tên: "
+            f"{options}. Hãy điền mã trường, hoặc {_ALIAS_HINT}."
+        )
+    return (
+        f"Tên trường '{shown}' có ở nhiều cấp học: {options}. Hãy ghi rõ cấp (ví "
+        "dụ 'TH ...' hoặc 'THCS ...') hoặc điền mã trường, hoặc thêm dòng vào "
+        "data/raw/school_aliases.csv."
+    )
+
+
+def _other_level_reason(
+    unknown_code: str,
+    name: str,
+    levels: frozenset[str],
+    cands: list[_Candidate],
+    others: list[str],
+    ref: _Reference,
+) -> tuple[str, str, list[_Candidate]]:
+    """The name states a level and only schools of other levels bear it: never theirs."""
+    level_text = _levels_text(levels)
+    right = [x for x in cands if ref.levels_of[x[2]] & levels]
+    cands = right + [(ref.label(c), None, c) for c in others]
+    msg = (
+        f"{unknown_code}Tên trường '{name}' ghi cấp {level_text} nhưng danh sách trường "
+        f"không có trường {level_text} nào tên như vậy"
+    )
+    if right:
+        msg += f"; gợi ý cùng cấp: {_candidates_text(right)}"
+    msg += (
+        "; trường mang tên này ở cấp khác (trong danh sách trường hoặc "
+        f"school_aliases.csv): {_candidates_text(cands[len(right) :])}. Hãy "
+        f"sửa tên (cấp học) hoặc điền mã trường; nếu đúng là một trường nêu trên, "
+        f"{_ALIAS_HINT}."
+    )
+    return "unmatched_school", msg, cands
+
+
+def _fuzzy_reason(
+    unknown_code: str,
+    name: str,
+    levels: frozenset[str] | None,
+    cands: list[_Candidate],
+    ref: _Reference,
+) -> tuple[str, str, list[_Candidate]]:
+    """A name of no school: fuzzy suggestions (of its level first), or none."""
+    if cands and (not levels or ref.levels_of[cands[0][2]] & levels):
+        msg = (
+            f"Không khớp tên trường '{name}'. Gợi ý: {_candidates_text(cands)}. Nếu đúng, "
+            f"{_ALIAS_HINT}, ví dụ: "
+            f'"{name}",{cands[0][2]},'
+        )
+        return "fuzzy_school", msg, cands
+    if cands:  # only schools of other levels come near the name
+        msg = (
+            f"{unknown_code}Không khớp tên trường '{name}' với trường {_levels_text(levels)} nào "
+            f"trong danh sách trường; gần đúng nhưng ở cấp khác: {_candidates_text(cands)}."
+            f" Hãy sửa tên (cấp học) hoặc điền mã trường, hoặc {_ALIAS_HINT}."
+        )
+        return "unmatched_school", msg, cands
+    msg = (
+        f"{unknown_code}Không khớp tên trường '{name}' với trường nào trong danh sách "
+        "trường và không có gợi ý gần đúng. Hãy sửa tên hoặc điền mã trường, hoặc "
+        "thêm dòng vào data/raw/school_aliases.csv."
+    )
+    return "unmatched_school", msg, cands
+
+
+#: The columns of ``MatchResult.unmatched``.
+UNMATCHED_COLUMNS = (
+    "school_code_raw",
+    "school_name_raw",
+    "reason",
+    "n_rows",
+    "candidates",
+    "candidate_codes",
+)
+
+
+def _unmatched_table(rows: list[dict]) -> pd.DataFrame:
+    """``MatchResult.unmatched``: the rows sorted by ``n_rows`` desc, then name, then code."""
+    unmatched = pd.DataFrame(rows, columns=list(UNMATCHED_COLUMNS))
     if len(unmatched):
         unmatched = unmatched.sort_values(
             ["n_rows", "school_name_raw", "school_code_raw"],
@@ -627,21 +754,9 @@ def match_schools(
             kind="stable",
             na_position="last",
         ).reset_index(drop=True)
-    for col in cols:
+    for col in UNMATCHED_COLUMNS:
         unmatched[col] = unmatched[col].astype("int64" if col == "n_rows" else "str")
-    return MatchResult(
-        school_code=school_code.astype("str"),
-        method=method_s.astype("str"),
-        reason=per_row(reason_u),
-        message=per_row(message_u),
-        column=per_row(column_u),
-        value=per_row(value_u),
-        unmatched=unmatched,
-    )
-
-
-def _nz(value) -> str:
-    return value if isinstance(value, str) else "\0"
+    return unmatched
 
 
 #: A candidate school shown to a person: (label, fuzzy score or None for a namesake, code).

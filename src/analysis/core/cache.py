@@ -41,12 +41,15 @@ _CLEANING_PACKAGES = ("core", "ingest", "clean")
 
 @cache
 def code_fingerprint() -> str:
-    """A digest of the source of the cleaning stages: any change to them is a cache miss."""
+    """A digest of the source of the cleaning stages (and of their vocabulary files): any
+    change to them is a cache miss."""
     digest = hashlib.blake2b(digest_size=16)
     package = Path(__file__).resolve().parents[1]
     sources = [package / "paths.py"]
     for name in _CLEANING_PACKAGES:
+        # The code, and the vocabularies it reads (``core/parse_words.toml``).
         sources += sorted((package / name).rglob("*.py"))
+        sources += sorted((package / name).rglob("*.toml"))
     for source in sources:
         digest.update(source.relative_to(package).as_posix().encode())
         digest.update(source.read_bytes())

@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,64 +44,34 @@ from analysis.core.text import clean_text, fold, is_missing, unique_values
 # Only these values (and the names of the school list) leave the cleaning stage: free text
 # typed in a status, position, provider or ownership cell (a name, a phone number) becomes
 # ``OTHER`` (or refuses the row, for a position), and its raw text goes, masked, to
-# ``quality.json`` / ``quarantine.csv`` only (data contract, section 3).
+# ``quality.json`` / ``quarantine.csv`` only (data contract, section 3). The words that name
+# each value are data: ``parse_words.toml`` beside this module.
 
 #: What any value outside a closed vocabulary becomes.
 OTHER = "Khác"
-LEVELS = vocab.LEVELS
-#: Certificate providers (``parse_provider``); anything else is ``OTHER``.
-PROVIDERS = (
-    "Viettel",
-    "VNPT",
-    "FPT",
-    "BKAV",
-    "MISA",
-    "VGCA",
-    "CMC",
-    "Nacencomm",
-    "EFY",
-    "Newtel",
-    "SafeCA",
-    "TrustCA",
-    "VinaCA",
-    "SmartSign",
-    "FastCA",
+#: The words of the closed vocabularies (the data file beside this module, read once).
+WORDS_FILE = Path(__file__).resolve().parent / "parse_words.toml"
+_WORDS: dict = tomllib.loads(WORDS_FILE.read_text(encoding="utf-8"))
+#: Certificate providers (``parse_provider``, the rules' providers); anything else is ``OTHER``.
+PROVIDERS: tuple[str, ...] = tuple(
+    dict.fromkeys(rule["provider"] for rule in _WORDS["provider_rules"])
 )
 #: Normalised positions (``parse_role``'s titles); an unknown position refuses the row.
-POSITIONS = (
-    "Hiệu trưởng",
-    "Phó hiệu trưởng",
-    "Cán bộ quản lý",
-    "Giáo viên",
-    "Tổng phụ trách Đội",
-    "Kế toán",
-    "Văn thư",
-    "Y tế",
-    "Thư viện",
-    "Thiết bị",
-    "Bảo vệ",
-    "Phục vụ",
-    "Thủ quỹ",
-    "Công nghệ thông tin",
-    "Nấu ăn",
-    "Giáo vụ",
-    "Hành chính",
-    "Nhân viên",
-)
-#: Employment statuses (Trạng thái CB, ``parse_employment``); anything else is ``OTHER``.
-ACTIVE_STATUS = "Đang làm việc"
-EMPLOYMENT_STATUSES = (
-    ACTIVE_STATUS,
-    "Nghỉ hưu",
-    "Chuyển đi",
-    "Nghỉ việc",
-    "Nghỉ thai sản",
-    "Tạm nghỉ",
-    "Đi học",
+POSITIONS: tuple[str, ...] = tuple(_WORDS["positions"]["titles"])
+#: (folded leading words, status): a status is read from its leading words, so
+#: "Nghỉ việc (báo qua ĐT ...)" is ``Nghỉ việc``; "đã"/"đang" before them is ignored.
+_EMPLOYMENT_RULES: list[tuple[tuple[str, ...], str]] = [
+    (tuple(rule["leading"]), rule["status"]) for rule in _WORDS["employment_rules"]
+]
+#: Employment statuses (Trạng thái CB, ``parse_employment``; the first rule's is the active
+#: one); anything else is ``OTHER``.
+ACTIVE_STATUS: str = _EMPLOYMENT_RULES[0][1]
+EMPLOYMENT_STATUSES: tuple[str, ...] = (
+    *dict.fromkeys(status for _, status in _EMPLOYMENT_RULES),
     OTHER,
 )
 #: School ownership (Loại hình, ``parse_ownership``); anything else is ``OTHER``.
-OWNERSHIPS = ("Công lập", "Tư thục", "Dân lập", OTHER)
+OWNERSHIPS: tuple[str, ...] = (*_WORDS["ownership"]["names"], OTHER)
 
 #: What a value should look like, for the Vietnamese quarantine messages of the clean stage.
 EXPECTED_FORMAT = {
@@ -169,6 +141,16 @@ def _text(value) -> str | None:
     if text is None or text in _DASHES:
         return None
     return text
+
+
+def _folded(value) -> tuple[str | None, bool]:
+    """(``fold`` of the value's text, bad): blank -> (None, False); text that folds to
+    nothing (punctuation only) -> (None, True)."""
+    text = _text(value)
+    if text is None:
+        return None, False
+    key = fold(text)
+    return key, key is None
 
 
 # ------------------------------------------------------------------ numbers
@@ -311,19 +293,7 @@ def _float_scalar(value, units: dict[str, float] | None = None) -> tuple[float |
 
 
 #: Units of a line speed, for ``parse_float_vn(s, units=SPEED_UNITS)`` (result in Mbps).
-SPEED_UNITS = {
-    "mbps": 1.0,
-    "mb": 1.0,
-    "mbs": 1.0,
-    "mbit": 1.0,
-    "mbits": 1.0,
-    "m": 1.0,
-    "gbps": 1000.0,
-    "gb": 1000.0,
-    "gbs": 1000.0,
-    "g": 1000.0,
-    "kbps": 0.001,
-}
+SPEED_UNITS: dict[str, float] = {unit: float(f) for unit, f in _WORDS["speed_units"].items()}
 
 
 def parse_float_vn(s, units: dict[str, float] | None = None) -> tuple[pd.Series, pd.Series]:
@@ -472,32 +442,14 @@ def parse_date_vn(s) -> tuple[pd.Series, pd.Series]:
 
 # ------------------------------------------------------------------ signature status
 
-_CHECK_YES = {"✓", "✔", "☑", "√", "✅"}
-_CHECK_NO = {"✗", "✘", "☐", "❌"}
-_STATUS_YES_EXACT = {"co", "x", "1", "true", "yes", "y", "ok", "roi", "da co", "da cap"}
-_STATUS_NO_EXACT = {"0", "false", "no", "n", "khong", "ko", "k", "chua"}
-_STATUS_PENDING_PREFIX = (
-    "dang cho",
-    "dang dang ky",
-    "da dang ky",
-    "dang ky",
-    "cho cap",
-    "cho duyet",
-    "dang lam",
-    "dang xu ly",
-    "dang cap",
-    "dang lam thu tuc",
-)
-_STATUS_NO_PREFIX = ("chua", "khong", "het han", "da het han", "bi thu hoi")
-_STATUS_YES_PREFIX = (
-    "da cap",
-    "da co",
-    "da duoc cap",
-    "co cks",
-    "co chu ky",
-    "co ck",
-    "da kich hoat",
-)
+_STATUS_WORDS: dict = _WORDS["signature_status"]
+_CHECK_YES = frozenset(_STATUS_WORDS["check_yes"])
+_CHECK_NO = frozenset(_STATUS_WORDS["check_no"])
+_STATUS_YES_EXACT = frozenset(_STATUS_WORDS["yes"])
+_STATUS_NO_EXACT = frozenset(_STATUS_WORDS["no"])
+_STATUS_PENDING_PREFIX: tuple[str, ...] = tuple(_STATUS_WORDS["pending_prefixes"])
+_STATUS_NO_PREFIX: tuple[str, ...] = tuple(_STATUS_WORDS["no_prefixes"])
+_STATUS_YES_PREFIX: tuple[str, ...] = tuple(_STATUS_WORDS["yes_prefixes"])
 
 
 def _starts(text: str, prefixes: tuple[str, ...]) -> bool:
@@ -552,37 +504,17 @@ def parse_status(s) -> tuple[pd.Series, pd.Series, pd.Series]:
 
 # ------------------------------------------------------------------ role
 
-_ROLE_RULES: list[tuple[re.Pattern[str], str, str]] = [
-    (r"pho hieu truong|p hieu truong|p ht|pht|hieu pho|pho ht", "CBQL", "Phó hiệu trưởng"),
-    (r"hieu truong|ht", "CBQL", "Hiệu trưởng"),
-    (r"cbql|can bo quan ly", "CBQL", "Cán bộ quản lý"),
-    (r"to (?:truong|pho)(?: to)? van phong", "NV", "Nhân viên"),
-    (r"tong phu trach(?: doi)?|tpt(?: doi)?", "GV", "Tổng phụ trách Đội"),
-    (r"giao vien|gv|gvcn|to truong|to pho", "GV", "Giáo viên"),
-    (r"ke toan", "NV", "Kế toán"),
-    (r"van thu", "NV", "Văn thư"),
-    (r"y te|nhan vien y te|yt", "NV", "Y tế"),
-    (r"thu vien", "NV", "Thư viện"),
-    (r"thiet bi(?: thi nghiem)?", "NV", "Thiết bị"),
-    (r"bao ve", "NV", "Bảo vệ"),
-    (r"phuc vu|tap vu|lao cong|ve sinh", "NV", "Phục vụ"),
-    (r"thu quy", "NV", "Thủ quỹ"),
-    (r"cntt|cong nghe thong tin|it", "NV", "Công nghệ thông tin"),
-    (r"cap duong|nau an|nuoi duong", "NV", "Nấu ăn"),
-    (r"giao vu", "NV", "Giáo vụ"),
-    (r"hanh chinh|van phong", "NV", "Hành chính"),
-    (r"nhan vien|nv", "NV", "Nhân viên"),
+#: (pattern searched as whole words in the folded text, role, title); the first match wins.
+_ROLE_RULES: list[tuple[str, str, str]] = [
+    (rule["pattern"], rule["role"], rule["title"]) for rule in _WORDS["position_rules"]
 ]
 _ROLE_RES = [(re.compile(rf"\b(?:{p})\b", re.ASCII), role, title) for p, role, title in _ROLE_RULES]
 
 
 def _role_scalar(value) -> tuple[str | None, str | None, bool]:
-    text = _text(value)
-    if text is None:
-        return None, None, False
-    key = fold(text)
+    key, bad = _folded(value)
     if key is None:
-        return None, OTHER, True
+        return None, OTHER if bad else None, bad
     for regex, role, title in _ROLE_RES:
         if regex.search(key):
             return role, title, False
@@ -605,34 +537,17 @@ def parse_role(s) -> tuple[pd.Series, pd.Series, pd.Series]:
 # ------------------------------------------------------------------ provider
 
 #: (pattern searched in the folded text without spaces, provider); the first match wins.
-_PROVIDER_RULES = [
-    (r"viettel|mysign", "Viettel"),
-    (r"vnpt|smartca", "VNPT"),
-    (r"fpt", "FPT"),
-    (r"bkav", "BKAV"),
-    (r"misa", "MISA"),
-    (r"vgca|bancoyeu|coyeuchinhphu", "VGCA"),
-    (r"cmc", "CMC"),
-    (r"nacencomm|^ca2(?:ca)?$", "Nacencomm"),
-    (r"^efy", "EFY"),
-    (r"newtel", "Newtel"),
-    (r"^safe(?:ca)?$|safeca", "SafeCA"),
-    (r"trustca", "TrustCA"),
-    (r"vinaca", "VinaCA"),
-    (r"smartsign", "SmartSign"),
-    (r"fastca", "FastCA"),
+_PROVIDER_RULES: list[tuple[str, str]] = [
+    (rule["pattern"], rule["provider"]) for rule in _WORDS["provider_rules"]
 ]
 _PROVIDER_RES = [(re.compile(p, re.ASCII), name) for p, name in _PROVIDER_RULES]
-_PROVIDER_NONE = {"khong", "khong co", "chua co", "chua", "0", "ko", "k"}
+_PROVIDER_NONE = frozenset(_WORDS["providers"]["none"])
 
 
 def _provider_scalar(value) -> tuple[str | None, bool]:
-    text = _text(value)
-    if text is None:
-        return None, False
-    key = fold(text)
+    key, bad = _folded(value)
     if key is None:
-        return None, True
+        return None, bad
     if key in _PROVIDER_NONE:
         return None, False
     compact = key.replace(" ", "")
@@ -659,58 +574,19 @@ def or_other(values: pd.Series, bad: pd.Series) -> pd.Series:
 
 # ------------------------------------------------------------------ employment status
 
-#: (folded leading words, status): a status is read from its leading words, so
-#: "Nghỉ việc (báo qua ĐT ...)" is ``Nghỉ việc``; "đã"/"đang" before them is ignored.
-_EMPLOYMENT_RULES: list[tuple[tuple[str, ...], str]] = [
-    (("dang lam viec", "lam viec"), ACTIVE_STATUS),
-    (("nghi huu", "ve huu", "huu", "huu tri", "nghi che do", "nghi huu tri"), "Nghỉ hưu"),
-    (
-        (
-            "chuyen di",
-            "chuyen cong tac",
-            "chuyen truong",
-            "chuyen don vi",
-            "dieu chuyen",
-            "dieu dong",
-            "luan chuyen",
-        ),
-        "Chuyển đi",
-    ),
-    (
-        ("nghi viec", "thoi viec", "cham dut hop dong", "het hop dong", "cho nghi viec"),
-        "Nghỉ việc",
-    ),
-    (("nghi thai san", "thai san", "nghi sinh", "nghi de"), "Nghỉ thai sản"),
-    (
-        (
-            "tam nghi",
-            "nghi om",
-            "nghi khong luong",
-            "nghi dai han",
-            "nghi phep",
-            "tam hoan",
-            "tam dung",
-        ),
-        "Tạm nghỉ",
-    ),
-    (("di hoc", "hoc tap", "cu di hoc"), "Đi học"),
-]
-
 
 def _leading_words_scalar(
     value, rules: list[tuple[tuple[str, ...], str]], lead: str
 ) -> tuple[str | None, bool]:
     """The vocabulary word of ``rules`` whose prefixes start the folded text (also once a
     leading word matching ``lead`` is dropped); blank -> (None, False); no rule -> bad."""
-    text = _text(value)
-    if text is None:
-        return None, False
-    key = fold(text)
-    if key is not None:
-        for candidate in (key, re.sub(lead, "", key)):
-            for prefixes, word in rules:
-                if _starts(candidate, prefixes):
-                    return word, False
+    key, bad = _folded(value)
+    if key is None:
+        return None, bad
+    for candidate in (key, re.sub(lead, "", key)):
+        for prefixes, word in rules:
+            if _starts(candidate, prefixes):
+                return word, False
     return None, True
 
 
@@ -731,9 +607,7 @@ def parse_employment(s) -> tuple[pd.Series, pd.Series]:
 # ------------------------------------------------------------------ ownership
 
 _OWNERSHIP_RULES: list[tuple[tuple[str, ...], str]] = [
-    (("ngoai cong lap", "ncl", "tu thuc", "tu nhan"), "Tư thục"),
-    (("cong lap", "cl"), "Công lập"),
-    (("dan lap",), "Dân lập"),
+    (tuple(rule["leading"]), rule["ownership"]) for rule in _WORDS["ownership_rules"]
 ]
 
 
@@ -780,12 +654,9 @@ def _levels_of_key(key: str) -> tuple[str, ...] | None:
 
 
 def _levels_scalar(value) -> tuple[str | None, bool]:
-    text = _text(value)
-    if text is None:
-        return None, False
-    key = fold(text)
+    key, bad = _folded(value)
     if key is None:
-        return None, True
+        return None, bad
     levels = _levels_of_key(key)
     if levels is None:
         return None, True
@@ -878,31 +749,8 @@ def pad_code(s, width: int):
 
 # ------------------------------------------------------------------ total rows
 
-_TOTAL_HEADS = {"tong", "cong"}
-_TOTAL_TAIL_WORDS = {
-    "cong",
-    "so",
-    "chung",
-    "toan",
-    "quan",
-    "huyen",
-    "phuong",
-    "xa",
-    "cap",
-    "mam",
-    "non",
-    "tieu",
-    "hoc",
-    "thcs",
-    "th",
-    "mn",
-    "trung",
-    "co",
-    "khoi",
-    "cac",
-    "bo",
-    "nganh",
-}
+_TOTAL_HEADS = frozenset(_WORDS["total_rows"]["heads"])
+_TOTAL_TAIL_WORDS = frozenset(_WORDS["total_rows"]["tail"])
 
 
 def _total_scalar(value) -> bool:

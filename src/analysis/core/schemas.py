@@ -2,9 +2,8 @@
 
 The column lists, dtypes and ranges follow ``docs/ARCHITECTURE.md``. They are used twice:
 
-- ``clean.py`` refuses bad *input* rows itself, vectorised, with a reason code and a Vietnamese
-  message (quarantine); ``failure_rows`` maps a lazy pandera validation back to the offending
-  index labels for checks that are easiest to state here;
+- the cleaning stage refuses bad *input* rows itself, vectorised, with a reason code and a
+  Vietnamese message (quarantine);
 - ``validate(name, df)`` checks every table just before it is written. A failure there is a bug
   in the pipeline (the row checks should have caught it), so it raises ``SchemaBugError``.
 
@@ -19,9 +18,6 @@ import pandera.pandas as pa
 
 from analysis.core import vocab
 
-LEVELS: tuple[str, ...] = vocab.LEVELS
-#: What a ``level`` column may hold: a level, or ``vocab.MULTI_LEVEL`` (a multi-level school).
-SCHOOL_LEVELS: tuple[str, ...] = vocab.SCHOOL_LEVELS
 BASES: tuple[str, ...] = ("list", "counts")
 #: ``staff.signature_source``: the hand-filled list, the providers' lists, none (issue 15).
 SIGNATURE_SOURCES: tuple[str, ...] = ("list", "ca", "none")
@@ -151,7 +147,8 @@ def _source() -> dict[str, pa.Column]:
     }
 
 
-def _level(nullable: bool = False, levels: tuple[str, ...] = SCHOOL_LEVELS) -> pa.Column:
+def _level(nullable: bool = False, levels: tuple[str, ...] = vocab.SCHOOL_LEVELS) -> pa.Column:
+    """A ``level`` column: a level, or ``vocab.MULTI_LEVEL`` (a multi-level school)."""
     return pa.Column(STR, pa.Check.isin(levels, error="bad_level"), nullable=nullable)
 
 
@@ -165,6 +162,15 @@ def _levels_text(df: pd.DataFrame) -> pd.Series:
         good = good and (len(parts) > 1 if level == vocab.MULTI_LEVEL else parts == (level,))
         ok.append(good)
     return pd.Series(ok, index=df.index)
+
+
+def _signature_columns() -> dict[str, pa.Column]:
+    """``level``, ``n_staff``, ``n_signed``: the columns every signature table has."""
+    return {
+        "level": _level(),
+        "n_staff": pa.Column("int64", _nonneg()),
+        "n_signed": pa.Column("int64", _nonneg()),
+    }
 
 
 def _le(small: str, big: str, error: str) -> pa.Check:
@@ -208,7 +214,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "school_levels": pa.DataFrameSchema(
         {
             "school_code": pa.Column(STR, nullable=False),
-            "level": _level(levels=LEVELS),
+            "level": _level(levels=vocab.LEVELS),
             "n_classes": pa.Column("Int64", _nonneg(), nullable=True),
             "n_pupils": pa.Column("Int64", _nonneg(), nullable=True),
             "n_pupils_with_id": pa.Column("Int64", _nonneg(), nullable=True),
@@ -259,9 +265,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "signature_counts": pa.DataFrameSchema(
         {
             "school_code": pa.Column(STR, nullable=False, unique=True),
-            "level": _level(),
-            "n_staff": pa.Column("int64", _nonneg()),
-            "n_signed": pa.Column("int64", _nonneg()),
+            **_signature_columns(),
             "rate_reported": pa.Column("float64", nullable=True),
             "superseded": pa.Column("bool"),
             **_source(),
@@ -273,9 +277,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "signature_by_school": pa.DataFrameSchema(
         {
             "school_code": pa.Column(STR, nullable=False, unique=True),
-            "level": _level(),
-            "n_staff": pa.Column("int64", _nonneg()),
-            "n_signed": pa.Column("int64", _nonneg()),
+            **_signature_columns(),
             "n_pending": pa.Column("int64", _nonneg()),
             "basis": pa.Column(STR, pa.Check.isin(BASES)),
         },
@@ -290,9 +292,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "period": pa.Column(STR, pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2}$")),
             "school_code": pa.Column(STR, nullable=False),
-            "level": _level(),
-            "n_staff": pa.Column("int64", _nonneg()),
-            "n_signed": pa.Column("int64", _nonneg()),
+            **_signature_columns(),
             "basis": pa.Column(STR, pa.Check.isin(BASES)),
         },
         checks=[_le("n_signed", "n_staff", "signed_gt_total")],
@@ -383,32 +383,6 @@ def _dtype_errors(name: str, df: pd.DataFrame) -> list[str]:
         if not ok:
             errors.append(f"cột {col}: kiểu {actual}, cần {dt}")
     return errors
-
-
-def failure_rows(name: str, df: pd.DataFrame) -> pd.DataFrame:
-    """Lazy pandera validation -> one row per failure: ``index``, ``column``, ``check``.
-
-    For checks whose failures can be tied to a row (column checks and row-wise frame checks);
-    failures without an index (a missing column, a wrong dtype) have ``index`` NA.
-    """
-    try:
-        SCHEMAS[name].validate(df, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        fc = exc.failure_cases
-        return pd.DataFrame(
-            {
-                "index": fc["index"],
-                "column": fc["column"].astype("object").astype(STR),
-                "check": fc["check"].astype("object").astype(STR),
-            }
-        )
-    return pd.DataFrame(
-        {
-            "index": pd.Series([], dtype="object"),
-            "column": pd.Series([], dtype=STR),
-            "check": pd.Series([], dtype=STR),
-        }
-    )
 
 
 def validate(name: str, df: pd.DataFrame) -> pd.DataFrame:

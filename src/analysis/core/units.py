@@ -181,12 +181,34 @@ def read_crosswalk(path: Path | str) -> pd.DataFrame:
     column, a row with more cells than the header, an old ward or commune left blank, an old
     ward listed twice with different communes."""
     path = Path(path)
+    reader = csv.reader(io.StringIO(_crosswalk_text(path), newline=""))
+    header, index = _crosswalk_header(path, reader)
+    rows: list[dict] = []
+    seen: dict[tuple, tuple[int, str]] = {}
     try:
-        raw = path.read_bytes().decode("utf-8-sig")
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            row = _crosswalk_row(path, reader.line_num, cells, header, index)
+            _check_one_commune(path, row, seen)
+            rows.append(row)
+    except csv.Error as exc:
+        raise _fail(path, reader.line_num, f"không đọc được dạng CSV ({exc}).") from exc
+    columns = [*CROSSWALK_COLUMNS, "row"]
+    return pd.DataFrame(rows, columns=columns).astype({c: "str" for c in CROSSWALK_COLUMNS})
+
+
+def _crosswalk_text(path: Path) -> str:
+    """The file's text (UTF-8, with or without BOM); refused when not UTF-8."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise _fail(path, line, "có ký tự không phải UTF-8 (tệp lưu bằng bảng mã khác).") from exc
-    reader = csv.reader(io.StringIO(raw, newline=""))
+
+
+def _crosswalk_header(path: Path, reader) -> tuple[list[str], dict[str, int]]:
+    """(header, column -> position); refused when empty or missing a column but ``note``."""
     try:
         header = next(reader)
     except StopIteration:
@@ -197,45 +219,46 @@ def read_crosswalk(path: Path | str) -> pd.DataFrame:
         raise _fail(
             path, 1, f"dòng tiêu đề thiếu cột {', '.join(missing)} (đang có: {', '.join(header)})."
         )
-    index = {c: names.index(c) for c in CROSSWALK_COLUMNS if c in names}
-    rows: list[dict] = []
-    seen: dict[tuple, tuple[int, str]] = {}
-    try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) > len(header):
-                raise _fail(
-                    path,
-                    line,
-                    f"có {len(cells)} ô nhưng dòng tiêu đề chỉ có {len(header)} cột (có dấu "
-                    "phẩy trong một tên? Hãy đặt tên đó trong dấu ngoặc kép).",
-                )
-            cells = cells + [""] * (len(header) - len(cells))
-            row = {c: text.clean_text(cells[i]) or "" for c, i in index.items()}
-            row.setdefault("note", "")
-            for col, label in (("old_ward", "phường/xã cũ"), ("commune", "xã/phường mới")):
-                if not row[col]:
-                    raise _fail(path, line, f"ô {col} ({label}) để trống.")
-            key = (name_key(row["province"]), name_key(row["old_district"]))
-            key += (name_key(row["old_ward"]),)
-            if key in seen and name_key(seen[key][1]) != name_key(row["commune"]):
-                first, commune = seen[key]
-                raise _fail(
-                    path,
-                    line,
-                    f"phường/xã cũ “{row['old_ward']}” đã có ở dòng {first} với xã/phường mới "
-                    f"“{commune}”, dòng này lại ghi “{row['commune']}”. Mỗi phường/xã cũ chỉ "
-                    "ghi một xã/phường mới (nơi phần lớn địa bàn chuyển về; phần còn lại ghi ở "
-                    "cột note).",
-                )
-            seen.setdefault(key, (line, row["commune"]))
-            rows.append({**row, "row": line})
-    except csv.Error as exc:
-        raise _fail(path, reader.line_num, f"không đọc được dạng CSV ({exc}).") from exc
-    columns = [*CROSSWALK_COLUMNS, "row"]
-    return pd.DataFrame(rows, columns=columns).astype({c: "str" for c in CROSSWALK_COLUMNS})
+    return header, {c: names.index(c) for c in CROSSWALK_COLUMNS if c in names}
+
+
+def _crosswalk_row(
+    path: Path, line: int, cells: list[str], header: list[str], index: dict[str, int]
+) -> dict:
+    """One line of the file -> its row (names cleaned, ``row``: the line); refused when it has
+    more cells than the header or leaves the old ward or the commune blank."""
+    if len(cells) > len(header):
+        raise _fail(
+            path,
+            line,
+            f"có {len(cells)} ô nhưng dòng tiêu đề chỉ có {len(header)} cột (có dấu "
+            "phẩy trong một tên? Hãy đặt tên đó trong dấu ngoặc kép).",
+        )
+    cells = cells + [""] * (len(header) - len(cells))
+    row = {c: text.clean_text(cells[i]) or "" for c, i in index.items()}
+    row.setdefault("note", "")
+    for col, label in (("old_ward", "phường/xã cũ"), ("commune", "xã/phường mới")):
+        if not row[col]:
+            raise _fail(path, line, f"ô {col} ({label}) để trống.")
+    return {**row, "row": line}
+
+
+def _check_one_commune(path: Path, row: dict, seen: dict[tuple, tuple[int, str]]) -> None:
+    """An old ward (of a province and district) maps to one commune: a second line giving it
+    another commune is refused. ``seen``: ward key -> (first line, commune)."""
+    key = (name_key(row["province"]), name_key(row["old_district"]))
+    key += (name_key(row["old_ward"]),)
+    if key in seen and name_key(seen[key][1]) != name_key(row["commune"]):
+        first, commune = seen[key]
+        raise _fail(
+            path,
+            row["row"],
+            f"phường/xã cũ “{row['old_ward']}” đã có ở dòng {first} với xã/phường mới "
+            f"“{commune}”, dòng này lại ghi “{row['commune']}”. Mỗi phường/xã cũ chỉ "
+            "ghi một xã/phường mới (nơi phần lớn địa bàn chuyển về; phần còn lại ghi ở "
+            "cột note).",
+        )
+    seen.setdefault(key, (row["row"], row["commune"]))
 
 
 def load_crosswalk(raw_root: Path | str) -> tuple[pd.DataFrame, Path]:
@@ -287,31 +310,47 @@ def assign_units(
     the old ward (``Phường``) is mapped through the crosswalk. The province is the list's, else
     the crosswalk row's. Returns the table and the warnings (one per unmapped old ward)."""
     out = schools.copy()
+    listed = _unit_names(out["commune"])
+    province = _unit_names(out["province"], province=True)
     ward = out["ward"].astype("object")
-    listed = pd.Series(
-        [unit_name(v) for v in out["commune"].astype("object").tolist()],
-        index=out.index,
-        dtype="object",
-    )
-    province = pd.Series(
-        [unit_name(v, province=True) for v in out["province"].astype("object").tolist()],
-        index=out.index,
-        dtype="object",
-    )
-    post = is_post_reform(period)
-    if post:
+    ward = ward.where(ward.notna(), listed)
+    if is_post_reform(period):
         commune = listed.copy()
-        ward = ward.where(ward.notna(), listed)
         to_map = commune.isna() & ward.notna()
     else:
-        ward = ward.where(ward.notna(), listed)
         commune = pd.Series(None, index=out.index, dtype="object")
         to_map = ward.notna()
+    district = out["district"].astype("object") if "district" in out else None
+    unmapped = _map_communes(crosswalk, ward, commune, province, to_map, district)
+    out["ward"] = ward.astype("str")
+    out["commune"] = commune.astype("str")
+    out["province"] = province.astype("str")
+    source = crosswalk_file or CROSSWALK_FILE
+    names = sorted(unmapped, key=lambda n: (text.fold(n) or "", n))
+    return out, [_unmapped_warning(out, name, unmapped[name], source) for name in names]
+
+
+def _unit_names(values: pd.Series, province: bool = False) -> pd.Series:
+    """``unit_name`` of each value (an object Series)."""
+    names = [unit_name(v, province=province) for v in values.astype("object").tolist()]
+    return pd.Series(names, index=values.index, dtype="object")
+
+
+def _map_communes(
+    crosswalk: pd.DataFrame,
+    ward: pd.Series,
+    commune: pd.Series,
+    province: pd.Series,
+    to_map: pd.Series,
+    district: pd.Series | None,
+) -> dict[str, list[int]]:
+    """Set in place the commune of the schools ``to_map`` (through their old ward) and the
+    province the list leaves blank (from the crosswalk row). Returns old ward -> positions of
+    the schools the crosswalk cannot map."""
     by_pair, by_ward = _lookup(crosswalk)
     by_commune = {name_key(r["commune"]): r for r in crosswalk.to_dict("records")}
     unmapped: dict[str, list[int]] = {}
-    district = out["district"].astype("object") if "district" in out else None
-    for i in range(len(out)):
+    for i in range(len(ward)):
         row = None
         if to_map.iat[i]:
             d = district.iat[i] if district is not None else None
@@ -324,35 +363,29 @@ def assign_units(
             row = by_commune.get(name_key(commune.iat[i]))
         if pd.isna(province.iat[i]) and row is not None and row["province"]:
             province.iat[i] = row["province"]
-    out["ward"] = ward.astype("str")
-    out["commune"] = commune.astype("str")
-    out["province"] = province.astype("str")
-    warnings = []
-    source = crosswalk_file or CROSSWALK_FILE
-    for name in sorted(unmapped, key=lambda n: (text.fold(n) or "", n)):
-        rows = unmapped[name]
-        first = rows[0]
-        codes = out["school_code"].iloc[rows].astype("str").tolist()
-        shown = ", ".join(codes[:5]) + (
-            f" và {len(codes) - 5} trường khác" if len(codes) > 5 else ""
-        )
-        warnings.append(
-            {
-                "code": "commune_unmapped",
-                "kind": "truong",
-                "file": str(out["source_file"].iat[first]) if "source_file" in out else "",
-                "sheet": str(out["source_sheet"].iat[first]) if "source_sheet" in out else "",
-                "row": int(out["source_row"].iat[first]) if "source_row" in out else None,
-                "message": (
-                    f"Phường/xã cũ “{name}” không có trong bảng đơn vị hành chính {source}: "
-                    f"{len(rows)} trường ({shown}) chưa biết thuộc xã/phường mới nào (để trống). "
-                    f"Thêm một dòng cho phường “{name}” vào tệp {CROSSWALK_FILE} trong thư mục "
-                    "dữ liệu thô (chưa có thì chép tệp mặc định của phần mềm: "
-                    f"src/analysis/core/{CROSSWALK_FILE}) rồi chạy lại bước làm sạch."
-                ),
-            }
-        )
-    return out, warnings
+    return unmapped
+
+
+def _unmapped_warning(out: pd.DataFrame, name: str, rows: list[int], source: str) -> dict:
+    """The ``commune_unmapped`` warning of an old ward the crosswalk lacks, at its first
+    school (``rows``: the positions of its schools)."""
+    first = rows[0]
+    codes = out["school_code"].iloc[rows].astype("str").tolist()
+    shown = ", ".join(codes[:5]) + (f" và {len(codes) - 5} trường khác" if len(codes) > 5 else "")
+    return {
+        "code": "commune_unmapped",
+        "kind": "truong",
+        "file": str(out["source_file"].iat[first]) if "source_file" in out else "",
+        "sheet": str(out["source_sheet"].iat[first]) if "source_sheet" in out else "",
+        "row": int(out["source_row"].iat[first]) if "source_row" in out else None,
+        "message": (
+            f"Phường/xã cũ “{name}” không có trong bảng đơn vị hành chính {source}: "
+            f"{len(rows)} trường ({shown}) chưa biết thuộc xã/phường mới nào (để trống). "
+            f"Thêm một dòng cho phường “{name}” vào tệp {CROSSWALK_FILE} trong thư mục "
+            "dữ liệu thô (chưa có thì chép tệp mặc định của phần mềm: "
+            f"src/analysis/core/{CROSSWALK_FILE}) rồi chạy lại bước làm sạch."
+        ),
+    }
 
 
 # --------------------------------------------------------------------------- the report's unit
