@@ -37,6 +37,8 @@ CACHE_DIR = "_cache"
 _KEY = b"hocbaso_cache_key"
 #: The subpackages whose code decides what cleaning produces (with ``paths``).
 _CLEANING_PACKAGES = ("core", "ingest", "clean")
+#: What a cleaning package is made of: its code and the data files beside it.
+DATA_SUFFIXES = (".py", ".toml", ".csv", ".json")
 
 
 @cache
@@ -47,9 +49,9 @@ def code_fingerprint() -> str:
     package = Path(__file__).resolve().parents[1]
     sources = [package / "paths.py"]
     for name in _CLEANING_PACKAGES:
-        # The code, and the vocabularies it reads (``core/parse_words.toml``).
-        sources += sorted((package / name).rglob("*.py"))
-        sources += sorted((package / name).rglob("*.toml"))
+        # The code, and the data files it reads (vocabularies, aliases, the default crosswalk).
+        for suffix in DATA_SUFFIXES:
+            sources += sorted((package / name).rglob(f"*{suffix}"))
     for source in sources:
         digest.update(source.relative_to(package).as_posix().encode())
         digest.update(source.read_bytes())
