@@ -29,6 +29,14 @@ SCHOOL_LEVELS: tuple[str, ...] = (*LEVELS, MULTI_LEVEL)
 #: Short labels for crowded axes.
 #: Staff roles (data contract §4): management, teachers, other staff.
 ROLES: tuple[str, ...] = ("CBQL", "GV", "NV")
+ROLE_NAMES: dict[str, str] = {"CBQL": "Cán bộ quản lý", "GV": "Giáo viên", "NV": "Nhân viên"}
+#: The type of a signature (``staff.cert_type``; ``unknown``: the provider's list does not say).
+CERT_TYPE_NAMES: dict[str, str] = {
+    "token": "USB Token",
+    "remote": "Ký số từ xa",
+    "hsm": "HSM",
+    "unknown": "Chưa rõ loại",
+}
 
 SHORT: dict[str, str] = {MN: "Mầm non", TH: "Tiểu học", MULTI_LEVEL: "Nhiều cấp"}
 #: How the levels' text is joined in ``schools.levels`` ("Tiểu học; THCS").

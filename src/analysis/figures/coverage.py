@@ -294,7 +294,7 @@ def _role_bars(ax, t: pd.DataFrame, levels: list[str], roles: list[str], i: int)
         ys,
         width=width * 0.92,
         color=style.role_color(role),
-        label=nfc(style.ROLE_LABELS.get(role, role)),
+        label=nfc(vocab.ROLE_NAMES.get(role, role)),
     )
     ax.bar_label(bars, labels=labels, fontsize=6.5, padding=1)
 

@@ -8,14 +8,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from analysis.core import vocab
 from analysis.core.fmt import fmt_int, fmt_pct
 from analysis.figures import style
 from analysis.figures.frame import no_data, present_levels, title
 from analysis.figures.style import nfc
 
-#: The type of signature in a legend (``staff.cert_type``; ``unknown``: the list does not say).
-CERT_TYPE_LABELS = {"token": "USB Token", "remote": "Ký số từ xa", "hsm": "HSM",
-                    "unknown": "Chưa rõ loại"}  # fmt: skip
+#: The colour of each type of signature (its name: ``vocab.CERT_TYPE_NAMES``).
 CERT_TYPE_COLORS = {"token": "#1f5a96", "remote": "#e08a1e", "hsm": "#5b8c3a",
                     "unknown": "#b0b0b0"}  # fmt: skip
 
@@ -76,7 +75,7 @@ def coverage_signature_type(table: pd.DataFrame, period: str | None = None) -> F
     if table is None or table.empty or int(table["n_staff"].sum()) == 0:
         return no_data(text, period, "Chưa có danh sách thuê bao của nhà cung cấp")
     providers = provider_order(table["provider"].astype("str"))
-    kinds = [k for k in CERT_TYPE_LABELS if k in set(table["cert_type"].astype("str"))]
+    kinds = [k for k in vocab.CERT_TYPE_NAMES if k in set(table["cert_type"].astype("str"))]
     t = table.set_index(["provider", "cert_type"])["n_staff"]
     with style.use_style():
         fig = style.new_figure(2.8 + 0.8 * len(providers))
@@ -90,7 +89,7 @@ def coverage_signature_type(table: pd.DataFrame, period: str | None = None) -> F
                 left=left,
                 height=0.6,
                 color=CERT_TYPE_COLORS[kind],
-                label=CERT_TYPE_LABELS[kind],
+                label=vocab.CERT_TYPE_NAMES[kind],
             )
             total = max(float(left.max() + n.max()), 1.0)
             labels = [fmt_int(v) if v and v / total >= 0.04 else "" for v in n]

@@ -64,7 +64,6 @@ ROLE_COLORS = {
     "GV": OKABE_ITO["sky_blue"],
     "NV": OKABE_ITO["vermillion"],
 }
-ROLE_LABELS = {"CBQL": "Cán bộ quản lý", "GV": "Giáo viên", "NV": "Nhân viên"}
 PROVIDER_COLORS = {
     "Viettel": OKABE_ITO["vermillion"],
     "VNPT": OKABE_ITO["blue"],

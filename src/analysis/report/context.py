@@ -45,11 +45,8 @@ from analysis.report.xlsx import SAMPLE_TEXT, sort_by_name
 DISTRICT_NUMBER = "Số: …/BC-PGDĐT"
 
 
-ROLE_LABELS = {
-    "CBQL": "Cán bộ quản lý (CBQL)",
-    "GV": "Giáo viên (GV)",
-    "NV": "Nhân viên (NV)",
-}
+#: The report's table names a role with its code: "Giáo viên (GV)".
+ROLE_LABELS = {code: f"{name} ({code})" for code, name in vocab.ROLE_NAMES.items()}
 
 
 @dataclass

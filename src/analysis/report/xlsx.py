@@ -90,6 +90,7 @@ def _load_sheets(path: Path = SHEETS_PATH) -> tuple[tuple[Sheet, ...], dict[str,
     with path.open("rb") as fh:
         data = tomllib.load(fh)
     labels = {name: _labels(table) for name, table in data["labels"].items()}
+    labels |= {"role": vocab.ROLE_NAMES, "cert_type": vocab.CERT_TYPE_NAMES}
     sheets = tuple(
         Sheet(
             s["name"],
