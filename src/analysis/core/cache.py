@@ -46,7 +46,8 @@ def code_fingerprint() -> str:
     package = Path(__file__).resolve().parents[1]
     sources = [package / "paths.py"]
     for name in _CLEANING_PACKAGES:
-        sources += sorted((package / name).rglob("*.py"))
+        # The code and the data files it reads (the kinds' aliases: ``ingest/contract.toml``).
+        sources += sorted(p for p in (package / name).rglob("*") if p.suffix in (".py", ".toml"))
     for source in sources:
         digest.update(source.relative_to(package).as_posix().encode())
         digest.update(source.read_bytes())

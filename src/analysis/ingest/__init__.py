@@ -22,7 +22,7 @@ Per sheet:
 1. cells are read as they come (calamine: str/float/int/bool/date/datetime; CSV: all text, so
    codes keep their leading zeros);
 2. the legacy encoding (TCVN3/VNI) of the sheet is decided on its text cells
-   (``legacy.detect_legacy_frame`` on the first :data:`LEGACY_SAMPLE_ROWS` rows, header
+   (``legacy.detect_legacy_columns`` on the first :data:`LEGACY_SAMPLE_ROWS` rows, header
    included) and the header window is repaired *before* classifying;
 3. the header is the row (or 2-3 rows of a merged header) among the first
    :data:`HEADER_SEARCH_ROWS` rows that classifies best; merged group cells are spread over

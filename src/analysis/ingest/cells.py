@@ -91,18 +91,7 @@ def _clean_coded(
         i = base + k
         hit = memo.get((enc, value))
         if hit is None:
-            v = value
-            found = None
-            if enc is not None:
-                v, found = legacy.repair_legacy(v, enc)
-            v_nfc = unicodedata.normalize("NFC", v)
-            v_clean = text.clean_text(v_nfc)
-            if v_clean is None:
-                v_clean = ""
-            step = None
-            if v_clean != value:
-                step = (found is not None, v_nfc != v, v_clean != v_nfc, found)
-            memo[(enc, value)] = hit = (v_clean, step)
+            memo[(enc, value)] = hit = _repair_value(value, enc)
         v_clean, step = hit
         if step is None:
             continue
@@ -122,6 +111,24 @@ def _clean_coded(
     out = s.copy()
     out.loc[s.index[rows]] = new_values[codes[rows] - base]
     return out, counts
+
+
+def _repair_value(
+    value: str, enc: str | None
+) -> tuple[str, tuple[bool, bool, bool, str | None] | None]:
+    """(the repaired text, ``None`` when it is the text itself, else which steps changed it:
+    (legacy, NFC, white space, the legacy encoding found))."""
+    v = value
+    found = None
+    if enc is not None:
+        v, found = legacy.repair_legacy(v, enc)
+    v_nfc = unicodedata.normalize("NFC", v)
+    v_clean = text.clean_text(v_nfc)
+    if v_clean is None:
+        v_clean = ""
+    if v_clean == value:
+        return v_clean, None
+    return v_clean, (found is not None, v_nfc != v, v_clean != v_nfc, found)
 
 
 def _repair_cells(values: list[str], enc: str | None) -> list[str]:

@@ -93,7 +93,27 @@ def _probe_excel(
     extension does not say the file's type, which calamine then finds from the bytes."""
     import python_calamine as pc
 
-    scan = None
+    wb, metas, scan = _open_workbook(path, rel, by_content)
+    out: list[_Probe | SkippedSheet] = []
+    for meta in metas:
+        name = meta.name
+        if str(meta.typ) != str(pc.SheetTypeEnum.WorkSheet):
+            out.append(SkippedSheet(rel, name, "Không phải trang dữ liệu (biểu đồ/macro).", []))
+        elif str(meta.visible) != str(pc.SheetVisibleEnum.Visible):
+            # A hidden sheet is what the sender chose not to show (last year's rows, a template):
+            # never counted without a word; listed, and read once the user unhides it.
+            out.append(SkippedSheet(rel, name, HIDDEN_SHEET_REASON, []))
+        else:
+            sheet_scan = scan.sheets.get(name) if scan is not None else None
+            out.append(_probe_sheet(wb, name, rel, folder, sheet_scan))
+    return out
+
+
+def _open_workbook(path: Path, rel: str, by_content: bool):
+    """(the calamine workbook, its sheets' metadata, the XML scan or ``None``); a file that
+    cannot be opened raises its :class:`IngestError`."""
+    import python_calamine as pc
+
     try:
         if path.stat().st_size == 0:
             raise _excel_error(rel, path, None)
@@ -105,54 +125,48 @@ def _probe_excel(
                 wb = pc.CalamineWorkbook.from_filelike(fh)
         else:
             wb = pc.CalamineWorkbook.from_path(str(path))
-        metas = wb.sheets_metadata
+        return wb, wb.sheets_metadata, scan
     except IngestError:
         raise
     except Exception as exc:  # calamine raises several error types
         raise _excel_error(rel, path, exc) from exc
-    out: list[_Probe | SkippedSheet] = []
-    for meta in metas:
-        name = meta.name
-        if str(meta.typ) != str(pc.SheetTypeEnum.WorkSheet):
-            out.append(SkippedSheet(rel, name, "Không phải trang dữ liệu (biểu đồ/macro).", []))
-            continue
-        if str(meta.visible) != str(pc.SheetVisibleEnum.Visible):
-            # A hidden sheet is what the sender chose not to show (last year's rows, a template):
-            # never counted without a word; listed, and read once the user unhides it.
-            out.append(SkippedSheet(rel, name, HIDDEN_SHEET_REASON, []))
-            continue
+
+
+def _probe_sheet(
+    wb, name: str, rel: str, folder: str, sheet_scan: xlsx_scan.SheetScan | None
+) -> _Probe:
+    """One visible worksheet: its cells (trailing empty rows trimmed, padded to the formulas
+    saved without a value), merges, legacy encoding and header."""
+    try:
+        sheet = wb.get_sheet_by_name(name)
+        rows = sheet.to_python(skip_empty_area=False)
         try:
-            sheet = wb.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
-            try:
-                merges = sheet.merged_cell_ranges
-            except Exception:  # not available for every format
-                merges = None
-        except Exception as exc:
-            log.info("%s [%s]: %s: %s", rel, name, type(exc).__name__, exc)
-            raise IngestError(
-                rel,
-                name,
-                f"Không đọc được {_where(rel, name)}: trang tính bị hỏng. Hãy mở tệp "
-                "bằng Excel, lưu lại dạng .xlsx rồi chạy lại.",
-                code="corrupt",
-            ) from exc
-        # Trim trailing all-empty rows (calamine stops at the used range; be safe), then
-        # reach the formulas saved without a value (calamine stops at the last value).
-        while rows and all(v == "" or v is None for v in rows[-1]):
-            rows.pop()
-        sheet_scan = scan.sheets.get(name) if scan is not None else None
-        rows = xlsx_scan.pad_rows(rows, sheet_scan)
+            merges = sheet.merged_cell_ranges
+        except Exception:  # not available for every format
+            merges = None
+    except Exception as exc:
+        log.info("%s [%s]: %s: %s", rel, name, type(exc).__name__, exc)
+        raise IngestError(
+            rel,
+            name,
+            f"Không đọc được {_where(rel, name)}: trang tính bị hỏng. Hãy mở tệp "
+            "bằng Excel, lưu lại dạng .xlsx rồi chạy lại.",
+            code="corrupt",
+        ) from exc
+    # Trim trailing all-empty rows (calamine stops at the used range; be safe), then
+    # reach the formulas saved without a value (calamine stops at the last value).
+    while rows and all(v == "" or v is None for v in rows[-1]):
+        rows.pop()
+    rows = xlsx_scan.pad_rows(rows, sheet_scan)
 
-        def load(_n_top: int, rows=rows):
-            width = max((len(r) for r in rows), default=0)
-            return pd.DataFrame(rows, columns=range(width), dtype=object)
+    def load(_n_top: int, rows=rows):
+        width = max((len(r) for r in rows), default=0)
+        return pd.DataFrame(rows, columns=range(width), dtype=object)
 
-        head = rows[: max(LEGACY_SAMPLE_ROWS, HEADER_SEARCH_ROWS + MAX_HEADER_ROWS)]
-        probe = _probe_grid(rel, name, folder, None, head, list(merges or []), load)
-        probe.xlsx = sheet_scan
-        out.append(probe)
-    return out
+    head = rows[: max(LEGACY_SAMPLE_ROWS, HEADER_SEARCH_ROWS + MAX_HEADER_ROWS)]
+    probe = _probe_grid(rel, name, folder, None, head, list(merges or []), load)
+    probe.xlsx = sheet_scan
+    return probe
 
 
 def _scan_xlsx(path: Path, rel: str) -> xlsx_scan.WorkbookScan | None:

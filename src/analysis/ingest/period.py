@@ -279,59 +279,15 @@ def read_period(
     paths.parse_period(period)
     folders = [p for p in paths.list_periods(raw_root) if p <= period]
     served: dict[str, str | None] = dict.fromkeys(K.KINDS, None)
-    tables: list[RawTable] = []
-    skipped: list[SkippedSheet] = []
-    unread: list[UnreadFile] = []
+    found = PeriodInput(period, raw_root, [], [], served, [])
     n_files = 0
     for folder in reversed(folders):
         if all(served[k] is not None for k in K.KINDS):
             break
-        files, not_read = scan_folder(raw_root / folder, raw_root)
-        n_files += len(files)
-        found_here: set[str] = set()
-        pending: list[_Probe] = []
-        newest = folder == folders[-1]
-        unread_here = list(not_read)
-        for path in files:
-            index = None
-            if cache_root is not None:
-                index = _kinds_index(path)
-                known = cache.load_json(cache_root, index, cache.code_fingerprint())
-                if not newest and known is not None and all(served[k] for k in known):
-                    continue
-                index = None if known is not None else index
-            items = _probe_file_cached(path, raw_root)
-            if index is not None:
-                found = sorted({i.kind for i in items if isinstance(i, _Probe)})
-                cache.store_json(cache_root, index, cache.code_fingerprint(), found)
-            if newest:  # like the skipped sheets of a file that serves nothing
-                unread_here += [i for i in items if isinstance(i, UnreadFile)]
-            used = [i for i in items if isinstance(i, _Probe) and served[i.kind] is None]
-            for item in items:
-                if isinstance(item, SkippedSheet):
-                    # Listed for the period's own folder, or when the file serves a kind.
-                    if newest or used:
-                        skipped.append(item)
-            for item in used:
-                pending.append(item)
-                found_here.add(item.kind)
-        for probe in pending:
-            tables.append(_finished(probe))
-        for kind in sorted(found_here):
-            served[kind] = folder
-        if newest or found_here:  # as for skipped sheets: the folders this period uses
-            unread += unread_here
+        n_files += _read_period_folder(found, folder, folder == folders[-1], cache_root)
     if n_files == 0:
-        shown = "; ".join(f"“{u.file}”: {u.reason}" for u in unread[:5])
-        raise IngestError(
-            period,
-            None,
-            f"Không có dữ liệu cho kỳ {period}: không tìm thấy tệp .xlsx, .xls, .ods hay .csv "
-            f"nào trong các thư mục kỳ báo cáo ≤ {period} dưới {raw_root}"
-            f"{f' (tệp không đọc: {shown})' if shown else ''}. Hãy chép các tệp xuất "
-            f"dữ liệu vào {raw_root / period} rồi chạy lại.",
-        )
-    if not tables:
+        raise _no_file_error(raw_root, period, found.unread)
+    if not found.tables:
         raise IngestError(
             period,
             None,
@@ -340,6 +296,69 @@ def read_period(
             "(xem danh sách trang bị bỏ qua) rồi chạy lại.",
         )
     order = {k: i for i, k in enumerate(K.KINDS)}
-    tables.sort(key=lambda t: (order[t.kind], t.file, t.sheet))
-    unread.sort(key=lambda u: u.file)
-    return PeriodInput(period, raw_root, tables, skipped, served, unread)
+    found.tables.sort(key=lambda t: (order[t.kind], t.file, t.sheet))
+    found.unread.sort(key=lambda u: u.file)
+    return found
+
+
+def _read_period_folder(
+    found: PeriodInput, folder: str, newest: bool, cache_root: Path | str | None
+) -> int:
+    """One folder of :func:`read_period` (``newest``: the period's own folder): the tables of
+    the kinds still unserved, added to ``found`` with the folder serving them, and the skipped
+    sheets and files not read that the period lists. Returns how many files it holds."""
+    raw_root, served = found.raw_root, found.served
+    files, not_read = scan_folder(raw_root / folder, raw_root)
+    found_here: set[str] = set()
+    pending: list[_Probe] = []
+    unread_here = list(not_read)
+    for path in files:
+        items = _probe_for_period(path, raw_root, served, newest, cache_root)
+        if newest:  # like the skipped sheets of a file that serves nothing
+            unread_here += [i for i in items if isinstance(i, UnreadFile)]
+        used = [i for i in items if isinstance(i, _Probe) and served[i.kind] is None]
+        if newest or used:  # skipped sheets: of the period's own folder, or of a file used
+            found.skipped += [i for i in items if isinstance(i, SkippedSheet)]
+        pending += used
+        found_here.update(item.kind for item in used)
+    found.tables += [_finished(probe) for probe in pending]
+    for kind in sorted(found_here):
+        served[kind] = folder
+    if newest or found_here:  # as for skipped sheets: the folders this period uses
+        found.unread += unread_here
+    return len(files)
+
+
+def _probe_for_period(
+    path: Path,
+    raw_root: Path,
+    served: dict[str, str | None],
+    newest: bool,
+    cache_root: Path | str | None,
+) -> list[_Probe | SkippedSheet | UnreadFile]:
+    """The probed items of one file (``[]`` for a file of an earlier folder whose kinds, known
+    from ``cache_root``, are all served already); a file probed is noted in the kinds cache."""
+    if cache_root is None:
+        return _probe_file_cached(path, raw_root)
+    index = _kinds_index(path)
+    known = cache.load_json(cache_root, index, cache.code_fingerprint())
+    if not newest and known is not None and all(served[k] for k in known):
+        return []
+    items = _probe_file_cached(path, raw_root)
+    if known is None:
+        kinds = sorted({i.kind for i in items if isinstance(i, _Probe)})
+        cache.store_json(cache_root, index, cache.code_fingerprint(), kinds)
+    return items
+
+
+def _no_file_error(raw_root: Path, period: str, unread: list[UnreadFile]) -> IngestError:
+    """No folder ``<= period`` holds a file to read (the files not read are named)."""
+    shown = "; ".join(f"“{u.file}”: {u.reason}" for u in unread[:5])
+    return IngestError(
+        period,
+        None,
+        f"Không có dữ liệu cho kỳ {period}: không tìm thấy tệp .xlsx, .xls, .ods hay .csv "
+        f"nào trong các thư mục kỳ báo cáo ≤ {period} dưới {raw_root}"
+        f"{f' (tệp không đọc: {shown})' if shown else ''}. Hãy chép các tệp xuất "
+        f"dữ liệu vào {raw_root / period} rồi chạy lại.",
+    )

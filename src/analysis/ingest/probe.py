@@ -120,7 +120,7 @@ def _check_probe(probe: _Probe) -> SkippedSheet | None:
 
 
 def _detect_legacy_head(head: list[list[object]]) -> str | None:
-    """``legacy.detect_legacy_frame`` of the first rows as text (``_cell_text`` of each cell,
+    """``legacy.detect_legacy_columns`` of the first rows as text (``text.cell_text`` of each cell,
     short rows padded with ``""``), column by column, without building a frame: a column is
     reduced to its distinct cells first and only those are turned into text."""
     if not head:

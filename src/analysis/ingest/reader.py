@@ -45,41 +45,17 @@ def _probe_by_content(path: Path, rel: str, folder: str) -> list[_Probe | Skippe
     elif real == "html":
         items = _probe_html(path, rel, folder)
     elif real == "text" or (textual and real in ("empty", "binary")):
-        if real == "binary":
-            raise IngestError(
-                rel,
-                "",
-                f"Tệp “{rel}”: không nhận ra bảng mã ký tự (tệp có nhiều ký tự điều khiển, "
-                "không phải văn bản). Hãy mở tệp bằng Excel và lưu lại dạng “CSV UTF-8” hoặc "
-                f".xlsx, hoặc xoá tệp khỏi {_folder_of(rel)}, rồi chạy lại.",
-                code="encoding",
-            )
-        try:
-            items = _probe_csv(path, rel, folder)
-        except IngestError as exc:
-            if textual:
-                raise
-            raise IngestError(
-                rel,
-                exc.sheet,
-                f"Tệp “{rel}” có đuôi {suffix} nhưng thực chất là văn bản (CSV), không phải "
-                f"tệp Excel. {exc.message}",
-                code=exc.code,
-            ) from exc
-    elif real == "empty":
-        raise _excel_error(rel, path, None, real)
-    elif real in ("docx", "zip", "pdf", "xml"):
-        if textual:
-            raise IngestError(
-                rel,
-                "",
-                f"Tệp “{rel}” có đuôi {suffix} nhưng thực chất là {_TYPE_NAMES[real][0]}, "
-                "không phải bảng tính đọc được. Hãy lưu (hoặc xuất) lại dạng .xlsx hoặc CSV, "
-                f"hoặc xoá tệp khỏi {_folder_of(rel)}, rồi chạy lại.",
-                code="wrong_type",
-            )
-        raise _excel_error(rel, path, None, real)
-    else:  # broken zip, binary under an Excel name
+        items = _probe_text(path, rel, folder, real)
+    elif real in ("docx", "zip", "pdf", "xml") and textual:
+        raise IngestError(
+            rel,
+            "",
+            f"Tệp “{rel}” có đuôi {suffix} nhưng thực chất là {_TYPE_NAMES[real][0]}, "
+            "không phải bảng tính đọc được. Hãy lưu (hoặc xuất) lại dạng .xlsx hoặc CSV, "
+            f"hoặc xoá tệp khỏi {_folder_of(rel)}, rồi chạy lại.",
+            code="wrong_type",
+        )
+    else:  # empty, another type, a broken zip or binary under an Excel name
         raise _excel_error(rel, path, None, real)
     if real not in _EXPECTED[suffix]:
         note = _read_note(rel, suffix, real)
@@ -87,6 +63,33 @@ def _probe_by_content(path: Path, rel: str, folder: str) -> list[_Probe | Skippe
             if isinstance(item, _Probe):
                 item.read_note = note
     return items
+
+
+def _probe_text(path: Path, rel: str, folder: str, real: str) -> list[_Probe | SkippedSheet]:
+    """A file whose bytes are text (or a ``.csv``/``.txt`` that is empty or binary, for its
+    message) read as a CSV; under an Excel name, the message says what it really is."""
+    suffix = path.suffix.lower()
+    if real == "binary":
+        raise IngestError(
+            rel,
+            "",
+            f"Tệp “{rel}”: không nhận ra bảng mã ký tự (tệp có nhiều ký tự điều khiển, "
+            "không phải văn bản). Hãy mở tệp bằng Excel và lưu lại dạng “CSV UTF-8” hoặc "
+            f".xlsx, hoặc xoá tệp khỏi {_folder_of(rel)}, rồi chạy lại.",
+            code="encoding",
+        )
+    try:
+        return _probe_csv(path, rel, folder)
+    except IngestError as exc:
+        if suffix in _TEXT_SUFFIXES:
+            raise
+        raise IngestError(
+            rel,
+            exc.sheet,
+            f"Tệp “{rel}” có đuôi {suffix} nhưng thực chất là văn bản (CSV), không phải "
+            f"tệp Excel. {exc.message}",
+            code=exc.code,
+        ) from exc
 
 
 #: A ``.txt`` file that fails to read for one of these reasons is listed as not read (it may

@@ -95,6 +95,23 @@ def _nearly_distinct(col: pd.Series) -> bool:
     return len(head) >= 256 and head.nunique() >= 0.9 * len(head)
 
 
+def _column_codes(col: pd.Series) -> tuple[np.ndarray, object, np.ndarray, pd.Series]:
+    """One column factorised: (codes, -1 for a missing cell; its distinct values; which are
+    text; those values as a ``str`` Series). A text column nearly all distinct keeps one slot
+    per row (finding its distinct values would cost more than it saves)."""
+    if col.dtype == object:
+        c, u = _factorize(col)
+        is_str = _str_flags(u)
+        return c, u, is_str, _texts(u, is_str)
+    if isinstance(col.dtype, pd.StringDtype) and _nearly_distinct(col):
+        missing = col.isna().to_numpy(dtype=bool)
+        c = np.where(missing, -1, np.arange(len(col), dtype=np.intp))
+        u = col.array
+        return c, u, ~missing, pd.Series(u, dtype="str")
+    c, u = pd.factorize(col, use_na_sentinel=True)
+    return np.asarray(c, dtype=np.intp), u, np.ones(len(u), dtype=bool), pd.Series(u, dtype="str")
+
+
 class _Cells:
     """The cells of a sheet, factorised column by column.
 
@@ -119,52 +136,38 @@ class _Cells:
             c = np.where(c >= 0, c, self.NA)
             self.codes = [c[j * n : (j + 1) * n] for j in range(width)]
             self.bounds = [(0, self.NA)] * width
-        else:
-            # Column by column; text columns (CSV) keep their distinct values as pyarrow
-            # strings (no round trip through Python objects).
-            parts: list[pd.Series] = []
-            flags: list[np.ndarray] = []
-            codes: list[np.ndarray] = []
-            self.bounds = []
-            offset = 0
-            for j in range(width):
-                col = grid.iloc[:, j]
-                if col.dtype == object:
-                    c, u = _factorize(col)
-                    is_str = _str_flags(u)
-                    parts.append(_texts(u, is_str))
-                elif isinstance(col.dtype, pd.StringDtype) and _nearly_distinct(col):
-                    missing = col.isna().to_numpy(dtype=bool)
-                    c = np.where(missing, -1, np.arange(n, dtype=np.intp))
-                    u = col.array
-                    is_str = ~missing
-                    parts.append(pd.Series(u, dtype="str"))
-                else:
-                    c, u = pd.factorize(col, use_na_sentinel=True)
-                    c = np.asarray(c, dtype=np.intp)
-                    is_str = np.ones(len(u), dtype=bool)
-                    parts.append(pd.Series(u, dtype="str"))
-                flags.append(is_str)
-                codes.append(np.where(c >= 0, c + offset, -1))
-                self.bounds.append((offset, offset + len(u)))
-                offset += len(u)
-            self.NA = offset
-            self.codes = [np.where(c >= 0, c, offset) for c in codes]
-            self.uniques = None
-            self.texts = (
-                _one_chunk(pd.concat(parts, ignore_index=True))
-                if parts
-                else pd.Series([], dtype="str")
-            )
-            self.is_str = np.concatenate(flags) if flags else np.zeros(0, dtype=bool)
-        if self.uniques is not None:
             self.is_str = _str_flags(self.uniques)
             self.texts = _texts(self.uniques, self.is_str)
+        else:
+            self._factorize_columns(grid)
         empty = self.texts.eq("") | self.texts.str.isspace()
         # A missing cell is blank; a non-text cell (number, date, bool) never is.
         self.blank_fact = np.append(self.is_str & empty.fillna(True).to_numpy(dtype=bool), True)
         self._total: np.ndarray | None = None
         self._total_done: np.ndarray | None = None
+
+    def _factorize_columns(self, grid: pd.DataFrame) -> None:
+        """Column by column; text columns (CSV) keep their distinct values as pyarrow
+        strings (no round trip through Python objects)."""
+        parts: list[pd.Series] = []
+        flags: list[np.ndarray] = []
+        codes: list[np.ndarray] = []
+        self.bounds = []
+        offset = 0
+        for j in range(grid.shape[1]):
+            c, u, is_str, part = _column_codes(grid.iloc[:, j])
+            parts.append(part)
+            flags.append(is_str)
+            codes.append(np.where(c >= 0, c + offset, -1))
+            self.bounds.append((offset, offset + len(u)))
+            offset += len(u)
+        self.NA = offset
+        self.codes = [np.where(c >= 0, c, offset) for c in codes]
+        self.uniques = None
+        self.texts = (
+            _one_chunk(pd.concat(parts, ignore_index=True)) if parts else pd.Series([], dtype="str")
+        )
+        self.is_str = np.concatenate(flags) if flags else np.zeros(0, dtype=bool)
 
     def values_of(self, idx: np.ndarray) -> list:
         """The distinct values at positions ``idx``."""
@@ -257,26 +260,49 @@ def _classify_rows(
     """Class of each body row (rows ``start:`` of the sheet, under the header): data, blank,
     header, total, footer (as ``_DATA``... codes)."""
     body_blank = blank[start:]
-    n_body = len(body_blank)
     codes = [c[start:] for c in cells.codes]
     n_nonblank = (~body_blank).sum(axis=1)
-    cls = np.full(n_body, _DATA, dtype=np.int8)
-    is_blank = n_nonblank == 0
+    first_cols = list(range(min(5, len(codes))))
+    repeated = _repeated_header_rows(cells, start, len(body_blank), mapping, header_last)
+    total = _total_rows(cells, codes, len(body_blank), mapping, first_cols, enc)
+    section = _section_rows(cells, codes, n_nonblank, total, mapping, first_cols)
+    footer = _footer_rows(cells, start, body_blank, n_nonblank, total, repeated, mapping, enc)
+    cls = np.full(len(body_blank), _DATA, dtype=np.int8)
+    cls[total] = _TOTAL
+    cls[section & ~total] = _TITLE
+    cls[footer & ~total] = _FOOTER
+    cls[repeated] = _HEADER
+    cls[n_nonblank == 0] = _BLANK
+    return cls
 
-    # Repeated header rows (page headers of long exports): exact copies of the header cells.
-    repeated = np.zeros(n_body, dtype=bool)
+
+def _repeated_header_rows(
+    cells: _Cells, start: int, n_body: int, mapping: dict[int, str], header_last: list[str]
+) -> np.ndarray:
+    """Repeated header rows (page headers of long exports): exact copies of the header cells
+    in at least half (and two) of the mapped columns."""
     keyed = [
         (j, header_last[j]) for j in sorted(mapping) if j < len(header_last) and header_last[j]
     ]
-    if len(keyed) >= 2:
-        hits = np.zeros(n_body, dtype=np.int64)
-        for j, k in keyed:
-            hits += cells.equals(j, k)[start:]
-        repeated = hits >= max(2, (len(keyed) + 1) // 2)
+    if len(keyed) < 2:
+        return np.zeros(n_body, dtype=bool)
+    hits = np.zeros(n_body, dtype=np.int64)
+    for j, k in keyed:
+        hits += cells.equals(j, k)[start:]
+    return hits >= max(2, (len(keyed) + 1) // 2)
 
-    # Totals: school name, or the first text cell among the first columns.
+
+def _total_rows(
+    cells: _Cells,
+    codes: list[np.ndarray],
+    n_body: int,
+    mapping: dict[int, str],
+    first_cols: list[int],
+    enc: str | None,
+) -> np.ndarray:
+    """Total rows: a total label as school name, or as the first text cell among the first
+    columns."""
     name_cols = [j for j, c in mapping.items() if c == "school_name"]
-    first_cols = list(range(min(5, len(codes))))
     total_fact = cells.total_fact(sorted(set(name_cols) | set(first_cols)), enc)
     total = np.zeros(n_body, dtype=bool)
     for j in name_cols:
@@ -293,59 +319,80 @@ def _classify_rows(
         for c in reversed(sub):
             first_text = np.where(letter[c], c, first_text)
         total[rows] |= total_fact[first_text]
+    return total
 
-    # Group headings (one or two cells, no digit, a Roman numeral in the first columns: in an
-    # unmapped column such as STT, or before a text): non-data.
-    section = np.zeros(n_body, dtype=bool)
+
+def _text_matches(cells: _Cells, sub: np.ndarray, pattern: str) -> np.ndarray:
+    """Per code of ``sub``: the cell is a text matching ``pattern`` (stripped)."""
+    fact = np.zeros(cells.NA + 1, dtype=bool)
+    idx = np.unique(sub)
+    idx = idx[idx < cells.NA]
+    idx = idx[cells.is_str[idx]]
+    if len(idx):
+        hit = cells.texts.iloc[idx].str.strip().str.contains(pattern, regex=True)
+        fact[idx] = hit.fillna(False).to_numpy(dtype=bool)
+    return fact[sub]
+
+
+def _section_rows(
+    cells: _Cells,
+    codes: list[np.ndarray],
+    n_nonblank: np.ndarray,
+    total: np.ndarray,
+    mapping: dict[int, str],
+    first_cols: list[int],
+) -> np.ndarray:
+    """Group headings (one or two cells, no digit, a Roman numeral in the first columns: in an
+    unmapped column such as STT, or before a text): non-data."""
+    section = np.zeros(len(n_nonblank), dtype=bool)
     few = np.flatnonzero((n_nonblank >= 1) & (n_nonblank <= 2) & ~total)
+    if not len(few):
+        return section
+    heading = np.zeros(len(few), dtype=bool)
+    for j in first_cols:
+        pattern = _SECTION_TEXT_RE if j in mapping else _SECTION_RE
+        heading |= _text_matches(cells, codes[j][few], pattern)
+    if heading.any():
+        text_or_missing = np.append(cells.is_str, True)  # a number or date cell: data
+        for j in range(len(codes)):
+            sub = codes[j][few]
+            heading &= ~_text_matches(cells, sub, r"\d") & text_or_missing[sub]
+        section[few[heading]] = True
+    return section
 
-    def matches(j: int, pattern: str) -> np.ndarray:
-        """Rows ``few``: the cell of column ``j`` is a text matching ``pattern``."""
-        sub = codes[j][few]
-        fact = np.zeros(cells.NA + 1, dtype=bool)
-        idx = np.unique(sub)
-        idx = idx[idx < cells.NA]
-        idx = idx[cells.is_str[idx]]
-        if len(idx):
-            hit = cells.texts.iloc[idx].str.strip().str.contains(pattern, regex=True)
-            fact[idx] = hit.fillna(False).to_numpy(dtype=bool)
-        return fact[sub]
 
-    if len(few):
-        heading = np.zeros(len(few), dtype=bool)
-        for j in first_cols:
-            heading |= matches(j, _SECTION_TEXT_RE if j in mapping else _SECTION_RE)
-        if heading.any():
-            text_or_missing = np.append(cells.is_str, True)  # a number or date cell: data
-            for j in range(len(codes)):
-                heading &= ~matches(j, r"\d") & text_or_missing[codes[j][few]]
-            section[few[heading]] = True
-
-    # Footer: after the last "dense" row, from the first footer-looking row on.
+def _footer_rows(
+    cells: _Cells,
+    start: int,
+    body_blank: np.ndarray,
+    n_nonblank: np.ndarray,
+    total: np.ndarray,
+    repeated: np.ndarray,
+    mapping: dict[int, str],
+    enc: str | None,
+) -> np.ndarray:
+    """Footer: after the last "dense" row, from the first footer-looking row on (signature
+    block, date line, notes)."""
+    n_body = len(body_blank)
     n_mapped = max(1, len(mapping))
     dense = (n_nonblank >= max(3, -(-6 * n_mapped // 10))) & ~total & ~repeated
     dense_pos = np.flatnonzero(dense)
     tail_from = int(dense_pos[-1]) + 1 if len(dense_pos) else 0
     footer = np.zeros(n_body, dtype=bool)
-    if tail_from < n_body:
-        tail_blank = body_blank[tail_from:].all(axis=1)
-        tail_total = total[tail_from:]
-        # Footers are short: look at the last rows only (bounded work on any sheet).
-        positions = np.flatnonzero(~tail_blank & ~tail_total)[-FOOTER_SCAN_ROWS:].tolist()
-        first_marker = None
-        for pos in positions:
-            row = cells.grid.iloc[start + tail_from + pos].tolist()
-            texts = [c for c in (text.cell_text(v).strip() for v in row) if c]
-            key = K.header_key(" ".join(_repair_cells(texts, enc)))
-            if _FOOTER_RE.search(key) or (len(texts) <= 2 and _SIGNATORY_RE.match(key)):
-                first_marker = pos
-                break
-        if first_marker is not None:
-            footer[tail_from + first_marker :] = True
+    if tail_from >= n_body:
+        return footer
+    tail_blank = body_blank[tail_from:].all(axis=1)
+    # Footers are short: look at the last rows only (bounded work on any sheet).
+    positions = np.flatnonzero(~tail_blank & ~total[tail_from:])[-FOOTER_SCAN_ROWS:].tolist()
+    for pos in positions:
+        if _is_footer_row(cells.grid.iloc[start + tail_from + pos].tolist(), enc):
+            footer[tail_from + pos :] = True
+            break
+    return footer
 
-    cls[total] = _TOTAL
-    cls[section & ~total] = _TITLE
-    cls[footer & ~total] = _FOOTER
-    cls[repeated] = _HEADER
-    cls[is_blank] = _BLANK
-    return cls
+
+def _is_footer_row(row: list, enc: str | None) -> bool:
+    """A signature block, date line or note row ("Người lập biểu", "Ngày ... tháng ... năm")."""
+    texts = [c for c in (text.cell_text(v).strip() for v in row) if c]
+    key = K.header_key(" ".join(_repair_cells(texts, enc)))
+    return bool(_FOOTER_RE.search(key) or (len(texts) <= 2 and _SIGNATORY_RE.match(key)))

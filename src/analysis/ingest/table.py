@@ -57,91 +57,38 @@ def _finish(probe: _Probe) -> RawTable:
     header = probe.header
     assert header is not None and header.kind is not None
     kind = header.kind
-    spec = K.KIND_SPECS[kind]
-    grid: pd.DataFrame = probe.load(header.start)
+    grid = _load_grid(probe, header)
     n = len(grid)
-    if grid.shape[1] < len(header.cells):
-        for j in range(grid.shape[1], len(header.cells)):
-            grid[j] = ""
-    grid.index = pd.RangeIndex(1, n + 1, name="source_row")
-    # Column mapping: keep non-personal canonical columns, in canonical order.
-    by_name: dict[str, int] = {}
-    personal: list[str] = []
-    for j, name in sorted(header.mapping.items()):
-        if name in K.PERSONAL_COLUMNS:
-            personal.append(K.header_text(header.cells[j]))
-        else:
-            by_name.setdefault(name, j)
-    keep = [name for name in spec.kept_columns if name in by_name]
+    by_name, personal = _mapped_columns(header)
+    keep = [name for name in K.KIND_SPECS[kind].kept_columns if name in by_name]
     keep_cols = [by_name[name] for name in keep]
     cells = _Cells(grid)
-    blank = cells.blank()
-    row_blank = blank.all(axis=1)
-    cls = np.full(n, _DATA, dtype=np.int8)
-    h0, h1 = header.start, header.end
-    cls[:h0] = _TITLE
-    cls[h0:h1] = _HEADER
-    body_from = h1
-    # The row of column numbers may sit below a header row wholly covered by merges (blank).
-    first_row = h1
-    while first_row < min(n, h1 + MAX_HEADER_ROWS) and row_blank[first_row]:
-        first_row += 1
-    if first_row < n:
-        first = [text.cell_text(v) for v in grid.iloc[first_row].tolist()]
-        if _is_numbering_row(first):
-            cls[first_row] = _HEADER
-            body_from = first_row + 1
-    header_last = [c[-1] if c else "" for c in header.cells]
-    if body_from < n:
-        cls[body_from:] = _classify_rows(
-            cells, blank, body_from, header.mapping, header_last, probe.legacy
-        )
-    cls[row_blank & (cls != _HEADER)] = _BLANK
+    cls, body_from = _row_classes(cells, header, probe.legacy)
     unread_cells, sheet_warnings = _place_xlsx(probe, cls, body_from, keep_cols, keep, kind)
-    sel = (cls == _DATA) | (cls == _TOTAL)
-    del blank
-
-    unmapped = [
-        K.header_text(c)
-        for j, c in enumerate(header.cells)
-        if j not in header.mapping and not K.is_ignored_header(c)
-    ]
     sheet_warnings += _duplicate_columns(probe, header, kind)
+    sel = (cls == _DATA) | (cls == _TOTAL)
     kept = _take_rows(grid, sel)[keep_cols]
     kept.columns = keep
-    id_numbers = None
-    if kind in K.ID_JOIN_KINDS:
-        j_id = _id_number_column(header)
-        if j_id is not None:
-            id_numbers = _take_rows(grid, cls == _DATA)[j_id].rename("id_number")
-    todo = cells.todo(keep_cols) if keep else None
-    kept_codes = [cells.codes[by_name[name]][sel] for name in keep]
-    values_of = cells.values_of
+    id_numbers = _id_numbers(kind, header, grid, cls)
     del grid
-    repairs = dict.fromkeys(REPAIR_KINDS, 0)
-    memo: dict = {}
-    for name, codes in zip(keep, kept_codes, strict=True):
-        cleaned, counts = _clean_coded(kept[name], codes, values_of, todo, probe.legacy, memo)
-        if cleaned is not None:
-            kept[name] = cleaned
-        for r, v in counts.items():
-            repairs[r] += v
+    repairs = _clean_kept(kept, cells, keep_cols, sel, probe.legacy)
     row_cls = cls[sel]
-    data = _take_rows(kept, row_cls == _DATA)
-    totals = _take_rows(kept, row_cls == _TOTAL)
     counts = np.bincount(cls, minlength=len(ROW_CLASSES))
-    row_classes = {c: int(counts[i]) for i, c in enumerate(ROW_CLASSES)}
     return RawTable(
         file=probe.file,
         sheet=probe.sheet,
         kind=kind,
         folder=probe.folder,
-        data=data,
-        totals=totals,
-        row_classes=row_classes,
+        data=_take_rows(kept, row_cls == _DATA),
+        totals=_take_rows(kept, row_cls == _TOTAL),
+        row_classes={c: int(counts[i]) for i, c in enumerate(ROW_CLASSES)},
         rows_read=n,
         repairs=repairs,
-        unmapped_columns=unmapped,
+        unmapped_columns=[
+            K.header_text(c)
+            for j, c in enumerate(header.cells)
+            if j not in header.mapping and not K.is_ignored_header(c)
+        ],
         personal_columns_dropped=personal,
         encoding=probe.encoding,
         header_rows=list(range(header.start + 1, header.end + 1)),
@@ -153,6 +100,91 @@ def _finish(probe: _Probe) -> RawTable:
         title_texts=[v for r in probe.head_rows[: header.start] for v in r if v and v.strip()],
         id_numbers=id_numbers,
     )
+
+
+def _load_grid(probe: _Probe, header: HeaderInfo) -> pd.DataFrame:
+    """Every row of the sheet (raw values), at least as wide as its header, indexed by the
+    1-based source row."""
+    grid: pd.DataFrame = probe.load(header.start)
+    if grid.shape[1] < len(header.cells):
+        for j in range(grid.shape[1], len(header.cells)):
+            grid[j] = ""
+    grid.index = pd.RangeIndex(1, len(grid) + 1, name="source_row")
+    return grid
+
+
+def _mapped_columns(header: HeaderInfo) -> tuple[dict[str, int], list[str]]:
+    """(non-personal canonical column -> its first source column, headers of the personal
+    columns, dropped)."""
+    by_name: dict[str, int] = {}
+    personal: list[str] = []
+    for j, name in sorted(header.mapping.items()):
+        if name in K.PERSONAL_COLUMNS:
+            personal.append(K.header_text(header.cells[j]))
+        else:
+            by_name.setdefault(name, j)
+    return by_name, personal
+
+
+def _row_classes(cells: _Cells, header: HeaderInfo, enc: str | None) -> tuple[np.ndarray, int]:
+    """(the class of every row of the sheet, the first body row): title rows above the
+    header, the header rows and the row of column numbers under them, then the body's
+    classes (:func:`_classify_rows`); a blank row outside the header is blank."""
+    blank = cells.blank()
+    row_blank = blank.all(axis=1)
+    n = len(row_blank)
+    cls = np.full(n, _DATA, dtype=np.int8)
+    h0, h1 = header.start, header.end
+    cls[:h0] = _TITLE
+    cls[h0:h1] = _HEADER
+    body_from = h1
+    # The row of column numbers may sit below a header row wholly covered by merges (blank).
+    first_row = h1
+    while first_row < min(n, h1 + MAX_HEADER_ROWS) and row_blank[first_row]:
+        first_row += 1
+    if first_row < n:
+        first = [text.cell_text(v) for v in cells.grid.iloc[first_row].tolist()]
+        if _is_numbering_row(first):
+            cls[first_row] = _HEADER
+            body_from = first_row + 1
+    header_last = [c[-1] if c else "" for c in header.cells]
+    if body_from < n:
+        cls[body_from:] = _classify_rows(cells, blank, body_from, header.mapping, header_last, enc)
+    cls[row_blank & (cls != _HEADER)] = _BLANK
+    return cls, body_from
+
+
+def _id_numbers(
+    kind: str, header: HeaderInfo, grid: pd.DataFrame, cls: np.ndarray
+) -> pd.Series | None:
+    """The CCCD numbers of the data rows, as read, for the kinds joined on them
+    (``RawTable.id_numbers``); ``None`` otherwise."""
+    if kind not in K.ID_JOIN_KINDS:
+        return None
+    j_id = _id_number_column(header)
+    if j_id is None:
+        return None
+    return _take_rows(grid, cls == _DATA)[j_id].rename("id_number")
+
+
+def _clean_kept(
+    kept: pd.DataFrame, cells: _Cells, keep_cols: list[int], sel: np.ndarray, enc: str | None
+) -> dict[str, int]:
+    """Repair the text cells of the kept columns in place (:func:`_clean_coded`, per distinct
+    value, one memo for the sheet); the cells changed per repair kind."""
+    repairs = dict.fromkeys(REPAIR_KINDS, 0)
+    if not keep_cols:
+        return repairs
+    todo = cells.todo(keep_cols)
+    memo: dict = {}
+    for name, j in zip(list(kept.columns), keep_cols, strict=True):
+        codes = cells.codes[j][sel]
+        cleaned, counts = _clean_coded(kept[name], codes, cells.values_of, todo, enc, memo)
+        if cleaned is not None:
+            kept[name] = cleaned
+        for r, v in counts.items():
+            repairs[r] += v
+    return repairs
 
 
 def _id_number_column(header: HeaderInfo) -> int | None:
