@@ -5,7 +5,7 @@ per unique value (``pd.factorize``), so a column of 1.66 million rows costs one 
 distinct text.
 
 Note: ``clean_text`` keeps the soft hyphen U+00AD, which is TCVN3's 'ư' in legacy mojibake
-(``Tr\\xadêng``): repair legacy encodings (``analysis.legacy``) before or after cleaning,
+(``Tr\\xadêng``): repair legacy encodings (``analysis.core.legacy``) before or after cleaning,
 never after a step that drops it.
 """
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from analysis.core import text
 
 #: Kinds whose CCCD column is carried to the cleaning stage (``RawTable.id_numbers``) to be
-#: turned into a join key there (:mod:`analysis.certificates`), never into ``data``.
+#: turned into a join key there (:mod:`analysis.clean.certificates`), never into ``data``.
 ID_JOIN_KINDS: frozenset[str] = frozenset({"cbgvnv", "ca_thue_bao"})
 
 #: Canonical columns that hold personal data: dropped by ingest right after header mapping.

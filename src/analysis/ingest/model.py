@@ -53,10 +53,10 @@ class RawTable:
     Attributes:
         file: path relative to the raw root, POSIX (``"2024-04-19/ds_cbgvnv.xlsx"``).
         sheet: sheet name, ``""`` for a CSV file.
-        kind: one of :data:`analysis.kinds.KINDS`.
+        kind: one of :data:`analysis.ingest.contract.KINDS`.
         folder: the period folder the file sits in (``"2024-04-19"``).
         data: the data rows; columns: the mapped *non-personal* canonical columns of ``kind``
-            in canonical order (a subset of ``kinds.kept_columns(kind)``); values as read
+            in canonical order (a subset of ``contract.kept_columns(kind)``); values as read
             (object dtype for Excel: str/float/int/bool/date/datetime, ``""`` for an empty
             cell; ``str`` for CSV), text cells repaired/NFC/space-cleaned; index: the 1-based
             source row number (named ``"source_row"``).
@@ -80,16 +80,16 @@ class RawTable:
             holding, in a column read, a formula saved without a value (``formula_no_value``)
             or an error value (``formula_error``), both read as blank by calamine; the message
             names the first such cell of the row (``"ô F12: ..."``). The cleaning stage
-            refuses these rows. Excel only (:mod:`analysis.xlsx_scan`).
+            refuses these rows. Excel only (:mod:`analysis.ingest.xlsx_scan`).
         sheet_warnings: quality warnings of the sheet's XML (``far_cells``: values far off the
             table, not read; ``formula_no_value``/``formula_error``: such cells outside the
             data rows or the columns read), as ``quality.json["warnings"]`` records.
         title_texts: the non-empty text cells of the rows above the header, repaired (a
             per-school export names its school there, a provider's list its provider).
-        id_numbers: for the kinds of :data:`analysis.kinds.ID_JOIN_KINDS` with a CCCD column,
-            that column's values as read, aligned with ``data`` (same index); ``None``
+        id_numbers: for the kinds of :data:`~analysis.ingest.contract.ID_JOIN_KINDS` with a
+            CCCD column, that column's values as read, aligned with ``data`` (same index); ``None``
             otherwise. Personal: the cleaning stage turns it into a join key and drops it
-            (:mod:`analysis.certificates`). Never kept by the read cache: a table that holds
+            (:mod:`analysis.clean.certificates`). Never kept by the read cache: a table that holds
             it is read again by each caller (:func:`_finished`, :func:`prefetch`).
     """
 
@@ -138,9 +138,9 @@ class PeriodInput:
     ``tables``: the recognised sheets used for the period (for each kind those of
     ``served[kind]``), sorted by (kind order, file, sheet); ``skipped``: unrecognised sheets of
     the files read; ``served``: kind -> the folder that served it (``None``: no data <= period),
-    for every kind of :data:`analysis.kinds.KINDS`; ``unread``: the files not read, sorted by
-    file: of other types, in the period's own folder and in the folders that served a kind;
-    ``.txt`` files holding no table, in the period's own folder (as for skipped sheets, a file
+    for every kind of :data:`~analysis.ingest.contract.KINDS`; ``unread``: the files not read,
+    sorted by file: of other types, in the period's own folder and in the folders that served a
+    kind; ``.txt`` files holding no table, in the period's own folder (as for skipped sheets, a file
     of an earlier folder that serves nothing is not listed: whether it is looked at depends on
     the kinds cache, and the listing must not).
     """

@@ -110,7 +110,7 @@ def _read_whole(
 
 def prefetch(files: list[Path], raw_root: Path | str | None, jobs: int) -> int:
     """Read ``files`` into this process's read cache with ``jobs`` processes (this one and
-    forked workers, :mod:`analysis.parallel`), every sheet finished; the readers that follow
+    forked workers, :mod:`analysis.core.parallel`), every sheet finished; the readers that follow
     (``read_period``, ``read_folder``) then find them read. Files already kept, and files the
     cache does not keep, are left to those readers; so is a file that fails to read, which
     they then read (and report) as usual. Returns how many files the workers read."""
