@@ -18,6 +18,8 @@ import xlsxwriter
 from analysis import clean, ingest
 from analysis.clean import certificates
 from analysis.core import privacy
+from analysis.ingest import period as ingest_period
+from analysis.ingest import probe as ingest_probe
 
 KEY = b"test-key-for-the-certificates"
 P = "2024-04-19"
@@ -292,9 +294,9 @@ def test_csdl_export_is_read_by_header_text_and_keeps_no_personal_data(raw):
             assert h in t.unmapped_columns
         assert len(t.personal_columns_dropped) == 5
     # The read cache never keeps the CCCD column.
-    for _, items in ingest._FILE_CACHE.values():
+    for _, items in ingest_period._FILE_CACHE.values():
         for item in items:
-            if isinstance(item, ingest._Probe):
+            if isinstance(item, ingest_probe._Probe):
                 assert item.table is None or item.table.id_numbers is None
 
 

@@ -17,6 +17,9 @@ from hypothesis import strategies as st
 
 from analysis import clean, ingest
 from analysis.core import parse, privacy, text
+from analysis.ingest import csv as ingest_csv
+from analysis.ingest import rows as ingest_rows
+from analysis.ingest import table as ingest_table
 
 # Characters that exercise the text repairs: tones (precomposed and combining), the o/u + vowel
 # pairs of the old tone placement, white space of all kinds, Excel escapes, controls.
@@ -48,10 +51,7 @@ _texts = st.lists(st.sampled_from(_PIECES), max_size=10).map("".join)
 
 
 def _clean_text_plain(value):
-    t = text._as_text(value)
-    if t is None:
-        return None
-    t = text._EXCEL_ESCAPE_RE.sub(" ", t)
+    t = text._EXCEL_ESCAPE_RE.sub(" ", text.cell_text(value))
     t = unicodedata.normalize("NFC", t.translate(text._TRANSLATE))
     return text._SPACE_RUN_RE.sub(" ", t).strip() or None
 
@@ -201,7 +201,7 @@ def test_is_utf8_is_a_strict_decode():
             ok = True
         except UnicodeDecodeError:
             ok = False
-        assert ingest._is_utf8(b) == ok, b
+        assert ingest_csv._is_utf8(b) == ok, b
 
 
 @settings(max_examples=200, deadline=None)
@@ -212,7 +212,7 @@ def test_is_utf8_on_any_bytes(raw):
         ok = True
     except UnicodeDecodeError:
         ok = False
-    assert ingest._is_utf8(raw) == ok
+    assert ingest_csv._is_utf8(raw) == ok
 
 
 _labelish = st.lists(
@@ -226,18 +226,18 @@ _labelish = st.lists(
 def test_total_prefilters_agree_with_plain_ways(values):
     s = pd.Series(values, dtype="str")
     ng = s.str.contains("ng", case=False, regex=False).fillna(False).to_numpy(dtype=bool)
-    assert (ingest._holds_ng(s) == ng).all()
-    t = s.str.replace(ingest._EXCEL_ESCAPE, " ", regex=True)
-    start = t.str.contains(ingest._TOTAL_START, regex=True).fillna(False)
-    other = t.str.contains(ingest._NOT_IN_TOTAL, regex=True).fillna(True)
-    assert (ingest._may_be_total(s) == (start & ~other).to_numpy(dtype=bool)).all()
+    assert (ingest_rows._holds_ng(s) == ng).all()
+    t = s.str.replace(ingest_rows._EXCEL_ESCAPE, " ", regex=True)
+    start = t.str.contains(ingest_rows._TOTAL_START, regex=True).fillna(False)
+    other = t.str.contains(ingest_rows._NOT_IN_TOTAL, regex=True).fillna(True)
+    assert (ingest_rows._may_be_total(s) == (start & ~other).to_numpy(dtype=bool)).all()
 
 
 def test_take_rows_is_a_boolean_selection():
     frame = pd.DataFrame({"a": range(6)}, index=pd.RangeIndex(1, 7, name="source_row"))
     for mask in ([0, 1, 1, 1, 0, 0], [1, 0, 1, 0, 0, 1], [0] * 6, [1] * 6):
         m = np.array(mask, dtype=bool)
-        pd.testing.assert_frame_equal(ingest._take_rows(frame, m), frame[m])
+        pd.testing.assert_frame_equal(ingest_table._take_rows(frame, m), frame[m])
 
 
 _STAFF_HEADER = (
@@ -269,7 +269,7 @@ def test_columns_read_in_place_give_the_same_table(tmp_path, monkeypatch, n):
     tables = {}
     for guess in (True, False):
         ingest.clear_cache()
-        monkeypatch.setattr(ingest, "_nearly_distinct", lambda col, g=guess: g)
+        monkeypatch.setattr(ingest_rows, "_nearly_distinct", lambda col, g=guess: g)
         (tables[guess],) = ingest.read_file(path, tmp_path)
     ingest.clear_cache()
     a, b = tables[True], tables[False]

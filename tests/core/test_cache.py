@@ -12,6 +12,7 @@ import pytest
 
 from analysis import clean, ingest
 from analysis.core import cache, privacy
+from analysis.ingest import period as ingest_period
 
 PERIOD = "2024-04-19"
 EARLIER = ["2023-12-15", "2024-01-19", "2024-02-23", "2024-03-22"]
@@ -131,13 +132,13 @@ def test_warm_run_probes_only_the_files_it_needs(cold, raw, monkeypatch):
         len(ingest.list_files(folder)) for folder in raw.iterdir() if folder.is_dir()
     )
     probed = []
-    real = ingest._probe_file_cached
+    real = ingest_period._probe_file_cached
 
     def spy(path, raw_root):
         probed.append(Path(path).relative_to(raw).as_posix())
         return real(path, raw_root)
 
-    monkeypatch.setattr(ingest, "_probe_file_cached", spy)
+    monkeypatch.setattr(ingest_period, "_probe_file_cached", spy)
     assert _clean(raw, processed, jobs=1) == first  # one process: every read goes by the spy
     earlier = sorted(p for p in probed if not p.startswith(PERIOD))
     assert earlier == ["2023-12-15/DanhSachTruong_LongBien_NH2023-2024.xlsx"]

@@ -16,12 +16,10 @@ from analysis.core.legacy import (
     decode_tcvn3,
     decode_vni,
     detect_legacy,
-    detect_legacy_frame,
+    detect_legacy_columns,
     encode_tcvn3,
     encode_vni,
     repair_legacy,
-    repair_legacy_frame,
-    repair_legacy_series,
     vietnamese_letters,
 )
 
@@ -262,30 +260,27 @@ def test_property_never_raises_and_unicode_beyond_latin1_is_never_legacy(text):
     decode_vni(text)
 
 
-# ------------------------------------------------------------------ series and frames
+# ------------------------------------------------------------------ sheets
+# How ingest uses the module: the sheet's encoding by majority of its distinct text cells
+# (``detect_legacy_columns``), then each text cell repaired with it (``repair_legacy``).
 
 
-def test_repair_series_counts_rows_and_keeps_index():
-    raw = pd.Series(
-        [
-            "Tr\xadêng TiÓu häc Ngäc L©m",
-            None,
-            "Tr\xadêng TiÓu häc Ngäc L©m",
-            "Trường THCS Ái Mộ",
-            "THCS",
-        ],
-        index=[10, 11, 12, 13, 14],
-        name="ten_truong",
-        dtype="str",
-    )
-    repaired, n = repair_legacy_series(raw)
-    assert n == 2
-    assert list(repaired.index) == [10, 11, 12, 13, 14]
-    assert repaired.name == "ten_truong"
-    assert repaired[10] == repaired[12] == "Trường Tiểu học Ngọc Lâm"
-    assert pd.isna(repaired[11])
-    assert repaired[13] == "Trường THCS Ái Mộ"
-    assert raw[10] == "Tr\xadêng TiÓu häc Ngäc L©m"  # input untouched
+def _repair_sheet(frame: pd.DataFrame):
+    """(the frame with its text cells repaired, the sheet's legacy kind, cells changed)."""
+    kind = detect_legacy_columns(frame[c] for c in frame.columns)
+    if kind is None:
+        return frame.copy(), None, 0
+    changed = 0
+
+    def repair(value):
+        nonlocal changed
+        if not isinstance(value, str):
+            return value
+        repaired, found = repair_legacy(value, kind)
+        changed += found is not None and repaired != value
+        return repaired
+
+    return frame.map(repair), kind, changed
 
 
 def test_sheet_majority_resolves_ambiguous_short_cells():
@@ -297,8 +292,8 @@ def test_sheet_majority_resolves_ambiguous_short_cells():
         }
     )
     assert detect_legacy("Cã") is None  # ambiguous on its own
-    assert detect_legacy_frame(frame) == "tcvn3"
-    repaired, kind, n = repair_legacy_frame(frame)
+    assert detect_legacy_columns(frame[c] for c in frame.columns) == "tcvn3"
+    repaired, kind, n = _repair_sheet(frame)
     assert kind == "tcvn3"
     assert list(repaired["chu_ky"]) == ["Có", "Chưa có", "Có"]
     assert list(repaired["ho_ten"]) == ["Nguyễn Văn An", "Trần Thị Bình", "Lê Thị Hà"]
@@ -308,8 +303,8 @@ def test_sheet_majority_resolves_ambiguous_short_cells():
 
 def test_frame_of_ordinary_unicode_is_left_alone():
     frame = pd.DataFrame({"a": ["Trường Tiểu học Ái Mộ A", "Có", "Hà"], "b": [1, 2, 3]})
-    assert detect_legacy_frame(frame) is None
-    repaired, kind, n = repair_legacy_frame(frame)
+    assert detect_legacy_columns(frame[c] for c in frame.columns) is None
+    repaired, kind, n = _repair_sheet(frame)
     assert kind is None and n == 0
     pd.testing.assert_frame_equal(repaired, frame)
 
@@ -327,8 +322,8 @@ def test_excel_file_with_tcvn3_cells(tmp_path):
     wb.save(path)
 
     frame = pd.read_excel(path, sheet_name="DS", header=None, engine="calamine", dtype=object)
-    assert detect_legacy_frame(frame) == "tcvn3"
-    repaired, kind, _ = repair_legacy_frame(frame)
+    assert detect_legacy_columns(frame[c] for c in frame.columns) == "tcvn3"
+    repaired, kind, _ = _repair_sheet(frame)
     assert kind == "tcvn3"
     assert repaired.iloc[0, 0] == "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO"
     assert list(repaired.iloc[1, :3]) == ["Mã trường", "Tên trường", "Số lớp"]
@@ -348,7 +343,7 @@ def test_csv_file_with_vni_bytes(tmp_path):
     path.write_bytes(body.encode("cp1252"))  # the bytes a VNI font user's file holds
 
     frame = pd.read_csv(path, sep=";", encoding="cp1252", header=None, dtype=str)
-    repaired, kind, n = repair_legacy_frame(frame)
+    repaired, kind, n = _repair_sheet(frame)
     assert kind == "vni"
     assert n == 7  # every cell but the two codes
     assert [tuple(r) for r in repaired.itertuples(index=False)] == rows
@@ -359,7 +354,7 @@ def test_csv_file_with_tcvn3_bytes(tmp_path):
     path = tmp_path / "cbgvnv_tcvn3.csv"
     path.write_bytes(encode_tcvn3(text).encode("cp1252"))
     frame = pd.read_csv(path, encoding="cp1252", header=None, dtype=str)
-    repaired, kind, _ = repair_legacy_frame(frame)
+    repaired, kind, _ = _repair_sheet(frame)
     assert kind == "tcvn3"
     assert repaired.iloc[1, 0] == "Nguyễn Văn Đức"
     assert repaired.iloc[2, 1] == "Giáo viên"

@@ -9,6 +9,17 @@ import pytest
 from analysis.ingest import contract as K
 
 
+def classify(cells):
+    """(kind or None, mapping, score) of the best match of a header row, as ingest uses it."""
+    best = K.best_match(cells)
+    return (best.kind if best.complete else None), best.mapping, best.score
+
+
+def match_columns(kind, cells):
+    """The columns of ``cells`` mapped to the canonical columns of ``kind``."""
+    return next(m.mapping for m in K.match_kinds(cells) if m.kind == kind)
+
+
 def test_five_kinds_with_required_columns_and_personal_flags():
     assert K.KINDS == (
         "truong",
@@ -54,7 +65,7 @@ def test_five_kinds_with_required_columns_and_personal_flags():
         assert all(unicodedata.is_normalized("NFC", c.header) for c in spec.columns)
         # the Vietnamese header of every column maps to that column
         for col in spec.columns:
-            assert K.match_columns(kind, [col.header]) == {0: col.name}, (kind, col.header)
+            assert match_columns(kind, [col.header]) == {0: col.name}, (kind, col.header)
 
 
 @pytest.mark.parametrize(
@@ -104,12 +115,12 @@ def test_five_kinds_with_required_columns_and_personal_flags():
     ],
 )
 def test_aliases(header, kind, name):
-    assert K.match_columns(kind, ["STT", header]) == {1: name}
+    assert match_columns(kind, ["STT", header]) == {1: name}
 
 
 def test_nfd_header_matches():
     header = unicodedata.normalize("NFD", "Số học bạ Hiệu trưởng đã ký")
-    assert K.match_columns("hoc_ba", [header]) == {0: "n_signed_principal"}
+    assert match_columns("hoc_ba", [header]) == {0: "n_signed_principal"}
 
 
 def test_merged_signature_group_and_status_precedence():
@@ -123,14 +134,14 @@ def test_merged_signature_group_and_status_precedence():
         ("Chữ ký số", "Ngày hết hạn"),
         ("Trạng thái",),
     ]
-    kind, mapping, score = K.classify(cells)
+    kind, mapping, score = classify(cells)
     assert kind == "cbgvnv" and score == 8
     assert mapping[3] == "signature_status"
     assert mapping[7] == "employment_status"
     assert [mapping[i] for i in (4, 5, 6)] == ["provider", "issued_on", "expires_on"]
     # flattened strings work too: the group+sub text is an alias or resolved by the sub
     flat = ["Mã định danh", "Chức vụ", "Mã trường", "Chữ ký số Nhà cung cấp", "Đã có CKS"]
-    assert K.classify(flat)[1] == {
+    assert classify(flat)[1] == {
         0: "staff_id",
         1: "position",
         2: "school_code",
@@ -138,7 +149,7 @@ def test_merged_signature_group_and_status_precedence():
         4: "signature_status",
     }
     flat = ["Mã định danh", "Chức vụ", "Mã trường", "Chữ ký số Trạng thái", "Trạng thái"]
-    assert K.classify(flat) == (
+    assert classify(flat) == (
         "cbgvnv",
         {
             0: "staff_id",
@@ -152,7 +163,7 @@ def test_merged_signature_group_and_status_precedence():
 
 
 def test_status_without_a_signature_column_is_not_a_signature():
-    kind, mapping, _ = K.classify(["Mã định danh", "Chức vụ", "Mã trường", "Trạng thái"])
+    kind, mapping, _ = classify(["Mã định danh", "Chức vụ", "Mã trường", "Trạng thái"])
     # A staff list without a signature column (the CSDL export, issue 15): still a staff
     # list, and a plain "Trạng thái" is the employment status, never the signature.
     assert kind == "cbgvnv"
@@ -162,7 +173,7 @@ def test_status_without_a_signature_column_is_not_a_signature():
 
 def test_unit_row_under_a_header_and_group_subheaders():
     cells = [("Tên trường",), ("Tổng số CBGVNV", "(người)"), ("CKS", "Đã có"), ("CKS", "Tỷ lệ")]
-    kind, mapping, _ = K.classify(cells)
+    kind, mapping, _ = classify(cells)
     assert kind == "tonghop_cks"
     assert mapping == {0: "school_name", 1: "n_staff", 2: "n_signed", 3: "rate_reported"}
     hb = [
@@ -172,23 +183,23 @@ def test_unit_row_under_a_header_and_group_subheaders():
         ("Số học bạ đã ký", "GVCN"),
         ("Số học bạ đã ký", "Hiệu trưởng"),
     ]
-    assert K.classify(hb)[0] == "hoc_ba"
+    assert classify(hb)[0] == "hoc_ba"
     id_card = [("Mã định danh",), ("CCCD", "Số"), ("CCCD", "Ngày cấp"), ("Chữ ký số", "Ngày cấp")]
-    m = K.match_columns("cbgvnv", id_card)
+    m = match_columns("cbgvnv", id_card)
     assert m == {0: "staff_id", 1: "id_number", 2: "id_number", 3: "issued_on"}
 
 
 def test_each_canonical_column_is_taken_once_best_match_first():
-    m = K.match_columns("cbgvnv", ["Nhóm chức vụ", "Chức vụ", "Chức danh"])
+    m = match_columns("cbgvnv", ["Nhóm chức vụ", "Chức vụ", "Chức danh"])
     assert m == {1: "position"}  # the canonical header wins, then alias order
     # personal columns may take several source columns (all dropped)
-    m = K.match_columns("cbgvnv", ["Họ đệm", "Tên", "Mã định danh"])
+    m = match_columns("cbgvnv", ["Họ đệm", "Tên", "Mã định danh"])
     assert m == {0: "full_name", 1: "full_name", 2: "staff_id"}
 
 
 def test_classify_picks_the_kind_with_most_columns_deterministically():
     truong = ["Mã trường", "Tên trường", "Cấp học", "Số lớp", "Số học sinh", "Phường"]
-    assert K.classify(truong) == (
+    assert classify(truong) == (
         "truong",
         {0: "school_code", 1: "school_name", 2: "level", 3: "n_classes", 4: "n_pupils", 5: "ward"},
         6,
@@ -196,19 +207,19 @@ def test_classify_picks_the_kind_with_most_columns_deterministically():
     # A header that has both a count form's and an infrastructure form's required columns:
     # the kind with more matched columns wins; a tie goes to KINDS order.
     both = ["Tên trường", "Tổng số", "Đã có CKS", "Số đường truyền cáp quang"]
-    assert K.classify(both)[0] == "tonghop_cks"
+    assert classify(both)[0] == "tonghop_cks"
     tie = ["Tên trường", "Tổng số", "Đã có CKS", "Số đường truyền cáp quang", "Số máy tính"]
-    assert K.classify(tie)[0] == "tonghop_cks"
-    assert K.classify(list(reversed(tie)))[0] == "tonghop_cks"
+    assert classify(tie)[0] == "tonghop_cks"
+    assert classify(list(reversed(tie)))[0] == "tonghop_cks"
 
 
 def test_unrecognised_and_near_kinds():
-    assert K.classify(["Giá trị", "Ý nghĩa"]) == (None, {}, 0)
+    assert classify(["Giá trị", "Ý nghĩa"]) == (None, {}, 0)
     lookup = ["Mã trường", "Tên trường", "Cấp học"]
-    assert K.classify(lookup)[0] is None
+    assert classify(lookup)[0] is None
     assert K.near_kind(lookup) is None  # a lookup of schools is not a broken school list
     # No signature column is a staff list since issue 15 (the CSDL export)...
-    assert K.classify(["Mã định danh", "Họ và tên", "Chức vụ", "Mã trường", "Nhà cung cấp"])[0] == (
+    assert classify(["Mã định danh", "Họ và tên", "Chức vụ", "Mã trường", "Nhà cung cấp"])[0] == (
         "cbgvnv"
     )
     # ...but a staff list without a position is still a broken one.

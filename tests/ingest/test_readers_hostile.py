@@ -20,6 +20,9 @@ import xlsxwriter
 
 from analysis import clean, ingest, report
 from analysis.ingest import IngestError, RawTable
+from analysis.ingest import csv as ingest_csv
+from analysis.ingest import files as ingest_files
+from analysis.ingest import reader as ingest_reader
 from tests.clean.test_clean import KEY, P1, P2, build_raw
 from tests.ingest.test_ingest import _cp1258
 
@@ -97,14 +100,14 @@ def test_line_endings_give_the_same_rows_and_row_numbers(tmp_path, shape, ends, 
     path = _folder(tmp_path / ends) / "tonghop.csv"
     path.write_bytes(_join(lines, ends))
     fast_used = []
-    real = ingest._read_csv_arrow
+    real = ingest_csv._read_csv_arrow
 
     def spy(*args, **kwargs):
         out = real(*args, **kwargs)
         fast_used.append(out is not None)
         return out
 
-    monkeypatch.setattr(ingest, "_read_csv_arrow", spy)
+    monkeypatch.setattr(ingest_csv, "_read_csv_arrow", spy)
     ref = _only_table(ref_path, tmp_path / "lf")
     got = _only_table(path, tmp_path / ends)
     assert fast_used == ([True, True] if shape == "rect" else [False, False])
@@ -452,11 +455,14 @@ def test_a_real_cp1258_csv_is_still_read(tmp_path):
         ("van_ban.xlsx", b"PK\x05\x06" + bytes(18), "wrong_type", "tệp nén"),
         ("pdf.xls", b"%PDF-1.4\n1 0 obj\n", "wrong_type", "tệp PDF"),
         ("rong.xlsx", b"", "empty", "rỗng"),
-        ("mat_khau.xlsx", ingest._OLE_MAGIC + bytes(4088), "password", "mật khẩu"),
+        ("mat_khau.xlsx", ingest_files._OLE_MAGIC + bytes(4088), "password", "mật khẩu"),
         # an encrypted .xlsx under the .xls name: its "EncryptionInfo" stream gives it away
         (
             "mat_khau.xls",
-            ingest._OLE_MAGIC + bytes(1016) + "EncryptionInfo".encode("utf-16-le") + bytes(3044),
+            ingest_files._OLE_MAGIC
+            + bytes(1016)
+            + "EncryptionInfo".encode("utf-16-le")
+            + bytes(3044),
             "password",
             "mật khẩu",
         ),
@@ -496,8 +502,8 @@ def test_clean_lists_unread_files_reads_sub_folders_and_warns_on_read_by_content
         tmp_path / "out" / P2 / "quality.json"
     ).read_bytes()
     assert q["unread_files"] == [
-        {"file": f"{P2}/cong_van.pdf", "reason": ingest._unread_reason("cong_van.pdf")},
-        {"file": f"{P2}/ghi_chu.txt", "reason": ingest._TXT_UNREAD["no_kind"]},
+        {"file": f"{P2}/cong_van.pdf", "reason": ingest_files._unread_reason("cong_van.pdf")},
+        {"file": f"{P2}/ghi_chu.txt", "reason": ingest_reader._TXT_UNREAD["no_kind"]},
     ]
     files = {i["file"] for i in q["inputs"]}
     assert f"{P2}/Gửi bổ sung/HocBa.xlsx" in files and f"{P2}/HaTang.xls" in files

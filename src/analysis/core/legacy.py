@@ -38,8 +38,8 @@ are well-formed Vietnamese syllables (initial consonant, vowel cluster, final, a
 tone) minus leftover Latin-1 junk. A kind is returned only when its decoding is strictly
 better than the text as it stands. Text holding any character beyond Latin-1 (``Đ``, ``ư``,
 ``ạ``..., combining marks of NFD text) is real Unicode and never legacy. Short cells can be
-ambiguous (``Cã`` is TCVN3 for ``Có`` but also a valid syllable): ``detect_legacy_frame``
-decides for a whole sheet by majority, and ``repair_legacy_series(s, kind)`` then converts every
+ambiguous (``Cã`` is TCVN3 for ``Có`` but also a valid syllable): ``detect_legacy_columns``
+decides for a whole sheet by majority, and ``repair_legacy(text, kind)`` then converts every
 cell that decodes at least as well as it reads.
 A column (or header row) that holds real Unicode text and no
 cell of its own evidence is left alone (``column_kind``): a Unicode sheet with one pasted TCVN3
@@ -54,8 +54,6 @@ from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Literal
-
-import pandas as pd
 
 Kind = Literal["tcvn3", "vni"]
 
@@ -476,50 +474,15 @@ def repair_legacy(text, kind: Kind | None = None) -> tuple[str, Kind | None]:
     return repaired, (kind if repaired != text else None)
 
 
-def _string_uniques(s: pd.Series) -> list[str]:
-    return sorted(v for v in pd.unique(s.dropna()) if isinstance(v, str))
-
-
-def repair_legacy_series(s: pd.Series, kind: Kind | None = None) -> tuple[pd.Series, int]:
-    """Repair a whole column, working per unique value. Returns (series, rows changed).
-
-    Non-string values pass through untouched; the result has the input's index and name.
-    """
-    uniques = [v for v in _string_uniques(s) if _candidate(v)]
-    mapping = {}
-    for value in uniques:
-        repaired, found = repair_legacy(value, kind)
-        if found is not None and repaired != value:
-            mapping[value] = repaired
-    if not mapping:
-        return s.copy(), 0
-    changed = s.isin(list(mapping))
-    out = s.copy()
-    out[changed] = s[changed].map(mapping)
-    return out, int(changed.sum())
-
-
-#: ``detect_legacy_frame`` stops once this many distinct cells have voted.
+#: ``detect_legacy_columns`` stops once this many distinct cells have voted.
 FRAME_VOTES = 400
 
 
-def detect_legacy_frame(df: pd.DataFrame | pd.Series, max_votes: int = FRAME_VOTES) -> Kind | None:
-    """The legacy encoding of a whole sheet, by majority of its distinct text cells.
-
-    Cells are visited column by column in sorted order (deterministic) and the count stops
-    after ``max_votes`` decisive cells, so a sheet of a million rows costs no more than a page.
-    """
-    columns = [df] if isinstance(df, pd.Series) else [df.iloc[:, i] for i in range(df.shape[1])]
-    texts = (
-        _string_uniques(col)
-        for col in columns
-        if pd.api.types.is_string_dtype(col) or col.dtype == object
-    )
-    return detect_legacy_columns(texts, max_votes)
-
-
 def detect_legacy_columns(columns: Iterable[Iterable[object]], max_votes: int = FRAME_VOTES):
-    """:func:`detect_legacy_frame` on plain columns (any iterables of cell values).
+    """The legacy encoding of a whole sheet, by majority of its distinct text cells, given
+    as columns (any iterables of cell values). Cells are visited column by column in sorted
+    order (deterministic) and the count stops after ``max_votes`` decisive cells, so a sheet of
+    a million rows costs no more than a page.
 
     Only text cells with a character above ASCII can vote, so each column is reduced to its
     distinct non-ASCII strings before anything else (cheap on a page of mostly ASCII cells).
@@ -532,8 +495,7 @@ def detect_legacy_columns(columns: Iterable[Iterable[object]], max_votes: int = 
     for col in columns:
         if n_votes >= max_votes:
             break
-        # The same cells, in the same (sorted) order, as ``_string_uniques`` would visit them:
-        # an ASCII text is never a candidate.
+        # The distinct cells in sorted order; an ASCII text is never a candidate.
         for value in sorted({v for v in col if isinstance(v, str) and not v.isascii()}):
             if value in seen or not _candidate(value):
                 continue
@@ -554,26 +516,3 @@ def detect_legacy_columns(columns: Iterable[Iterable[object]], max_votes: int = 
     ):
         return None
     return ranked[0]  # type: ignore[return-value]
-
-
-def repair_legacy_frame(
-    df: pd.DataFrame, kind: Kind | None = None
-) -> tuple[pd.DataFrame, Kind | None, int]:
-    """Detect (unless given) the sheet's legacy encoding and repair every text column.
-
-    Returns ``(frame, kind, cells changed)``; the frame is a new object (copy-on-write).
-    """
-    kind = kind or detect_legacy_frame(df)
-    if kind is None:
-        return df.copy(), None, 0
-    out = df.copy()
-    total = 0
-    for i in range(df.shape[1]):
-        series = df.iloc[:, i]
-        if not (pd.api.types.is_string_dtype(series) or series.dtype == object):
-            continue
-        repaired, n = repair_legacy_series(series, kind)
-        if n:
-            out.isetitem(i, repaired)
-            total += n
-    return out, kind, total

@@ -58,6 +58,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analysis.core.text import cell_text
+
 log = logging.getLogger(__name__)
 
 KEY_ENV = "HOCBASO_PSEUDONYM_KEY"
@@ -220,7 +222,7 @@ def normalise_staff_id(values: pd.Series) -> pd.Series:
     if s.dtype == object and not pd.api.types.infer_dtype(s, skipna=True) == "string":
         # Excel cells: numbers become their digits, per unique value
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
-        as_text = np.array([_cell_text(v) for v in uniques] + [None], dtype=object)
+        as_text = np.array([cell_text(v) for v in uniques] + [None], dtype=object)
         text = pd.Series(as_text[codes], index=s.index).astype("str")
     else:
         text = s.astype("str")
@@ -251,15 +253,6 @@ def _where_needed(text: pd.Series, mask: pd.Series, repair) -> pd.Series:
     if not mask.any():
         return text
     return text.mask(mask, repair(text[mask]))
-
-
-def _cell_text(value) -> str:
-    """A cell as text: integral numbers (Excel) as their digits, everything else as str."""
-    if isinstance(value, int | np.integer) and not isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def person_key(staff_ids: pd.Series, key: bytes, *, normalised: bool = False) -> pd.Series:

@@ -5,7 +5,7 @@ per unique value (``pd.factorize``), so a column of 1.66 million rows costs one 
 distinct text.
 
 Note: ``clean_text`` keeps the soft hyphen U+00AD, which is TCVN3's 'ư' in legacy mojibake
-(``Tr\\xadêng``): repair legacy encodings (``analysis.legacy``) before or after cleaning,
+(``Tr\\xadêng``): repair legacy encodings (``analysis.core.legacy``) before or after cleaning,
 never after a step that drops it.
 """
 
@@ -49,11 +49,14 @@ def is_missing(value) -> bool:
         return False
 
 
-def _as_text(value) -> str | None:
-    if is_missing(value):
-        return None
-    if isinstance(value, str):
+def cell_text(value) -> str:
+    """A cell as text, the one conversion of the suite: ``""`` for a missing cell (None, NaN,
+    NaT, NA), ``"TRUE"``/``"FALSE"`` for a bool, an integral number as its digits (``1.0`` ->
+    ``"1"``), anything else (text, a date, another number) as ``str``."""
+    if type(value) is str:  # the common case first
         return value
+    if is_missing(value):
+        return ""
     if isinstance(value, bool | np.bool_):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float | np.floating) and float(value).is_integer():
@@ -75,9 +78,7 @@ def clean_text(value) -> str | None:
     collapsed and stripped; the Latin eth ``Ð``/``ð`` (U+00D0/U+00F0, a look-alike that text
     passed through Windows-1252 brings; Vietnamese has none) -> ``Đ``/``đ``. Empty -> None.
     Numbers become their text (``12.0`` -> ``"12"``)."""
-    text = _as_text(value)
-    if text is None:
-        return None
+    text = cell_text(value)
     # Each step only when it can change something: this runs once per distinct cell.
     if "_x000" in text:
         text = _EXCEL_ESCAPE_RE.sub(" ", text)

@@ -431,7 +431,32 @@ def _precise(
     data = z.read(member)
     p = fast.prefix
     pat = _patterns(p)
-    found = pat["value"].findall(data)
+    scan, far, far_formulas = _region(name, member, fast, pat["value"].findall(data))
+    if not far:
+        return scan, None
+    far_refs = [cell_ref(r, c) for r, c in sorted(far)]
+    if len(far) > MAX_FAR_CELLS:
+        scan.far = [FarCell(ref, 0, 0, "") for ref in far_refs[:NAMED_CELLS]]
+        raise FarCellsError(name, _far_message(scan, len(far)))
+    if not strings_cache:
+        strings_cache.append(_shared_strings(z))
+    new = _take_out(data, p, far_refs, far_formulas, scan, strings_cache[0])
+    if len(scan.far) != len(far):  # a far cell written in a way not foreseen: never read it
+        left = sorted(set(far_refs) - {c.ref for c in scan.far})
+        scan.far = [FarCell(ref, 0, 0, "") for ref in left[:NAMED_CELLS]]
+        raise FarCellsError(name, _far_message(scan, len(left)))
+    dim = pat["dimension"].search(new, 0, 1 << 16)
+    if dim is not None:
+        new = new[: dim.start(1)] + scan.extent.encode("ascii") + new[dim.end(1) :]
+    scan.far.sort(key=lambda c: (c.row, c.col))
+    return scan, new
+
+
+def _region(
+    name: str, member: str, fast: _Pass, found: list[tuple[bytes, bytes]]
+) -> tuple[SheetScan, set[tuple[int, int]], set[tuple[int, int]]]:
+    """(the sheet's scan with the region to read, the far cells, the far formula cells) from
+    the cells holding a value (``found``: (column letters, row digits)) and the formulas."""
     pts_r = [int(d) - 1 for _, d in found]
     pts_c = [col_number(letters) for letters, _ in found]
     n_values = len(found)
@@ -440,7 +465,7 @@ def _precise(
         pts_c.append(c)
     scan = SheetScan(name, member, fast.declared, 0, 0)
     if not pts_r:
-        return scan, None
+        return scan, set(), set()
     rows = np.asarray(pts_r, dtype=np.int64)
     cols = np.asarray(pts_c, dtype=np.int64)
     n_rows, n_cols = _cut_region(rows, cols, max(SMALL_CELLS, SPARSE_FACTOR * len(rows)))
@@ -450,13 +475,19 @@ def _precise(
     far_values = np.flatnonzero((rows[:n_values] >= n_rows) | (cols[:n_values] >= n_cols))
     far_formulas = {(r, c) for r, c in fast.formulas if r >= n_rows or c >= n_cols}
     far = far_formulas | {(int(rows[i]), int(cols[i])) for i in far_values}
-    if not far:
-        return scan, None
-    far_refs = [cell_ref(r, c) for r, c in sorted(far)]
-    if len(far) > MAX_FAR_CELLS:
-        scan.far = [FarCell(ref, 0, 0, "") for ref in far_refs[:NAMED_CELLS]]
-        raise FarCellsError(name, _far_message(scan, len(far)))
-    # Take the far cells out of the XML: calamine never sees them.
+    return scan, far, far_formulas
+
+
+def _take_out(
+    data: bytes,
+    p: bytes,
+    far_refs: list[str],
+    far_formulas: set[tuple[int, int]],
+    scan: SheetScan,
+    strings: list[str] | None,
+) -> bytes:
+    """The sheet XML without its far cells (calamine never sees them), each one found added
+    to ``scan.far`` with its shown text."""
     refs = b"|".join(ref.encode("ascii") for ref in far_refs)
     far_re = re.compile(
         b"<"
@@ -468,8 +499,6 @@ def _precise(
         + rb"c>)",
         re.S,
     )
-    if not strings_cache:
-        strings_cache.append(_shared_strings(z))
     parts, pos = [], 0
     for m in far_re.finditer(data):
         parts.append(data[pos : m.start()])
@@ -480,19 +509,10 @@ def _precise(
         xml = m[0]
         if p:  # the cell alone, without its namespace declaration
             xml = xml.replace(b"<" + p, b"<").replace(b"</" + p, b"</")
-        text = "" if formula else shown_text(_cell_value(xml, strings_cache[0]))
+        text = "" if formula else shown_text(_cell_value(xml, strings))
         scan.far.append(FarCell(cell_ref(row, col), row, col, text, formula))
-    if len(scan.far) != len(far):  # a far cell written in a way not foreseen: never read it
-        left = sorted(set(far_refs) - {c.ref for c in scan.far})
-        scan.far = [FarCell(ref, 0, 0, "") for ref in left[:NAMED_CELLS]]
-        raise FarCellsError(name, _far_message(scan, len(left)))
     parts.append(data[pos:])
-    new = b"".join(parts)
-    dim = pat["dimension"].search(new, 0, 1 << 16)
-    if dim is not None:
-        new = new[: dim.start(1)] + scan.extent.encode("ascii") + new[dim.end(1) :]
-    scan.far.sort(key=lambda c: (c.row, c.col))
-    return scan, new
+    return b"".join(parts)
 
 
 #: What a damaged or unusual package raises while it is scanned (calamine then decides).
@@ -628,64 +648,72 @@ def place_formulas(
         ref = cell_ref(r, c)
         if c in used and cls == "data":
             if r + 1 not in refuse:
-                message = (
-                    FORMULA_MESSAGE.format(ref=ref)
-                    if reason == "formula_no_value"
-                    else ERROR_MESSAGE.format(ref=ref, error=shown_text(error, 12))
-                )
-                refuse[r + 1] = (reason, used[c], message)
+                refuse[r + 1] = (reason, used[c], _refusal_message(ref, reason, error))
             continue
         key = (reason, cls)
         other.setdefault(key, []).append(ref if reason == "formula_no_value" else f"{ref} {error}")
         first_row.setdefault(key, r + 1)
-    warnings = []
-    for (reason, cls), refs in sorted(other.items(), key=lambda kv: (first_row[kv[0]], kv[0])):
-        shown = ", ".join(refs[:NAMED_CELLS]) + (" ..." if len(refs) > NAMED_CELLS else "")
-        effect = (
-            "không đối chiếu được dòng tổng với các dòng dữ liệu ở các ô này"
-            if cls == "total"
-            else "các ô này được đọc là trống"
-        )
-        what = (
-            "ô công thức không có giá trị đã lưu"
-            if reason == "formula_no_value"
-            else "ô có giá trị lỗi"
-        )
-        todo = (
-            "Hãy mở tệp trong Excel, bấm Lưu rồi gửi lại."
-            if reason == "formula_no_value"
-            else "Hãy sửa các công thức này trong Excel, lưu rồi gửi lại."
-        )
-        warnings.append(
-            {
-                "code": reason,
-                **where,
-                "row": first_row[(reason, cls)],
-                "message": (
-                    f"{len(refs)} {what} ở {_CLASS_LABELS[cls]}: {shown}; {effect}. {todo}"
-                ),
-            }
-        )
-    for cell in scan.far:
-        what = (
-            "công thức không có giá trị đã lưu"
-            if cell.formula
-            else (f"giá trị “{cell.text}”" if cell.text else "ô trống")
-        )
-        warnings.append(
-            {
-                "code": "far_cells",
-                **where,
-                "row": cell.row + 1,
-                "quoted": [cell.text] if cell.text and not cell.formula else [],
-                "message": (
-                    f"Ô {cell.ref} ({what}) nằm rất xa bảng (ngoài vùng {scan.extent}) nên "
-                    "không được đọc vào bảng. Nếu đó là dữ liệu, hãy chuyển vào trong bảng; "
-                    "nếu không, hãy xoá ô đó và lưu lại."
-                ),
-            }
-        )
+    warnings = [
+        _formula_warning(reason, cls, refs, first_row[(reason, cls)], where)
+        for (reason, cls), refs in sorted(other.items(), key=lambda kv: (first_row[kv[0]], kv[0]))
+    ]
+    warnings += [_far_warning(cell, scan.extent, where) for cell in scan.far]
     return refuse, warnings, to_data
+
+
+def _refusal_message(ref: str, reason: str, error: str) -> str:
+    """Why a data row is refused: its cell ``ref`` holds a formula saved without a value, or
+    an error value."""
+    if reason == "formula_no_value":
+        return FORMULA_MESSAGE.format(ref=ref)
+    return ERROR_MESSAGE.format(ref=ref, error=shown_text(error, 12))
+
+
+def _formula_warning(reason: str, cls: str, refs: list[str], row: int, where: dict) -> dict:
+    """The warning for the formula cells without a value (or the error values) of one class
+    of rows outside the data read (a total row, a title...)."""
+    shown = ", ".join(refs[:NAMED_CELLS]) + (" ..." if len(refs) > NAMED_CELLS else "")
+    effect = (
+        "không đối chiếu được dòng tổng với các dòng dữ liệu ở các ô này"
+        if cls == "total"
+        else "các ô này được đọc là trống"
+    )
+    what = (
+        "ô công thức không có giá trị đã lưu"
+        if reason == "formula_no_value"
+        else "ô có giá trị lỗi"
+    )
+    todo = (
+        "Hãy mở tệp trong Excel, bấm Lưu rồi gửi lại."
+        if reason == "formula_no_value"
+        else "Hãy sửa các công thức này trong Excel, lưu rồi gửi lại."
+    )
+    return {
+        "code": reason,
+        **where,
+        "row": row,
+        "message": f"{len(refs)} {what} ở {_CLASS_LABELS[cls]}: {shown}; {effect}. {todo}",
+    }
+
+
+def _far_warning(cell: FarCell, extent: str, where: dict) -> dict:
+    """The warning for one cell far off the table, taken out of the sheet (not read)."""
+    what = (
+        "công thức không có giá trị đã lưu"
+        if cell.formula
+        else (f"giá trị “{cell.text}”" if cell.text else "ô trống")
+    )
+    return {
+        "code": "far_cells",
+        **where,
+        "row": cell.row + 1,
+        "quoted": [cell.text] if cell.text and not cell.formula else [],
+        "message": (
+            f"Ô {cell.ref} ({what}) nằm rất xa bảng (ngoài vùng {extent}) nên "
+            "không được đọc vào bảng. Nếu đó là dữ liệu, hãy chuyển vào trong bảng; "
+            "nếu không, hãy xoá ô đó và lưu lại."
+        ),
+    }
 
 
 __all__ = [
