@@ -17,16 +17,9 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis.clean import match
-from analysis.core import (
-    parse,
-    privacy,
-    schemas,
-    text,
-)
+from analysis.core import parse, privacy, schemas, text, vocab
 from analysis.core.fmt import fmt_int
-from analysis.ingest import (
-    RawTable,
-)
+from analysis.ingest import RawTable
 from analysis.ingest import contract as K
 
 QUARANTINE_COLUMNS = (
@@ -91,6 +84,23 @@ def _level_of(school_codes: pd.Series, schools: pd.DataFrame, column: str = "lev
     )
 
 
+def _own_level(
+    level: pd.Series, own: pd.Series | np.ndarray, school_codes: pd.Series, schools: pd.DataFrame
+) -> tuple[pd.Series, np.ndarray]:
+    """(``level`` with each row of a multi-level school given its ``own`` level where the
+    school teaches that level, the rows that took it). ``own``: a level per row, or not a
+    level (missing, "")."""
+    taught = _level_of(school_codes, schools, "levels")
+    own = np.asarray(own, dtype=object)
+    fits = [
+        isinstance(o, str) and bool(o) and isinstance(t, str) and o in t.split(vocab.LEVELS_SEP)
+        for o, t in zip(own.tolist(), taught.tolist(), strict=True)
+    ]
+    multi = (level == vocab.MULTI_LEVEL).fillna(False).to_numpy(dtype=bool)
+    use = multi & np.asarray(fits, dtype=bool)
+    return level.mask(use, own), use
+
+
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
     if name in df.columns:
         return df[name]
@@ -136,6 +146,11 @@ def _is_number_cell(s: pd.Series) -> pd.Series:
 def _contact_mask(s: pd.Series) -> pd.Series:
     """True where a text cell holds a phone-like digit run or an e-mail address."""
     return _type_mask(s, privacy.contains_contact)
+
+
+def _tally(stats: dict[str, int], key: str, n) -> None:
+    """Add ``n`` to the repair count ``stats[key]``."""
+    stats[key] = stats.get(key, 0) + int(n)
 
 
 def _warning_at(df: pd.DataFrame, i: int, code: str, kind: str, **fields) -> dict:
@@ -197,8 +212,8 @@ def date_checks(
         if stats is not None:
             is_text = _is_text_cell(raw) & values.notna()
             is_num = _is_number_cell(raw) & values.notna()
-            stats["date_text"] = stats.get("date_text", 0) + int(is_text.sum())
-            stats["date_serial"] = stats.get("date_serial", 0) + int(is_num.sum())
+            _tally(stats, "date_text", is_text.sum())
+            _tally(stats, "date_serial", is_num.sum())
     return dates
 
 
@@ -392,9 +407,7 @@ def _count_check(
         lambda rows: f"{label} '" + shown(rows) + "' là số âm. Hãy sửa thành số ≥ 0 rồi chạy lại.",
     )
     if stats is not None:
-        stats["number_text"] = stats.get("number_text", 0) + int(
-            (_is_text_cell(raw) & values.notna() & ~bad).sum()
-        )
+        _tally(stats, "number_text", (_is_text_cell(raw) & values.notna() & ~bad).sum())
 
 
 def _match(df: pd.DataFrame, schools: pd.DataFrame, aliases: pd.DataFrame) -> match.MatchResult:
@@ -424,11 +437,11 @@ def _match(df: pd.DataFrame, schools: pd.DataFrame, aliases: pd.DataFrame) -> ma
 def _count_methods(stats: dict[str, int], m: match.MatchResult, raw_codes: pd.Series | None):
     counts = m.method_counts()
     for method in ("name", "alias", "ascii"):
-        stats[f"school_{method}"] = stats.get(f"school_{method}", 0) + counts[method]
+        _tally(stats, f"school_{method}", counts[method])
     if raw_codes is not None:
         parsed, _ = parse.parse_code(raw_codes)
         padded = (m.method == "code") & (parsed.str.len() < m.school_code.str.len())
-        stats["code_padded"] = stats.get("code_padded", 0) + int(padded.fillna(False).sum())
+        _tally(stats, "code_padded", padded.fillna(False).sum())
 
 
 def _unmatched_table(kind: str, m: match.MatchResult) -> pd.DataFrame:
@@ -515,7 +528,7 @@ def _other_warnings(
     sel = rows.fillna(False).to_numpy(dtype=bool)
     if not sel.any():
         return []
-    stats[stat_key] = stats.get(stat_key, 0) + int(sel.sum())
+    _tally(stats, stat_key, sel.sum())
     shown = _display(raw[sel])
     first = pd.DataFrame({"shown": shown.to_numpy(), "i": np.flatnonzero(sel)})
     groups = first.groupby("shown", sort=False)["i"].agg(["first", "size"])

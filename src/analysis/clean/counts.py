@@ -5,21 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.clean.checks import (
-    KindCheck,
-    _col,
-    _KindOut,
-    _level_of,
-    _warning_at,
-)
-from analysis.core import (
-    parse,
-    schemas,
-)
+from analysis.clean.checks import KindCheck, _col, _KindOut, _level_of, _warning_at
+from analysis.core import parse, schemas
 from analysis.core.fmt import fmt_num
-from analysis.ingest import (
-    RawTable,
-)
+from analysis.ingest import RawTable
 
 RATE_TOLERANCE = 0.1  # percentage points
 

@@ -16,18 +16,8 @@ import pandas as pd
 from analysis import paths
 from analysis.clean import match
 from analysis.clean.staff import _signatures
-from analysis.core import (
-    cache,
-    parallel,
-    schemas,
-    vocab,
-)
-from analysis.ingest import (
-    PeriodInput,
-    RawTable,
-    list_files,
-    read_folder,
-)
+from analysis.core import cache, parallel, schemas, vocab
+from analysis.ingest import PeriodInput, RawTable, list_files, read_folder
 
 SIGNATURE_KINDS = ("cbgvnv", "tonghop_cks", "ca_thue_bao")
 

@@ -11,14 +11,10 @@ from analysis.clean.checks import (
     _is_text_cell,
     _KindOut,
     _level_of,
+    _tally,
 )
-from analysis.core import (
-    parse,
-    schemas,
-)
-from analysis.ingest import (
-    RawTable,
-)
+from analysis.core import parse, schemas
+from analysis.ingest import RawTable
 
 
 def clean_infrastructure(
@@ -65,7 +61,5 @@ def _speed_check(k: KindCheck) -> pd.Series:
         "Tốc độ đường truyền '" + shown + "' phải lớn hơn 0. Hãy sửa ô này (để trống nếu không "
         "có) rồi chạy lại.",
     )
-    k.stats["number_text"] = k.stats.get("number_text", 0) + int(
-        (_is_text_cell(raw_speed) & speed.notna()).sum()
-    )
+    _tally(k.stats, "number_text", (_is_text_cell(raw_speed) & speed.notna()).sum())
     return speed

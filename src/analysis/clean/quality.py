@@ -11,11 +11,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analysis import paths
-from analysis.clean.checks import _conform_quarantine, _empty_quarantine, _KindOut
+from analysis.clean.checks import _conform_quarantine, _empty_quarantine, _KindOut, _tally
 from analysis.clean.staff import _duplicate_cases
-from analysis.core import (
-    privacy,
-)
+from analysis.core import privacy
 from analysis.ingest import PeriodInput, RawTable
 from analysis.ingest import contract as K
 
@@ -143,7 +141,7 @@ def collect(
 
 def _add_counts(total: dict[str, int], counts: dict) -> None:
     for k, v in counts.items():
-        total[k] = total.get(k, 0) + int(v)
+        _tally(total, k, v)
 
 
 def _read_by_content(pin: PeriodInput) -> list[dict]:

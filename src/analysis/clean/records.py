@@ -13,15 +13,10 @@ from analysis.clean.checks import (
     _display,
     _KindOut,
     _level_of,
+    _own_level,
 )
-from analysis.core import (
-    schemas,
-    text,
-    vocab,
-)
-from analysis.ingest import (
-    RawTable,
-)
+from analysis.core import schemas, text, vocab
+from analysis.ingest import RawTable
 
 
 def _record_level(grade: pd.Series, school_codes: pd.Series, schools: pd.DataFrame) -> pd.Series:
@@ -38,13 +33,7 @@ def _record_level(grade: pd.Series, school_codes: pd.Series, schools: pd.DataFra
         [vocab.TH, vocab.THCS, vocab.THPT],
         default="",
     )
-    taught = _level_of(school_codes, schools, "levels")
-    fits = [
-        bool(lv) and isinstance(t, str) and lv in t.split(vocab.LEVELS_SEP)
-        for lv, t in zip(of_grade.tolist(), taught.tolist(), strict=True)
-    ]
-    use = multi & np.asarray(fits, dtype=bool)
-    return level.mask(use, of_grade.astype(object))
+    return _own_level(level, of_grade.astype(object), school_codes, schools)[0]
 
 
 def clean_records(tables: list[RawTable], schools: pd.DataFrame, aliases: pd.DataFrame) -> _KindOut:

@@ -8,9 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.clean.quality import REASON_LABELS
-from analysis.core import (
-    privacy,
-)
+from analysis.core import privacy
 from analysis.core.fmt import fmt_date
 from analysis.ingest import contract as K
 

@@ -24,15 +24,8 @@ from analysis.clean.checks import (
     _unknown_width_warning,
     _warning_at,
 )
-from analysis.core import (
-    parse,
-    schemas,
-    text,
-    vocab,
-)
-from analysis.ingest import (
-    RawTable,
-)
+from analysis.core import parse, schemas, text, vocab
+from analysis.ingest import RawTable
 
 
 def clean_schools(tables: list[RawTable], code_evidence: pd.Series | None = None) -> _KindOut:

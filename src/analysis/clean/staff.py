@@ -22,6 +22,7 @@ from analysis.clean.checks import (
     _KindOut,
     _level_of,
     _other_warnings,
+    _own_level,
     _shown,
     _source,
     _unknown_width_warning,
@@ -29,15 +30,8 @@ from analysis.clean.checks import (
     date_checks,
 )
 from analysis.clean.counts import clean_counts
-from analysis.core import (
-    parse,
-    privacy,
-    schemas,
-    vocab,
-)
-from analysis.ingest import (
-    RawTable,
-)
+from analysis.core import parse, privacy, schemas, vocab
+from analysis.ingest import RawTable
 
 
 def _staff_level(
@@ -52,15 +46,10 @@ def _staff_level(
     if not multi.any():
         return level
     own, _ = parse.parse_level(raw_level)
-    taught = _level_of(school_codes, schools, "levels")
-    fits = [
-        isinstance(o, str) and isinstance(t, str) and o in t.split(vocab.LEVELS_SEP)
-        for o, t in zip(own.tolist(), taught.tolist(), strict=True)
-    ]
-    use = multi & np.asarray(fits, dtype=bool)
+    level, use = _own_level(level, own.to_numpy(dtype=object), school_codes, schools)
     stats["staff_level_own"] = int(use.sum())
     stats["staff_level_joint"] = int((multi & ~use).sum())
-    return level.mask(use, own.to_numpy(dtype=object))
+    return level
 
 
 def _staff_rows(

@@ -78,21 +78,8 @@ from analysis.clean.records import clean_records
 from analysis.clean.result import CleanResult
 from analysis.clean.schools import clean_schools
 from analysis.clean.staff import _Signatures, _signatures
-from analysis.core import (
-    exports,
-    io,
-    parallel,
-    privacy,
-    schemas,
-    units,
-)
-from analysis.ingest import (
-    PeriodInput,
-    RawTable,
-    files_to_read,
-    prefetch,
-    read_period,
-)
+from analysis.core import exports, io, parallel, privacy, schemas, units
+from analysis.ingest import PeriodInput, RawTable, files_to_read, prefetch, read_period
 
 
 def clean_period(
