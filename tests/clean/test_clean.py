@@ -17,6 +17,7 @@ import pytest
 import xlsxwriter
 
 from analysis import clean, paths
+from analysis.clean import stage
 from analysis.core import privacy, schemas
 
 KEY = b"test-key-for-the-small-district"
@@ -408,7 +409,7 @@ def test_atomic_write_keeps_previous_output_on_failure(small, tmp_path, monkeypa
     clean.clean_period(P2, raw, tmp_path, key=KEY)
     before = {p.name: p.read_bytes() for p in (tmp_path / P2).iterdir()}
     calls = {"n": 0}
-    real = clean._write_parquet
+    real = stage._write_parquet
 
     def failing(df, path):
         calls["n"] += 1
@@ -416,7 +417,7 @@ def test_atomic_write_keeps_previous_output_on_failure(small, tmp_path, monkeypa
             raise OSError("disk full (simulated)")
         real(df, path)
 
-    monkeypatch.setattr(clean, "_write_parquet", failing)
+    monkeypatch.setattr(stage, "_write_parquet", failing)
     with pytest.raises(OSError, match="simulated"):
         clean.clean_period(P2, raw, tmp_path, key=KEY)
     after = {p.name: p.read_bytes() for p in (tmp_path / P2).iterdir()}

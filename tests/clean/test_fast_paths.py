@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import clean, ingest
+from analysis import ingest
+from analysis.clean import checks
 from analysis.core import parse, privacy, text
 from analysis.ingest import csv as ingest_csv
 from analysis.ingest import rows as ingest_rows
@@ -290,10 +291,10 @@ def test_type_mask_and_level_of_agree_with_plain_ways():
     s = pd.Series(["x", None, 1.0, 2, True, datetime.date(2024, 1, 1), "x"], dtype=object)
     for pred in (lambda v: isinstance(v, str), lambda v: isinstance(v, int | float)):
         plain = text.map_unique(s, pred, dtype=None).astype("boolean").fillna(False).astype(bool)
-        pd.testing.assert_series_equal(clean._type_mask(s, pred), plain)
+        pd.testing.assert_series_equal(checks._type_mask(s, pred), plain)
     schools = pd.DataFrame({"school_code": ["a", "b"], "level": ["Mầm non", "THCS"]}, dtype="str")
     codes = pd.Series(["a", None, "b", "z", "a"], dtype="str", name="c")
     plain = codes.map(pd.Series(schools["level"].to_numpy(), index=schools["school_code"]))
-    pd.testing.assert_series_equal(clean._level_of(codes, schools), plain)
-    missing = clean._missing_text(pd.RangeIndex(3))
+    pd.testing.assert_series_equal(checks._level_of(codes, schools), plain)
+    missing = checks._missing_text(pd.RangeIndex(3))
     pd.testing.assert_series_equal(missing, pd.Series(None, index=pd.RangeIndex(3), dtype="str"))

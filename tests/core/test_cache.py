@@ -1,4 +1,4 @@
-"""The history cache of the cleaning stage (analysis.cache, clean._history): a hit gives the
+"""The history cache of the cleaning stage (analysis.cache, clean.history): a hit gives the
 same bytes as a cold run, a changed raw file is a miss, a damaged entry is a miss."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from analysis import clean, ingest
+from analysis.clean import history as clean_history
 from analysis.core import cache, privacy
 from analysis.ingest import period as ingest_period
 
@@ -74,7 +75,7 @@ def test_warm_run_reads_no_earlier_folder_and_writes_the_same_bytes(cold, raw, m
     def no_read(raw_root, folder):
         raise AssertionError(f"folder {folder} was read although its history is cached")
 
-    monkeypatch.setattr(clean, "_read_signature_folder", no_read)
+    monkeypatch.setattr(clean_history, "_read_signature_folder", no_read)
     assert _clean(raw, processed) == first
     history = pd.read_parquet(processed / PERIOD / "history.parquet")
     assert sorted(history["period"].unique()) == [*EARLIER, PERIOD]
@@ -174,16 +175,16 @@ def test_a_period_stores_the_entry_the_next_period_would_compute(cold, sample_ra
     shutil.copytree(processed / cache.CACHE_DIR, warm / cache.CACHE_DIR)
     ingest.clear_cache()
     read = []
-    real = clean._read_signature_folder
+    real = clean_history._read_signature_folder
 
     def spy(raw_root, folder):
         read.append(folder)
         return real(raw_root, folder)
 
     try:
-        clean._read_signature_folder = spy
+        clean_history._read_signature_folder = spy
         clean.clean_period(later, sample_raw_dir, warm, key=KEY)
     finally:
-        clean._read_signature_folder = real
+        clean_history._read_signature_folder = real
     assert read == []  # every earlier folder, PERIOD included, came from the cache
     assert _hashes(warm / later) == _hashes(tmp_path / "fresh" / later)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from analysis import clean, ingest
+from analysis.clean import history
 from analysis.core import parallel
 
 PERIOD = "2024-06-24"
@@ -155,14 +156,14 @@ def test_a_failure_met_by_a_worker_is_raised_as_without_workers(
     else:
         # two earlier folders whose cleaning raises: on the sample, one is cleaned by this
         # process and one by the worker; the first in folder order is the error raised
-        real = clean._signatures
+        real = history._signatures
 
         def fails_for_two_folders(staff, counts, *args):
             if staff and staff[0].folder in ("2024-01-19", "2024-02-23"):
                 raise clean.CleanError(f"hỏng ở {staff[0].folder}")
             return real(staff, counts, *args)
 
-        monkeypatch.setattr(clean, "_signatures", fails_for_two_folders)
+        monkeypatch.setattr(history, "_signatures", fails_for_two_folders)
         expected = clean.CleanError
     messages = []
     for jobs in (2, 1):

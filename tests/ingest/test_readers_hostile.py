@@ -19,6 +19,7 @@ import pytest
 import xlsxwriter
 
 from analysis import clean, ingest, report
+from analysis.clean import history
 from analysis.ingest import IngestError, RawTable
 from analysis.ingest import csv as ingest_csv
 from analysis.ingest import files as ingest_files
@@ -525,9 +526,9 @@ def test_history_cache_keys_cover_files_in_sub_folders(tmp_path):
     extra = sub / "them.csv"
     extra.write_bytes(b"a,b\r\n")
     schools = pd.DataFrame({"school_code": ["1"]})
-    before = clean._history_keys(raw, [P1, P2], schools)
+    before = history._history_keys(raw, [P1, P2], schools)
     extra.write_bytes(b"a,b,c\r\n")
-    after = clean._history_keys(raw, [P1, P2], schools)
+    after = history._history_keys(raw, [P1, P2], schools)
     assert before[P1] != after[P1] and before[P2] != after[P2]
     assert extra in ingest.files_to_read(raw, P2, None)
 
