@@ -21,9 +21,7 @@ Modules
 
 from __future__ import annotations
 
-import sys
-
-from analysis import paths
+from analysis import cli, paths
 from analysis.clean.checks import (
     QUARANTINE_COLUMNS,
     _Checks,
@@ -56,18 +54,12 @@ from analysis.ingest import IngestError
 
 
 def main(argv: list[str] | None = None) -> int:
-    from analysis.cli import ArgumentParser  # Vietnamese errors, exit 2
+    """``python -m analysis clean`` without the stops wrapper (the options: ``analysis.cli``)."""
+    return cli.run_command("clean", argv)
 
-    parser = ArgumentParser(
-        prog="python -m analysis clean",
-        description="Làm sạch dữ liệu thô của một kỳ báo cáo vào data/processed/<kỳ>/.",
-    )
-    parser.add_argument("--period", default="", help="kỳ báo cáo YYYY-MM-DD (mặc định: mới nhất)")
-    parser.add_argument("--raw-dir", default="", help="thư mục dữ liệu thô (mặc định data/raw)")
-    parser.add_argument(
-        "--processed-dir", default="", help="thư mục kết quả (mặc định data/processed)"
-    )
-    args = parser.parse_args(argv)
+
+def command(args) -> int:
+    """Clean one period into ``<processed>/<period>/`` and print what came out."""
     try:
         cfg = paths.RunConfig.from_params(args.period, args.raw_dir, args.processed_dir)
         # a stop or an unexpected error (analysis.stops): details in <processed>/_logs/clean.log
@@ -75,8 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         with stops.doing(f"làm sạch kỳ {cfg.period}"):
             result = clean_period(cfg.period, cfg.raw_root, cfg.processed_root)
     except (IngestError, CleanError, units.CrosswalkError, paths.PeriodError) as exc:
-        print(f"Lỗi: {exc}", file=sys.stderr)
-        return 1
+        return cli.error(exc)
     q = result.quality
     print(
         f"Đã làm sạch kỳ {result.period} vào {result.out_dir}: "
@@ -88,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 __all__ = [
+    "command",
     "QUARANTINE_COLUMNS",
     "REASON_LABELS",
     "CleanError",
