@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analysis import paths
+from analysis.clean import match
 from analysis.clean.checks import _conform_quarantine, _empty_quarantine, _KindOut, _tally
 from analysis.clean.staff import _duplicate_cases
 from analysis.core import privacy
@@ -263,15 +264,7 @@ def _duplicates_section(sig: _Signatures) -> dict:
     }
 
 
-_UNMATCHED_COLUMNS = [
-    "kind",
-    "school_code_raw",
-    "school_name_raw",
-    "reason",
-    "n_rows",
-    "candidates",
-    "candidate_codes",
-]
+_UNMATCHED_COLUMNS = ["kind", *match.UNMATCHED_COLUMNS]
 
 
 def unmatched_table(parts: list[pd.DataFrame]) -> pd.DataFrame:

@@ -14,9 +14,11 @@ The rendering of this world into messy raw files lives in :mod:`analysis.sample.
 
 from __future__ import annotations
 
+import csv
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -68,158 +70,20 @@ WARDS: tuple[str, ...] = (
     "Việt Hưng",
 )
 
-# (short name, ward or None = drawn, ownership)
 CL, TT = "Công lập", "Tư thục"
-PRIMARY_SCHOOLS: tuple[tuple[str, str | None, str], ...] = (
-    ("Ái Mộ", "Bồ Đề", CL),
-    ("Bồ Đề", "Bồ Đề", CL),
-    ("Đoàn Khuê", "Thượng Thanh", CL),
-    ("Đô thị Sài Đồng", "Sài Đồng", CL),
-    ("Đô thị Việt Hưng", "Việt Hưng", CL),
-    ("Đức Giang", "Đức Giang", CL),
-    ("Gia Thượng", "Ngọc Thụy", CL),
-    ("Gia Thụy", "Gia Thụy", CL),
-    ("Long Biên", "Long Biên", CL),
-    ("Ngọc Lâm", "Ngọc Lâm", CL),
-    ("Phúc Đồng", "Phúc Đồng", CL),
-    ("Thạch Bàn A", "Thạch Bàn", CL),
-    ("Thạch Bàn B", "Thạch Bàn", CL),
-    ("Vũ Xuân Thiều", "Sài Đồng", CL),
-    ("Cự Khối", "Cự Khối", CL),
-    ("Giang Biên", "Giang Biên", CL),
-    ("Ngọc Thụy A", "Ngọc Thụy", CL),
-    ("Ngọc Thụy B", "Ngọc Thụy", CL),
-    ("Phúc Lợi", "Phúc Lợi", CL),
-    ("Sài Đồng", "Sài Đồng", CL),
-    ("Thượng Thanh", "Thượng Thanh", CL),
-    ("Việt Hưng", "Việt Hưng", CL),
-    ("Lý Thường Kiệt", None, CL),
-    ("Trần Quốc Toản", None, CL),
-    ("Nguyễn Trãi", None, CL),
-    ("Chu Văn An", None, CL),
-    ("Lê Lợi", None, CL),
-    ("Ngô Quyền", None, CL),
-    ("Phan Chu Trinh", None, CL),
-    ("Nguyễn Du", None, CL),
-    ("Đức Giang B", "Đức Giang", CL),
-    ("Lương Thế Vinh", None, TT),
-    ("Đoàn Thị Điểm", None, TT),
-)
-THCS_SCHOOLS: tuple[tuple[str, str | None, str], ...] = (
-    ("Ái Mộ", "Bồ Đề", CL),
-    ("Bồ Đề", "Bồ Đề", CL),
-    ("Chu Văn An", "Ngọc Thụy", CL),
-    ("Cự Khối", "Cự Khối", CL),
-    ("Đức Giang", "Đức Giang", CL),
-    ("Gia Thụy", "Gia Thụy", CL),
-    ("Giang Biên", "Giang Biên", CL),
-    ("Long Biên", "Long Biên", CL),
-    ("Ngọc Lâm", "Ngọc Lâm", CL),
-    ("Ngọc Thụy", "Ngọc Thụy", CL),
-    ("Phúc Đồng", "Phúc Đồng", CL),
-    ("Phúc Lợi", "Phúc Lợi", CL),
-    ("Sài Đồng", "Sài Đồng", CL),
-    ("Thạch Bàn", "Thạch Bàn", CL),
-    ("Thượng Thanh", "Thượng Thanh", CL),
-    ("Việt Hưng", "Việt Hưng", CL),
-    ("Đô thị Việt Hưng", "Việt Hưng", CL),
-    ("Nguyễn Gia Thiều", "Gia Thụy", CL),
-    ("Lê Quý Đôn", None, CL),
-    ("Trần Hưng Đạo", None, CL),
-    ("Nguyễn Bỉnh Khiêm", None, CL),
-    ("Ngô Gia Tự", "Đức Giang", CL),
-    ("Đoàn Khuê", "Thượng Thanh", CL),
-    ("Gia Thượng", "Ngọc Thụy", CL),
-    ("Lý Thường Kiệt", None, CL),
-    ("Phan Huy Chú", None, CL),
-    ("Vinschool Long Biên", "Phúc Lợi", TT),
-)
-_MN_PUBLIC = (
-    "Hoa Sữa",
-    "Hoa Mai",
-    "Hoa Hồng",
-    "Hoa Sen",
-    "Hoa Lan",
-    "Hoa Mộc Lan",
-    "Hoa Thủy Tiên",
-    "Hoa Phượng",
-    "Hoa Anh Đào",
-    "Hoa Trạng Nguyên",
-    "Sơn Ca",
-    "Họa Mi",
-    "Chim Én",
-    "Ánh Sao",
-    "Ánh Dương",
-    "Búp Sen Hồng",
-    "Tuổi Thơ",
-    "Thỏ Ngọc",
-    "Măng Non",
-    "Hoa Ban",
-    "Hoa Cúc",
-    "Hoa Hướng Dương",
-    "Bình Minh",
-    "Sao Mai",
-    "Hoa Đào",
-    "Hoa Mơ",
-    "Tràng An",
-    "Thăng Long",
-    "Long Biên A",
-    "Long Biên B",
-    "Hoa Lưu Ly",
-    "Thạch Cầu",
-    "Lâm Du",
-    "Tình Quang",
-    "Hạp Lĩnh",
-    "Nguyễn Văn Cừ",
-    "Đô thị Việt Hưng",
-    "Đô thị Sài Đồng",
-    "Đô thị Thạch Bàn",
-    "Ngọc Lâm",
-    "Bồ Đề",
-    "Cự Khối",
-    "Đức Giang",
-    "Gia Thụy",
-    "Giang Biên",
-    "Ngọc Thụy",
-    "Phúc Đồng",
-    "Phúc Lợi",
-    "Sài Đồng",
-    "Thạch Bàn",
-    "Thượng Thanh",
-    "Việt Hưng",
-    "Gia Thượng",
-    "Ái Mộ",
-    "Hoa Sữa 2",
-    "Đức Giang B",
-    "Long Biên C",
-    "Thượng Thanh B",
-    "Việt Hưng B",
-    "Phúc Đồng B",
-)
-_MN_PRIVATE = (
-    "Ngôi Sao Nhỏ",
-    "Vườn Xanh",
-    "Mặt Trời Bé Con",
-    "Cầu Vồng",
-    "Tuệ Đức",
-    "Hoa Kỳ Lân",
-    "Bông Sen Vàng",
-    "Chìa Khóa Vàng",
-    "Thiên Thần Nhỏ",
-    "Trí Tuệ",
-    "Thế Giới Trẻ Thơ",
-    "Ngôi Nhà Hạnh Phúc",
-    "Vinschool Long Biên",
-    "Sao Việt",
-    "Hà Nội Xanh",
-    "Tuổi Hồng",
-    "Quả Táo Đỏ",
-    "Mầm Xanh",
-    "Hạt Dẻ",
-    "Ong Vàng",
-    "Việt Úc",
-    "Kid's Garden",
-)
+#: The district's schools (short names): level, name, ward (empty: drawn; a Mầm non school's
+#: ward is the one its name starts with), ownership. Mầm non: the public ones, then the private
+#: ones, of which the first ``LEVEL_TOTALS`` minus the public are used.
+SCHOOLS_FILE = Path(__file__).with_name("schools.csv")
+
+
+def _school_table() -> list[tuple[str, str, str | None, str]]:
+    with SCHOOLS_FILE.open(encoding="utf-8", newline="") as fh:
+        return [
+            (r["level"], r["name"], r["ward"] or None, r["ownership"]) for r in csv.DictReader(fh)
+        ]
+
+
 LEVEL_PREFIX = {MN: "Trường Mầm non", TH: "Trường Tiểu học", THCS: "Trường THCS"}
 
 # Staff positions: (position, role).
@@ -364,12 +228,10 @@ def _dates(start: date, days: np.ndarray) -> np.ndarray:
 
 
 def _build_schools(rng: np.random.Generator) -> pd.DataFrame:
-    rows = []
-    for level, spec in ((TH, PRIMARY_SCHOOLS), (THCS, THCS_SCHOOLS)):
-        for short, ward, own in spec:
-            rows.append((level, short, ward, own))
-    mn_public = list(_MN_PUBLIC)
-    mn_private = list(_MN_PRIVATE)
+    table = _school_table()
+    rows = [r for r in table if r[0] != MN]
+    mn_public = [r[1] for r in table if r[0] == MN and r[3] == CL]
+    mn_private = [r[1] for r in table if r[0] == MN and r[3] == TT]
     n_mn = LEVEL_TOTALS[MN][0]
     n_priv = n_mn - len(mn_public)
     assert 0 < n_priv <= len(mn_private)
