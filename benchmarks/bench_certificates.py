@@ -4,7 +4,7 @@
         [--repeat 1] [--work DIR] [--out benchmarks/results/]
 
 Writes (outside the timing) a synthetic national raw folder with
-``analysis.sample_large.write_large`` (school list + ``--staff`` staff rows in CSV files, each
+``analysis.sample.large.write_large`` (school list + ``--staff`` staff rows in CSV files, each
 with a ``Số CCCD`` column), then a copy of it with ``--certs`` certificates in three providers'
 CSV lists (the provider in the file name; about 8 % of the certificates match no staff row,
 about 5 % of the matched people hold two, a few are revoked or expired, some CCCDs lost their

@@ -5,7 +5,7 @@
         [--work DIR] [--profile]
 
 Synthetic national-size raw folders are written once per size with
-``analysis.sample_large.write_large`` (outside the timing), then every measurement runs in a
+``analysis.sample.large.write_large`` (outside the timing), then every measurement runs in a
 fresh Python process (this script with ``--child``), which reports the wall time of the measured
 call and its own peak resident memory (``ru_maxrss``), so that memory is per measurement.
 

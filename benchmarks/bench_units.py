@@ -6,7 +6,7 @@
 
 Not a test (never run by ``make test``). Steps, each in its own child process:
 
-1. ``analysis.sample_province.write_province`` writes the province into ``<work>/raw``
+1. ``analysis.sample.province.write_province`` writes the province into ``<work>/raw``
    (timed apart: it is not part of the target).
 2. ``python -m analysis clean --period P`` once (the cleaning of the whole province).
 3. ``python -m analysis run --period P``: the province's report (the batch cleans again in its

@@ -1,7 +1,7 @@
 """Small hand-made processed tables (the shape ``data/processed/<period>/`` has), for tests.
 
 The numbers are chosen so every metric can be worked out by hand; the expected values are
-spelled out in the comments and checked in ``tests/test_metrics.py``. Other test modules may
+spelled out in the comments and checked in ``tests/metrics/test_metrics.py``. Other test modules may
 import ``make_processed`` / ``write_processed``.
 
 Schools (7): one Mầm non (no signature data for the whole level), four Tiểu học, two THCS.

@@ -161,7 +161,7 @@ class RunConfig:
     processed_root: Path
     output_root: Path
     #: The folder of this run's outputs when it is not ``<output_root>/<period>``: one
-    #: commune's report of a fan-out, ``<output_root>/<period>/xa/<slug>`` (``analysis.fanout``).
+    #: commune's report of a fan-out, ``<output_root>/<period>/xa/<slug>`` (``batch.fanout``).
     out_dir: Path | None = None
 
     @property

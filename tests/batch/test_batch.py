@@ -1,4 +1,4 @@
-"""The batch (analysis.batch, analysis.manifest) on tiny throwaway notebooks.
+"""The batch (analysis.batch, analysis.batch.manifest) on tiny throwaway notebooks.
 
 Real papermill runs with real kernels, on notebooks written here with nbformat following the
 parameters convention of docs/ARCHITECTURE.md; results are read back from the files.
@@ -571,7 +571,7 @@ with open(cfg.processed / "jobs.txt", "a") as f:
 def test_kernels_get_the_periods_cores_as_analysis_jobs(
     project, tmp_path, monkeypatch, notebook_jobs, prewarm
 ):
-    """The cleaning stage's processes (analysis.parallel) follow the batch's share of cores,
+    """The cleaning stage's processes (analysis.core.parallel) follow the batch's share of cores,
     in a kernel started ahead, a recycled one, or one started when due; not this process's
     own ANALYSIS_JOBS."""
     monkeypatch.setenv("ANALYSIS_JOBS", "7")

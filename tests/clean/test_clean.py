@@ -422,7 +422,7 @@ def test_atomic_write_keeps_previous_output_on_failure(small, tmp_path, monkeypa
         clean.clean_period(P2, raw, tmp_path, key=KEY)
     after = {p.name: p.read_bytes() for p in (tmp_path / P2).iterdir()}
     assert after == before
-    # no temporary folder left; _cache holds only what earlier runs computed (analysis.cache)
+    # no temporary folder left; _cache holds only what earlier runs computed (analysis.core.cache)
     assert sorted(p.name for p in tmp_path.iterdir()) == [P2, "_cache"]
 
 

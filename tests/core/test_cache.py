@@ -1,4 +1,4 @@
-"""The history cache of the cleaning stage (analysis.cache, clean.history): a hit gives the
+"""The history cache of the cleaning stage (analysis.core.cache, clean.history): a hit gives the
 same bytes as a cold run, a changed raw file is a miss, a damaged entry is a miss."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""analysis.parallel and its use by the cleaning stage: forked workers give the same bytes as
+"""analysis.core.parallel and its use by the cleaning stage: forked workers give the same bytes as
 one process, a failure in a worker is raised by the caller with its usual message."""
 
 from __future__ import annotations

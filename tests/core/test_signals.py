@@ -1,4 +1,4 @@
-"""Stops (analysis.stops): Ctrl+C, SIGTERM and unexpected errors of the real command line.
+"""Stops (analysis.core.stops): Ctrl+C, SIGTERM and unexpected errors of the real command line.
 
 ``python -m analysis run|clean`` runs in a subprocess on a copy of the sample's raw folder,
 with processed and output folders that a complete run filled first. A signal is sent once

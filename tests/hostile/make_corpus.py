@@ -22,7 +22,7 @@ below is a small FICTIONAL district (6 schools) typed here by hand, and the file
 
 Every name, phone number and e-mail here is invented; the canaries ("Canary ...", 0900111222,
 0900333444, canary.mau@example.invalid) exist to be searched for in outputs. What each file
-must give is in README.md and tests/test_hostile_corpus.py (computed there by hand).
+must give is in README.md and tests/ingest/test_hostile_corpus.py (computed there by hand).
 """
 
 from __future__ import annotations

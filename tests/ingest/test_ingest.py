@@ -522,7 +522,7 @@ def test_empty_csv_is_an_error(tmp_path):
 
 
 def test_html_saved_as_xls_is_read_as_a_table(tmp_path):
-    # Read as the HTML table it is (tests/test_readers_hostile.py reads whole ones): this one
+    # Read as the HTML table it is (tests/ingest/test_readers_hostile.py reads whole ones): this one
     # has no known header, and the message lists what its table holds.
     path = _folder(tmp_path) / "xuat_web.xls"
     path.write_text("<html><body><table><tr><td>Mã trường</td></tr></table></body></html>")

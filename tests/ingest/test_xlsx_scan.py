@@ -1,4 +1,4 @@
-"""The sheet XML looked at before calamine reads it (analysis.xlsx_scan): the size a sheet
+"""The sheet XML looked at before calamine reads it (analysis.ingest.xlsx_scan): the size a sheet
 declares (too small, or one stray cell at XFD1048576) and formulas saved without a value.
 
 The workbooks are hand-built zips (the minimal xlsx parts) or written by openpyxl, which saves

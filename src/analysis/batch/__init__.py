@@ -104,7 +104,7 @@ def command(args) -> int:
         cfg, periods = _config(args)
     except BatchError as exc:
         return cli.error(exc, EXIT_USAGE)
-    # A stop or an unexpected error (``analysis.stops``): details in <output-dir>/_logs/run.log,
+    # A stop or an unexpected error (``core.stops``): details in <output-dir>/_logs/run.log,
     # and no kernel left running.
     stops.set_log(stops.log_for(cfg.output_root, "run"), "run")
     stops.on_stop(shutdown_all_kernels)

@@ -64,7 +64,7 @@ class BatchConfig:
     #: notebooks' ``unit`` parameter.
     unit: str = ""
     #: After the period's own report, one report per commune in ``<period>/xa/<slug>/``
-    #: (``analysis.fanout``).
+    #: (``analysis.batch.fanout``).
     per_commune: bool = False
 
 

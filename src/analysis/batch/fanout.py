@@ -119,7 +119,7 @@ def commune_report(
 def _commune_job(
     name: str, processed: metrics.Processed, cfg: paths.RunConfig, period_dir: Path
 ) -> UnitOutcome:
-    """One commune in a forked worker (``analysis.parallel``): one process, no workers of its
+    """One commune in a forked worker (``analysis.core.parallel``): one process, no workers of its
     own (the workbook is written after the Word report)."""
     os.environ[parallel.ENV_JOBS] = "1"
     with _quiet_notes():

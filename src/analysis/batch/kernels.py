@@ -172,7 +172,7 @@ class WarmKernel:
 
     def __init__(self, modules: list[str], cwd: Path, jobs: int | None = None):
         """``jobs``: the processes the notebook's cleaning may use (``ANALYSIS_JOBS`` in the
-        kernel's environment, ``analysis.parallel``); ``None`` leaves the environment as is."""
+        kernel's environment, ``analysis.core.parallel``); ``None`` leaves the environment as is."""
         from jupyter_core.utils import run_sync
 
         env = dict(os.environ)
@@ -241,7 +241,7 @@ _LIVE_LOCK = threading.Lock()
 def shutdown_all_kernels() -> None:
     """Stop every kernel this process started (a stop or an error ends the command: nothing
     may be left running). A kernel runs in its own process group, with the worker processes
-    its cleaning forked (``analysis.parallel``): the group is killed."""
+    its cleaning forked (``analysis.core.parallel``): the group is killed."""
     _kill_stray_kernels()
     with _LIVE_LOCK:
         live = list(_LIVE_KERNELS)

@@ -368,7 +368,7 @@ def _fan_out(
     timings: dict,
 ) -> list[dict]:
     """--per-commune: every commune's report in ``<tmp_period>/xa/<slug>/`` (in this process,
-    ``analysis.fanout``), before the period is swapped in; returns the manifest's ``units``.
+    ``analysis.batch.fanout``), before the period is swapped in; returns the manifest's ``units``.
     A commune that fails is listed in ``result.unit_failures`` and the others still run."""
     from analysis import report
     from analysis.batch import fanout

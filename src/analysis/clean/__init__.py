@@ -62,7 +62,7 @@ def command(args) -> int:
     """Clean one period into ``<processed>/<period>/`` and print what came out."""
     try:
         cfg = paths.RunConfig.from_params(args.period, args.raw_dir, args.processed_dir)
-        # a stop or an unexpected error (analysis.stops): details in <processed>/_logs/clean.log
+        # a stop or an unexpected error (core.stops): details in <processed>/_logs/clean.log
         stops.set_log(stops.log_for(cfg.processed_root, "clean"), "clean")
         with stops.doing(f"làm sạch kỳ {cfg.period}"):
             result = clean_period(cfg.period, cfg.raw_root, cfg.processed_root)

@@ -22,7 +22,7 @@ Certificates are joined to staff rows by a keyed hash of the normalised CCCD
 (:func:`normalise_cccd`): digits only; 12 digits is a CCCD; 11 digits is a CCCD that lost its
 leading zero in Excel (padded); 9 digits is an old CMND, a key of its own (never padded to 12);
 anything else is refused (``bad_cccd``). The hash (:func:`cccd_keys`) is BLAKE2b keyed with the
-pseudonym key of :mod:`analysis.privacy` but personalised with :data:`CCCD_PERSON`, a domain
+pseudonym key of :mod:`analysis.core.privacy` but personalised with :data:`CCCD_PERSON`, a domain
 of its own, so it can never be compared with a ``person_key``. The CCCD and its hash live in
 memory inside the cleaning stage only: no table, cache, quarantine or quality record holds
 either (nor a name); ``person_key`` (of Mã định danh) is what identifies a person after it.

@@ -58,7 +58,7 @@ def _plan_history(
     so a folder's entry is what cleaning that folder's own period gives with this school list.
 
     With ``processed_root``, each earlier folder's entry is kept in
-    ``<processed_root>/_cache/history/<folder>.parquet`` (``analysis.cache``), under a key that
+    ``<processed_root>/_cache/history/<folder>.parquet`` (``analysis.core.cache``), under a key that
     covers everything it depends on: the bytes of every raw file in the folders up to that one
     (so carried-forward tables too), this period's school list, the alias file and the cleaning
     code. When every earlier folder is a hit no raw file of an earlier folder is parsed; after
@@ -141,7 +141,7 @@ def _task_cost(task: tuple[str, list[RawTable], list[RawTable], list[RawTable]])
 
 class _HistoryRun:
     """The folders of a history plan being cleaned: shared between this process and forked
-    workers (``analysis.parallel``) at ``start``, so that the workers run while this process
+    workers (``analysis.core.parallel``) at ``start``, so that the workers run while this process
     cleans the period itself; ``finish`` cleans this process's share, collects the rest and
     assembles the history."""
 

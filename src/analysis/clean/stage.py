@@ -13,7 +13,7 @@ Rules (also in the README's "Cleaning rules" section)
 - A refused row gets ONE quarantine record: the first failing check in the order listed per
   kind below. The quarantine never holds a personal value (for a staff row never the staff id).
 - Every kind, first of all: a row of an Excel sheet holding, in a column read, a formula
-  saved without a value or an error value (``RawTable.unread_cells``, :mod:`analysis.xlsx_scan`)
+  saved without a value or an error value (``RawTable.unread_cells``, `ingest.xlsx_scan`)
   is refused (``formula_no_value``/``formula_error``, naming the cell); the sheet XML's other
   findings (far cells, such cells outside the data rows) are warnings.
 - School list (``truong``): missing or unreadable code (``missing_code``/``bad_code``), missing
@@ -92,7 +92,7 @@ def clean_period(
 ) -> CleanResult:
     """Clean one period: read, check, match, pseudonymise, dedup, account, write atomically.
 
-    ``jobs``: processes to use (``analysis.parallel``; default ``parallel.jobs()``): the raw
+    ``jobs``: processes to use (``analysis.core.parallel``; default ``parallel.jobs()``): the raw
     files are read, and the earlier folders of the history cleaned, by this process and forked
     workers. The result is the same for any number."""
     raw_root = Path(raw_root)

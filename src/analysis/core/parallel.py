@@ -17,7 +17,7 @@ raise it. Warnings a worker gives are given again by the caller, in order.
 Used by the cleaning stage (``ingest.prefetch``, the history in ``clean.clean_period``) and by
 the report (the Excel workbook is written while the Word report renders).
 
-A stop (Ctrl+C, SIGTERM: ``analysis.stops``) is the caller's business: the workers ignore
+A stop (Ctrl+C, SIGTERM: ``analysis.core.stops``) is the caller's business: the workers ignore
 Ctrl+C (the terminal sends it to every process of the group) and are killed when the caller
 gives up on them (``Pending.cancel`` before every result is in, or ``results`` during a stop:
 their pieces have no effect outside their results, so nothing is left half done).

@@ -6,7 +6,7 @@
   inside it; nothing is set globally, and the backend is never chosen here (a global Agg
   backend would drop the inline figures of executed notebooks).
 - Fixed colours per level, role and provider (the same level has the same colour everywhere).
-- Vietnamese axis formats (``87.097``, ``69,8%``) from ``analysis.fmt``.
+- Vietnamese axis formats (``87.097``, ``69,8%``) from ``analysis.core.fmt``.
 - ``mark_sample(fig)``: the "Dữ liệu mẫu" stamp on figures made from the sample data.
 - ``save(fig, path)``: PNG (200 dpi) and SVG, byte-identical on a rerun; all text NFC.
 """

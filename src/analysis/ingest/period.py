@@ -268,7 +268,7 @@ def read_period(
     cheap for CSV (the first rows), a full sheet load for Excel (calamine reads whole sheets).
 
     With ``cache_root`` (the processed folder), the kinds of each probed file's sheets are kept
-    in ``<cache_root>/_cache/kinds/`` (``analysis.cache``, keyed by the file's bytes and the
+    in ``<cache_root>/_cache/kinds/`` (``analysis.core.cache``, keyed by the file's bytes and the
     code), and a file of an earlier folder whose kinds a newer folder already serves is not
     probed again: it would be left anyway (no table, and its skipped sheets are not listed).
 

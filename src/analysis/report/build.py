@@ -199,7 +199,7 @@ def build_report(
 def _write_outputs(cfg: paths.RunConfig, settings: Mapping, template) -> tuple:
     """The Word report and the workbook: ``(docx, xlsx, content)``.
 
-    The two are independent: with a second process allowed (``analysis.parallel``), the
+    The two are independent: with a second process allowed (``analysis.core.parallel``), the
     workbook is written by a forked worker meanwhile. A worker that fails leaves the workbook
     to this process, which then raises the error itself."""
     pending = parallel.start(_workbook_job, [[cfg]] if parallel.jobs() > 1 else [], (settings,))

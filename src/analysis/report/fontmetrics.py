@@ -10,7 +10,7 @@ without the font; ``extract`` regenerates them from the font files, and a test c
 when the fonts are installed (``fonts-liberation2``).
 
     text_width_cm("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 12, bold=True)  # about 8,83 cm
-    python -m analysis.fontmetrics [font_dir]     # rewrite the shipped table
+    python -m analysis.report.fontmetrics [font_dir]     # rewrite the shipped table
 """
 
 from __future__ import annotations

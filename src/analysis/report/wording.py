@@ -98,7 +98,7 @@ def title_lines(
 ) -> str:
     """A bold centred title broken where it reads well: one line if it fits, else two lines
     as even as possible, never inside a phrase of ``_KEEP_TOGETHER`` (measured in Times New
-    Roman, ``analysis.fontmetrics``). The line break is a "\n" (docxtpl makes it a w:br)."""
+    Roman, ``analysis.report.fontmetrics``). The line break is a "\n" (docxtpl makes it a w:br)."""
     from analysis.report.fontmetrics import text_width_cm
 
     def width(line: str) -> float:

@@ -43,7 +43,7 @@ TEXT_WIDTH_CM = 16.5  # A4 210 mm - left 30 mm - right 15 mm
 # agency lines and the national title 12 pt (the decree allows 12-13; at 13 pt bold the two
 # longest lines, 7,15 cm + 9,57 cm, do not fit side by side in the 16,5 cm text width), the motto
 # 13 pt bold, the number 13 pt, the date line 14 pt italic. Column widths come from the lines'
-# measured widths (``analysis.fontmetrics``: Liberation Serif, metric-compatible with Times New
+# measured widths (``report.fontmetrics``: Liberation Serif, metric-compatible with Times New
 # Roman) and the table spans exactly the text width.
 AGENCY_PT = 12
 NATIONAL_PT = 12
