@@ -22,20 +22,7 @@ Modules
 from __future__ import annotations
 
 from analysis import cli, paths
-from analysis.clean.checks import (
-    QUARANTINE_COLUMNS,
-    _Checks,
-    _col,
-    _KindOut,
-    _level_of,
-    _match,
-    _other_warnings,
-    _shown,
-    _source,
-    _stack,
-    _unmatched_table,
-    date_checks,
-)
+from analysis.clean.checks import QUARANTINE_COLUMNS, date_checks
 from analysis.clean.counts import clean_counts
 from analysis.clean.history import history_rows
 from analysis.clean.infrastructure import clean_infrastructure
@@ -95,14 +82,4 @@ __all__ = [
     "main",
     "resolve_signatures",
     # the skeleton ``certificates`` uses (``from analysis import clean as C``)
-    "_Checks",
-    "_KindOut",
-    "_col",
-    "_level_of",
-    "_match",
-    "_other_warnings",
-    "_shown",
-    "_source",
-    "_stack",
-    "_unmatched_table",
 ]

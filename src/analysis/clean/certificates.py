@@ -60,6 +60,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analysis.clean import checks as C
 from analysis.clean import match
 from analysis.core import parse, privacy, schemas, text
 from analysis.ingest import contract as K
@@ -294,8 +295,6 @@ def clean_certificates(
     tables: list, schools: pd.DataFrame, aliases: pd.DataFrame, key: bytes, period: str
 ) -> CertRows:
     """Providers' subscriber lists -> checked certificates (see the module's doc)."""
-    from analysis import clean as C
-
     df = C._stack(tables)
     checks = C._Checks(df, "ca_thue_bao", tables)
     stats: dict[str, int] = {}
@@ -388,8 +387,6 @@ def _serials(raw_serial: pd.Series) -> pd.Series:
 def _cert_dates(df: pd.DataFrame, checks) -> dict[str, pd.Series]:
     """Ngày hiệu lực and Ngày hết hạn (``bad_date``), the expiry required (``missing_expiry``):
     the dates of a subscriber list and of a school's own certificate."""
-    from analysis import clean as C
-
     dates = C.date_checks(
         df, checks, (("valid_from", "Ngày hiệu lực"), ("expires_on", "Ngày hết hạn"))
     )
@@ -405,8 +402,6 @@ def _cert_dates(df: pd.DataFrame, checks) -> dict[str, pd.Series]:
 
 def _check_expiry_before_issue(checks, dates: dict[str, pd.Series]) -> None:
     """Refuse a certificate that expires before it is valid, quoting both dates."""
-    from analysis import clean as C
-
     shown_exp = C._shown(dates["expires_on"])
     shown_from = C._shown(dates["valid_from"])
     checks.add(
@@ -765,8 +760,6 @@ def clean_institution(
     tables: list, schools: pd.DataFrame, aliases: pd.DataFrame, period: str
 ) -> object:
     """``chu_ky_so_to_chuc`` -> ``institution_certificates`` (one row per school)."""
-    from analysis import clean as C
-
     df = C._stack(tables)
     checks = C._Checks(df, "chu_ky_so_to_chuc", tables)
     stats: dict[str, int] = {}
@@ -813,8 +806,6 @@ def institution_table(rows: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame
     )
     best = r.drop_duplicates("school_code", keep="last")
     n = r.groupby("school_code").size()
-    from analysis import clean as C
-
     out = pd.DataFrame(
         {
             "school_code": best["school_code"].to_numpy(),

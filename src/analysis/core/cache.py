@@ -12,10 +12,11 @@ Used by the cleaning stage for
 
 A lookup with another key is a miss, and the entry is overwritten.
 
-What a key must cover is the caller's business (``clean._plan_history``: the bytes of every raw file
-in the folders up to that one, the school list, the alias file and the code of the cleaning
-modules, ``code_fingerprint``). Entries hold no personal data (``privacy.assert_no_personal``
-runs on every store), are written atomically, and a damaged or unreadable entry is a miss.
+What a key must cover is the caller's business (``clean.history._plan_history``: the bytes of
+every raw file in the folders up to that one, the school list, the alias file and the code of
+the cleaning modules, ``code_fingerprint``). Entries hold no personal data
+(``privacy.assert_no_personal`` runs on every store), are written atomically, and a damaged or
+unreadable entry is a miss.
 Deleting ``_cache`` is always safe: the next run recomputes it.
 """
 

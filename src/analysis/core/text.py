@@ -357,10 +357,6 @@ def map_unique(s: pd.Series, func: Callable, dtype: str | None = "str") -> pd.Se
     return pd.Series(unique_array[codes], index=s.index, name=s.name)
 
 
-def nfc_series(s: pd.Series) -> pd.Series:
-    return map_unique(s, nfc, dtype=None)
-
-
 def clean_text_series(s: pd.Series) -> pd.Series:
     return map_unique(s, clean_text)
 

@@ -88,7 +88,7 @@ def _coverage_rows(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 def _signatures_by_level(sbs: pd.DataFrame, staff: pd.DataFrame | None) -> pd.DataFrame:
     """``signature_by_school`` with each multi-level school that has a staff list split by its
     staff's level (a row's own Cấp học, or "Trường nhiều cấp học" for the school's levels
-    jointly: ``clean._staff_level``); a multi-level school with counts only stays jointly."""
+    jointly: ``clean.staff._staff_level``); a multi-level school with counts only stays jointly."""
     multi = (sbs["level"] == vocab.MULTI_LEVEL).fillna(False) & (sbs["basis"] == "list").fillna(
         False
     )
