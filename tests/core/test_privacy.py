@@ -130,3 +130,11 @@ def test_public_views_hide_free_text_and_keep_what_mends_a_row():
     assert pub["skipped_sheets"][0]["reason"] == f"thấy “{privacy.HIDDEN}”."
     assert "quoted" not in pub["skipped_sheets"][0]
     assert quality["warnings"][0]["quoted"] == ["Mua qua Cô Lan"]
+
+
+def test_personal_headers_are_found_by_the_one_fold():
+    """Header spellings an export uses for personal fields (diacritics, case, _ or - inside),
+    found with ``core.text.fold``; an ordinary column is not."""
+    columns = ["E-mail", "Địa chỉ e-mail", "HỌ VÀ TÊN", "ho_ten", "Số CCCD", "Ngày sinh", "Điện "
+               "thoại", "school_name", "n_staff", "Tên trường"]  # fmt: skip
+    assert privacy.personal_columns(columns) == columns[:7]

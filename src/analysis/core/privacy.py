@@ -49,7 +49,6 @@ import logging
 import os
 import re
 import secrets
-import unicodedata
 from hashlib import blake2b
 from pathlib import Path
 
@@ -58,7 +57,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analysis.core.text import cell_text
+from analysis.core.text import cell_text, fold
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +92,7 @@ PERSONAL_FIELDS: frozenset[str] = frozenset(
 # Folded raw header fragments that betray a personal column that escaped renaming.
 _PERSONAL_HEADER_RE = re.compile(
     r"(^|\b)(ho (va )?ten|ngay sinh|cccd|can cuoc|cmnd|so dinh danh ca nhan|dien thoai|"
-    r"email|e-mail|ma dinh danh|ma cb|ma can bo)(\b|$)"
+    r"email|e mail|ma dinh danh|ma cb|ma can bo)(\b|$)"
 )
 
 _HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2})+$")
@@ -334,18 +333,12 @@ def _keys_as_numbers(keys: pd.Series) -> np.ndarray | None:
     return packed.view(">u8").ravel().astype(np.uint64)
 
 
-def _fold_header(name: str) -> str:
-    text = unicodedata.normalize("NFD", str(name).replace("đ", "d").replace("Đ", "D"))
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
-    return re.sub(r"[\s_]+", " ", text).strip()
-
-
 def personal_columns(columns) -> list[str]:
     """The column names among ``columns`` that are (or look like) personal fields."""
     found = []
     for col in columns:
         name = str(col)
-        if name.lower() in PERSONAL_FIELDS or _PERSONAL_HEADER_RE.search(_fold_header(name)):
+        if name.lower() in PERSONAL_FIELDS or _PERSONAL_HEADER_RE.search(fold(name) or ""):
             found.append(name)
     return found
 
