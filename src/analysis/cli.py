@@ -120,7 +120,7 @@ def _check_pdf(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(parser: argparse.ArgumentParser) -> None:
-    """Long: one ``add_argument`` per option of the batch, each with its Vietnamese help."""
+    """The options of ``run``: periods, folders, parallelism, timeout, unit, fan-out."""
     parser.add_argument(
         "--period", action="append", metavar="YYYY-MM-DD",
         help="kỳ báo cáo (có thể lặp lại); mặc định: kỳ mới nhất trong thư mục dữ liệu thô",

@@ -4,8 +4,8 @@ A spreadsheet program opening a CSV runs a cell that starts with ``=``, ``+``, `
 (and, in some programs, a tab or a carriage return before one) as a formula: a school, ward or
 provider name typed as ``=HYPERLINK(...)`` or ``@SUM(...)`` would run on the reader's machine.
 Every CSV the suite writes (``quarantine.csv``, the metric tables under
-``outputs/<period>/tables/``) goes through :func:`csv_bytes` / :func:`write_csv`, which
-neutralise such text the OWASP way: a leading ``'`` (:func:`neutralise`).
+``outputs/<period>/tables/``) is made by :func:`csv_bytes`, which neutralises such text the
+OWASP way: a leading ``'`` (:func:`neutralise`).
 
 - Only *text* cells are touched: numbers (a negative count, a share) stay numbers, and text
   that is a plain number (``-3``, ``+84``, ``-1,5%``) is left alone, since no spreadsheet reads
@@ -21,9 +21,7 @@ autoescape, which cannot make a field).
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -93,16 +91,3 @@ def csv_bytes(df: pd.DataFrame, *, bom: bool = False) -> bytes:
     ``bom=True`` starts with a byte-order mark (Excel then reads the file as UTF-8)."""
     text = neutralise_frame(df).to_csv(index=False, lineterminator="\n")
     return text.encode("utf-8-sig" if bom else "utf-8")
-
-
-def write_csv(df: pd.DataFrame, path: Path | str, *, bom: bool = False) -> Path:
-    """Write ``csv_bytes(df)`` to ``path`` atomically (a sibling temp file, then a rename)."""
-    path = Path(path)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(csv_bytes(df, bom=bom))
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
